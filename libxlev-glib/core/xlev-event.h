@@ -1,0 +1,503 @@
+/* xlev-event.h: the event core, in plain C
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * This header is the contract of the GLib-free core of libxlev-glib. It
+ * includes no GLib header and uses no GLib type, so that a program with its
+ * own poll(2) loop can use it alone.
+ *
+ * The core owns one libxenstore connection per context. It tells the
+ * application which file descriptors it needs polled and when it next needs
+ * to run; the application polls and hands back what happened. There are two
+ * ways of doing that, which an application may mix freely on one context:
+ *
+ *  1. Poll style, for programs that own their poll(2) loop:
+ *
+ *       for (;;) {
+ *           struct timeval now;
+ *           int nfds = N, timeout = -1;
+ *           xlev_osevent_now (ctx, &now);
+ *           rc = xlev_osevent_beforepoll (ctx, &nfds, fds, &timeout, now);
+ *           if (rc == XLEV_ERROR_BUFFERFULL) { grow fds to nfds; continue; }
+ *           poll (fds, nfds, timeout);
+ *           xlev_osevent_now (ctx, &now);
+ *           xlev_osevent_afterpoll (ctx, nfds, fds, now);
+ *       }
+ *
+ *  2. Hooks style, for programs built on a callback-based event library:
+ *     xlev_osevent_register_hooks() installs an xlev_osevent_hooks; the core
+ *     calls the hooks whenever the set of fds or timeouts it needs changes,
+ *     and the application calls xlev_osevent_occurred_fd() and
+ *     xlev_osevent_occurred_timeout() when those happen.
+ *
+ * Time. Every deadline the core keeps is on its monotonic clock
+ * (CLOCK_MONOTONIC unless a test injected another with
+ * xlev_ctx_set_clock()). The `now` arguments of beforepoll/afterpoll and the
+ * `abs` deadlines handed to timeout hooks are values of that clock, as
+ * returned by xlev_osevent_now(); they are not wall-clock times. A wall-clock
+ * deadline is converted to the monotonic clock once, when it is registered
+ * with xlev_ev_time_register_wall(); a later jump of the wall clock neither
+ * fires nor delays any timeout.
+ *
+ * Threads. Every function here may be called from any thread. Callbacks of
+ * registrations (fd, timeout, xenstore watch) are called with the context's
+ * lock dropped, from the thread that called xlev_osevent_afterpoll() or
+ * xlev_osevent_occurred_*(); a callback may call any xlev function,
+ * including deregistering its own or any other registration.
+ * Once xlev_ev_*_deregister() has returned, that registration's callback
+ * is not running in another thread and will not be called again: a
+ * deregistration from another thread waits for a callback of that
+ * registration that is running at that moment to return (as
+ * g_cancellable_disconnect() does), so do not deregister from a thread that
+ * holds a lock the callback takes.
+ *
+ * Errors. Functions returning int return 0 on success or a negative
+ * XLEV_ERROR_* code; xlev_strerror() names it. A hook supplied by the
+ * application may fail with XLEV_ERROR_OSEVENT_REG_FAIL or any positive int;
+ * that value is passed back unchanged to whoever asked for the registration.
+ * The core never calls exit() or abort(): a failure it cannot report to a
+ * caller goes to the disaster hook (xlev_ctx_set_disaster_hook()).
+ */
+#pragma once
+
+#if !defined(XLEV_INSIDE) && !defined(XLEV_COMPILATION)
+#error "Only <xlev.h> can be included directly."
+#endif
+
+#include <stdint.h>
+#include <poll.h>
+#include <sys/time.h>
+
+#include "../xlev-version-macros.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xlev_ctx xlev_ctx;
+
+/*
+ * Error codes. Values match libxl's where libxl has the same code.
+ */
+enum {
+    XLEV_SUCCESS = 0,
+    XLEV_ERROR_FAIL = -3,             /* an operation failed; see the log */
+    XLEV_ERROR_NOMEM = -5,            /* out of memory */
+    XLEV_ERROR_INVAL = -6,            /* invalid argument (caller's mistake) */
+    XLEV_ERROR_NOT_READY = -9,        /* nothing to report yet */
+    XLEV_ERROR_OSEVENT_REG_FAIL = -10,/* an osevent hook refused */
+    XLEV_ERROR_BUFFERFULL = -11,      /* beforepoll: *nfds_io too small */
+    XLEV_ERROR_NOENT = -12,           /* xenstore: no such path */
+    XLEV_ERROR_PERM = -13,            /* xenstore: permission denied */
+    XLEV_ERROR_XENSTORE = -14,        /* xenstore daemon unreachable or lost */
+    XLEV_ERROR_NO_HYPERVISOR = -15,   /* needs Xen, which is not running */
+    XLEV_ERROR_BROKEN = -16,          /* ctx is in an error state (disaster) */
+};
+
+/**
+ * xlev_strerror:
+ * @rc: an XLEV_ERROR_* code (or a positive hook return value)
+ *
+ * Returns: (transfer none): a short English description of @rc; never NULL.
+ */
+XLEV_AVAILABLE_IN_1_0
+const char *xlev_strerror(int rc);
+
+/*======================================================================*/
+/* Contexts */
+
+/* The path libxenstore uses when XENSTORED_PATH is not set. */
+#define XLEV_XENSTORED_DEFAULT_SOCKET "/var/run/xenstored/socket"
+
+/*
+ * xlev_ctx_new: opens a context and its xenstore connection.
+ *
+ * libxenstore 4.17 cannot be told which socket to open: xs_open() takes the
+ * daemon's socket from the XENSTORED_PATH environment variable, or its
+ * compiled-in default. The core never calls setenv() (other threads may be
+ * reading the environment), so:
+ *   - xenstore_path == NULL: connect where xs_open() would;
+ *   - xenstore_path == the path xs_open() would use: the same;
+ *   - any other xenstore_path: XLEV_ERROR_INVAL, with a log message naming
+ *     both paths. Point XENSTORED_PATH at the daemon before creating
+ *     contexts (tests do so before starting threads).
+ * Returns XLEV_ERROR_XENSTORE if the daemon cannot be reached.
+ * On success *ctx_out is a new context; on failure it is set to NULL.
+ * The connection's fds are close-on-exec.
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_ctx_new(const char *xenstore_path, xlev_ctx **ctx_out);
+
+/*
+ * xlev_ctx_free: frees a context. NULL is allowed.
+ * Registrations still active are deregistered (their hooks are told, their
+ * callbacks never run again); the caller's structs are left Idle, so they
+ * must still be valid memory when this is called. Must not be called from
+ * inside a callback of this context.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ctx_free(xlev_ctx *ctx);
+
+/*
+ * xlev_ctx_get_xenstore_path: the socket path this context is connected to
+ * (the value xs_open() used). Valid as long as the context.
+ */
+XLEV_AVAILABLE_IN_1_0
+const char *xlev_ctx_get_xenstore_path(xlev_ctx *ctx);
+
+/* Logging. Levels are syslog's (LOG_ERR, LOG_WARNING, LOG_DEBUG, ...). */
+typedef void xlev_log_fn(void *user, int level, const char *msg);
+
+/*
+ * xlev_ctx_set_logger: sends the core's log messages to @fn (NULL restores
+ * the default: LOG_ERR and worse to stderr, the rest dropped). @fn may be
+ * called with the context's lock held: it must not call into the context.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ctx_set_logger(xlev_ctx *ctx, xlev_log_fn *fn, void *user);
+
+/* What a disaster was about. */
+typedef enum {
+    XLEV_DISASTER_XENSTORE = 1, /* the xenstore connection failed: watch
+                                   events may have been lost */
+    XLEV_DISASTER_NOMEM = 2,    /* an event was due but memory ran out */
+    XLEV_DISASTER_OSEVENT = 3,  /* an osevent hook failed where nobody could
+                                   be told: the ctx may have lost an fd or a
+                                   timeout */
+} xlev_disaster_kind;
+
+typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
+                              const char *msg, int errnoval);
+
+/*
+ * xlev_ctx_set_disaster_hook: called when the core could not deliver
+ * something it should have and nobody else can be told (the seed called
+ * exit() there). It is called with the lock dropped, from the thread where
+ * the failure happened, and may call any xlev function (typically the
+ * application drops the context and makes a new one). With no hook a clear
+ * message goes to stderr and the context stays as usable as it can.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ctx_set_disaster_hook(xlev_ctx *ctx, xlev_disaster_fn *fn,
+                                void *user);
+
+/* Clocks, for tests. */
+typedef struct {
+    /* the monotonic clock every deadline is kept on */
+    void (*monotonic)(void *user, struct timeval *now_out);
+    /* the wall clock, used only to convert wall-clock deadlines once */
+    void (*realtime)(void *user, struct timeval *now_out);
+} xlev_clock;
+
+/*
+ * xlev_ctx_set_clock: replaces the context's clocks (NULL restores
+ * CLOCK_MONOTONIC and CLOCK_REALTIME). Meant for tests. Call it before
+ * making registrations: existing deadlines are not converted.
+ * *clock is not copied and must outlast the context.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ctx_set_clock(xlev_ctx *ctx, const xlev_clock *clock, void *user);
+
+/* xlev_osevent_now: the context's monotonic clock. Cannot fail. */
+XLEV_AVAILABLE_IN_1_0
+void xlev_osevent_now(xlev_ctx *ctx, struct timeval *now_out);
+
+/*======================================================================*/
+/* Poll style */
+
+/*
+ * xlev_osevent_beforepoll:
+ *
+ * The caller provides space for the core's fds: fds points to the start of
+ * that space (it may be a slice of a larger array holding the application's
+ * own fds) and *nfds_io says how many struct pollfd fit.
+ *
+ * On return *nfds_io is always the number of fds the core wants polled.
+ * Each fd appears once, with the events of all its registrations merged; an
+ * fd whose registrations want no events is left out.
+ *
+ * If the space was sufficient, fds[0 .. *nfds_io - 1] are filled in for
+ * poll(2), *timeout_upd is updated if needed, and 0 is returned.
+ *
+ * If it was not, fds[0 .. old *nfds_io - 1] are undefined; *nfds_io is
+ * larger than on entry; *timeout_upd may or may not have been updated; and
+ * XLEV_ERROR_BUFFERFULL is returned. The caller makes room for *nfds_io
+ * entries and calls beforepoll again before polling. A failed call leaves
+ * the previous successful call's bookkeeping untouched.
+ *
+ * fds == NULL with *nfds_io == 0 asks how much space is needed.
+ *
+ * *timeout_upd is as for poll(2): milliseconds, negative for infinity. It
+ * is only ever reduced. A deadline less than a millisecond away rounds up to
+ * 1 ms, never down to a busy 0; a deadline already passed gives 0.
+ *
+ * now: the context's monotonic clock (xlev_osevent_now()).
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
+                            int *timeout_upd, struct timeval now);
+
+/*
+ * xlev_osevent_afterpoll:
+ *
+ * nfds and fds[0 .. nfds-1] must be those of the most recent successful
+ * beforepoll, as modified by poll(2). Performs the I/O and runs the
+ * callbacks that the revents and `now` call for: fd callbacks get every
+ * bit poll reported, POLLERR, POLLHUP and POLLNVAL included; timeouts whose
+ * deadline is <= now fire in deadline order.
+ *
+ * Registrations made after that beforepoll are not told about its revents
+ * (an fd number closed and reused meanwhile reaches nobody).
+ *
+ * Returns 0, or XLEV_ERROR_INVAL if nfds is negative, larger than the last
+ * beforepoll's, or fds is NULL with nfds > 0 (then nothing is done).
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
+                           struct timeval now);
+
+/*======================================================================*/
+/* Hooks style */
+
+typedef struct xlev_osevent_hooks {
+    int (*fd_register)(void *user, int fd, void **for_app_registration_out,
+                       short events, void *for_xlev);
+    int (*fd_modify)(void *user, int fd, void **for_app_registration_update,
+                     short events);
+    void (*fd_deregister)(void *user, int fd, void *for_app_registration);
+    int (*timeout_register)(void *user, void **for_app_registration_out,
+                            struct timeval abs, void *for_xlev);
+    int (*timeout_modify)(void *user, void **for_app_registration_update,
+                          struct timeval abs);
+    void (*timeout_deregister)(void *user, void *for_app_registration);
+} xlev_osevent_hooks;
+
+/*
+ * xlev_osevent_register_hooks:
+ *
+ * The application promises to keep a register of the fds and timeouts the
+ * core asks for through @hooks, and to call xlev_osevent_occurred_fd() and
+ * xlev_osevent_occurred_timeout() when they happen.
+ *
+ * fd hooks: events are as for poll(2) and never 0 (an fd that wants no
+ * events is deregistered instead). The core registers each fd once, with
+ * the events of all its registrations merged.
+ *
+ * timeout hooks: abs is a deadline on the context's monotonic clock.
+ *
+ * If a register or modify hook succeeds it may update
+ * *for_app_registration_out/_update and must return 0. On entry to register,
+ * *for_app_registration_out is NULL. A register or modify hook may fail,
+ * leaving the registration unchanged, by returning
+ * XLEV_ERROR_OSEVENT_REG_FAIL or any positive int; that value is returned to
+ * whoever asked for the registration. When register fails, anything it
+ * stored is ignored; when modify fails, a changed value is honoured and
+ * passed to later modify and deregister calls.
+ *
+ * Hooks are called with the context's lock held: they must not call into
+ * the core, and the application must not call xlev_osevent_occurred_*()
+ * from inside a hook.
+ *
+ * Registrations that exist already are handed to the hooks before this
+ * returns, and no longer appear in beforepoll. If a hook fails while doing
+ * so, everything handed over so far is deregistered again, the old state
+ * stays in force (beforepoll keeps reporting those fds) and the hook's
+ * value is returned; the context is usable.
+ *
+ * May be called once per context (XLEV_ERROR_INVAL after that).
+ * *hooks is not copied and must outlast the context.
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_osevent_register_hooks(xlev_ctx *ctx, const xlev_osevent_hooks *hooks,
+                                void *user);
+
+/*
+ * xlev_osevent_occurred_fd: tells the core that @fd, registered through
+ * fd_register with @for_xlev, is ready. The core re-checks readiness with a
+ * zero-timeout poll(2) before calling back, so stale or spurious reports
+ * are harmless; so is a report arriving after the fd was deregistered (it is
+ * ignored). Must not be called from inside a hook.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd,
+                              short events, short revents);
+
+/*
+ * xlev_osevent_occurred_timeout: tells the core that the timeout registered
+ * through timeout_register with @for_xlev is due. Implicitly the timeout has
+ * been deregistered: the core does not call timeout_deregister for it, and
+ * registers it again if it still wants it. A report that arrives after
+ * deregistration is ignored; one that arrives early is registered again
+ * for the rest of its time, so a timeout never fires early.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev);
+
+/*======================================================================*/
+/* Registrations
+ *
+ * Each xlev_ev_KIND struct is owned by the caller (usually embedded in one
+ * of its own structs; use container-of in the callback) and is in one of
+ * three states:
+ *
+ *   Undefined - might contain anything. All-bits-zero is Undefined.
+ *   Idle      - may be passed to any xlev_ev_KIND function; not registered,
+ *               its callback will not be called, it holds no resources and
+ *               may be thrown away.
+ *   Active    - registered: its callback may be called. _deregister must be
+ *               called before the memory is reused.
+ *
+ *   void xlev_ev_KIND_init(xlev_ev_KIND *ev);
+ *       Undefined or Idle -> Idle.
+ *   int  xlev_ev_KIND_register(xlev_ctx *ctx, xlev_ev_KIND *ev, FUNC, ...);
+ *       Undefined or Idle -> Active on success, Idle on error. FUNC is not
+ *       called from inside _register.
+ *   int  xlev_ev_KIND_modify(xlev_ctx *ctx, xlev_ev_KIND *ev, ...);
+ *       Active -> Active; on error the modification has no effect.
+ *       XLEV_ERROR_INVAL if ev is Idle.
+ *   void xlev_ev_KIND_deregister(xlev_ctx *ctx, xlev_ev_KIND *ev);
+ *       Active or Idle -> Idle (idempotent).
+ *   int  xlev_ev_KIND_isregistered(const xlev_ev_KIND *ev);
+ *       Idle or Active: nonzero iff Active.
+ *
+ * A timeout becomes Idle when it fires, just before its callback is called
+ * (the callback may register it again).
+ *
+ * The fields are private to the core.
+ */
+
+typedef struct xlev_ev_fd xlev_ev_fd;
+typedef void xlev_ev_fd_callback(xlev_ctx *ctx, xlev_ev_fd *ev, int fd,
+                                 short events, short revents);
+struct xlev_ev_fd {
+    /* private */
+    int fd; /* -1 when Idle */
+    short events;
+    xlev_ev_fd_callback *func;
+    struct xlev__fdent *fdent; /* the per-fd record this joins */
+    struct xlev_ev_fd *fdent_next;
+    uint64_t reg_seq; /* beforepoll generation at registration */
+    int npending;     /* queued callbacks not yet run */
+};
+
+typedef struct xlev_ev_time xlev_ev_time;
+typedef void xlev_ev_time_callback(xlev_ctx *ctx, xlev_ev_time *ev,
+                                   const struct timeval *requested_abs);
+struct xlev_ev_time {
+    /* private */
+    xlev_ev_time_callback *func; /* NULL when Idle */
+    int infinite;                /* registered, but with no deadline */
+    int heap_index;              /* -1 when not in the heap */
+    int firing;                  /* fired, callback queued */
+    struct timeval abs;
+    struct xlev__nexus *nexus;   /* hooks mode */
+    void *for_app_reg;
+};
+
+typedef struct xlev_ev_xswatch xlev_ev_xswatch;
+typedef void xlev_ev_xswatch_callback(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                                      const char *watch_path,
+                                      const char *event_path);
+struct xlev_ev_xswatch {
+    /* private */
+    int slotnum; /* -1 when Idle */
+    uint32_t counterval;
+    char *path;
+    xlev_ev_xswatch_callback *callback;
+    int npending;
+};
+
+/* fds. @fd stays the caller's: the core never closes it. Several
+ * registrations may share one fd (say, one for POLLIN, one for POLLOUT);
+ * events == 0 is allowed and keeps the fd out of poll until modified. */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_fd_init(xlev_ev_fd *ev);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *ev,
+                        xlev_ev_fd_callback *func, int fd, short events);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *ev, short events);
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *ev);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_fd_isregistered(const xlev_ev_fd *ev);
+
+/* timeouts. _rel: milliseconds as for poll(2), negative for "no deadline"
+ * (registered but never fires until modified). _abs: a deadline on the
+ * context's monotonic clock. _wall: a wall-clock deadline (gettimeofday),
+ * converted to the monotonic clock once, now. */
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_time_init(xlev_ev_time *ev);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_register_rel(xlev_ctx *ctx, xlev_ev_time *ev,
+                              xlev_ev_time_callback *func, int milliseconds);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_register_abs(xlev_ctx *ctx, xlev_ev_time *ev,
+                              xlev_ev_time_callback *func,
+                              struct timeval abs);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *ev,
+                               xlev_ev_time_callback *func,
+                               struct timeval wall);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_modify_rel(xlev_ctx *ctx, xlev_ev_time *ev,
+                            int milliseconds);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_modify_abs(xlev_ctx *ctx, xlev_ev_time *ev,
+                            struct timeval abs);
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_time_deregister(xlev_ctx *ctx, xlev_ev_time *ev);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_time_isregistered(const xlev_ev_time *ev);
+
+/* xenstore watches. @path is copied; it must be a valid xenstore path
+ * ('/'-rooted, or a special path such as "@releaseDomain"; at most
+ * XLEV_XS_PATH_MAX bytes; characters [A-Za-z0-9_/@-], no "//", no trailing
+ * '/' except the root itself; see docs/misc/xenstore.txt), else
+ * XLEV_ERROR_INVAL. The callback gets the initial event xenstored sends on
+ * registration, then one per change at or below @path. An event is "go and
+ * read again", not a count: xenstored may merge duplicates. */
+#define XLEV_XS_PATH_MAX 3072 /* XENSTORE_ABS_PATH_MAX, xen/io/xs_wire.h */
+
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_xswatch_init(xlev_ev_xswatch *w);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                             xlev_ev_xswatch_callback *func,
+                             const char *path);
+XLEV_AVAILABLE_IN_1_0
+void xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *w);
+
+/* xlev_xs_path_is_valid: 1 if @path would be accepted by
+ * xlev_ev_xswatch_register(), else 0. NULL gives 0. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_path_is_valid(const char *path);
+
+/*======================================================================*/
+/* Plain xenstore operations on the context's connection. Blocking (a round
+ * trip to the daemon); thread-safe. Paths are checked as for watches (no
+ * special paths). Errors: XLEV_ERROR_INVAL (bad path), XLEV_ERROR_NOENT,
+ * XLEV_ERROR_PERM, XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE (anything else). */
+
+/* *value_out: a malloc()ed, NUL-terminated copy (free()); *len_out (may be
+ * NULL) its length without the terminator. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_read(xlev_ctx *ctx, const char *path, char **value_out,
+                 unsigned int *len_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_write(xlev_ctx *ctx, const char *path, const void *value,
+                  unsigned int len);
+/* *entries_out: one malloc()ed block holding the array and the strings
+ * (free() it once); *n_out entries. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
+                      unsigned int *n_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_rm(xlev_ctx *ctx, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
