@@ -391,6 +391,7 @@ struct xlev_ev_time {
     int heap_index;              /* -1 when not in the heap */
     int firing;                  /* fired, callback queued */
     struct timeval abs;
+    uint64_t seq;                /* tie-break among equal deadlines */
     struct xlev__nexus *nexus;   /* hooks mode */
     void *for_app_reg;
 };

@@ -1,0 +1,398 @@
+/* fd.c: fd registrations and the per-fd records that merge them
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * See "Per-fd records" in xlev-event-private.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlev-event-private.h"
+
+#define FDTAB_MIN_SIZE 64
+
+void
+xlev_ev_fd_init(xlev_ev_fd *ev)
+{
+    if (!ev)
+        return;
+    ev->fd = -1;
+    ev->events = 0;
+    ev->func = NULL;
+    ev->fdent = NULL;
+    ev->fdent_next = NULL;
+    ev->reg_seq = 0;
+    ev->npending = 0;
+}
+
+int
+xlev_ev_fd_isregistered(const xlev_ev_fd *ev)
+{
+    return ev && ev->fd >= 0;
+}
+
+static struct xlev__fdent *
+fdtab_lookup(xlev_ctx *ctx, int fd)
+{
+    if (fd < 0 || fd >= ctx->fdtab_size)
+        return NULL;
+    return ctx->fdtab[fd];
+}
+
+static int
+fdtab_ensure(xlev_ctx *ctx, int fd)
+{
+    struct xlev__fdent **newtab;
+    int newsize;
+
+    if (fd < ctx->fdtab_size)
+        return 0;
+    newsize = ctx->fdtab_size ? ctx->fdtab_size : FDTAB_MIN_SIZE;
+    while (newsize <= fd) {
+        if (newsize > INT_MAX / 2) {
+            newsize = fd + 1;
+            break;
+        }
+        newsize *= 2;
+    }
+    newtab = xlev__realloc_array(ctx->fdtab, newsize, sizeof(*newtab));
+    if (!newtab)
+        return XLEV_ERROR_NOMEM;
+    memset(newtab + ctx->fdtab_size, 0,
+           sizeof(*newtab) * (newsize - ctx->fdtab_size));
+    ctx->fdtab = newtab;
+    ctx->fdtab_size = newsize;
+    return 0;
+}
+
+static short
+fdent_merged_events(const struct xlev__fdent *fdent, const xlev_ev_fd *skip)
+{
+    const xlev_ev_fd *ev;
+    short events = 0;
+
+    for (ev = fdent->regs; ev; ev = ev->fdent_next)
+        if (ev != skip)
+            events |= ev->events;
+    return events;
+}
+
+/*
+ * Hooks side of one fdent. Lock held.
+ */
+
+int
+xlev__fdent_hook_register_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
+{
+    struct xlev__nexus *nexus;
+    void *for_app = NULL;
+    int rc;
+
+    if (!ctx->hooks || !fdent->events || fdent->hook_events)
+        return 0;
+    nexus = xlev__nexus_get_locked(ctx, XLEV__NEXUS_FD);
+    if (!nexus)
+        return XLEV_ERROR_NOMEM;
+    rc = xlev__hook_fd_register(ctx, fdent->fd, &for_app, fdent->events,
+                                nexus);
+    if (rc) {
+        xlev__nexus_put_locked(ctx, nexus);
+        return rc;
+    }
+    nexus->fdent = fdent;
+    fdent->nexus = nexus;
+    fdent->for_app_reg = for_app;
+    fdent->hook_events = fdent->events;
+    return 0;
+}
+
+void
+xlev__fdent_hook_deregister_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
+{
+    if (!fdent->hook_events)
+        return;
+    xlev__hook_fd_deregister(ctx, fdent->fd, fdent->for_app_reg);
+    xlev__nexus_put_locked(ctx, fdent->nexus);
+    fdent->nexus = NULL;
+    fdent->for_app_reg = NULL;
+    fdent->hook_events = 0;
+}
+
+/*
+ * Changes an fdent's merged events to `events`, telling the hooks. On
+ * failure nothing changed and the hook's value is returned. `may_fail` 0
+ * (removing a registration) means the caller cannot report a failure: a
+ * failing fd_modify then leaves the hooks with a superset of the events,
+ * which is harmless.
+ */
+static int
+fdent_set_events_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
+                        short events, int may_fail)
+{
+    int rc = 0;
+
+    if (ctx->hooks) {
+        if (!events) {
+            xlev__fdent_hook_deregister_locked(ctx, fdent);
+        } else if (!fdent->hook_events) {
+            short old = fdent->events;
+
+            fdent->events = events;
+            rc = xlev__fdent_hook_register_locked(ctx, fdent);
+            fdent->events = old;
+        } else if (events != fdent->hook_events) {
+            rc = xlev__hook_fd_modify(ctx, fdent->fd, &fdent->for_app_reg,
+                                      events);
+            if (!rc)
+                fdent->hook_events = events;
+        }
+        if (rc) {
+            if (may_fail)
+                return rc;
+            xlev__log(ctx, LOG_WARNING,
+                      "fd_modify hook for fd %d failed (%d) while removing a "
+                      "registration; keeping the wider registration",
+                      fdent->fd, rc);
+            rc = 0;
+        }
+    }
+
+    if (!fdent->events && events)
+        ctx->nfdents_active++;
+    else if (fdent->events && !events)
+        ctx->nfdents_active--;
+    fdent->events = events;
+    return 0;
+}
+
+static int
+fdent_new_locked(xlev_ctx *ctx, int fd, struct xlev__fdent **fdent_out)
+{
+    struct xlev__fdent *fdent;
+    int rc;
+
+    rc = fdtab_ensure(ctx, fd);
+    if (rc)
+        return rc;
+    fdent = xlev__calloc(1, sizeof(*fdent));
+    if (!fdent)
+        return XLEV_ERROR_NOMEM;
+    fdent->fd = fd;
+    fdent->poll_index = -1;
+    fdent->next = ctx->fdents;
+    if (ctx->fdents)
+        ctx->fdents->prev = fdent;
+    ctx->fdents = fdent;
+    ctx->fdtab[fd] = fdent;
+    *fdent_out = fdent;
+    return 0;
+}
+
+/* Frees an fdent with no registrations left. */
+static void
+fdent_free_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
+{
+    xlev__fdent_hook_deregister_locked(ctx, fdent);
+    if (fdent->events)
+        ctx->nfdents_active--;
+    /* The last beforepoll's shadow must not point at freed memory. */
+    if (fdent->poll_index >= 0 && fdent->poll_index < ctx->polled_used &&
+        ctx->polled[fdent->poll_index] == fdent)
+        ctx->polled[fdent->poll_index] = NULL;
+    if (fdent->prev)
+        fdent->prev->next = fdent->next;
+    else
+        ctx->fdents = fdent->next;
+    if (fdent->next)
+        fdent->next->prev = fdent->prev;
+    ctx->fdtab[fdent->fd] = NULL;
+    free(fdent);
+}
+
+int
+xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
+                         xlev_ev_fd_callback *func, int fd, short events)
+{
+    struct xlev__fdent *fdent;
+    int created = 0;
+    int rc;
+
+    fdent = fdtab_lookup(ctx, fd);
+    if (!fdent) {
+        rc = fdent_new_locked(ctx, fd, &fdent);
+        if (rc)
+            return rc;
+        created = 1;
+    }
+
+    rc = fdent_set_events_locked(ctx, fdent, fdent->events | events, 1);
+    if (rc) {
+        if (created)
+            fdent_free_locked(ctx, fdent);
+        return rc;
+    }
+
+    ev->fd = fd;
+    ev->events = events;
+    ev->func = func;
+    ev->fdent = fdent;
+    ev->fdent_next = fdent->regs;
+    fdent->regs = ev;
+    ev->reg_seq = ctx->poll_gen;
+    ev->npending = 0;
+    return 0;
+}
+
+int
+xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *ev, xlev_ev_fd_callback *func,
+                    int fd, short events)
+{
+    int rc;
+
+    if (!ctx || !ev || !func || fd < 0)
+        return XLEV_ERROR_INVAL;
+
+    XLEV__LOCK(ctx);
+    rc = xlev__fd_register_locked(ctx, ev, func, fd, events);
+    if (rc)
+        xlev_ev_fd_init(ev);
+    XLEV__UNLOCK(ctx);
+    return rc;
+}
+
+int
+xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *ev, short events)
+{
+    int rc;
+
+    if (!ctx || !ev)
+        return XLEV_ERROR_INVAL;
+
+    XLEV__LOCK(ctx);
+    if (!xlev_ev_fd_isregistered(ev) || !ev->fdent) {
+        rc = XLEV_ERROR_INVAL;
+        goto out;
+    }
+    rc = fdent_set_events_locked(
+        ctx, ev->fdent, fdent_merged_events(ev->fdent, ev) | events, 1);
+    if (rc)
+        goto out;
+    ev->events = events;
+    rc = 0;
+out:
+    XLEV__UNLOCK(ctx);
+    return rc;
+}
+
+void
+xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev)
+{
+    struct xlev__fdent *fdent = ev->fdent;
+    xlev_ev_fd **pp;
+
+    if (!xlev_ev_fd_isregistered(ev))
+        return;
+
+    if (ev->npending)
+        xlev__pending_cancel_locked(ctx, ev);
+
+    if (fdent) {
+        for (pp = &fdent->regs; *pp; pp = &(*pp)->fdent_next) {
+            if (*pp == ev) {
+                *pp = ev->fdent_next;
+                break;
+            }
+        }
+        if (fdent->regs)
+            fdent_set_events_locked(ctx, fdent,
+                                    fdent_merged_events(fdent, NULL), 0);
+        else
+            fdent_free_locked(ctx, fdent);
+    }
+
+    ev->fd = -1;
+    ev->events = 0;
+    ev->func = NULL;
+    ev->fdent = NULL;
+    ev->fdent_next = NULL;
+    ev->npending = 0;
+}
+
+void
+xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *ev)
+{
+    if (!ctx || !ev)
+        return;
+
+    XLEV__LOCK(ctx);
+    xlev__fd_deregister_locked(ctx, ev);
+    xlev__inflight_wait_locked(ctx, ev);
+    XLEV__UNLOCK(ctx);
+}
+
+/*
+ * Delivery: revents for an fdent, from afterpoll (poll_gen of the
+ * beforepoll they came from) or occurred_fd (UINT64_MAX). Lock held.
+ */
+void
+xlev__fdent_deliver_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
+                           short revents, uint64_t poll_gen)
+{
+    xlev_ev_fd *ev;
+
+    for (ev = fdent->regs; ev; ev = ev->fdent_next) {
+        struct xlev__pending *p;
+        short r;
+
+        if (ev->reg_seq >= poll_gen)
+            continue; /* registered after that poll: not its news */
+        r = xlev__reg_revents(ev->events, revents);
+        if (!r)
+            continue;
+
+        if (ev == &ctx->watch_efd) {
+            xlev__xswatch_fd_ready_locked(ctx);
+            continue;
+        }
+
+        p = xlev__calloc(1, sizeof(*p));
+        if (!p) {
+            xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
+                                  "cannot queue the callback for fd %d",
+                                  ev->fd);
+            continue;
+        }
+        p->kind = XLEV__PENDING_FD;
+        p->ev = ev;
+        p->u.fd.fd = ev->fd;
+        p->u.fd.events = ev->events;
+        p->u.fd.revents = r;
+        ev->npending++;
+        xlev__pending_append_locked(ctx, p);
+    }
+}
+
+/* ctx_free: every registration goes Idle, the hooks are told. */
+void
+xlev__fd_free_all_locked(xlev_ctx *ctx)
+{
+    while (ctx->fdents) {
+        struct xlev__fdent *fdent = ctx->fdents;
+
+        while (fdent->regs) {
+            xlev_ev_fd *ev = fdent->regs;
+
+            fdent->regs = ev->fdent_next;
+            ev->fd = -1;
+            ev->events = 0;
+            ev->func = NULL;
+            ev->fdent = NULL;
+            ev->fdent_next = NULL;
+            ev->npending = 0;
+        }
+        fdent_free_locked(ctx, fdent);
+    }
+}

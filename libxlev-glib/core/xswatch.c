@@ -1,0 +1,407 @@
+/* xswatch.c: xenstore watches: slots, tokens, the watch fd
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * See "xenstore watch slots" in xlev-event-private.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <xenstore.h>
+
+#include "xlev-event-private.h"
+
+/* "slotnum/counter": an int in decimal, '/', a uint32_t in hex, NUL. */
+#define WATCH_TOKEN_MAX (sizeof("-2147483648/ffffffff"))
+#define WATCH_SLOTS_MIN 4
+
+void
+xlev_ev_xswatch_init(xlev_ev_xswatch *w)
+{
+    if (!w)
+        return;
+    w->slotnum = -1;
+    w->counterval = 0;
+    w->path = NULL;
+    w->callback = NULL;
+    w->npending = 0;
+}
+
+int
+xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *w)
+{
+    return w && w->slotnum >= 0;
+}
+
+static void
+watch_token(char *buf, int slotnum, uint32_t counterval)
+{
+    snprintf(buf, WATCH_TOKEN_MAX, "%d/%" PRIx32, slotnum, counterval);
+}
+
+/* Never called: the watch fd's readiness is handled under the lock, in
+ * xlev__fdent_deliver_locked. A registration needs a function. */
+static void
+watch_efd_unused(xlev_ctx *ctx, xlev_ev_fd *ev, int fd, short events,
+                 short revents)
+{
+}
+
+/*
+ * libxenstore gives us the read end of its watch pipe only. Make sure both
+ * ends are close-on-exec: the write end is the other fd of this process on
+ * the same pipe inode.
+ */
+static void
+ensure_watch_pipe_cloexec_locked(xlev_ctx *ctx, int fd)
+{
+    struct stat st;
+    struct dirent *de;
+    DIR *dir;
+
+    xlev__fd_ensure_cloexec(ctx, fd);
+    if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
+        return;
+    dir = opendir("/proc/self/fd");
+    if (!dir)
+        return;
+    while ((de = readdir(dir))) {
+        struct stat st2;
+        char *end;
+        long other = strtol(de->d_name, &end, 10);
+
+        if (*end || end == de->d_name || other == fd || other < 0 ||
+            other > INT_MAX || other == dirfd(dir))
+            continue;
+        if (fstat((int)other, &st2) == 0 && S_ISFIFO(st2.st_mode) &&
+            st2.st_ino == st.st_ino && st2.st_dev == st.st_dev)
+            xlev__fd_ensure_cloexec(ctx, (int)other);
+    }
+    closedir(dir);
+}
+
+/* The watch fd is registered while there is at least one watch. */
+static int
+watch_fd_ref_locked(xlev_ctx *ctx)
+{
+    int fd, rc;
+
+    if (xlev_ev_fd_isregistered(&ctx->watch_efd))
+        return 0;
+    fd = xs_fileno(ctx->xsh);
+    if (fd < 0) {
+        xlev__log(ctx, LOG_ERR, "xs_fileno failed: %s", strerror(errno));
+        return XLEV_ERROR_XENSTORE;
+    }
+    if (!ctx->watch_fd_checked) {
+        ensure_watch_pipe_cloexec_locked(ctx, fd);
+        ctx->watch_fd_checked = 1;
+    }
+    rc = xlev__fd_register_locked(ctx, &ctx->watch_efd, watch_efd_unused, fd,
+                                  POLLIN);
+    if (rc)
+        xlev_ev_fd_init(&ctx->watch_efd);
+    return rc;
+}
+
+static void
+watch_fd_unref_locked(xlev_ctx *ctx)
+{
+    if (ctx->watch_count == 0)
+        xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+}
+
+static int
+slot_get_locked(xlev_ctx *ctx)
+{
+    int slotnum;
+
+    if (ctx->watch_free < 0) {
+        struct xlev__watch_slot *newslots;
+        int newsize, i;
+
+        if (ctx->watch_nslots > INT_MAX / 2)
+            return XLEV_ERROR_NOMEM;
+        newsize = ctx->watch_nslots ? ctx->watch_nslots * 2 : WATCH_SLOTS_MIN;
+        newslots = xlev__realloc_array(ctx->watch_slots, newsize,
+                                       sizeof(*newslots));
+        if (!newslots)
+            return XLEV_ERROR_NOMEM;
+        /* Link the new slots so that the lowest comes out first. */
+        for (i = newsize - 1; i >= ctx->watch_nslots; i--) {
+            newslots[i].w = NULL;
+            newslots[i].next_free = ctx->watch_free;
+            ctx->watch_free = i;
+        }
+        ctx->watch_slots = newslots;
+        ctx->watch_nslots = newsize;
+    }
+    slotnum = ctx->watch_free;
+    ctx->watch_free = ctx->watch_slots[slotnum].next_free;
+    ctx->watch_slots[slotnum].next_free = -1;
+    return slotnum;
+}
+
+static void
+slot_put_locked(xlev_ctx *ctx, int slotnum)
+{
+    ctx->watch_slots[slotnum].w = NULL;
+    ctx->watch_slots[slotnum].next_free = ctx->watch_free;
+    ctx->watch_free = slotnum;
+}
+
+int
+xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                         xlev_ev_xswatch_callback *func, const char *path)
+{
+    char token[WATCH_TOKEN_MAX];
+    char *path_copy = NULL;
+    int slotnum = -1;
+    uint32_t counterval;
+    int rc;
+
+    if (!ctx || !w || !func || !xlev_xs_path_is_valid(path))
+        return XLEV_ERROR_INVAL;
+    xlev_ev_xswatch_init(w);
+
+    XLEV__LOCK(ctx);
+    if (!ctx->xsh) {
+        rc = XLEV_ERROR_XENSTORE;
+        goto out;
+    }
+    if (ctx->xs_broken) {
+        rc = XLEV_ERROR_BROKEN;
+        goto out;
+    }
+
+    rc = watch_fd_ref_locked(ctx);
+    if (rc)
+        goto out;
+
+    path_copy = xlev__strdup(path);
+    if (!path_copy) {
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    slotnum = slot_get_locked(ctx);
+    if (slotnum < 0) {
+        rc = slotnum;
+        slotnum = -1;
+        goto out;
+    }
+
+    counterval = ctx->watch_counter++;
+    watch_token(token, slotnum, counterval);
+    if (!xs_watch(ctx->xsh, path, token)) {
+        int e = errno;
+
+        xlev__log(ctx, LOG_ERR, "cannot watch xenstore path %s: %s", path,
+                  strerror(e));
+        rc = xlev__xs_errno_to_rc(e);
+        goto out;
+    }
+
+    ctx->watch_slots[slotnum].w = w;
+    w->slotnum = slotnum;
+    w->counterval = counterval;
+    w->path = path_copy;
+    w->callback = func;
+    w->npending = 0;
+    ctx->watch_count++;
+    path_copy = NULL;
+    slotnum = -1;
+    rc = 0;
+
+out:
+    if (slotnum >= 0)
+        slot_put_locked(ctx, slotnum);
+    free(path_copy);
+    if (rc && ctx->xsh)
+        watch_fd_unref_locked(ctx);
+    XLEV__UNLOCK(ctx);
+    return rc;
+}
+
+static void
+xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
+{
+    char token[WATCH_TOKEN_MAX];
+
+    if (w->slotnum < 0)
+        return;
+
+    if (unwatch) {
+        watch_token(token, w->slotnum, w->counterval);
+        /* With XS_UNWATCH_FILTER, libxenstore also drops the events for
+         * this token it has queued. */
+        if (!xs_unwatch(ctx->xsh, w->path, token))
+            /* We will ignore its events (the counter no longer matches a
+             * registration), but say so. */
+            xlev__log(ctx, LOG_ERR, "cannot remove watch on %s: %s", w->path,
+                      strerror(errno));
+    }
+    if (w->npending)
+        xlev__pending_cancel_locked(ctx, w);
+    slot_put_locked(ctx, w->slotnum);
+    ctx->watch_count--;
+    free(w->path);
+    w->path = NULL;
+    w->callback = NULL;
+    w->npending = 0;
+    /* The seed left slotnum set: a second deregister corrupted the free
+     * list. */
+    w->slotnum = -1;
+    watch_fd_unref_locked(ctx);
+}
+
+void
+xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w)
+{
+    if (!ctx || !w)
+        return;
+    XLEV__LOCK(ctx);
+    xswatch_deregister_locked(ctx, w, 1);
+    xlev__inflight_wait_locked(ctx, w);
+    XLEV__UNLOCK(ctx);
+}
+
+/*
+ * The watch fd is readable: read every event libxenstore has and queue the
+ * ones that belong to a live registration. Lock held.
+ */
+static void
+xswatch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
+{
+    struct xlev__pending *p;
+    xlev_ev_xswatch *w;
+    size_t wlen, elen;
+    int slotnum, n;
+    uint32_t counterval;
+    char tail;
+
+    n = sscanf(token, "%d/%" SCNx32 "%c", &slotnum, &counterval, &tail);
+    if (n != 2) {
+        xlev__log(ctx, LOG_DEBUG, "watch event %s: bad token %s", epath,
+                  token);
+        return;
+    }
+    if (slotnum < 0 || slotnum >= ctx->watch_nslots) {
+        xlev__log(ctx, LOG_DEBUG, "watch event %s token %s: no such slot",
+                  epath, token);
+        return;
+    }
+    w = ctx->watch_slots[slotnum].w;
+    if (!w) {
+        xlev__log(ctx, LOG_DEBUG, "watch event %s token %s: empty slot",
+                  epath, token);
+        return;
+    }
+    if (w->counterval != counterval) {
+        xlev__log(ctx, LOG_DEBUG,
+                  "watch event %s token %s: slot reused (counter %" PRIx32
+                  ")",
+                  epath, token, w->counterval);
+        return;
+    }
+    /* A stale event with the same slot and counter (the counter wrapped)
+     * is still only passed on when it is about this watch's subtree; an
+     * event for a path elsewhere would be a lie. */
+    wlen = strlen(w->path);
+    elen = strlen(epath);
+    if (elen < wlen || memcmp(epath, w->path, wlen) != 0 ||
+        (elen > wlen && epath[wlen] != '/' && strcmp(w->path, "/") != 0)) {
+        xlev__log(ctx, LOG_DEBUG,
+                  "watch event %s token %s: not at or below %s", epath, token,
+                  w->path);
+        return;
+    }
+
+    p = xlev__malloc(sizeof(*p) + wlen + 1 + elen + 1);
+    if (!p) {
+        xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
+                              "cannot queue the watch event for %s", epath);
+        return;
+    }
+    memset(p, 0, sizeof(*p));
+    p->kind = XLEV__PENDING_XSWATCH;
+    p->ev = w;
+    p->u.xs.slotnum = slotnum;
+    p->u.xs.counterval = counterval;
+    p->u.xs.wpath = (char *)(p + 1);
+    memcpy(p->u.xs.wpath, w->path, wlen + 1);
+    p->u.xs.epath = p->u.xs.wpath + wlen + 1;
+    memcpy(p->u.xs.epath, epath, elen + 1);
+    w->npending++;
+    xlev__pending_append_locked(ctx, p);
+}
+
+void
+xlev__xswatch_fd_ready_locked(xlev_ctx *ctx)
+{
+    for (;;) {
+        char **event = xs_check_watch(ctx->xsh);
+
+        if (!event) {
+            int e = errno;
+
+            if (e == EAGAIN)
+                break;
+            if (e == EINTR)
+                continue;
+            /* The seed exit()ed here. Stop polling a connection that
+             * failed (so we do not spin) and tell the application. */
+            ctx->xs_broken = 1;
+            xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+            xlev__disaster_locked(ctx, XLEV_DISASTER_XENSTORE, e,
+                                  "cannot read xenstore watch events");
+            break;
+        }
+        xswatch_event_locked(ctx, event[XS_WATCH_PATH], event[XS_WATCH_TOKEN]);
+        free(event);
+    }
+}
+
+/* ctx_free: every watch goes Idle. The connection is about to be closed,
+ * which removes the daemon's watches; no need to unwatch one by one. */
+void
+xlev__xswatch_free_all_locked(xlev_ctx *ctx)
+{
+    int i;
+
+    for (i = 0; i < ctx->watch_nslots; i++) {
+        xlev_ev_xswatch *w = ctx->watch_slots[i].w;
+
+        if (w)
+            xswatch_deregister_locked(ctx, w, 0);
+    }
+    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+}
+
+int
+xlev__test_watch_fd_registered(xlev_ctx *ctx)
+{
+    int r;
+
+    XLEV__LOCK(ctx);
+    r = xlev_ev_fd_isregistered(&ctx->watch_efd);
+    XLEV__UNLOCK(ctx);
+    return r;
+}
+
+int
+xlev__test_watch_fd(xlev_ctx *ctx)
+{
+    int r;
+
+    XLEV__LOCK(ctx);
+    r = ctx->watch_efd.fd;
+    XLEV__UNLOCK(ctx);
+    return r;
+}
