@@ -1,0 +1,92 @@
+# test_fixture.py: the Python fixture starts a real, private xenstored.
+#
+# Copyright (C) 2024 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# Run by meson with /usr/bin/python3 (suite 'python'); uses the stock
+# xenstore-* command-line clients, which find the daemon via XENSTORED_PATH.
+
+import os
+import subprocess
+import time
+import unittest
+
+from xsfixture import XsFixture, XsFixtureError, socket_answers
+
+
+def xs(*argv):
+    return subprocess.run(argv, check=True, capture_output=True, text=True,
+                          timeout=10).stdout
+
+
+class FixtureTest(unittest.TestCase):
+
+    def setUp(self):
+        self.fx = XsFixture()
+        self.fx.start()
+        self.addCleanup(self.fx.stop)
+
+    def test_environment_names_private_socket(self):
+        self.assertEqual(os.environ['XENSTORED_PATH'], self.fx.socket_path)
+        self.assertTrue(self.fx.socket_path.startswith(self.fx.rundir))
+        self.assertTrue(socket_answers(self.fx.socket_path))
+        self.assertTrue(self.fx.alive())
+
+    def test_cli_round_trip(self):
+        xs('xenstore-write', '/py/a', 'one', '/py/b', 'two')
+        self.assertEqual(xs('xenstore-read', '/py/a').strip(), 'one')
+        listing = xs('xenstore-ls', '/py')
+        self.assertIn('a = "one"', listing)
+        self.assertIn('b = "two"', listing)
+        xs('xenstore-rm', '/py/a')
+        self.assertNotIn('a = ', xs('xenstore-ls', '/py'))
+        r = subprocess.run(['xenstore-read', '/py/a'], capture_output=True,
+                           timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_release_domain_watch(self):
+        self.fx.introduce_domain(7, port=5)
+        self.assertTrue(self.fx.is_domain_introduced(7))
+        watcher = subprocess.Popen(
+            ['xenstore-watch', '-n', '2', '@releaseDomain'],
+            stdout=subprocess.PIPE, text=True)
+        self.addCleanup(watcher.kill)
+        # Let the watch register (its initial event is the first line).
+        first = watcher.stdout.readline().strip()
+        self.assertEqual(first, '@releaseDomain')
+        self.fx.set_domain(7, 'dying')
+        out, _ = watcher.communicate(timeout=5)
+        self.assertEqual(out.strip(), '@releaseDomain')
+        deadline = time.monotonic() + 5
+        while self.fx.is_domain_introduced(7):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.001)
+
+    def test_set_domain_rejects_bad_state(self):
+        with self.assertRaises(ValueError):
+            self.fx.set_domain(3, 'asleep')
+        with self.assertRaises(ValueError):
+            self.fx.set_domain(0, 'running')
+
+    def test_dead_daemon_is_reported(self):
+        os.kill(self.fx.pid, 9)
+        with self.assertRaises(XsFixtureError) as cm:
+            self.fx.set_domain(3, 'running')
+        self.assertIn('killed by signal 9', str(cm.exception))
+
+
+class LifeCycleTest(unittest.TestCase):
+
+    def test_context_manager_leaves_nothing(self):
+        saved = os.environ.get('XENSTORED_PATH')
+        with XsFixture() as fx:
+            rundir, pid = fx.rundir, fx.pid
+            self.assertTrue(os.path.isdir(rundir))
+        self.assertFalse(os.path.exists(rundir))
+        with self.assertRaises(ProcessLookupError):
+            os.kill(pid, 0)
+        self.assertEqual(os.environ.get('XENSTORED_PATH'), saved)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)

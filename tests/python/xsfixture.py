@@ -1,0 +1,353 @@
+# xsfixture.py: a private, real xenstored for Python tests.
+#
+# Copyright (C) 2024 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# The Python twin of tests/xs-fixture.[ch] (read xs-fixture.h for the whole
+# picture): Debian's real xenstored in a private run directory $D, with
+# tests/fakexen/libfakexen.so preloaded to stand in for the hypervisor.
+#
+#     with XsFixture() as fx:             # or fx.start() / fx.stop()
+#         os.environ['XENSTORED_PATH']     # == fx.socket_path
+#         fx.set_domain(7, 'shutdown 0')   # @releaseDomain follows
+#
+# In unittest:
+#
+#     def setUp(self):
+#         self.fx = XsFixture()
+#         self.fx.start()
+#         self.addCleanup(self.fx.stop)
+#
+# Paths come from the environment meson gives the test:
+#   XLEV_TEST_XENSTORED   the daemon
+#   XLEV_TEST_FAKEXEN     the stand-in (libfakexen.so)
+#   XLEV_TEST_XENSTORED_WRAPPER   optional command prefix (e.g. valgrind)
+#   XLEV_UNDER_VALGRIND   stretches the deadlines
+# The daemon watches this process's pid (XLEV_FAKEXEN_WATCH_PID): if the test
+# is killed, the daemon removes $D and exits by itself.
+
+import os
+import shlex
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+__all__ = ['XsFixture', 'XsFixtureError', 'socket_answers', 'xs_request']
+
+# Deadlines (seconds); see XS_FIXTURE_* in tests/xs-fixture.c.
+START_TIMEOUT = 5.0
+CONTROL_TIMEOUT = 5.0
+TERM_TIMEOUT = 10.0
+VALGRIND_FACTOR = 8
+
+# Domain ids from here up are reserved (DOMID_FIRST_RESERVED, xen/xen.h).
+DOMID_FIRST_RESERVED = 0x7FF0
+
+# xenstore wire protocol (xen/io/xs_wire.h): header type, req_id, tx_id, len.
+XS_DIRECTORY = 1
+XS_INTRODUCE = 8
+XS_ERROR = 16
+XS_IS_DOMAIN_INTRODUCED = 17
+XS_HEADER = struct.Struct('=IIII')
+
+_STATES = ('running', 'shutdown', 'crashed', 'dying', 'gone')
+
+
+class XsFixtureError(Exception):
+    """The daemon could not be started, died, or did not answer in time."""
+
+
+def _scale(seconds):
+    under = os.environ.get('XLEV_UNDER_VALGRIND', '')
+    wrapper = os.environ.get('XLEV_TEST_XENSTORED_WRAPPER', '')
+    if (under and under != '0') or 'valgrind' in wrapper:
+        return seconds * VALGRIND_FACTOR
+    return seconds
+
+
+def socket_answers(path, timeout=1.0):
+    """True if a xenstored at `path` answers one request within `timeout`."""
+    req_id = 0x786c6576
+    payload = b'/\0'
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect(path)
+            s.sendall(XS_HEADER.pack(XS_DIRECTORY, req_id, 0, len(payload))
+                      + payload)
+            header = b''
+            while len(header) < XS_HEADER.size:
+                chunk = s.recv(XS_HEADER.size - len(header))
+                if not chunk:
+                    return False
+                header += chunk
+            return XS_HEADER.unpack(header)[1] == req_id
+    except OSError:
+        return False
+
+
+def xs_request(path, msg_type, *args, timeout=5.0):
+    """Sends one request to the xenstored at `path` (arguments joined by
+    NULs, each NUL-terminated) and returns the reply's payload (bytes).
+    Raises OSError (with the daemon's errno name) on an XS_ERROR reply."""
+    payload = b''.join(a.encode() + b'\0' for a in args)
+    req_id = 0x7079
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(XS_HEADER.pack(msg_type, req_id, 0, len(payload)) + payload)
+        data = b''
+        while True:
+            if len(data) >= XS_HEADER.size:
+                rtype, rid, _, rlen = XS_HEADER.unpack(data[:XS_HEADER.size])
+                if len(data) >= XS_HEADER.size + rlen:
+                    body = data[XS_HEADER.size:XS_HEADER.size + rlen]
+                    break
+            chunk = s.recv(4096)
+            if not chunk:
+                raise ConnectionError('xenstored closed the connection')
+            data += chunk
+    if rid != req_id:
+        raise ConnectionError('reply to another request (%#x)' % rid)
+    if rtype == XS_ERROR:
+        raise OSError(body.rstrip(b'\0').decode())
+    return body
+
+
+def _program(env_name):
+    path = os.environ.get(env_name)
+    if not path:
+        raise XsFixtureError('%s is not set (meson sets it for the tests)'
+                             % env_name)
+    return path
+
+
+class XsFixture:
+    """A private xenstored; see the module comment."""
+
+    def __init__(self):
+        self.rundir = None
+        self.socket_path = None
+        self.pid = None
+        self._proc = None
+        self._log_path = None
+        self._ctl_fd = None
+        self._lines_sent = 0
+        self._saved_env = {}
+
+    # -- context manager ---------------------------------------------------
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self):
+        """Starts the daemon and sets XENSTORED_PATH (and XLEV_FAKEXEN_DIR)
+        in os.environ.  Raises XsFixtureError, leaving nothing behind."""
+        if self._proc is not None:
+            raise XsFixtureError('already started')
+        xenstored = _program('XLEV_TEST_XENSTORED')
+        fakexen = _program('XLEV_TEST_FAKEXEN')
+        for path in (xenstored, fakexen):
+            if not os.path.exists(path):
+                raise XsFixtureError('%s not found' % path)
+
+        self.rundir = tempfile.mkdtemp(prefix='xlev-xs-')
+        self.socket_path = os.path.join(self.rundir, 'socket')
+        self._log_path = os.path.join(self.rundir, 'daemon.log')
+        self._lines_sent = 0
+        try:
+            self._spawn(xenstored, fakexen)
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        for name, value in (('XENSTORED_PATH', self.socket_path),
+                            ('XLEV_FAKEXEN_DIR', self.rundir)):
+            self._saved_env[name] = os.environ.get(name)
+            os.environ[name] = value
+        return self
+
+    def _spawn(self, xenstored, fakexen):
+        env = dict(os.environ)
+        # XENSTORED_PATH in the daemon's environment changes where it binds.
+        env.pop('XENSTORED_PATH', None)
+        env.pop('XLEV_FAKEXEN_REEXEC', None)
+        env.update({
+            'XENSTORED_RUNDIR': self.rundir,
+            'LD_PRELOAD': fakexen,
+            'XLEV_FAKEXEN_DIR': self.rundir,
+            'XLEV_FAKEXEN_ROLE': 'daemon',
+            'XLEV_FAKEXEN_WATCH_PID': str(os.getpid()),
+        })
+        wrapper = shlex.split(os.environ.get('XLEV_TEST_XENSTORED_WRAPPER', ''))
+        argv = wrapper + [xenstored, '-N', '-F',
+                          os.path.join(self.rundir, 'pid')]
+        # Output to a file in $D, never to our stdout: a daemon outliving a
+        # killed test must not hold the test runner's pipe open.
+        with open(self._log_path, 'wb') as log:
+            self._proc = subprocess.Popen(argv, env=env,
+                                          stdin=subprocess.DEVNULL,
+                                          stdout=log, stderr=log,
+                                          close_fds=True)
+        self.pid = self._proc.pid
+
+    def _wait_ready(self):
+        timeout = _scale(START_TIMEOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._proc.poll() is not None:
+                raise XsFixtureError(self._died('before its socket answered'))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise XsFixtureError(
+                    'xenstored (pid %d) did not answer on %s within %.1f s; '
+                    'its output:\n%s' % (self.pid, self.socket_path, timeout,
+                                         self.daemon_output() or '(none)'))
+            if (os.path.exists(self.socket_path)
+                    and socket_answers(self.socket_path, left)):
+                return
+            time.sleep(0.005)
+
+    def stop(self):
+        """SIGKILL (SIGTERM first under valgrind), wait, remove $D, restore
+        the environment.  Idempotent."""
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                wrapper = os.environ.get('XLEV_TEST_XENSTORED_WRAPPER', '')
+                if 'valgrind' in wrapper:
+                    self._proc.send_signal(signal.SIGTERM)
+                    try:
+                        self._proc.wait(TERM_TIMEOUT)
+                    except subprocess.TimeoutExpired:
+                        pass
+                if self._proc.poll() is None:
+                    self._proc.kill()
+                    self._proc.wait()
+            self._proc = None
+        if self._ctl_fd is not None:
+            os.close(self._ctl_fd)
+            self._ctl_fd = None
+        if self.rundir is not None:
+            shutil.rmtree(self.rundir, ignore_errors=True)
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+        self.rundir = None
+        self.socket_path = None
+        self.pid = None
+
+    # -- the daemon ----------------------------------------------------------
+
+    def alive(self):
+        return self._proc is not None and self._proc.poll() is None
+
+    def daemon_output(self):
+        try:
+            with open(self._log_path, 'r', errors='replace') as f:
+                return f.read()[-4096:]
+        except (OSError, TypeError):
+            return ''
+
+    def _died(self, while_doing):
+        code = self._proc.returncode
+        how = ('was killed by signal %d' % -code if code < 0
+               else 'exited with status %d' % code)
+        return 'xenstored (pid %d) %s %s; its output:\n%s' % (
+            self.pid, how, while_doing, self.daemon_output() or '(none)')
+
+    def hypervisor_environ(self):
+        """A copy of os.environ for a child that must see the same daemon and
+        domain table (LD_PRELOAD with the stand-in appended)."""
+        env = dict(os.environ)
+        fakexen = _program('XLEV_TEST_FAKEXEN')
+        preload = env.get('LD_PRELOAD', '')
+        if fakexen not in preload:
+            preload = preload + ':' + fakexen if preload else fakexen
+        env['LD_PRELOAD'] = preload
+        env['XLEV_FAKEXEN_DIR'] = self.rundir
+        env['XENSTORED_PATH'] = self.socket_path
+        return env
+
+    # -- control lines -------------------------------------------------------
+
+    def _lines_done(self):
+        try:
+            with open(os.path.join(self.rundir, 'domains')) as f:
+                first = f.readline().split()
+        except OSError:
+            return 0
+        if len(first) == 2 and first[0] == 'done':
+            return int(first[1])
+        return 0
+
+    def _send(self, line):
+        if self._proc is None:
+            raise XsFixtureError('the fixture is not started')
+        if self._proc.poll() is not None:
+            raise XsFixtureError(self._died('before the control line was sent'))
+        if self._ctl_fd is None:
+            # Read-write: no SIGPIPE/EPIPE if the daemon has gone.
+            self._ctl_fd = os.open(os.path.join(self.rundir, 'ctl'),
+                                   os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = (line + '\n').encode()
+        if os.write(self._ctl_fd, data) != len(data):
+            raise XsFixtureError('short write to the control FIFO')
+        self._lines_sent += 1
+        timeout = _scale(CONTROL_TIMEOUT)
+        deadline = time.monotonic() + timeout
+        while self._lines_done() < self._lines_sent:
+            if self._proc.poll() is not None:
+                raise XsFixtureError(self._died('before acting on %r' % line))
+            if time.monotonic() > deadline:
+                raise XsFixtureError('xenstored (pid %d) did not act on %r '
+                                     'within %.1f s' % (self.pid, line,
+                                                        timeout))
+            time.sleep(0.001)
+
+    def set_domain(self, domid, state):
+        """Sets a domain's state ('running', 'shutdown [reason]', 'crashed',
+        'dying', 'gone') and waits until the daemon has acted on it."""
+        if not 0 < domid < DOMID_FIRST_RESERVED:
+            raise ValueError('domain %d: only 1..%d can change state'
+                             % (domid, DOMID_FIRST_RESERVED - 1))
+        words = state.split(' ')
+        ok = (len(words) == 1 and words[0] in _STATES) or (
+            len(words) == 2 and words[0] == 'shutdown' and words[1].isdigit()
+            and int(words[1]) <= 255)
+        if not ok:
+            raise ValueError('domain state %r: expected running, shutdown '
+                             '[0..255], crashed, dying or gone' % state)
+        self._send('%d %s' % (domid, state))
+
+    def introduce_domain(self, domid, port, mfn=0):
+        """xs_introduce_domain over the socket (port must be non-zero)."""
+        xs_request(self.socket_path, XS_INTRODUCE, str(domid), str(mfn),
+                   str(port))
+
+    def is_domain_introduced(self, domid):
+        reply = xs_request(self.socket_path, XS_IS_DOMAIN_INTRODUCED,
+                           str(domid))
+        return reply.rstrip(b'\0') == b'T'
+
+    def kick(self, domid):
+        """A guest's kick on its event channel ("evtchn <domid>")."""
+        self._send('evtchn %d' % domid)
+
+
+if __name__ == '__main__':
+    with XsFixture() as fx:
+        print(fx.socket_path)
