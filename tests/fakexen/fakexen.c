@@ -116,10 +116,10 @@
 
 /* Exported so that a test can tell whether this library is preloaded
  * (dlsym (RTLD_DEFAULT, "xlev_fakexen_present")). */
-int xlev_fakexen_present (void);
+int xlev_fakexen_present(void);
 
 int
-xlev_fakexen_present (void)
+xlev_fakexen_present(void)
 {
     return 1;
 }
@@ -127,100 +127,101 @@ xlev_fakexen_present (void)
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 
-static void fakexen_log (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static void fakexen_log(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void
-fakexen_log (const char *fmt, ...)
+fakexen_log(const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
     int n;
 
-    va_start (ap, fmt);
-    n = vsnprintf (buf, sizeof buf, fmt, ap);
-    va_end (ap);
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
     if (n < 0)
         return;
-    if ((size_t) n >= sizeof buf)
+    if ((size_t)n >= sizeof buf)
         n = sizeof buf - 1;
     /* One write so that lines of the daemon and of us do not interleave. */
-    dprintf (STDERR_FILENO, "fakexen[%d]: %.*s\n", (int) getpid (), n, buf);
+    dprintf(STDERR_FILENO, "fakexen[%d]: %.*s\n", (int)getpid(), n, buf);
 }
 
 static bool
-fakexen_debug (void)
+fakexen_debug(void)
 {
-    const char *v = getenv (FAKEXEN_ENV_DEBUG);
-    return v && *v && strcmp (v, "0") != 0;
+    const char *v = getenv(FAKEXEN_ENV_DEBUG);
+    return v && *v && strcmp(v, "0") != 0;
 }
 
-#define DEBUG(...)                                                            \
-    do {                                                                      \
-        if (fakexen_debug ())                                                 \
-            fakexen_log (__VA_ARGS__);                                        \
+#define DEBUG(...)                                                             \
+    do {                                                                       \
+        if (fakexen_debug())                                                   \
+            fakexen_log(__VA_ARGS__);                                          \
     } while (0)
 
 /* Looks a symbol up in the libraries after this one; NULL if absent. */
 static void *
-fakexen_next (void **cache, const char *name)
+fakexen_next(void **cache, const char *name)
 {
-    void *p = __atomic_load_n (cache, __ATOMIC_ACQUIRE);
+    void *p = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
 
     if (!p) {
-        p = dlsym (RTLD_NEXT, name);
-        __atomic_store_n (cache, p, __ATOMIC_RELEASE);
+        p = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(cache, p, __ATOMIC_RELEASE);
     }
     return p;
 }
 
 /* Declares next_<name>, the definition of <name> in the libraries after
  * ours, with the exact type of the declaration in the system's header. */
-#define NEXT(name)                                                            \
-    static void *next_##name##_cache;                                         \
-    __typeof__ (&name) next_##name                                            \
-        = (__typeof__ (&name)) fakexen_next (&next_##name##_cache, #name)
+#define NEXT(name)                                                             \
+    static void *next_##name##_cache;                                          \
+    __typeof__(&name) next_##name                                              \
+        = (__typeof__(&name))fakexen_next(&next_##name##_cache, #name)
 
 static bool
-fakexen_is_daemon (void)
+fakexen_is_daemon(void)
 {
     static int cached = -1;
-    int v = __atomic_load_n (&cached, __ATOMIC_RELAXED);
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
     if (v < 0) {
-        const char *role = getenv (FAKEXEN_ENV_ROLE);
+        const char *role = getenv(FAKEXEN_ENV_ROLE);
 
         if (role)
-            v = strcmp (role, "daemon") == 0;
+            v = strcmp(role, "daemon") == 0;
         else
-            v = strcmp (program_invocation_short_name, "xenstored") == 0;
-        __atomic_store_n (&cached, v, __ATOMIC_RELAXED);
+            v = strcmp(program_invocation_short_name, "xenstored") == 0;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
     return v;
 }
 
 /* $D, or NULL when none is configured. */
 static const char *
-fakexen_dir (void)
+fakexen_dir(void)
 {
-    const char *d = getenv (FAKEXEN_ENV_DIR);
+    const char *d = getenv(FAKEXEN_ENV_DIR);
 
-    if ((!d || !*d) && fakexen_is_daemon ())
-        d = getenv ("XENSTORED_RUNDIR");
+    if ((!d || !*d) && fakexen_is_daemon())
+        d = getenv("XENSTORED_RUNDIR");
     return d && *d ? d : NULL;
 }
 
 static int
-fakexen_path (char *buf, size_t size, const char *name)
+fakexen_path(char *buf, size_t size, const char *name)
 {
-    const char *d = fakexen_dir ();
+    const char *d = fakexen_dir();
     int n;
 
     if (!d) {
         errno = ENOENT;
         return -1;
     }
-    n = snprintf (buf, size, "%s/%s", d, name);
-    if (n < 0 || (size_t) n >= size) {
+    n = snprintf(buf, size, "%s/%s", d, name);
+    if (n < 0 || (size_t)n >= size) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -228,7 +229,7 @@ fakexen_path (char *buf, size_t size, const char *name)
 }
 
 static bool
-fakexen_parse_uint (const char *s, unsigned long max, unsigned long *out)
+fakexen_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     char *end;
     unsigned long v;
@@ -236,7 +237,7 @@ fakexen_parse_uint (const char *s, unsigned long max, unsigned long *out)
     if (!s || !*s || *s == '-' || *s == '+')
         return false;
     errno = 0;
-    v = strtoul (s, &end, 10);
+    v = strtoul(s, &end, 10);
     if (errno || *end || v > max)
         return false;
     *out = v;
@@ -247,17 +248,17 @@ fakexen_parse_uint (const char *s, unsigned long max, unsigned long *out)
 /* /proc/xen/xsd_port and /proc/xen/xsd_kva                                 */
 
 static int
-fakexen_memfd (const char *name, const void *data, size_t len, size_t size)
+fakexen_memfd(const char *name, const void *data, size_t len, size_t size)
 {
-    int fd = memfd_create (name, MFD_CLOEXEC);
+    int fd = memfd_create(name, MFD_CLOEXEC);
 
     if (fd < 0)
         return -1;
-    if ((len && write (fd, data, len) != (ssize_t) len)
-        || (size > len && ftruncate (fd, size) < 0)
-        || lseek (fd, 0, SEEK_SET) < 0) {
+    if ((len && write(fd, data, len) != (ssize_t)len)
+        || (size > len && ftruncate(fd, size) < 0)
+        || lseek(fd, 0, SEEK_SET) < 0) {
         int saved = errno;
-        close (fd);
+        close(fd);
         errno = saved ? saved : EIO;
         return -1;
     }
@@ -266,66 +267,66 @@ fakexen_memfd (const char *name, const void *data, size_t len, size_t size)
 
 /* Returns -2 when path is not one of ours. */
 static int
-fakexen_proc_xen (const char *path)
+fakexen_proc_xen(const char *path)
 {
     if (!path)
         return -2;
-    if (strcmp (path, "/proc/xen/xsd_port") == 0) {
+    if (strcmp(path, "/proc/xen/xsd_port") == 0) {
         char port[16];
-        int n = snprintf (port, sizeof port, "%d", FAKEXEN_XSD_PORT);
-        return fakexen_memfd ("xsd_port", port, (size_t) n, 0);
+        int n = snprintf(port, sizeof port, "%d", FAKEXEN_XSD_PORT);
+        return fakexen_memfd("xsd_port", port, (size_t)n, 0);
     }
-    if (strcmp (path, "/proc/xen/xsd_kva") == 0)
-        return fakexen_memfd ("xsd_kva", NULL, 0, FAKEXEN_PAGE_SIZE);
+    if (strcmp(path, "/proc/xen/xsd_kva") == 0)
+        return fakexen_memfd("xsd_kva", NULL, 0, FAKEXEN_PAGE_SIZE);
     return -2;
 }
 
 static mode_t
-fakexen_open_mode (int flags, va_list ap)
+fakexen_open_mode(int flags, va_list ap)
 {
     if (flags & (O_CREAT | O_TMPFILE))
-        return (mode_t) va_arg (ap, int);
+        return (mode_t)va_arg(ap, int);
     return 0;
 }
 
 int
-open (const char *path, int flags, ...)
+open(const char *path, int flags, ...)
 {
-    NEXT (open);
+    NEXT(open);
     va_list ap;
     mode_t mode;
-    int fd = fakexen_proc_xen (path);
+    int fd = fakexen_proc_xen(path);
 
     if (fd != -2)
         return fd;
-    va_start (ap, flags);
-    mode = fakexen_open_mode (flags, ap);
-    va_end (ap);
+    va_start(ap, flags);
+    mode = fakexen_open_mode(flags, ap);
+    va_end(ap);
     if (!next_open) {
         errno = ENOSYS;
         return -1;
     }
-    return next_open (path, flags, mode);
+    return next_open(path, flags, mode);
 }
 
 int
-open64 (const char *path, int flags, ...)
+open64(const char *path, int flags, ...)
 {
-    NEXT (open64);
+    NEXT(open64);
     va_list ap;
     mode_t mode;
-    int fd = fakexen_proc_xen (path);
+    int fd = fakexen_proc_xen(path);
 
     if (fd != -2)
         return fd;
-    va_start (ap, flags);
-    mode = fakexen_open_mode (flags, ap);
-    va_end (ap);
+    va_start(ap, flags);
+    mode = fakexen_open_mode(flags, ap);
+    va_end(ap);
     if (!next_open64) {
         errno = ENOSYS;
         return -1;
     }
-    return next_open64 (path, flags, mode);
+    return next_open64(path, flags, mode);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -349,7 +350,7 @@ static FakexenTable daemon_table;
 #define FAKEXEN_FLAGS_RUNNING (XEN_DOMINF_running)
 
 static FakexenDomain *
-table_find (FakexenTable *t, uint32_t domid)
+table_find(FakexenTable *t, uint32_t domid)
 {
     for (size_t i = 0; i < t->n; i++)
         if (t->dom[i].domid == domid)
@@ -358,9 +359,9 @@ table_find (FakexenTable *t, uint32_t domid)
 }
 
 static FakexenDomain *
-table_lookup_or_add (FakexenTable *t, uint32_t domid)
+table_lookup_or_add(FakexenTable *t, uint32_t domid)
 {
-    FakexenDomain *d = table_find (t, domid);
+    FakexenDomain *d = table_find(t, domid);
 
     if (d)
         return d;
@@ -375,7 +376,7 @@ table_lookup_or_add (FakexenTable *t, uint32_t domid)
 
 /* Loads $D/domains into t; a missing file (or no $D) is an empty table. */
 static void
-table_load (FakexenTable *t)
+table_load(FakexenTable *t)
 {
     char path[PATH_MAX];
     char line[FAKEXEN_LINE_MAX];
@@ -383,61 +384,62 @@ table_load (FakexenTable *t)
 
     t->done = 0;
     t->n = 0;
-    if (fakexen_path (path, sizeof path, FAKEXEN_TABLE_FILE) < 0)
+    if (fakexen_path(path, sizeof path, FAKEXEN_TABLE_FILE) < 0)
         return;
-    f = fopen (path, "re");
+    f = fopen(path, "re");
     if (!f)
         return;
-    while (fgets (line, sizeof line, f)) {
+    while (fgets(line, sizeof line, f)) {
         unsigned long done, domid, flags, gone;
 
-        if (sscanf (line, "done %lu", &done) == 1) {
+        if (sscanf(line, "done %lu", &done) == 1) {
             t->done = done;
-        } else if (sscanf (line, "%lu %lx %lu", &domid, &flags, &gone) == 3
-                   && domid < DOMID_FIRST_RESERVED && t->n < FAKEXEN_MAX_DOMAINS) {
+        } else if (sscanf(line, "%lu %lx %lu", &domid, &flags, &gone) == 3
+                   && domid < DOMID_FIRST_RESERVED
+                   && t->n < FAKEXEN_MAX_DOMAINS) {
             FakexenDomain *d = &t->dom[t->n++];
-            d->domid = (uint32_t) domid;
-            d->flags = (uint32_t) flags;
+            d->domid = (uint32_t)domid;
+            d->flags = (uint32_t)flags;
             d->gone = gone != 0;
         }
     }
-    fclose (f);
+    fclose(f);
 }
 
 /* Writes t to $D/domains: a temporary file renamed over the old one, so that
  * a reader sees the old table or the new one, never half of one. */
 static int
-table_save (const FakexenTable *t)
+table_save(const FakexenTable *t)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     FILE *f;
     int rc = -1;
 
-    if (fakexen_path (path, sizeof path, FAKEXEN_TABLE_FILE) < 0
-        || fakexen_path (tmp, sizeof tmp, FAKEXEN_TABLE_FILE ".tmp") < 0)
+    if (fakexen_path(path, sizeof path, FAKEXEN_TABLE_FILE) < 0
+        || fakexen_path(tmp, sizeof tmp, FAKEXEN_TABLE_FILE ".tmp") < 0)
         return -1;
-    f = fopen (tmp, "we");
+    f = fopen(tmp, "we");
     if (!f) {
-        fakexen_log ("cannot write %s: %s", tmp, strerror (errno));
+        fakexen_log("cannot write %s: %s", tmp, strerror(errno));
         return -1;
     }
-    fprintf (f, "done %lu\n", t->done);
-    fprintf (f, "# domid flags(XEN_DOMINF_*, hex) gone\n");
+    fprintf(f, "done %lu\n", t->done);
+    fprintf(f, "# domid flags(XEN_DOMINF_*, hex) gone\n");
     for (size_t i = 0; i < t->n; i++)
-        fprintf (f, "%u %x %d\n", t->dom[i].domid, t->dom[i].flags,
-                 t->dom[i].gone ? 1 : 0);
-    if (fflush (f) != 0 || ferror (f)) {
-        fclose (f);
-        unlink (tmp);
+        fprintf(f, "%u %x %d\n", t->dom[i].domid, t->dom[i].flags,
+                t->dom[i].gone ? 1 : 0);
+    if (fflush(f) != 0 || ferror(f)) {
+        fclose(f);
+        unlink(tmp);
         return -1;
     }
-    if (fclose (f) != 0) {
-        unlink (tmp);
+    if (fclose(f) != 0) {
+        unlink(tmp);
         return -1;
     }
-    if (rename (tmp, path) < 0) {
-        fakexen_log ("cannot rename %s: %s", tmp, strerror (errno));
-        unlink (tmp);
+    if (rename(tmp, path) < 0) {
+        fakexen_log("cannot rename %s: %s", tmp, strerror(errno));
+        unlink(tmp);
         goto out;
     }
     rc = 0;
@@ -448,7 +450,7 @@ out:
 /* The state of domid as the hypervisor would report it: false if it does
  * not exist, else its XEN_DOMINF_* flags. */
 static bool
-table_domain_flags (FakexenTable *t, uint32_t domid, uint32_t *flags)
+table_domain_flags(FakexenTable *t, uint32_t domid, uint32_t *flags)
 {
     FakexenDomain *d;
 
@@ -458,7 +460,7 @@ table_domain_flags (FakexenTable *t, uint32_t domid, uint32_t *flags)
         *flags = FAKEXEN_FLAGS_RUNNING;
         return true;
     }
-    d = table_find (t, domid);
+    d = table_find(t, domid);
     if (!d) {
         *flags = FAKEXEN_FLAGS_RUNNING;
         return true;
@@ -470,10 +472,10 @@ table_domain_flags (FakexenTable *t, uint32_t domid, uint32_t *flags)
 }
 
 static void
-fill_domaininfo (xc_domaininfo_t *info, uint32_t domid, uint32_t flags)
+fill_domaininfo(xc_domaininfo_t *info, uint32_t domid, uint32_t flags)
 {
-    memset (info, 0, sizeof *info);
-    info->domain = (domid_t) domid;
+    memset(info, 0, sizeof *info);
+    info->domain = (domid_t)domid;
     info->flags = flags;
     info->tot_pages = 256;
     info->max_pages = 256;
@@ -491,20 +493,20 @@ struct xc_interface_core {
 #define FAKEXEN_XC_MAGIC 0x78656e63 /* "xenc" */
 
 xc_interface *
-xc_interface_open (xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
-                   unsigned open_flags)
+xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
+                  unsigned open_flags)
 {
-    xc_interface *xch = calloc (1, sizeof *xch);
+    xc_interface *xch = calloc(1, sizeof *xch);
 
     if (!xch)
         return NULL;
     xch->magic = FAKEXEN_XC_MAGIC;
-    DEBUG ("xc_interface_open -> %p", (void *) xch);
+    DEBUG("xc_interface_open -> %p", (void *)xch);
     return xch;
 }
 
 int
-xc_interface_close (xc_interface *xch)
+xc_interface_close(xc_interface *xch)
 {
     if (!xch)
         return 0;
@@ -513,23 +515,23 @@ xc_interface_close (xc_interface *xch)
         return -1;
     }
     xch->magic = 0;
-    free (xch);
+    free(xch);
     return 0;
 }
 
 /* The table to answer from: the daemon's own, or a fresh copy of $D/domains. */
 static FakexenTable *
-table_for_query (FakexenTable **to_free)
+table_for_query(FakexenTable **to_free)
 {
     FakexenTable *t;
 
     *to_free = NULL;
-    if (fakexen_is_daemon ())
+    if (fakexen_is_daemon())
         return &daemon_table;
-    t = malloc (sizeof *t);
+    t = malloc(sizeof *t);
     if (!t)
         return NULL;
-    table_load (t);
+    table_load(t);
     *to_free = t;
     return t;
 }
@@ -537,7 +539,7 @@ table_for_query (FakexenTable **to_free)
 /* Fills up to max entries for the existing domains from first upward, as
  * XEN_SYSCTL_getdomaininfolist does. */
 static int
-query_domains (uint32_t first, unsigned int max, xc_domaininfo_t *info)
+query_domains(uint32_t first, unsigned int max, xc_domaininfo_t *info)
 {
     FakexenTable *to_free, *t;
     unsigned int n = 0;
@@ -546,34 +548,35 @@ query_domains (uint32_t first, unsigned int max, xc_domaininfo_t *info)
         errno = EFAULT;
         return -1;
     }
-    t = table_for_query (&to_free);
+    t = table_for_query(&to_free);
     if (!t) {
         errno = ENOMEM;
         return -1;
     }
-    for (uint32_t domid = first; domid < DOMID_FIRST_RESERVED && n < max; domid++) {
+    for (uint32_t domid = first; domid < DOMID_FIRST_RESERVED && n < max;
+         domid++) {
         uint32_t flags;
 
-        if (table_domain_flags (t, domid, &flags))
-            fill_domaininfo (&info[n++], domid, flags);
+        if (table_domain_flags(t, domid, &flags))
+            fill_domaininfo(&info[n++], domid, flags);
     }
-    free (to_free);
-    return (int) n;
+    free(to_free);
+    return (int)n;
 }
 
 int
-xc_domain_getinfolist (xc_interface *xch, uint32_t first_domain,
-                       unsigned int max_domains, xc_domaininfo_t *info)
+xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
+                      unsigned int max_domains, xc_domaininfo_t *info)
 {
-    int n = query_domains (first_domain, max_domains, info);
+    int n = query_domains(first_domain, max_domains, info);
 
-    DEBUG ("xc_domain_getinfolist (%u, %u) -> %d", first_domain, max_domains, n);
+    DEBUG("xc_domain_getinfolist (%u, %u) -> %d", first_domain, max_domains, n);
     return n;
 }
 
 int
-xc_domain_getinfo (xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
-                   xc_dominfo_t *info)
+xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
+                  unsigned int max_doms, xc_dominfo_t *info)
 {
     xc_domaininfo_t *raw;
     int n;
@@ -584,18 +587,18 @@ xc_domain_getinfo (xc_interface *xch, uint32_t first_domid, unsigned int max_dom
         errno = EFAULT;
         return -1;
     }
-    raw = calloc (max_doms, sizeof *raw);
+    raw = calloc(max_doms, sizeof *raw);
     if (!raw) {
         errno = ENOMEM;
         return -1;
     }
-    n = query_domains (first_domid, max_doms, raw);
+    n = query_domains(first_domid, max_doms, raw);
     /* The same translation as libxenctrl's xc_domain_getinfo. */
     for (int i = 0; i < n; i++) {
         xc_dominfo_t *o = &info[i];
         uint32_t f = raw[i].flags;
 
-        memset (o, 0, sizeof *o);
+        memset(o, 0, sizeof *o);
         o->domid = raw[i].domain;
         o->ssidref = raw[i].ssidref;
         o->dying = !!(f & XEN_DOMINF_dying);
@@ -607,7 +610,8 @@ xc_domain_getinfo (xc_interface *xch, uint32_t first_domid, unsigned int max_dom
         o->debugged = !!(f & XEN_DOMINF_debugged);
         o->xenstore = !!(f & XEN_DOMINF_xs_domain);
         o->hap = !!(f & XEN_DOMINF_hap);
-        o->shutdown_reason = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+        o->shutdown_reason
+            = (f >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
         if (o->shutdown && o->shutdown_reason == SHUTDOWN_crash) {
             o->shutdown = 0;
             o->crashed = 1;
@@ -617,8 +621,8 @@ xc_domain_getinfo (xc_interface *xch, uint32_t first_domid, unsigned int max_dom
         o->nr_online_vcpus = raw[i].nr_online_vcpus;
         o->max_vcpu_id = raw[i].max_vcpu_id;
     }
-    free (raw);
-    DEBUG ("xc_domain_getinfo (%u, %u) -> %d", first_domid, max_doms, n);
+    free(raw);
+    DEBUG("xc_domain_getinfo (%u, %u) -> %d", first_domid, max_doms, n);
     return n;
 }
 
@@ -630,72 +634,72 @@ static char watch_dir[PATH_MAX];
 
 /* True once pid has ended (gone, or a zombie nobody reaped yet). */
 static bool
-pid_ended (pid_t pid)
+pid_ended(pid_t pid)
 {
     char path[64], buf[512];
     ssize_t n;
     int fd;
     char *p;
 
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    fd = open (path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == ESRCH;
-    n = read (fd, buf, sizeof buf - 1);
-    close (fd);
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
     if (n <= 0)
         return true;
     buf[n] = '\0';
     /* "pid (comm) S ...": the state follows the last ')'. */
-    p = strrchr (buf, ')');
+    p = strrchr(buf, ')');
     return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
 static void
-remove_dir_contents (const char *dir)
+remove_dir_contents(const char *dir)
 {
-    DIR *d = opendir (dir);
+    DIR *d = opendir(dir);
     struct dirent *e;
 
     if (!d)
         return;
-    while ((e = readdir (d)) != NULL) {
-        if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        unlinkat (dirfd (d), e->d_name, 0);
+        unlinkat(dirfd(d), e->d_name, 0);
     }
-    closedir (d);
+    closedir(d);
 }
 
 static void *
-pid_watch_thread (void *arg)
+pid_watch_thread(void *arg)
 {
-    int pidfd = (int) syscall (SYS_pidfd_open, watch_pid, 0);
+    int pidfd = (int)syscall(SYS_pidfd_open, watch_pid, 0);
 
     if (pidfd >= 0) {
         struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
-        while (poll (&p, 1, -1) < 0 && errno == EINTR)
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
             ;
-        close (pidfd);
+        close(pidfd);
     } else {
         /* No pidfd_open (valgrind 3.19 does not know it): poll the pid. */
-        while (!pid_ended (watch_pid))
-            usleep (FAKEXEN_PID_POLL_MS * 1000);
+        while (!pid_ended(watch_pid))
+            usleep(FAKEXEN_PID_POLL_MS * 1000);
     }
-    fakexen_log ("watched process %d ended: removing %s and exiting",
-                 (int) watch_pid, watch_dir);
-    remove_dir_contents (watch_dir);
-    rmdir (watch_dir);
-    _exit (0);
+    fakexen_log("watched process %d ended: removing %s and exiting",
+                (int)watch_pid, watch_dir);
+    remove_dir_contents(watch_dir);
+    rmdir(watch_dir);
+    _exit(0);
     return NULL;
 }
 
 static void
-pid_watch_start_once (void)
+pid_watch_start_once(void)
 {
-    const char *v = getenv (FAKEXEN_ENV_WATCH_PID);
-    const char *d = fakexen_dir ();
+    const char *v = getenv(FAKEXEN_ENV_WATCH_PID);
+    const char *d = fakexen_dir();
     unsigned long pid;
     pthread_attr_t attr;
     pthread_t thread;
@@ -704,39 +708,39 @@ pid_watch_start_once (void)
 
     if (!v || !d)
         return;
-    if (!fakexen_parse_uint (v, INT_MAX, &pid) || pid == 0) {
-        fakexen_log ("ignoring %s=%s", FAKEXEN_ENV_WATCH_PID, v);
+    if (!fakexen_parse_uint(v, INT_MAX, &pid) || pid == 0) {
+        fakexen_log("ignoring %s=%s", FAKEXEN_ENV_WATCH_PID, v);
         return;
     }
-    if (strlen (d) >= sizeof watch_dir) {
-        fakexen_log ("run directory name too long");
+    if (strlen(d) >= sizeof watch_dir) {
+        fakexen_log("run directory name too long");
         return;
     }
-    strcpy (watch_dir, d);
-    watch_pid = (pid_t) pid;
+    strcpy(watch_dir, d);
+    watch_pid = (pid_t)pid;
 
     /* The daemon's signals stay with the daemon's own thread. */
-    sigfillset (&all);
-    pthread_sigmask (SIG_SETMASK, &all, &old);
-    pthread_attr_init (&attr);
-    pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create (&thread, &attr, pid_watch_thread, NULL);
-    pthread_attr_destroy (&attr);
-    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&thread, &attr, pid_watch_thread, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0)
-        fakexen_log ("cannot start the pid watch: %s", strerror (rc));
+        fakexen_log("cannot start the pid watch: %s", strerror(rc));
     else
-        DEBUG ("watching pid %d", (int) watch_pid);
+        DEBUG("watching pid %d", (int)watch_pid);
     /* A process that ended before we looked makes pidfd_open fail (ESRCH):
      * the thread then polls, sees it ended, and cleans up at once. */
 }
 
 static void
-pid_watch_start (void)
+pid_watch_start(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-    pthread_once (&once, pid_watch_start_once);
+    pthread_once(&once, pid_watch_start_once);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -751,38 +755,38 @@ typedef struct {
 
 struct xenevtchn_handle {
     int ctl_fd;
-    size_t len;                      /* bytes held in buf */
-    char buf[FAKEXEN_LINE_MAX];      /* a partial control line */
-    bool discarding;                 /* dropping an overlong line */
+    size_t len;                 /* bytes held in buf */
+    char buf[FAKEXEN_LINE_MAX]; /* a partial control line */
+    bool discarding;            /* dropping an overlong line */
     FakexenPort ports[FAKEXEN_MAX_PORTS];
 };
 
 static int
-evtchn_open_ctl (void)
+evtchn_open_ctl(void)
 {
     char path[PATH_MAX];
     int fd;
 
-    if (fakexen_path (path, sizeof path, FAKEXEN_CTL_FIFO) < 0) {
-        fakexen_log ("no run directory (%s is unset)", FAKEXEN_ENV_DIR);
+    if (fakexen_path(path, sizeof path, FAKEXEN_CTL_FIFO) < 0) {
+        fakexen_log("no run directory (%s is unset)", FAKEXEN_ENV_DIR);
         return -1;
     }
-    if (mkfifo (path, 0600) < 0 && errno != EEXIST) {
-        fakexen_log ("mkfifo %s: %s", path, strerror (errno));
+    if (mkfifo(path, 0600) < 0 && errno != EEXIST) {
+        fakexen_log("mkfifo %s: %s", path, strerror(errno));
         return -1;
     }
     /* Read-write: opening never blocks, and no end-of-file when a writer
      * goes away. */
-    fd = open (path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        fakexen_log ("open %s: %s", path, strerror (errno));
+        fakexen_log("open %s: %s", path, strerror(errno));
     return fd;
 }
 
 static xenevtchn_handle *
-evtchn_new (void)
+evtchn_new(void)
 {
-    xenevtchn_handle *xce = calloc (1, sizeof *xce);
+    xenevtchn_handle *xce = calloc(1, sizeof *xce);
 
     if (!xce) {
         errno = ENOMEM;
@@ -790,99 +794,99 @@ evtchn_new (void)
     }
     for (size_t i = 0; i < FAKEXEN_MAX_PORTS; i++)
         xce->ports[i].evt_fd = -1;
-    xce->ctl_fd = evtchn_open_ctl ();
+    xce->ctl_fd = evtchn_open_ctl();
     if (xce->ctl_fd < 0) {
-        free (xce);
+        free(xce);
         errno = ENODEV;
         return NULL;
     }
     /* A table with its count, so that a control helper can read it at once. */
     if (daemon_table.n == 0 && daemon_table.done == 0)
-        table_save (&daemon_table);
-    pid_watch_start ();
-    DEBUG ("xenevtchn_open -> fd %d", xce->ctl_fd);
+        table_save(&daemon_table);
+    pid_watch_start();
+    DEBUG("xenevtchn_open -> fd %d", xce->ctl_fd);
     return xce;
 }
 
 xenevtchn_handle *
-xenevtchn_open (struct xentoollog_logger *logger, unsigned int flags)
+xenevtchn_open(struct xentoollog_logger *logger, unsigned int flags)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_open);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_open);
         if (!next_xenevtchn_open) {
             errno = ENOSYS;
             return NULL;
         }
-        return next_xenevtchn_open (logger, flags);
+        return next_xenevtchn_open(logger, flags);
     }
-    return evtchn_new ();
+    return evtchn_new();
 }
 
 xenevtchn_handle *
-xenevtchn_fdopen (struct xentoollog_logger *logger, int fd, unsigned open_flags)
+xenevtchn_fdopen(struct xentoollog_logger *logger, int fd, unsigned open_flags)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_fdopen);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_fdopen);
         if (!next_xenevtchn_fdopen) {
             errno = ENOSYS;
             return NULL;
         }
-        return next_xenevtchn_fdopen (logger, fd, open_flags);
+        return next_xenevtchn_fdopen(logger, fd, open_flags);
     }
     /* A live-updated daemon hands over its old descriptor; ours is a FIFO
      * we can simply reopen. */
     if (fd >= 0)
-        close (fd);
-    return evtchn_new ();
+        close(fd);
+    return evtchn_new();
 }
 
 static void
-port_release (FakexenPort *p)
+port_release(FakexenPort *p)
 {
     if (p->evt_fd >= 0)
-        close (p->evt_fd);
-    memset (p, 0, sizeof *p);
+        close(p->evt_fd);
+    memset(p, 0, sizeof *p);
     p->evt_fd = -1;
 }
 
 int
-xenevtchn_close (xenevtchn_handle *xce)
+xenevtchn_close(xenevtchn_handle *xce)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_close);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_close);
         if (!next_xenevtchn_close) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_close (xce);
+        return next_xenevtchn_close(xce);
     }
     if (!xce)
         return 0;
     for (size_t i = 0; i < FAKEXEN_MAX_PORTS; i++)
         if (xce->ports[i].used)
-            port_release (&xce->ports[i]);
+            port_release(&xce->ports[i]);
     if (xce->ctl_fd >= 0)
-        close (xce->ctl_fd);
-    free (xce);
+        close(xce->ctl_fd);
+    free(xce);
     return 0;
 }
 
 int
-xenevtchn_fd (xenevtchn_handle *xce)
+xenevtchn_fd(xenevtchn_handle *xce)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_fd);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_fd);
         if (!next_xenevtchn_fd) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_fd (xce);
+        return next_xenevtchn_fd(xce);
     }
     return xce->ctl_fd;
 }
 
 static FakexenPort *
-port_get (xenevtchn_handle *xce, evtchn_port_t port)
+port_get(xenevtchn_handle *xce, evtchn_port_t port)
 {
     if (port < FAKEXEN_FIRST_PORT || port >= FAKEXEN_MAX_PORTS
         || !xce->ports[port].used)
@@ -891,54 +895,55 @@ port_get (xenevtchn_handle *xce, evtchn_port_t port)
 }
 
 int
-xenevtchn_notify (xenevtchn_handle *xce, evtchn_port_t port)
+xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
     FakexenPort *p;
     char name[32], path[PATH_MAX];
     static const char kick = '!';
 
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_notify);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_notify);
         if (!next_xenevtchn_notify) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_notify (xce, port);
+        return next_xenevtchn_notify(xce, port);
     }
-    p = port_get (xce, port);
+    p = port_get(xce, port);
     if (!p) {
         errno = EINVAL;
         return -1;
     }
     if (p->evt_fd < 0) {
-        snprintf (name, sizeof name, "evt-%u", p->domid);
-        if (fakexen_path (path, sizeof path, name) < 0)
+        snprintf(name, sizeof name, "evt-%u", p->domid);
+        if (fakexen_path(path, sizeof path, name) < 0)
             return 0;
-        if (mkfifo (path, 0600) < 0 && errno != EEXIST)
+        if (mkfifo(path, 0600) < 0 && errno != EEXIST)
             return 0;
-        p->evt_fd = open (path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        p->evt_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (p->evt_fd < 0)
             return 0;
     }
     /* A full FIFO drops the byte: the guest is already due to wake. */
-    if (write (p->evt_fd, &kick, 1) < 0 && errno != EAGAIN)
-        DEBUG ("notify port %u: %s", port, strerror (errno));
+    if (write(p->evt_fd, &kick, 1) < 0 && errno != EAGAIN)
+        DEBUG("notify port %u: %s", port, strerror(errno));
     return 0;
 }
 
 xenevtchn_port_or_error_t
-xenevtchn_bind_interdomain (xenevtchn_handle *xce, uint32_t domid,
-                            evtchn_port_t remote_port)
+xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
+                           evtchn_port_t remote_port)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_bind_interdomain);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_bind_interdomain);
         if (!next_xenevtchn_bind_interdomain) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_bind_interdomain (xce, domid, remote_port);
+        return next_xenevtchn_bind_interdomain(xce, domid, remote_port);
     }
-    for (evtchn_port_t port = FAKEXEN_FIRST_PORT; port < FAKEXEN_MAX_PORTS; port++) {
+    for (evtchn_port_t port = FAKEXEN_FIRST_PORT; port < FAKEXEN_MAX_PORTS;
+         port++) {
         FakexenPort *p = &xce->ports[port];
 
         if (!p->used) {
@@ -946,8 +951,8 @@ xenevtchn_bind_interdomain (xenevtchn_handle *xce, uint32_t domid,
             p->domid = domid;
             p->remote = remote_port;
             p->evt_fd = -1;
-            DEBUG ("bind_interdomain (%u, %u) -> %u", domid, remote_port, port);
-            return (xenevtchn_port_or_error_t) port;
+            DEBUG("bind_interdomain (%u, %u) -> %u", domid, remote_port, port);
+            return (xenevtchn_port_or_error_t)port;
         }
     }
     errno = ENOSPC;
@@ -955,15 +960,15 @@ xenevtchn_bind_interdomain (xenevtchn_handle *xce, uint32_t domid,
 }
 
 xenevtchn_port_or_error_t
-xenevtchn_bind_virq (xenevtchn_handle *xce, unsigned int virq)
+xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_bind_virq);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_bind_virq);
         if (!next_xenevtchn_bind_virq) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_bind_virq (xce, virq);
+        return next_xenevtchn_bind_virq(xce, virq);
     }
     if (virq != VIRQ_DOM_EXC) {
         errno = EINVAL;
@@ -973,55 +978,56 @@ xenevtchn_bind_virq (xenevtchn_handle *xce, unsigned int virq)
 }
 
 int
-xenevtchn_unbind (xenevtchn_handle *xce, evtchn_port_t port)
+xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 {
     FakexenPort *p;
 
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_unbind);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_unbind);
         if (!next_xenevtchn_unbind) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_unbind (xce, port);
+        return next_xenevtchn_unbind(xce, port);
     }
     if (port == FAKEXEN_VIRQ_PORT)
         return 0;
-    p = port_get (xce, port);
+    p = port_get(xce, port);
     if (!p) {
         errno = EINVAL;
         return -1;
     }
-    DEBUG ("unbind %u (domain %u)", port, p->domid);
-    port_release (p);
+    DEBUG("unbind %u (domain %u)", port, p->domid);
+    port_release(p);
     return 0;
 }
 
 int
-xenevtchn_unmask (xenevtchn_handle *xce, evtchn_port_t port)
+xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_unmask);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_unmask);
         if (!next_xenevtchn_unmask) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_unmask (xce, port);
+        return next_xenevtchn_unmask(xce, port);
     }
     return 0;
 }
 
 /* What one batch of control lines asks of pending(). */
 typedef struct {
-    bool virq;                 /* a domain changed state */
-    evtchn_port_t kick;        /* a guest's port to report, or 0 */
+    bool virq;          /* a domain changed state */
+    evtchn_port_t kick; /* a guest's port to report, or 0 */
     bool table_changed;
 } FakexenBatch;
 
 static evtchn_port_t
-port_of_domain (xenevtchn_handle *xce, uint32_t domid)
+port_of_domain(xenevtchn_handle *xce, uint32_t domid)
 {
-    for (evtchn_port_t port = FAKEXEN_FIRST_PORT; port < FAKEXEN_MAX_PORTS; port++)
+    for (evtchn_port_t port = FAKEXEN_FIRST_PORT; port < FAKEXEN_MAX_PORTS;
+         port++)
         if (xce->ports[port].used && xce->ports[port].domid == domid)
             return port;
     return 0;
@@ -1029,7 +1035,7 @@ port_of_domain (xenevtchn_handle *xce, uint32_t domid)
 
 /* Acts on one complete control line (without its newline). */
 static void
-control_line (xenevtchn_handle *xce, char *line, FakexenBatch *batch)
+control_line(xenevtchn_handle *xce, char *line, FakexenBatch *batch)
 {
     char *words[3] = { NULL, NULL, NULL };
     char *save = NULL;
@@ -1037,9 +1043,10 @@ control_line (xenevtchn_handle *xce, char *line, FakexenBatch *batch)
     unsigned long domid, reason = 0;
     FakexenDomain *d;
 
-    for (char *w = strtok_r (line, " \t\r", &save); w; w = strtok_r (NULL, " \t\r", &save)) {
+    for (char *w = strtok_r(line, " \t\r", &save); w;
+         w = strtok_r(NULL, " \t\r", &save)) {
         if (n == 3) {
-            fakexen_log ("control line has too many words; ignored");
+            fakexen_log("control line has too many words; ignored");
             return;
         }
         words[n++] = w;
@@ -1047,14 +1054,17 @@ control_line (xenevtchn_handle *xce, char *line, FakexenBatch *batch)
     if (n == 0)
         return;
 
-    if (strcmp (words[0], "evtchn") == 0) {
+    if (strcmp(words[0], "evtchn") == 0) {
         evtchn_port_t port;
 
-        if (n != 2 || !fakexen_parse_uint (words[1], DOMID_FIRST_RESERVED - 1, &domid)) {
-            fakexen_log ("bad control line \"evtchn %s\"", words[1] ? words[1] : "");
+        if (n != 2
+            || !fakexen_parse_uint(words[1], DOMID_FIRST_RESERVED - 1,
+                                   &domid)) {
+            fakexen_log("bad control line \"evtchn %s\"",
+                        words[1] ? words[1] : "");
             return;
         }
-        port = port_of_domain (xce, (uint32_t) domid);
+        port = port_of_domain(xce, (uint32_t)domid);
         if (port && !batch->kick)
             batch->kick = port;
         else if (!port)
@@ -1062,60 +1072,64 @@ control_line (xenevtchn_handle *xce, char *line, FakexenBatch *batch)
         return;
     }
 
-    if (n < 2 || !fakexen_parse_uint (words[0], DOMID_FIRST_RESERVED - 1, &domid)) {
-        fakexen_log ("bad control line (domid) \"%s\"", words[0]);
+    if (n < 2
+        || !fakexen_parse_uint(words[0], DOMID_FIRST_RESERVED - 1, &domid)) {
+        fakexen_log("bad control line (domid) \"%s\"", words[0]);
         return;
     }
     if (domid == 0) {
-        DEBUG ("domain 0 always runs; line ignored");
+        DEBUG("domain 0 always runs; line ignored");
         return;
     }
-    if (n == 3 && strcmp (words[1], "shutdown") != 0) {
-        fakexen_log ("bad control line: \"%s\" takes no argument", words[1]);
+    if (n == 3 && strcmp(words[1], "shutdown") != 0) {
+        fakexen_log("bad control line: \"%s\" takes no argument", words[1]);
         return;
     }
-    if (n == 3 && !fakexen_parse_uint (words[2], XEN_DOMINF_shutdownmask, &reason)) {
-        fakexen_log ("bad shutdown reason \"%s\"", words[2]);
+    if (n == 3
+        && !fakexen_parse_uint(words[2], XEN_DOMINF_shutdownmask, &reason)) {
+        fakexen_log("bad shutdown reason \"%s\"", words[2]);
         return;
     }
 
-    d = table_lookup_or_add (&daemon_table, (uint32_t) domid);
+    d = table_lookup_or_add(&daemon_table, (uint32_t)domid);
     if (!d) {
-        fakexen_log ("domain table full; line ignored");
+        fakexen_log("domain table full; line ignored");
         return;
     }
-    if (strcmp (words[1], "running") == 0) {
+    if (strcmp(words[1], "running") == 0) {
         d->flags = FAKEXEN_FLAGS_RUNNING;
         d->gone = false;
-    } else if (strcmp (words[1], "shutdown") == 0 || strcmp (words[1], "crashed") == 0) {
+    } else if (strcmp(words[1], "shutdown") == 0
+               || strcmp(words[1], "crashed") == 0) {
         if (words[1][0] == 'c')
             reason = SHUTDOWN_crash;
         d->flags = XEN_DOMINF_shutdown
-                   | ((uint32_t) reason << XEN_DOMINF_shutdownshift);
+                   | ((uint32_t)reason << XEN_DOMINF_shutdownshift);
         d->gone = false;
-    } else if (strcmp (words[1], "dying") == 0) {
+    } else if (strcmp(words[1], "dying") == 0) {
         /* A dying domain keeps whatever shutdown state it had. */
-        d->flags &= ~(uint32_t) (XEN_DOMINF_running | XEN_DOMINF_blocked);
+        d->flags &= ~(uint32_t)(XEN_DOMINF_running | XEN_DOMINF_blocked);
         d->flags |= XEN_DOMINF_dying;
         d->gone = false;
-    } else if (strcmp (words[1], "gone") == 0) {
+    } else if (strcmp(words[1], "gone") == 0) {
         d->gone = true;
     } else {
-        fakexen_log ("bad control line: unknown state \"%s\"", words[1]);
+        fakexen_log("bad control line: unknown state \"%s\"", words[1]);
         return;
     }
-    DEBUG ("domain %lu -> %s flags %x gone %d", domid, words[1], d->flags, d->gone);
+    DEBUG("domain %lu -> %s flags %x gone %d", domid, words[1], d->flags,
+          d->gone);
     batch->virq = true;
 }
 
 /* Drains the control FIFO and acts on every complete line in it. */
 static void
-control_drain (xenevtchn_handle *xce, FakexenBatch *batch)
+control_drain(xenevtchn_handle *xce, FakexenBatch *batch)
 {
     char chunk[4096];
 
     for (;;) {
-        ssize_t got = read (xce->ctl_fd, chunk, sizeof chunk);
+        ssize_t got = read(xce->ctl_fd, chunk, sizeof chunk);
 
         if (got < 0 && errno == EINTR)
             continue;
@@ -1128,7 +1142,7 @@ control_drain (xenevtchn_handle *xce, FakexenBatch *batch)
                 if (xce->discarding)
                     continue;
                 if (xce->len + 1 >= sizeof xce->buf) {
-                    fakexen_log ("control line too long; dropped");
+                    fakexen_log("control line too long; dropped");
                     xce->discarding = true;
                     xce->len = 0;
                     continue;
@@ -1138,7 +1152,7 @@ control_drain (xenevtchn_handle *xce, FakexenBatch *batch)
             }
             if (!xce->discarding) {
                 xce->buf[xce->len] = '\0';
-                control_line (xce, xce->buf, batch);
+                control_line(xce, xce->buf, batch);
             }
             xce->discarding = false;
             xce->len = 0;
@@ -1149,28 +1163,28 @@ control_drain (xenevtchn_handle *xce, FakexenBatch *batch)
 }
 
 xenevtchn_port_or_error_t
-xenevtchn_pending (xenevtchn_handle *xce)
+xenevtchn_pending(xenevtchn_handle *xce)
 {
     FakexenBatch batch = { 0 };
 
-    if (!fakexen_is_daemon ()) {
-        NEXT (xenevtchn_pending);
+    if (!fakexen_is_daemon()) {
+        NEXT(xenevtchn_pending);
         if (!next_xenevtchn_pending) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xenevtchn_pending (xce);
+        return next_xenevtchn_pending(xce);
     }
-    control_drain (xce, &batch);
+    control_drain(xce, &batch);
     if (batch.table_changed)
-        table_save (&daemon_table);
+        table_save(&daemon_table);
     /* xenstored only compares the port with its VIRQ port and reads every
      * ring on each loop: a kick only has to wake it, and a spurious VIRQ (a
      * rescan of the domains) is harmless.  Never fail: xenstored exits when
      * pending() does. */
     if (batch.virq || !batch.kick)
         return FAKEXEN_VIRQ_PORT;
-    return (xenevtchn_port_or_error_t) batch.kick;
+    return (xenevtchn_port_or_error_t)batch.kick;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1183,19 +1197,19 @@ struct xengntdev_handle {
 #define FAKEXEN_GNT_MAGIC 0x676e7474 /* "gntt" */
 
 xengnttab_handle *
-xengnttab_open (struct xentoollog_logger *logger, unsigned open_flags)
+xengnttab_open(struct xentoollog_logger *logger, unsigned open_flags)
 {
     xengnttab_handle *xgt;
 
-    if (!fakexen_is_daemon ()) {
-        NEXT (xengnttab_open);
+    if (!fakexen_is_daemon()) {
+        NEXT(xengnttab_open);
         if (!next_xengnttab_open) {
             errno = ENOSYS;
             return NULL;
         }
-        return next_xengnttab_open (logger, open_flags);
+        return next_xengnttab_open(logger, open_flags);
     }
-    xgt = calloc (1, sizeof *xgt);
+    xgt = calloc(1, sizeof *xgt);
     if (!xgt) {
         errno = ENOMEM;
         return NULL;
@@ -1205,89 +1219,91 @@ xengnttab_open (struct xentoollog_logger *logger, unsigned open_flags)
 }
 
 int
-xengnttab_close (xengnttab_handle *xgt)
+xengnttab_close(xengnttab_handle *xgt)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xengnttab_close);
+    if (!fakexen_is_daemon()) {
+        NEXT(xengnttab_close);
         if (!next_xengnttab_close) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xengnttab_close (xgt);
+        return next_xengnttab_close(xgt);
     }
     if (xgt)
         xgt->magic = 0;
-    free (xgt);
+    free(xgt);
     return 0;
 }
 
 int
-xengnttab_set_max_grants (xengnttab_handle *xgt, uint32_t nr_grants)
+xengnttab_set_max_grants(xengnttab_handle *xgt, uint32_t nr_grants)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xengnttab_set_max_grants);
+    if (!fakexen_is_daemon()) {
+        NEXT(xengnttab_set_max_grants);
         if (!next_xengnttab_set_max_grants) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xengnttab_set_max_grants (xgt, nr_grants);
+        return next_xengnttab_set_max_grants(xgt, nr_grants);
     }
     return 0;
 }
 
 void *
-xengnttab_map_grant_ref (xengnttab_handle *xgt, uint32_t domid, uint32_t ref, int prot)
+xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid, uint32_t ref,
+                        int prot)
 {
     char name[32], path[PATH_MAX];
     struct stat st;
     void *addr;
     int fd;
 
-    if (!fakexen_is_daemon ()) {
-        NEXT (xengnttab_map_grant_ref);
+    if (!fakexen_is_daemon()) {
+        NEXT(xengnttab_map_grant_ref);
         if (!next_xengnttab_map_grant_ref) {
             errno = ENOSYS;
             return NULL;
         }
-        return next_xengnttab_map_grant_ref (xgt, domid, ref, prot);
+        return next_xengnttab_map_grant_ref(xgt, domid, ref, prot);
     }
-    snprintf (name, sizeof name, "ring-%u", domid);
-    if (fakexen_path (path, sizeof path, name) < 0)
+    snprintf(name, sizeof name, "ring-%u", domid);
+    if (fakexen_path(path, sizeof path, name) < 0)
         return NULL;
-    fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fakexen_log ("open %s: %s", path, strerror (errno));
+        fakexen_log("open %s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat (fd, &st) < 0
-        || (st.st_size < (off_t) FAKEXEN_PAGE_SIZE && ftruncate (fd, FAKEXEN_PAGE_SIZE) < 0)) {
+    if (fstat(fd, &st) < 0
+        || (st.st_size < (off_t)FAKEXEN_PAGE_SIZE
+            && ftruncate(fd, FAKEXEN_PAGE_SIZE) < 0)) {
         int saved = errno;
-        close (fd);
+        close(fd);
         errno = saved;
         return NULL;
     }
-    addr = mmap (NULL, FAKEXEN_PAGE_SIZE, prot, MAP_SHARED, fd, 0);
-    close (fd);
+    addr = mmap(NULL, FAKEXEN_PAGE_SIZE, prot, MAP_SHARED, fd, 0);
+    close(fd);
     if (addr == MAP_FAILED)
         return NULL;
-    DEBUG ("map_grant_ref (%u, %u) -> %p", domid, ref, addr);
+    DEBUG("map_grant_ref (%u, %u) -> %p", domid, ref, addr);
     return addr;
 }
 
 int
-xengnttab_unmap (xengnttab_handle *xgt, void *start_address, uint32_t count)
+xengnttab_unmap(xengnttab_handle *xgt, void *start_address, uint32_t count)
 {
-    if (!fakexen_is_daemon ()) {
-        NEXT (xengnttab_unmap);
+    if (!fakexen_is_daemon()) {
+        NEXT(xengnttab_unmap);
         if (!next_xengnttab_unmap) {
             errno = ENOSYS;
             return -1;
         }
-        return next_xengnttab_unmap (xgt, start_address, count);
+        return next_xengnttab_unmap(xgt, start_address, count);
     }
     if (!start_address || count == 0) {
         errno = EINVAL;
         return -1;
     }
-    return munmap (start_address, (size_t) count * FAKEXEN_PAGE_SIZE);
+    return munmap(start_address, (size_t)count * FAKEXEN_PAGE_SIZE);
 }
