@@ -1,6 +1,6 @@
 /* xlev-demo.c: watch a xenstore subtree from a GLib main loop.
  *
- * Copyright (C) 2024 The libxlev-glib authors
+ * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * Watches /demo while a second thread writes /demo/key-0 .. key-(N-1), and

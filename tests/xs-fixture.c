@@ -1,6 +1,6 @@
 /* xs-fixture.c: a private, real xenstored for tests and the demo.
  *
- * Copyright (C) 2024 The libxlev-glib authors
+ * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * See xs-fixture.h for the contract.  Nothing here aborts: failures are

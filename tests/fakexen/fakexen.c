@@ -1,6 +1,6 @@
 /* fakexen.c: a stand-in for the Xen hypervisor, for tests only.
  *
- * Copyright (C) 2024 The libxlev-glib authors
+ * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * This library is LD_PRELOADed into Debian's real xenstored (and, when a

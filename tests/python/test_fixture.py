@@ -1,6 +1,6 @@
 # test_fixture.py: the Python fixture starts a real, private xenstored.
 #
-# Copyright (C) 2024 The libxlev-glib authors
+# Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
 #
 # Run by meson with /usr/bin/python3 (suite 'python'); uses the stock

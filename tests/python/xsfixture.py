@@ -1,6 +1,6 @@
 # xsfixture.py: a private, real xenstored for Python tests.
 #
-# Copyright (C) 2024 The libxlev-glib authors
+# Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
 #
 # The Python twin of tests/xs-fixture.[ch] (read xs-fixture.h for the whole
