@@ -493,6 +493,11 @@ xlev_ctx_free(xlev_ctx *ctx)
     if (!ctx)
         return;
 
+    /* Domain events (domain.c) own watches and timeouts of this context
+     * and memory they point into: they go first, while the core is intact.
+     * It takes the lock itself. */
+    xlev__domain_ctx_free(ctx);
+
     XLEV__LOCK(ctx);
     if (xlev__inflight_self_locked(ctx)) {
         xlev__log(ctx, LOG_ERR,

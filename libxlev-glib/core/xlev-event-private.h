@@ -276,6 +276,11 @@ struct xlev_ctx {
     struct xlev__pending *pending_head, *pending_tail;
     struct xlev__inflight *inflight;
     int freeing;
+
+    /* domain events (domain.c): generators, their watches and the event
+     * queue; NULL until the first evenable or event call. Owned by
+     * domain.c; freed by xlev__domain_ctx_free(). */
+    struct xlev__domain *domain;
 };
 
 /*======================================================================*/
@@ -376,6 +381,13 @@ int xlev__xs_errno_to_rc(int errnoval);
 /* xswatch.c; lock held */
 void xlev__xswatch_fd_ready_locked(xlev_ctx *ctx);
 void xlev__xswatch_free_all_locked(xlev_ctx *ctx);
+
+/* domain.c. Called by xlev_ctx_free() with the lock NOT held, before the
+ * core tears anything down: disables every generator (deregistering its
+ * watches and timeouts through the public API) and frees ctx->domain.
+ * Does nothing when called from inside a callback of ctx (xlev_ctx_free
+ * refuses that case too). */
+void xlev__domain_ctx_free(xlev_ctx *ctx);
 
 /*======================================================================*/
 /* For the unit tests only */
