@@ -1,0 +1,62 @@
+/* xlev-context-private.h: what the GObject layer's files share about
+ * XlevContext
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * How one event travels, from the fd to the signal:
+ *
+ *   1. The main context polls the core's fds: through the context's
+ *      XlevSource (xlev-source.c: beforepoll in prepare, afterpoll in
+ *      dispatch) or through one GLib source per fd and per timeout
+ *      (xlev-glib-hooks.c: xlev_osevent_occurred_fd/_timeout).
+ *   2. Inside that core call the core reads xenstore, decides which
+ *      registrations are due, drops its lock and runs their callbacks
+ *      (watch_cb in xlev-watch.c, timeout_cb in xlev-timeout.c).
+ *   3. Those callbacks emit nothing: they append an XlevPending to the
+ *      context's queue (xlev_context_queue()) and return.
+ *   4. When the core call has returned, the same dispatch calls
+ *      xlev_context_deliver(), which takes the items one by one, turns each
+ *      item's weak reference into a strong one (or drops the item if its
+ *      object is gone or was cancelled) and emits the signal, with no lock
+ *      of ours or of the core held.
+ *
+ * Since both the XlevSource and the hook sources are attached to the
+ * context's GMainContext, steps 2-4 run in the thread iterating it: that is
+ * why every signal is emitted there.
+ */
+#pragma once
+
+#include "xlev-context.h"
+
+G_BEGIN_DECLS
+
+/* Emits the signal an XlevPending stands for. @object is a strong
+ * reference, held for the duration of the call. */
+typedef void (*XlevEmitFunc)(GObject *object, const char *event_path);
+
+/* The core context; valid until the XlevContext is finalized, so for as
+ * long as the caller holds a reference. */
+xlev_ctx *xlev_context_get_core(XlevContext *self);
+
+/* Step 3. Called from core callbacks (core lock dropped, any thread).
+ * @target is a weak reference kept inside the object that will emit
+ * (XlevWatch.self_ref, XlevTimeout.self_ref); the object must call
+ * xlev_context_unqueue() before that memory goes away. @event_path may be
+ * NULL. Takes only the queue lock. */
+void xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
+                        const char *event_path);
+
+/* Drops every queued item for @target. */
+void xlev_context_unqueue(XlevContext *self, GWeakRef *target);
+
+/* Step 4. Called with no lock held, in the thread iterating the context's
+ * GMainContext, after the core call that queued the items has returned. */
+void xlev_context_deliver(XlevContext *self);
+
+/* Emits notify::@pspec on @object in the context's GMainContext: at once
+ * if the calling thread owns it, else from an idle source. */
+void xlev_context_notify(XlevContext *self, GObject *object,
+                         GParamSpec *pspec);
+
+G_END_DECLS

@@ -1,0 +1,302 @@
+/* xlev-source.c: XlevSource, the core's beforepoll/afterpoll cycle as a
+ * GSource
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * One main loop iteration, and what this source does in it:
+ *
+ *   prepare   xlev_osevent_beforepoll(): which fds the core wants polled
+ *             and when it next needs to run. The fds are put into the
+ *             GSource with g_source_add_unix_fd(), changing only those that
+ *             differ from the last iteration; the core's timeout (in ms,
+ *             already rounded up by the core) becomes ours and a deadline
+ *             on the core's monotonic clock is remembered for check.
+ *   poll      GLib polls, with our fds among everyone else's.
+ *   check     ready if GLib saw anything on one of our fds
+ *             (g_source_query_unix_fd()) or the deadline has passed.
+ *   dispatch  the revents go back into the core's pollfd array, in the
+ *             order beforepoll gave them, and xlev_osevent_afterpoll() does
+ *             the I/O and runs the core callbacks, which only queue
+ *             (xlev-context-private.h). Then xlev_context_deliver() emits
+ *             the queued signals, with no core lock held.
+ *
+ * The source holds only a weak reference to its XlevContext. Each of
+ * prepare, check and dispatch turns it into a strong one for its own
+ * duration, so the core context (freed when the XlevContext is finalized)
+ * cannot go away under a core call; once the XlevContext is gone the
+ * source does nothing. Before each emission xlev_context_deliver() checks
+ * again that the context was not disposed by an earlier handler.
+ */
+#include "xlev-source.h"
+#include "xlev-context-private.h"
+
+#include <glib-unix.h>
+
+/* One fd that is in the GSource, with the events it was added for. */
+typedef struct {
+    int fd;
+    short events;
+    gboolean seen; /* in the latest beforepoll's set */
+    gpointer tag;  /* from g_source_add_unix_fd() */
+} XlevPolledFd;
+
+typedef struct {
+    GSource source;
+    GWeakRef owner; /* XlevContext */
+
+    /* The core's set as of the last successful beforepoll: afterpoll wants
+     * exactly this array back, revents filled in. tags[i] is the GSource
+     * tag polling fds[i].fd, NULL for an fd with no events. */
+    struct pollfd *fds;
+    gpointer *tags;
+    int nfds;
+    int fds_alloc;
+
+    /* What is in the GSource now. The core has a handful of fds (its
+     * xenstore connection, perhaps a few more), so this is a plain array
+     * searched linearly. */
+    GArray *polled; /* of XlevPolledFd */
+
+    /* When the core next needs to run, on its monotonic clock, in us;
+     * -1 for never. */
+    gint64 deadline_us;
+} XlevSource;
+
+static gint64
+timeval_to_us(const struct timeval *tv)
+{
+    return (gint64)tv->tv_sec * G_USEC_PER_SEC + tv->tv_usec;
+}
+
+static XlevPolledFd *
+find_polled(XlevSource *self, int fd)
+{
+    for (guint i = 0; i < self->polled->len; i++) {
+        XlevPolledFd *p = &g_array_index(self->polled, XlevPolledFd, i);
+
+        if (p->fd == fd)
+            return p;
+    }
+    return NULL;
+}
+
+/* Brings the GSource's fds in line with fds[0 .. nfds-1]: adds the new
+ * ones, modifies those whose events changed, removes those that are gone.
+ * An fd with no events is never added: GLib would still report POLLHUP,
+ * POLLERR or POLLNVAL for it and the loop would spin. */
+static void
+sync_fds(XlevSource *self)
+{
+    GSource *source = &self->source;
+
+    for (guint i = 0; i < self->polled->len; i++)
+        g_array_index(self->polled, XlevPolledFd, i).seen = FALSE;
+
+    for (int i = 0; i < self->nfds; i++) {
+        const struct pollfd *pfd = &self->fds[i];
+        XlevPolledFd *p;
+
+        self->tags[i] = NULL;
+        if (pfd->events == 0)
+            continue;
+
+        p = find_polled(self, pfd->fd);
+        if (p == NULL) {
+            XlevPolledFd added = {
+                .fd = pfd->fd,
+                .events = pfd->events,
+                .seen = TRUE,
+                .tag = g_source_add_unix_fd(source, pfd->fd, pfd->events),
+            };
+
+            g_array_append_val(self->polled, added);
+            self->tags[i] = added.tag;
+            continue;
+        }
+        if (p->events != pfd->events) {
+            g_source_modify_unix_fd(source, p->tag, pfd->events);
+            p->events = pfd->events;
+        }
+        p->seen = TRUE;
+        self->tags[i] = p->tag;
+    }
+
+    for (guint i = self->polled->len; i-- > 0;) {
+        XlevPolledFd *p = &g_array_index(self->polled, XlevPolledFd, i);
+
+        if (!p->seen) {
+            g_source_remove_unix_fd(source, p->tag);
+            g_array_remove_index_fast(self->polled, i);
+        }
+    }
+}
+
+static void
+forget_fds(XlevSource *self)
+{
+    for (guint i = 0; i < self->polled->len; i++)
+        g_source_remove_unix_fd(
+            &self->source, g_array_index(self->polled, XlevPolledFd, i).tag);
+    g_array_set_size(self->polled, 0);
+    self->nfds = 0;
+}
+
+static gboolean
+xlev_source_prepare(GSource *source, gint *timeout_out)
+{
+    XlevSource *self = (XlevSource *)source;
+    g_autoptr(XlevContext) owner = g_weak_ref_get(&self->owner);
+    struct timeval now;
+    xlev_ctx *core;
+    int nfds, timeout, rc;
+
+    *timeout_out = -1;
+    self->deadline_us = -1;
+    if (owner == NULL) {
+        forget_fds(self);
+        return FALSE;
+    }
+    core = xlev_context_get_core(owner);
+
+    xlev_osevent_now(core, &now);
+    for (;;) {
+        nfds = self->fds_alloc;
+        timeout = -1;
+        rc = xlev_osevent_beforepoll(core, &nfds, self->fds, &timeout, now);
+        if (rc != XLEV_ERROR_BUFFERFULL)
+            break;
+        /* *nfds is now what the core needs; make room and ask again. */
+        self->fds = g_renew(struct pollfd, self->fds, nfds);
+        self->tags = g_renew(gpointer, self->tags, nfds);
+        self->fds_alloc = nfds;
+    }
+    if (rc != 0) {
+        /* Cannot happen with the arguments above; poll nothing rather
+         * than something stale. */
+        g_critical("xlev_osevent_beforepoll: %s", xlev_strerror(rc));
+        forget_fds(self);
+        return FALSE;
+    }
+
+    self->nfds = nfds;
+    sync_fds(self);
+
+    if (timeout >= 0)
+        self->deadline_us = timeval_to_us(&now) + (gint64)timeout * 1000;
+    *timeout_out = timeout;
+    return timeout == 0;
+}
+
+static gboolean
+xlev_source_check(GSource *source)
+{
+    XlevSource *self = (XlevSource *)source;
+    g_autoptr(XlevContext) owner = NULL;
+    struct timeval now;
+
+    for (int i = 0; i < self->nfds; i++) {
+        if (self->tags[i] != NULL &&
+            g_source_query_unix_fd(source, self->tags[i]) != 0)
+            return TRUE;
+    }
+
+    if (self->deadline_us < 0)
+        return FALSE;
+    owner = g_weak_ref_get(&self->owner);
+    if (owner == NULL)
+        return FALSE;
+    /* The deadline is on the core's clock, so compare with that clock. */
+    xlev_osevent_now(xlev_context_get_core(owner), &now);
+    return timeval_to_us(&now) >= self->deadline_us;
+}
+
+static gboolean
+xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
+{
+    XlevSource *self = (XlevSource *)source;
+    g_autoptr(XlevContext) owner = g_weak_ref_get(&self->owner);
+    xlev_ctx *core;
+    struct timeval now;
+    int rc;
+
+    if (owner == NULL)
+        return G_SOURCE_REMOVE;
+    core = xlev_context_get_core(owner);
+
+    for (int i = 0; i < self->nfds; i++) {
+        self->fds[i].revents =
+            self->tags[i] != NULL
+                ? (short)g_source_query_unix_fd(source, self->tags[i])
+                : 0;
+    }
+
+    xlev_osevent_now(core, &now);
+    rc = xlev_osevent_afterpoll(core, self->nfds, self->fds, now);
+    if (rc != 0) {
+        /* Only if something else ran beforepoll on this core since our
+         * prepare: two sources driving one context. */
+        g_critical("xlev_osevent_afterpoll: %s (is another XlevSource "
+                   "driving this context?)",
+                   xlev_strerror(rc));
+    }
+
+    xlev_context_deliver(owner);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+xlev_source_finalize(GSource *source)
+{
+    XlevSource *self = (XlevSource *)source;
+
+    g_weak_ref_clear(&self->owner);
+    g_free(self->fds);
+    g_free(self->tags);
+    g_array_unref(self->polled);
+}
+
+static GSourceFuncs xlev_source_funcs = {
+    .prepare = xlev_source_prepare,
+    .check = xlev_source_check,
+    .dispatch = xlev_source_dispatch,
+    .finalize = xlev_source_finalize,
+};
+
+/**
+ * xlev_source_new:
+ * @context: the context to drive
+ *
+ * Creates the [struct@GLib.Source] that runs @context's
+ * beforepoll/afterpoll cycle: it polls the core's file descriptors, wakes
+ * up for the core's next timeout, and on dispatch lets the core handle what
+ * happened and emits the resulting signals.
+ *
+ * A context made with %XLEV_INTEGRATION_SOURCE makes one with this
+ * function and attaches it to its main context itself; applications do not
+ * need to. At most one such source may drive a context at a time (the core
+ * keeps one set of poll bookkeeping per context).
+ *
+ * The source holds only a weak reference to @context and does nothing
+ * once @context is gone.
+ *
+ * Returns: (transfer full): a new, unattached source
+ *
+ * Since: 1.0
+ */
+GSource *
+xlev_source_new(XlevContext *context)
+{
+    GSource *source;
+    XlevSource *self;
+
+    g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
+
+    source = g_source_new(&xlev_source_funcs, sizeof(XlevSource));
+    self = (XlevSource *)source;
+    g_weak_ref_init(&self->owner, context);
+    self->polled = g_array_new(FALSE, FALSE, sizeof(XlevPolledFd));
+    self->deadline_us = -1;
+    g_source_set_static_name(source, "[xlev] XlevSource");
+    return source;
+}

@@ -1,0 +1,307 @@
+/* test-ops.c: plain xenstore operations, blocking and async, and the
+ * context's construction
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include "xlev-test-common.h"
+
+static void
+test_sync_ops(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *value = NULL;
+    g_auto(GStrv) names = NULL;
+
+    g_assert_true(xlev_context_write(f->ctx, "/ops/a", "alpha", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_context_write(f->ctx, "/ops/b", "", NULL, &error));
+    g_assert_no_error(error);
+
+    value = xlev_context_read(f->ctx, "/ops/a", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "alpha");
+
+    names = xlev_context_directory(f->ctx, "/ops", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(names), ==, 2);
+    g_assert_true(g_strv_contains((const char *const *)names, "a"));
+    g_assert_true(g_strv_contains((const char *const *)names, "b"));
+
+    g_assert_true(xlev_context_exists(f->ctx, "/ops/b", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_context_rm(f->ctx, "/ops", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_exists(f->ctx, "/ops/b", NULL, &error));
+    g_assert_no_error(error);
+
+    g_assert_null(xlev_context_read(f->ctx, "/ops/a", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+}
+
+static void
+test_bad_input(Fixture *f, gconstpointer data)
+{
+    g_autofree char *too_long = g_strnfill(XLEV_XS_PATH_MAX + 1, 'a');
+    const char *bad[] = {NULL,        "",        "rel",       "/a//b",
+                         "/a/",       "/sp ace", "/\xc3\x28", too_long,
+                         "@special"};
+
+    too_long[0] = '/';
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e1 = NULL;
+        g_autoptr(GError) e2 = NULL;
+        g_autoptr(GError) e3 = NULL;
+        g_autoptr(GError) e4 = NULL;
+        g_autoptr(GError) e5 = NULL;
+
+        g_assert_null(xlev_context_read(f->ctx, bad[i], NULL, &e1));
+        g_assert_error(e1, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_false(xlev_context_write(f->ctx, bad[i], "v", NULL, &e2));
+        g_assert_error(e2, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_null(xlev_context_directory(f->ctx, bad[i], NULL, &e3));
+        g_assert_error(e3, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_false(xlev_context_rm(f->ctx, bad[i], NULL, &e4));
+        g_assert_error(e4, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_false(xlev_context_exists(f->ctx, bad[i], NULL, &e5));
+        g_assert_error(e5, XLEV_ERROR, XLEV_ERROR_INVAL);
+    }
+}
+
+typedef struct {
+    Fixture *f;
+    GAsyncResult *result;
+} AsyncWait;
+
+static void
+on_ready(GObject *source, GAsyncResult *result, gpointer data)
+{
+    AsyncWait *w = data;
+
+    /* Called back in the caller's thread-default context. */
+    g_assert_true(g_main_context_is_owner(w->f->main_context));
+    g_assert_true(source == G_OBJECT(w->f->ctx));
+    w->result = g_object_ref(result);
+}
+
+#define ASYNC_WAIT(f, w)                                                     \
+    do {                                                                     \
+        WAIT_FOR((f)->main_context, (w).result != NULL, 5000);               \
+    } while (0)
+
+static void
+test_async_ops(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    AsyncWait w = {.f = f};
+    g_autofree char *value = NULL;
+    g_auto(GStrv) names = NULL;
+
+    xlev_context_write_async(f->ctx, "/as/k", "v1", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_true(xlev_context_write_finish(f->ctx, w.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&w.result);
+
+    xlev_context_read_async(f->ctx, "/as/k", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    value = xlev_context_read_finish(f->ctx, w.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v1");
+    g_clear_object(&w.result);
+
+    xlev_context_directory_async(f->ctx, "/as", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    names = xlev_context_directory_finish(f->ctx, w.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(names), ==, 1);
+    g_assert_cmpstr(names[0], ==, "k");
+    g_clear_object(&w.result);
+
+    xlev_context_exists_async(f->ctx, "/as/k", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_true(xlev_context_exists_finish(f->ctx, w.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&w.result);
+
+    xlev_context_rm_async(f->ctx, "/as", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_true(xlev_context_rm_finish(f->ctx, w.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&w.result);
+
+    xlev_context_exists_async(f->ctx, "/as/k", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_false(xlev_context_exists_finish(f->ctx, w.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&w.result);
+
+    xlev_context_read_async(f->ctx, "/as/k", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_null(xlev_context_read_finish(f->ctx, w.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_object(&w.result);
+}
+
+static void
+test_async_bad_input(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    AsyncWait w = {.f = f};
+
+    xlev_context_read_async(f->ctx, "not/absolute", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_null(xlev_context_read_finish(f->ctx, w.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_INVAL);
+    g_clear_object(&w.result);
+    g_clear_error(&error);
+
+    xlev_context_write_async(f->ctx, NULL, "v", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_false(xlev_context_write_finish(f->ctx, w.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_INVAL);
+    g_clear_object(&w.result);
+}
+
+static void
+test_async_cancelled(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    AsyncWait w = {.f = f};
+
+    /* Cancelled before it starts. */
+    g_cancellable_cancel(cancellable);
+    xlev_context_write_async(f->ctx, "/cancel/k", "v", cancellable, on_ready,
+                             &w);
+    ASYNC_WAIT(f, w);
+    g_assert_false(xlev_context_write_finish(f->ctx, w.result, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_object(&w.result);
+    g_clear_error(&error);
+
+    /* Cancelled while it may be running: returns cancelled at once. */
+    g_cancellable_reset(cancellable);
+    xlev_context_read_async(f->ctx, "/cancel/k", cancellable, on_ready, &w);
+    g_cancellable_cancel(cancellable);
+    ASYNC_WAIT(f, w);
+    g_assert_null(xlev_context_read_finish(f->ctx, w.result, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_object(&w.result);
+    g_clear_error(&error);
+
+    /* Sync, cancelled. */
+    g_assert_null(xlev_context_read(f->ctx, "/cancel/k", cancellable, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* Many async operations in flight from the main thread, results in
+ * order of completion, none lost. */
+static void
+on_ready_count(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    xlev_context_write_finish(XLEV_CONTEXT(source), result, &error);
+    g_assert_no_error(error);
+    (*(int *)data)++;
+}
+
+static void
+test_async_many(Fixture *f, gconstpointer data)
+{
+    int done = 0;
+
+    for (int i = 0; i < 100; i++) {
+        g_autofree char *path = g_strdup_printf("/many/%d", i);
+
+        xlev_context_write_async(f->ctx, path, "v", NULL, on_ready_count,
+                                 &done);
+    }
+    WAIT_FOR(f->main_context, done == 100, 10000);
+}
+
+static void
+test_context_properties(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = NULL;
+    g_autoptr(GMainContext) mc = NULL;
+    XlevIntegration integration;
+
+    g_object_get(f->ctx, "xenstore-path", &path, "main-context", &mc,
+                 "integration", &integration, NULL);
+    g_assert_cmpstr(path, ==, f->xs.socket_path);
+    g_assert_cmpstr(xlev_context_get_xenstore_path(f->ctx), ==,
+                    f->xs.socket_path);
+    g_assert_true(mc == f->main_context);
+    g_assert_cmpint(integration, ==, f->integration);
+}
+
+static void
+test_context_new_errors(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    XlevContext *ctx;
+
+    /* libxenstore cannot connect anywhere but XENSTORED_PATH. */
+    ctx = xlev_context_new("/nonexistent/socket", NULL, &error);
+    g_assert_null(ctx);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+
+    g_cancellable_cancel(cancellable);
+    ctx = xlev_context_new(NULL, cancellable, &error);
+    g_assert_null(ctx);
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&error);
+
+    /* The same path as XENSTORED_PATH is fine. */
+    ctx = xlev_context_new(f->xs.socket_path, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_finalize_object(ctx);
+}
+
+static void
+test_context_daemon_gone(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    XlevContext *ctx;
+
+    xs_fixture_stop(&f->xs);
+    ctx = xlev_context_new(NULL, NULL, &error);
+    g_assert_null(ctx);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
+}
+
+static void
+test_error_quark(void)
+{
+    g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_ERROR);
+    GEnumValue *v = g_enum_get_value(klass, XLEV_ERROR_CODE_INVAL);
+
+    g_assert_cmpstr(g_quark_to_string(XLEV_ERROR), ==, "xlev-error-quark");
+    g_assert_nonnull(v);
+    g_assert_cmpstr(v->value_nick, ==, "inval");
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    g_test_add_func("/xlev/error/quark-and-enum", test_error_quark);
+    XLEV_TEST_ADD_BOTH("/ops/sync", test_sync_ops);
+    XLEV_TEST_ADD_BOTH("/ops/bad-input-is-inval", test_bad_input);
+    XLEV_TEST_ADD_BOTH("/ops/async", test_async_ops);
+    XLEV_TEST_ADD_BOTH("/ops/async-bad-input-is-inval", test_async_bad_input);
+    XLEV_TEST_ADD_BOTH("/ops/async-cancelled", test_async_cancelled);
+    XLEV_TEST_ADD_BOTH("/ops/async-many", test_async_many);
+    XLEV_TEST_ADD_BOTH("/context/properties", test_context_properties);
+    XLEV_TEST_ADD_BOTH("/context/new-errors", test_context_new_errors);
+    g_test_add("/xlev/context/new-fails-without-daemon", Fixture,
+               GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup_no_context,
+               test_context_daemon_gone, fixture_teardown);
+
+    return g_test_run();
+}

@@ -1,0 +1,108 @@
+/* xlev-test-common.h: what the GObject-layer tests share
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * A Fixture is a private xenstored (tests/xs-fixture.h) and an XlevContext
+ * connected to it in the default main context, with the integration given
+ * as the test's data; XLEV_TEST_ADD_BOTH registers a test once per
+ * integration, so both pass the same suite.
+ */
+#pragma once
+
+#include <xlev.h>
+
+#include "xs-fixture.h"
+
+typedef struct {
+    XsFixture xs;
+    XlevIntegration integration;
+    GMainContext *main_context; /* the context's */
+    XlevContext *ctx;
+} Fixture;
+
+static inline void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    xs_fixture_setup(&f->xs, NULL);
+    f->integration = (XlevIntegration)GPOINTER_TO_INT(data);
+    f->main_context = g_main_context_ref_thread_default();
+    f->ctx = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(f->ctx);
+    g_assert_true(xlev_context_get_main_context(f->ctx) == f->main_context);
+    g_assert_cmpint(xlev_context_get_integration(f->ctx), ==, f->integration);
+}
+
+/* The daemon only; the test makes its own contexts. */
+static inline void
+fixture_setup_no_context(Fixture *f, gconstpointer data)
+{
+    xs_fixture_setup(&f->xs, NULL);
+    f->integration = (XlevIntegration)GPOINTER_TO_INT(data);
+    f->main_context = g_main_context_ref_thread_default();
+    f->ctx = NULL;
+}
+
+static inline void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+    if (f->ctx != NULL) {
+        g_assert_finalize_object(f->ctx);
+        f->ctx = NULL;
+    }
+    /* Idle sources (notifications, GTask results) may still hold refs. */
+    while (g_main_context_iteration(f->main_context, FALSE))
+        ;
+    g_main_context_unref(f->main_context);
+    xs_fixture_teardown(&f->xs, NULL);
+}
+
+#define XLEV_TEST_ADD_BOTH(path, func)                                       \
+    do {                                                                     \
+        g_test_add("/xlev/source" path, Fixture,                             \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,  \
+                   func, fixture_teardown);                                  \
+        g_test_add("/xlev/hooks" path, Fixture,                              \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,   \
+                   func, fixture_teardown);                                  \
+    } while (0)
+
+static inline gboolean
+test_flag_set_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Iterates @mc until @cond holds or @ms (scaled for valgrind) have passed,
+ * then asserts @cond. */
+#define WAIT_FOR(mc, cond, ms)                                               \
+    do {                                                                     \
+        gboolean timed_out_ = FALSE;                                         \
+        GSource *timer_ = g_timeout_source_new(xs_fixture_scale_ms(ms));     \
+        g_source_set_callback(timer_, test_flag_set_cb, &timed_out_, NULL);  \
+        g_source_attach(timer_, (mc));                                       \
+        while (!(cond) && !timed_out_)                                       \
+            g_main_context_iteration((mc), TRUE);                            \
+        g_source_destroy(timer_);                                            \
+        g_source_unref(timer_);                                              \
+        g_assert_true(cond);                                                 \
+    } while (0)
+
+/* Iterates @mc for @ms milliseconds. */
+static inline void
+spin_for(GMainContext *mc, guint ms)
+{
+    gboolean done = FALSE;
+    GSource *timer = g_timeout_source_new(ms);
+
+    g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
+    g_source_attach(timer, mc);
+    while (!done)
+        g_main_context_iteration(mc, TRUE);
+    g_source_destroy(timer);
+    g_source_unref(timer);
+}
