@@ -324,6 +324,11 @@ void xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd,
                               short events, short revents);
 
 /*
+ * A race the application must tolerate: the core may call timeout_deregister
+ * (or fd_deregister) for a registration the application, in another thread
+ * or earlier in the same loop iteration, has already decided to report. The
+ * hook must then simply forget it; the report that follows is ignored.
+ *
  * xlev_osevent_occurred_timeout: tells the core that the timeout registered
  * through timeout_register with @for_xlev is due. Implicitly the timeout has
  * been deregistered: the core does not call timeout_deregister for it, and

@@ -137,7 +137,9 @@ th_timeout_deregister(void *user, void *for_app)
     g_assert_cmpuint(i, >=, 1);
     g_assert_cmpuint(i, <=, th->times->len);
     r = &g_array_index(th->times, TestHookTime, i - 1);
-    g_assert_true(r->live);
+    /* Not live: the loop already took it as due and is about to report it
+     * (test_hooks_iterate) when a callback deregistered it. The contract
+     * allows that; the report is then ignored. */
     r->live = 0;
     g_mutex_unlock(&th->lock);
 }
