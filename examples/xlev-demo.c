@@ -12,7 +12,11 @@
  * private one (Debian's real daemon, with the test suite's hypervisor
  * stand-in preloaded; see tests/xs-fixture.h) and says so.
  *
- * Plain libxenstore plus g_unix_fd_add() on xs_fileno() for now.
+ * It shows the library's GLib binding: an XlevContext driven by the main
+ * loop, an XlevWatch whose "changed" signal reports each event, the async
+ * read that fetches the value without blocking the loop, an XlevTimeout
+ * bounding the run, and a writer thread using the same context (methods may
+ * be called from any thread).
  */
 
 #include <errno.h>
@@ -20,10 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib-unix.h>
 #include <glib.h>
 
-#include <xenstore.h>
+#include <xlev.h>
 
 #include "xs-fixture.h"
 
@@ -34,7 +37,6 @@
 #define DEMO_PROBE_TIMEOUT_MS 500
 
 #define DEMO_SUBTREE "/demo"
-#define DEMO_TOKEN "xlev-demo"
 
 /* Defaults of the command-line options. */
 #define DEMO_DEFAULT_KEYS 10
@@ -42,18 +44,17 @@
 #define DEMO_DEFAULT_TIMEOUT_S 10
 
 typedef struct {
-    struct xs_handle *xs; /* the watching connection */
+    XlevContext *ctx;
     GMainLoop *loop;
     guint n_keys;
     guint n_seen;
     gboolean *seen;
     gboolean success;
     const char *failure; /* why the loop stopped, if not success */
-    guint fd_source;     /* 0 once removed */
-    guint timeout_source;
 } Demo;
 
 typedef struct {
+    XlevContext *ctx; /* methods may be called from any thread */
     guint n_keys;
     guint delay_ms;
     gint failed; /* atomic: the writer could not write */
@@ -63,28 +64,28 @@ static gpointer
 writer_thread(gpointer data)
 {
     Writer *w = data;
-    struct xs_handle *xs = xs_open(0);
 
-    if (!xs) {
-        g_printerr("xlev-demo: writer: xs_open: %s\n", g_strerror(errno));
-        g_atomic_int_set(&w->failed, 1);
-        return NULL;
-    }
     for (guint i = 0; i < w->n_keys; i++) {
-        char path[64], value[64];
+        g_autofree char *path = g_strdup_printf(DEMO_SUBTREE "/key-%u", i);
+        g_autofree char *value = g_strdup_printf("value-%u", i);
+        g_autoptr(GError) error = NULL;
 
         g_usleep((gulong)w->delay_ms * 1000);
-        g_snprintf(path, sizeof path, DEMO_SUBTREE "/key-%u", i);
-        g_snprintf(value, sizeof value, "value-%u", i);
-        if (!xs_write(xs, XBT_NULL, path, value, strlen(value))) {
-            g_printerr("xlev-demo: writer: xs_write %s: %s\n", path,
-                       g_strerror(errno));
+        if (!xlev_context_write(w->ctx, path, value, NULL, &error)) {
+            g_printerr("xlev-demo: writer: %s\n", error->message);
             g_atomic_int_set(&w->failed, 1);
             break;
         }
     }
-    xs_close(xs);
     return NULL;
+}
+
+static void
+stop(Demo *demo, const char *failure)
+{
+    demo->failure = failure;
+    demo->success = failure == NULL;
+    g_main_loop_quit(demo->loop);
 }
 
 /* Marks /demo/key-<i> seen if it holds value-<i>. */
@@ -106,51 +107,59 @@ note_key(Demo *demo, const char *path, const char *value)
     demo->n_seen++;
 }
 
-static gboolean
-on_xs_readable(gint fd, GIOCondition condition, gpointer data)
+typedef struct {
+    Demo *demo;
+    char *path;
+} ReadCall;
+
+static void
+on_read(GObject *source, GAsyncResult *result, gpointer data)
 {
-    Demo *demo = data;
-    char **ev;
-    int saved_errno;
+    ReadCall *call = data;
+    Demo *demo = call->demo;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *value
+        = xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
 
-    /* An event means "go and re-read": print what the path holds now. */
-    while ((ev = xs_check_watch(demo->xs)) != NULL) {
-        const char *path = ev[XS_WATCH_PATH];
-        unsigned int len = 0;
-        char *raw = xs_read(demo->xs, XBT_NULL, path, &len);
-        g_autofree char *value = raw ? g_strndup(raw, len) : NULL;
-
-        free(raw);
-        printf("%s = %s\n", path, value ? value : "(absent)");
-        note_key(demo, path, value);
-        free(ev);
+    if (!value && !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT)) {
+        g_printerr("xlev-demo: read %s: %s\n", call->path, error->message);
+        stop(demo, "a read failed");
+    } else {
+        printf("%s = %s\n", call->path, value ? value : "(absent)");
+        fflush(stdout);
+        note_key(demo, call->path, value);
+        if (demo->n_seen == demo->n_keys)
+            stop(demo, NULL);
     }
-    saved_errno = errno;
-    fflush(stdout);
-    if (saved_errno != EAGAIN) {
-        demo->failure = "reading watch events failed";
-        demo->fd_source = 0;
-        g_main_loop_quit(demo->loop);
-        return G_SOURCE_REMOVE;
-    }
-    if (demo->n_seen == demo->n_keys) {
-        demo->success = TRUE;
-        demo->fd_source = 0;
-        g_main_loop_quit(demo->loop);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+    g_free(call->path);
+    g_free(call);
 }
 
-static gboolean
-on_timeout(gpointer data)
+/* XlevWatch::changed, emitted in this thread's main context. An event means
+ * "go and re-read": ask for the value without blocking the loop. */
+static void
+on_changed(XlevWatch *watch, const char *event_path, gpointer data)
 {
     Demo *demo = data;
+    ReadCall *call = g_new0(ReadCall, 1);
 
-    demo->failure = "timed out";
-    demo->timeout_source = 0;
-    g_main_loop_quit(demo->loop);
-    return G_SOURCE_REMOVE;
+    call->demo = demo;
+    call->path = g_strdup(event_path);
+    xlev_context_read_async(demo->ctx, event_path, NULL, on_read, call);
+}
+
+static void
+on_fired(XlevTimeout *timeout, gpointer data)
+{
+    stop(data, "timed out");
+}
+
+static void
+on_disaster(XlevContext *ctx, XlevDisaster kind, const char *message,
+            gpointer data)
+{
+    g_printerr("xlev-demo: %s\n", message);
+    stop(data, "the xenstore connection failed");
 }
 
 /* Where a running xenstored would be found, if one answers there. */
@@ -190,6 +199,8 @@ main(int argc, char **argv)
     Demo demo = { 0 };
     Writer writer = { 0 };
     GThread *thread = NULL;
+    XlevWatch *watch = NULL;
+    XlevTimeout *timeout = NULL;
     gint64 start_time;
     int status = 1;
 
@@ -226,23 +237,36 @@ main(int argc, char **argv)
     demo.n_keys = (guint)n_keys;
     demo.seen = g_new0(gboolean, demo.n_keys);
     demo.loop = g_main_loop_new(NULL, FALSE);
-    demo.xs = xs_open(0);
-    if (!demo.xs) {
-        g_printerr("xlev-demo: xs_open: %s\n", g_strerror(errno));
+    demo.ctx = xlev_context_new(NULL, NULL, &error);
+    if (!demo.ctx) {
+        g_printerr("xlev-demo: %s\n", error->message);
         goto out;
     }
-    /* Start from an empty subtree (a missing one is fine). */
-    xs_rm(demo.xs, XBT_NULL, DEMO_SUBTREE);
-    if (!xs_watch(demo.xs, DEMO_SUBTREE, DEMO_TOKEN)) {
-        g_printerr("xlev-demo: xs_watch %s: %s\n", DEMO_SUBTREE,
-                   g_strerror(errno));
-        goto out;
-    }
-    demo.fd_source
-        = g_unix_fd_add(xs_fileno(demo.xs), G_IO_IN, on_xs_readable, &demo);
-    demo.timeout_source
-        = g_timeout_add_seconds((guint)timeout_s, on_timeout, &demo);
+    g_signal_connect(demo.ctx, "disaster", G_CALLBACK(on_disaster), &demo);
 
+    /* Start from an empty subtree (a missing one is fine). */
+    if (!xlev_context_rm(demo.ctx, DEMO_SUBTREE, NULL, &error)
+        && !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT)) {
+        g_printerr("xlev-demo: %s\n", error->message);
+        goto out;
+    }
+    g_clear_error(&error);
+
+    watch = xlev_context_watch(demo.ctx, DEMO_SUBTREE,
+                               XLEV_WATCH_FLAGS_SKIP_INITIAL, &error);
+    if (!watch) {
+        g_printerr("xlev-demo: %s\n", error->message);
+        goto out;
+    }
+    g_signal_connect(watch, "changed", G_CALLBACK(on_changed), &demo);
+    timeout = xlev_context_timeout(demo.ctx, (guint)timeout_s * 1000, &error);
+    if (!timeout) {
+        g_printerr("xlev-demo: %s\n", error->message);
+        goto out;
+    }
+    g_signal_connect(timeout, "fired", G_CALLBACK(on_fired), &demo);
+
+    writer.ctx = demo.ctx;
     writer.n_keys = demo.n_keys;
     writer.delay_ms = (guint)delay_ms;
     start_time = g_get_monotonic_time();
@@ -250,8 +274,6 @@ main(int argc, char **argv)
 
     g_main_loop_run(demo.loop);
 
-    g_clear_handle_id(&demo.fd_source, g_source_remove);
-    g_clear_handle_id(&demo.timeout_source, g_source_remove);
     g_thread_join(thread);
     if (demo.success) {
         printf("xlev-demo: all %u keys seen in %.2f s\n", demo.n_keys,
@@ -263,12 +285,13 @@ main(int argc, char **argv)
             demo.failure ? demo.failure : "stopped", demo.n_seen, demo.n_keys,
             g_atomic_int_get(&writer.failed) ? " (the writer failed)" : "");
     }
-    xs_unwatch(demo.xs, DEMO_SUBTREE, DEMO_TOKEN);
-    xs_rm(demo.xs, XBT_NULL, DEMO_SUBTREE);
+    xlev_watch_cancel(watch);
+    xlev_context_rm(demo.ctx, DEMO_SUBTREE, NULL, NULL);
 
 out:
-    if (demo.xs)
-        xs_close(demo.xs);
+    g_clear_object(&timeout);
+    g_clear_object(&watch);
+    g_clear_object(&demo.ctx);
     g_main_loop_unref(demo.loop);
     g_free(demo.seen);
     if (started_fixture)
