@@ -59,4 +59,10 @@ void xlev_context_deliver(XlevContext *self);
 void xlev_context_notify(XlevContext *self, GObject *object,
                          GParamSpec *pspec);
 
+/* What the core's disaster hook does: may be called from any thread with
+ * no lock held; ::disaster follows in the context's GMainContext. (Tests
+ * call it directly: the core's disasters are hard to provoke.) */
+void xlev_context_report_disaster(XlevContext *self, XlevDisaster kind,
+                                  const char *message, int errnoval);
+
 G_END_DECLS

@@ -162,24 +162,19 @@ emit_disaster(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* The core calls this from whatever thread hit the failure, with its lock
- * dropped; the thread holds a reference to the context (it is inside one
- * of our calls). The signal is emitted from an idle source in the
- * context's GMainContext, which holds only a weak reference. */
-static void
-core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
-                 int errnoval)
+void
+xlev_context_report_disaster(XlevContext *self, XlevDisaster kind,
+                             const char *message, int errnoval)
 {
-    XlevContext *self = user;
     XlevDisasterEvent *d = g_new0(XlevDisasterEvent, 1);
     GSource *idle;
 
     g_weak_ref_init(&d->owner, self);
-    d->kind = (XlevDisaster)kind;
+    d->kind = kind;
     if (errnoval != 0)
-        d->message = g_strdup_printf("%s: %s", msg, g_strerror(errnoval));
+        d->message = g_strdup_printf("%s: %s", message, g_strerror(errnoval));
     else
-        d->message = g_strdup(msg);
+        d->message = g_strdup(message);
 
     idle = g_idle_source_new();
     g_source_set_priority(idle, G_PRIORITY_DEFAULT);
@@ -187,6 +182,17 @@ core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
     g_source_set_callback(idle, emit_disaster, d, disaster_event_free);
     g_source_attach(idle, self->main_context);
     g_source_unref(idle);
+}
+
+/* The core calls this from whatever thread hit the failure, with its lock
+ * dropped; that thread holds a reference to the context (it is inside one
+ * of our calls). The signal is emitted from an idle source in the
+ * context's GMainContext, which holds only a weak reference. */
+static void
+core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
+                 int errnoval)
+{
+    xlev_context_report_disaster(user, (XlevDisaster)kind, msg, errnoval);
 }
 
 /*======================================================================*/

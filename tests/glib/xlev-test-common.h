@@ -50,8 +50,23 @@ static inline void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
     if (f->ctx != NULL) {
-        g_assert_finalize_object(f->ctx);
-        f->ctx = NULL;
+        /* A GTask worker still running an operation whose task returned
+         * early (cancelled) holds a reference until the operation ends. */
+        GWeakRef ref;
+        gint64 deadline =
+            g_get_monotonic_time() + xs_fixture_scale_ms(5000) * 1000;
+        GObject *alive;
+
+        g_weak_ref_init(&ref, f->ctx);
+        g_clear_object(&f->ctx);
+        while ((alive = g_weak_ref_get(&ref)) != NULL &&
+               g_get_monotonic_time() < deadline) {
+            g_object_unref(alive);
+            g_main_context_iteration(f->main_context, FALSE);
+            g_usleep(1000);
+        }
+        g_assert_null(alive);
+        g_weak_ref_clear(&ref);
     }
     /* Idle sources (notifications, GTask results) may still hold refs. */
     while (g_main_context_iteration(f->main_context, FALSE))
