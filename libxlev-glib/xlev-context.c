@@ -494,7 +494,7 @@ xlev_context_class_init(XlevContextClass *klass)
     object_class->set_property = xlev_context_set_property;
 
     /**
-     * XlevContext:xenstore-path: (nullable)
+     * XlevContext:xenstore-path:
      *
      * The socket of the xenstore daemon. Given at construction, %NULL means
      * where libxenstore looks (`XENSTORED_PATH`, or its compiled-in
