@@ -1,0 +1,444 @@
+/* xlev-watch.c: watch xenstore paths from the command line
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * What a dom0 admin reaches for instead of xenstore-watch(1):
+ *
+ *   xlev-watch /local/domain/0/memory /vm @releaseDomain
+ *   xlev-watch --json --value --count 10 /local/domain | jq .
+ *
+ * One XlevWatch per path; every `changed` signal becomes one line on
+ * stdout. With --value the new value is read through the library's async
+ * API; since reads finish out of order, events wait in a FIFO and are
+ * printed in the order xenstored sent them once their value is in.
+ *
+ * The special paths @introduceDomain and @releaseDomain carry no domain id
+ * in xenstore: each event only says "some domain changed". When the library
+ * has XlevDomainMonitor, xlev-watch resolves them to the domain and its
+ * state (see domain_event_print()); without it they are printed as plain
+ * events.
+ *
+ * Exit status (also in xlev-watch.1):
+ *   0  --count events seen, --timeout expired with no --count, or SIGINT /
+ *      SIGTERM
+ *   1  the connection to xenstored was lost, or --timeout expired before
+ *      --count events
+ *   2  bad usage: a bad option or path, or xenstored cannot be reached
+ */
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+
+#include <xlev.h>
+
+#define EXIT_RUNTIME_FAILURE 1
+#define EXIT_USAGE 2
+
+typedef struct {
+    char *watch_path; /* the path given on the command line */
+    char *event_path; /* the path that changed */
+    gboolean done;    /* value (or its absence) known */
+    char *value;      /* NULL: no such node (or not asked) */
+    char *error;      /* a read error other than "no such node" */
+    /* Domain events only (domid < 0 otherwise). */
+    gint64 domid;
+    char *state;
+    char *reason;
+} Event;
+
+typedef struct {
+    GMainLoop *loop;
+    XlevContext *ctx;
+    GPtrArray *watches;  /* XlevWatch */
+    GPtrArray *monitors; /* XlevDomainMonitor, when the library has it */
+    GQueue pending;      /* Event, oldest first */
+    GCancellable *cancellable;
+
+    gboolean json;
+    gboolean value;
+    gboolean skip_initial;
+    gint count;   /* 0: forever */
+    gint timeout; /* seconds, 0: none */
+
+    guint n_events; /* accepted so far */
+    int status;
+    gboolean stopping;
+} App;
+
+static void
+event_free(gpointer data)
+{
+    Event *ev = data;
+
+    g_free(ev->watch_path);
+    g_free(ev->event_path);
+    g_free(ev->value);
+    g_free(ev->error);
+    g_free(ev->state);
+    g_free(ev->reason);
+    g_free(ev);
+}
+
+/* Appends @s as a JSON string: quotes, backslash and control characters
+ * escaped (RFC 8259, section 7); invalid UTF-8 replaced by U+FFFD. */
+static void
+json_append_string(GString *out, const char *s)
+{
+    g_autofree char *valid = g_utf8_make_valid(s, -1);
+
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
+        switch (*p) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\r':
+            g_string_append(out, "\\r");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                g_string_append_printf(out, "\\u%04x", *p);
+            else
+                g_string_append_c(out, (char)*p);
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+static void
+event_print(App *app, Event *ev)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+
+    if (app->json) {
+        g_string_append(line, "{\"path\":");
+        json_append_string(line, ev->event_path);
+        g_string_append(line, ",\"watch\":");
+        json_append_string(line, ev->watch_path);
+        if (ev->domid >= 0) {
+            g_string_append_printf(line, ",\"domid\":%" G_GINT64_FORMAT,
+                                   ev->domid);
+            g_string_append(line, ",\"state\":");
+            json_append_string(line, ev->state);
+            if (ev->reason != NULL) {
+                g_string_append(line, ",\"reason\":");
+                json_append_string(line, ev->reason);
+            }
+        }
+        if (app->value && ev->event_path[0] == '/') {
+            g_string_append(line, ",\"value\":");
+            if (ev->value != NULL)
+                json_append_string(line, ev->value);
+            else
+                g_string_append(line, "null");
+            if (ev->error != NULL) {
+                g_string_append(line, ",\"error\":");
+                json_append_string(line, ev->error);
+            }
+        }
+        g_string_append_c(line, '}');
+    } else {
+        g_string_append(line, ev->event_path);
+        if (ev->domid >= 0) {
+            g_string_append_printf(line, " domid=%" G_GINT64_FORMAT " state=%s",
+                                   ev->domid, ev->state);
+            if (ev->reason != NULL)
+                g_string_append_printf(line, " reason=%s", ev->reason);
+        } else if (app->value && ev->event_path[0] == '/') {
+            if (ev->value != NULL) {
+                g_autofree char *escaped = g_strescape(ev->value, NULL);
+
+                g_string_append_printf(line, " = \"%s\"", escaped);
+            } else if (ev->error != NULL) {
+                g_string_append_printf(line, " (%s)", ev->error);
+            } else {
+                /* TRANSLATORS: shown instead of a value in xlev-watch */
+                g_string_append_printf(line, " (%s)", _("no such node"));
+            }
+        }
+    }
+    /* One line per event, flushed, so that a pipe into jq or grep sees it
+     * at once. */
+    g_string_append_c(line, '\n');
+    fputs(line->str, stdout);
+    fflush(stdout);
+}
+
+static void
+app_stop(App *app, int status)
+{
+    if (app->stopping)
+        return;
+    app->stopping = TRUE;
+    app->status = status;
+    g_cancellable_cancel(app->cancellable);
+    g_main_loop_quit(app->loop);
+}
+
+/* Prints the events at the head of the FIFO whose value is known. */
+static void
+app_flush(App *app)
+{
+    Event *ev;
+
+    while ((ev = g_queue_peek_head(&app->pending)) != NULL && ev->done) {
+        g_queue_pop_head(&app->pending);
+        event_print(app, ev);
+        event_free(ev);
+    }
+    if (app->count > 0 && app->n_events >= (guint)app->count &&
+        g_queue_is_empty(&app->pending))
+        app_stop(app, EXIT_SUCCESS);
+}
+
+static void
+read_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    Event *ev = user_data;
+    App *app;
+    g_autoptr(GError) error = NULL;
+    char *value;
+
+    value = xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* stopping: the event is freed with the queue */
+    app = g_object_get_data(source, "xlev-watch-app");
+    ev->value = value;
+    if (error != NULL &&
+        !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT))
+        ev->error = g_strdup(error->message);
+    ev->done = TRUE;
+    app_flush(app);
+}
+
+/* Takes ownership of @ev. */
+static void
+app_push(App *app, Event *ev)
+{
+    if (app->stopping ||
+        (app->count > 0 && app->n_events >= (guint)app->count)) {
+        event_free(ev);
+        return;
+    }
+    app->n_events++;
+    g_queue_push_tail(&app->pending, ev);
+    if (app->value && ev->domid < 0 && ev->event_path[0] == '/')
+        xlev_context_read_async(app->ctx, ev->event_path, app->cancellable,
+                                read_done_cb, ev);
+    else
+        ev->done = TRUE;
+    app_flush(app);
+}
+
+static void
+watch_changed_cb(XlevWatch *watch, const char *event_path, gpointer user_data)
+{
+    App *app = user_data;
+    Event *ev = g_new0(Event, 1);
+
+    ev->watch_path = g_strdup(xlev_watch_get_path(watch));
+    ev->event_path = g_strdup(event_path);
+    ev->domid = -1;
+    app_push(app, ev);
+}
+
+static void
+disaster_cb(XlevContext *ctx, XlevDisaster kind, const char *message,
+            gpointer user_data)
+{
+    App *app = user_data;
+
+    g_printerr(_("xlev-watch: lost the connection to xenstored: %s\n"),
+               message);
+    app_stop(app, EXIT_RUNTIME_FAILURE);
+}
+
+static gboolean
+timeout_cb(gpointer user_data)
+{
+    App *app = user_data;
+
+    if (app->count > 0) {
+        g_printerr(_("xlev-watch: timed out after %d s with %u of %d "
+                     "events\n"),
+                   app->timeout, app->n_events, app->count);
+        app_stop(app, EXIT_RUNTIME_FAILURE);
+    } else {
+        app_stop(app, EXIT_SUCCESS);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+signal_cb(gpointer user_data)
+{
+    app_stop(user_data, EXIT_SUCCESS);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+is_domain_path(const char *path)
+{
+    return g_str_equal(path, "@introduceDomain") ||
+           g_str_equal(path, "@releaseDomain");
+}
+
+/* Registers what one command-line path needs. */
+static gboolean
+app_add_path(App *app, const char *path, GError **error)
+{
+    XlevWatchFlags flags =
+        app->skip_initial ? XLEV_WATCH_FLAGS_SKIP_INITIAL : XLEV_WATCH_FLAGS_NONE;
+    XlevWatch *watch;
+
+#ifdef HAVE_XLEV_DOMAIN_MONITOR
+    if (is_domain_path(path))
+        return app_add_domain_path(app, path, error);
+#else
+    (void)is_domain_path;
+#endif
+    watch = xlev_context_watch(app->ctx, path, flags, error);
+    if (watch == NULL)
+        return FALSE;
+    g_signal_connect(watch, "changed", G_CALLBACK(watch_changed_cb), app);
+    g_ptr_array_add(app->watches, watch);
+    return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+    App app = {0};
+    g_autoptr(GOptionContext) options = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) paths = NULL;
+    g_autofree char *xenstore_path = NULL;
+    gboolean json = FALSE, value = FALSE, skip_initial = FALSE;
+    gint count = 0, timeout = 0;
+    const GOptionEntry entries[] = {
+        {"json", 'j', 0, G_OPTION_ARG_NONE, &json,
+         N_("Print one JSON object per event and line"), NULL},
+        {"value", 'v', 0, G_OPTION_ARG_NONE, &value,
+         N_("Print the node's new value with each event"), NULL},
+        {"count", 'n', 0, G_OPTION_ARG_INT, &count,
+         N_("Exit after N events"), N_("N")},
+        {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
+         N_("Exit after S seconds"), N_("S")},
+        {"skip-initial", 's', 0, G_OPTION_ARG_NONE, &skip_initial,
+         N_("Do not report the event each watch fires when it is set up"),
+         NULL},
+        {"socket", 0, 0, G_OPTION_ARG_FILENAME, &xenstore_path,
+         N_("The xenstored socket (default: $XENSTORED_PATH or the system's)"),
+         N_("PATH")},
+        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &paths, NULL,
+         N_("PATH…")},
+        G_OPTION_ENTRY_NULL,
+    };
+
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+
+    options = g_option_context_new(_("PATH… — print xenstore watch events"));
+    g_option_context_set_translation_domain(options, GETTEXT_PACKAGE);
+    g_option_context_set_summary(
+        options,
+        _("Watches each PATH (and everything below it) and prints one line "
+          "per event.\nThe special paths @introduceDomain and @releaseDomain "
+          "report domains coming and going."));
+    g_option_context_set_description(
+        options, _("Exit status: 0 on success, 1 if the connection to "
+                   "xenstored was lost or --timeout expired before --count "
+                   "events, 2 on bad usage, a bad path or an unreachable "
+                   "xenstored."));
+    g_option_context_add_main_entries(options, entries, GETTEXT_PACKAGE);
+    if (!g_option_context_parse(options, &argc, &argv, &error)) {
+        g_printerr("xlev-watch: %s\n", error->message);
+        g_printerr(_("Try “xlev-watch --help” for more information.\n"));
+        return EXIT_USAGE;
+    }
+    if (paths == NULL || paths[0] == NULL) {
+        g_printerr(_("xlev-watch: no path given\n"));
+        g_printerr(_("Try “xlev-watch --help” for more information.\n"));
+        return EXIT_USAGE;
+    }
+    if (count < 0 || timeout < 0) {
+        g_printerr(_("xlev-watch: --count and --timeout must not be "
+                     "negative\n"));
+        return EXIT_USAGE;
+    }
+
+    app.json = json;
+    app.value = value;
+    app.skip_initial = skip_initial;
+    app.count = count;
+    app.timeout = timeout;
+    app.status = EXIT_SUCCESS;
+    g_queue_init(&app.pending);
+
+    app.ctx = xlev_context_new(xenstore_path, NULL, &error);
+    if (app.ctx == NULL) {
+        g_printerr(_("xlev-watch: cannot reach xenstored: %s\n"),
+                   error->message);
+        return EXIT_USAGE;
+    }
+    g_object_set_data(G_OBJECT(app.ctx), "xlev-watch-app", &app);
+    g_signal_connect(app.ctx, "disaster", G_CALLBACK(disaster_cb), &app);
+
+    app.loop = g_main_loop_new(NULL, FALSE);
+    app.cancellable = g_cancellable_new();
+    app.watches = g_ptr_array_new_with_free_func(g_object_unref);
+    app.monitors = g_ptr_array_new_with_free_func(g_object_unref);
+
+    for (guint i = 0; paths[i] != NULL; i++) {
+        if (!app_add_path(&app, paths[i], &error)) {
+            if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL))
+                g_printerr(_("xlev-watch: bad path “%s”: %s\n"), paths[i],
+                           error->message);
+            else
+                g_printerr(_("xlev-watch: cannot watch “%s”: %s\n"),
+                           paths[i], error->message);
+            app.status = EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    if (timeout > 0)
+        g_timeout_add_seconds((guint)timeout, timeout_cb, &app);
+    g_unix_signal_add(SIGINT, signal_cb, &app);
+    g_unix_signal_add(SIGTERM, signal_cb, &app);
+
+    g_main_loop_run(app.loop);
+
+out:
+    /* Cancel outstanding reads and let their callbacks run before the
+     * events they point at go. */
+    g_cancellable_cancel(app.cancellable);
+    for (guint i = 0; i < app.watches->len; i++)
+        xlev_watch_cancel(g_ptr_array_index(app.watches, i));
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_queue_clear_full(&app.pending, event_free);
+    g_ptr_array_unref(app.monitors);
+    g_ptr_array_unref(app.watches);
+    g_object_unref(app.cancellable);
+    g_main_loop_unref(app.loop);
+    g_object_unref(app.ctx);
+    return app.status;
+}
