@@ -507,3 +507,6 @@ int xlev_xs_rm(xlev_ctx *ctx, const char *path);
 #ifdef __cplusplus
 }
 #endif
+
+/* Domain events (shutdown, death, disk eject, introduce) on top of this. */
+#include "xlev-domain.h"
