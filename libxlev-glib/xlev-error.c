@@ -26,7 +26,11 @@ xlev_i18n_init(void)
     static gsize bound = 0;
 
     if (g_once_init_enter(&bound)) {
-        bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+        /* XLEV_LOCALEDIR: see xlev-i18n-private.h. */
+        const char *dir = g_getenv("XLEV_LOCALEDIR");
+
+        bindtextdomain(GETTEXT_PACKAGE,
+                       dir != NULL && dir[0] != '\0' ? dir : LOCALEDIR);
         bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
         g_once_init_leave(&bound, 1);
     }

@@ -6,6 +6,11 @@
  * GETTEXT_PACKAGE ("libxlev-glib-1.0") and LOCALEDIR come from meson. The
  * library binds its own text domain once, the first time a message is
  * looked up; it never calls textdomain(), which is the application's.
+ *
+ * XLEV_LOCALEDIR, if set and not empty when the domain is bound, replaces
+ * LOCALEDIR: the tests point it at the build tree's po/ directory (where
+ * meson compiles <lang>/LC_MESSAGES/libxlev-glib-1.0.mo) to check
+ * translations without installing them.
  */
 #pragma once
 
