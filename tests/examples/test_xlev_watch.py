@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+# test_xlev_watch.py: runs examples/xlev-watch against a private xenstored.
+#
+# Copyright (C) 2026 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# meson gives XLEV_WATCH (the built program) and the fixture's variables
+# (tests/python/xsfixture.py). Every test starts xlev-watch, waits for the
+# initial event of each watch (so the watches are registered), changes
+# xenstore from another connection and checks the output line by line.
+
+import json
+import os
+import select
+import subprocess
+import time
+import unittest
+
+from xsfixture import XsFixture, xs_request
+
+XS_WRITE = 11
+XS_RM = 13
+
+# Deadline for one line of output (seconds).
+LINE_TIMEOUT = 5.0
+
+
+class Watcher:
+    """xlev-watch as a child process whose stdout is read line by line."""
+
+    def __init__(self, *args, env=None):
+        self.proc = subprocess.Popen(
+            [os.environ['XLEV_WATCH']] + list(args),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self._buf = b''
+
+    def line(self, timeout=LINE_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while b'\n' not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('no line from xlev-watch within %.1f s '
+                                     '(got %r so far)' % (timeout, self._buf))
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise AssertionError(
+                        'xlev-watch exited (%s) before a line; stderr: %s'
+                        % (self.proc.wait(), self.proc.stderr.read()))
+                self._buf += chunk
+        line, self._buf = self._buf.split(b'\n', 1)
+        return line.decode()
+
+    def json_line(self):
+        return json.loads(self.line())
+
+    def line_after(self, action, interval=0.1, timeout=LINE_TIMEOUT):
+        """Calls action() every `interval` until a line arrives (for
+        --skip-initial, where nothing says the watch is registered)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            action()
+            ready, _, _ = select.select([self.proc.stdout], [], [], interval)
+            if ready or b'\n' in self._buf:
+                return self.line(deadline - time.monotonic())
+        raise AssertionError('no line from xlev-watch within %.1f s' % timeout)
+
+    def finish(self, timeout=LINE_TIMEOUT):
+        """Waits for the exit; returns (status, rest of stdout, stderr)."""
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, (self._buf + out).decode(), err.decode()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+class XlevWatchTest(unittest.TestCase):
+
+    def setUp(self):
+        self.fx = XsFixture()
+        self.fx.start()
+        self.addCleanup(self.fx.stop)
+
+    def watcher(self, *args, **kwargs):
+        w = Watcher(*args, **kwargs)
+        self.addCleanup(w.kill)
+        return w
+
+    def write(self, path, value):
+        xs_request(self.fx.socket_path, XS_WRITE, path, value)
+
+    def rm(self, path):
+        xs_request(self.fx.socket_path, XS_RM, path)
+
+    def test_several_paths_text_with_values(self):
+        w = self.watcher('--value', '/a', '/b')
+        # The initial events, in the order the watches were set up; neither
+        # node exists yet.
+        self.assertEqual(w.line(), '/a (no such node)')
+        self.assertEqual(w.line(), '/b (no such node)')
+        self.write('/a/x', 'one')
+        self.assertEqual(w.line(), '/a/x = "one"')
+        self.write('/b', 'tab\there')
+        self.assertEqual(w.line(), '/b = "tab\\there"')
+        self.rm('/a/x')
+        self.assertEqual(w.line(), '/a/x (no such node)')
+        # A path nobody watches prints nothing: the next line is /b's.
+        self.write('/c', 'unwatched')
+        self.write('/b', 'two')
+        self.assertEqual(w.line(), '/b = "two"')
+
+    def test_json_one_object_per_line(self):
+        w = self.watcher('--json', '--value', '/j')
+        first = w.json_line()
+        self.assertEqual(first, {'path': '/j', 'watch': '/j', 'value': None})
+        value = 'quote " backslash \\ newline \n bell \x07 é'
+        self.write('/j/k', value)
+        self.assertEqual(w.json_line(),
+                         {'path': '/j/k', 'watch': '/j', 'value': value})
+        self.rm('/j/k')
+        self.assertEqual(w.json_line(),
+                         {'path': '/j/k', 'watch': '/j', 'value': None})
+
+    def test_json_without_value_has_no_value_member(self):
+        w = self.watcher('--json', '--skip-initial', '/nv')
+        line = w.line_after(lambda: self.write('/nv', 'x'))
+        self.assertEqual(json.loads(line), {'path': '/nv', 'watch': '/nv'})
+
+    def test_count_exits_after_n_events(self):
+        w = self.watcher('--count', '3', '/n')
+        self.assertEqual(w.line(), '/n')
+        self.write('/n/1', 'a')
+        self.write('/n/2', 'b')
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest.splitlines(), ['/n/1', '/n/2'])
+
+    def test_timeout_without_count_exits_0(self):
+        start = time.monotonic()
+        w = self.watcher('--skip-initial', '--timeout', '1', '/t')
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest, '')
+        self.assertGreaterEqual(time.monotonic() - start, 0.9)
+
+    def test_timeout_before_count_exits_1(self):
+        w = self.watcher('--count', '5', '--timeout', '1', '/t')
+        self.assertEqual(w.line(), '/t')
+        status, rest, err = w.finish()
+        self.assertEqual(status, 1)
+        self.assertIn('timed out', err)
+        self.assertIn('1 of 5', err)
+
+    def test_bad_path_exits_2(self):
+        for bad in ('relative/path', '/with space', '/a//b'):
+            with self.subTest(path=bad):
+                w = self.watcher('/fine', bad)
+                status, out, err = w.finish()
+                self.assertEqual(status, 2)
+                self.assertIn('bad path', err)
+                self.assertIn(bad, err)
+
+    def test_unreachable_daemon_exits_2(self):
+        env = dict(os.environ)
+        env['XENSTORED_PATH'] = os.path.join(self.fx.rundir, 'no-socket')
+        w = self.watcher('/a', env=env)
+        status, out, err = w.finish()
+        self.assertEqual(status, 2)
+        self.assertIn('cannot reach xenstored', err)
+        self.assertEqual(out, '')
+
+    def test_daemon_killed_exits_1(self):
+        w = self.watcher('/k')
+        self.assertEqual(w.line(), '/k')
+        self.fx.stop()
+        status, out, err = w.finish()
+        self.assertEqual(status, 1, err)
+        self.assertIn('lost the connection', err)
+
+    def test_usage_errors_exit_2(self):
+        for args in ([], ['--count', 'many', '/a'], ['--no-such-option']):
+            with self.subTest(args=args):
+                status, out, err = self.watcher(*args).finish()
+                self.assertEqual(status, 2)
+                self.assertIn('xlev-watch', err)
+
+    def test_help(self):
+        status, out, err = self.watcher('--help').finish()
+        self.assertEqual(status, 0, err)
+        for option in ('--json', '--value', '--count', '--timeout'):
+            self.assertIn(option, out)
+
+    def test_sigterm_exits_0(self):
+        w = self.watcher('/s')
+        self.assertEqual(w.line(), '/s')
+        w.proc.terminate()
+        status, out, err = w.finish()
+        self.assertEqual(status, 0, err)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
