@@ -10,6 +10,31 @@
 
 #include "xlev-event-private.h"
 
+static void
+hook_enter(xlev_ctx *ctx)
+{
+    ctx->in_hook++;
+    __atomic_store_n(&ctx->hook_thread, pthread_self(), __ATOMIC_RELAXED);
+    __atomic_store_n(&ctx->hook_thread_set, 1, __ATOMIC_RELEASE);
+}
+
+static void
+hook_leave(xlev_ctx *ctx)
+{
+    __atomic_store_n(&ctx->hook_thread_set, 0, __ATOMIC_RELEASE);
+    ctx->in_hook--;
+}
+
+/* Without the lock: only "is it me?" matters, and only this thread can
+ * make that true or false. */
+int
+xlev__in_hook_self(xlev_ctx *ctx)
+{
+    return __atomic_load_n(&ctx->hook_thread_set, __ATOMIC_ACQUIRE) &&
+           pthread_equal(__atomic_load_n(&ctx->hook_thread, __ATOMIC_RELAXED),
+                         pthread_self());
+}
+
 /*
  * Hook calls. Each returns exactly what the hook returned (the seed's
  * OSEVENT_HOOK macro returned its in-hook counter instead). ctx->in_hook
@@ -25,10 +50,10 @@ xlev__hook_fd_register(xlev_ctx *ctx, int fd, void **for_app_out,
     *for_app_out = NULL;
     if (!ctx->hooks)
         return 0;
-    ctx->in_hook++;
+    hook_enter(ctx);
     rc = ctx->hooks->fd_register(ctx->hooks_user, fd, for_app_out, events,
                                  for_xlev);
-    ctx->in_hook--;
+    hook_leave(ctx);
     return rc;
 }
 
@@ -39,9 +64,9 @@ xlev__hook_fd_modify(xlev_ctx *ctx, int fd, void **for_app_io, short events)
 
     if (!ctx->hooks)
         return 0;
-    ctx->in_hook++;
+    hook_enter(ctx);
     rc = ctx->hooks->fd_modify(ctx->hooks_user, fd, for_app_io, events);
-    ctx->in_hook--;
+    hook_leave(ctx);
     return rc;
 }
 
@@ -50,9 +75,9 @@ xlev__hook_fd_deregister(xlev_ctx *ctx, int fd, void *for_app)
 {
     if (!ctx->hooks)
         return;
-    ctx->in_hook++;
+    hook_enter(ctx);
     ctx->hooks->fd_deregister(ctx->hooks_user, fd, for_app);
-    ctx->in_hook--;
+    hook_leave(ctx);
 }
 
 int
@@ -64,10 +89,10 @@ xlev__hook_timeout_register(xlev_ctx *ctx, void **for_app_out,
     *for_app_out = NULL;
     if (!ctx->hooks)
         return 0;
-    ctx->in_hook++;
+    hook_enter(ctx);
     rc = ctx->hooks->timeout_register(ctx->hooks_user, for_app_out, abs,
                                       for_xlev);
-    ctx->in_hook--;
+    hook_leave(ctx);
     return rc;
 }
 
@@ -79,9 +104,9 @@ xlev__hook_timeout_modify(xlev_ctx *ctx, void **for_app_io,
 
     if (!ctx->hooks)
         return 0;
-    ctx->in_hook++;
+    hook_enter(ctx);
     rc = ctx->hooks->timeout_modify(ctx->hooks_user, for_app_io, abs);
-    ctx->in_hook--;
+    hook_leave(ctx);
     return rc;
 }
 
@@ -90,9 +115,9 @@ xlev__hook_timeout_deregister(xlev_ctx *ctx, void *for_app)
 {
     if (!ctx->hooks)
         return;
-    ctx->in_hook++;
+    hook_enter(ctx);
     ctx->hooks->timeout_deregister(ctx->hooks_user, for_app);
-    ctx->in_hook--;
+    hook_leave(ctx);
 }
 
 /*

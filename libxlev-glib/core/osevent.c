@@ -471,14 +471,14 @@ xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd, short events,
     if (!ctx || !nexus)
         return;
 
-    XLEV__LOCK(ctx);
-    if (ctx->in_hook) {
+    if (xlev__in_hook_self(ctx)) {
+        /* We hold the lock in this very thread: locking would deadlock. */
         xlev__log(ctx, LOG_ERR,
                   "xlev_osevent_occurred_fd called from inside a hook: "
                   "ignored");
-        XLEV__UNLOCK(ctx);
         return;
     }
+    XLEV__LOCK(ctx);
     if (nexus->kind != XLEV__NEXUS_FD || !nexus->fdent ||
         nexus->fdent->fd != fd) {
         /* Late (deregistered since) or stale: nothing to do. */
@@ -510,14 +510,14 @@ xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev)
     if (!ctx || !nexus)
         return;
 
-    XLEV__LOCK(ctx);
-    if (ctx->in_hook) {
+    if (xlev__in_hook_self(ctx)) {
+        /* We hold the lock in this very thread: locking would deadlock. */
         xlev__log(ctx, LOG_ERR,
                   "xlev_osevent_occurred_timeout called from inside a hook: "
                   "ignored");
-        XLEV__UNLOCK(ctx);
         return;
     }
+    XLEV__LOCK(ctx);
     if (nexus->kind != XLEV__NEXUS_TIME || !nexus->time ||
         nexus->time->nexus != nexus) {
         XLEV__UNLOCK(ctx);

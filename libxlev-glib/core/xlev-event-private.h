@@ -243,7 +243,12 @@ struct xlev_ctx {
     /* hooks */
     const xlev_osevent_hooks *hooks;
     void *hooks_user;
-    int in_hook; /* >0 while a hook runs (for occurred_* misuse checks) */
+    int in_hook; /* >0 while a hook runs */
+    /* the thread running a hook, read without the lock (atomically) by
+     * occurred_* to refuse being called from inside a hook instead of
+     * deadlocking on the lock that thread holds */
+    pthread_t hook_thread;
+    int hook_thread_set;
     struct xlev__nexus *nexus_free;
     struct xlev__nexus *nexus_all;
 
@@ -319,6 +324,9 @@ int xlev__hook_timeout_register(xlev_ctx *ctx, void **for_app_out,
 int xlev__hook_timeout_modify(xlev_ctx *ctx, void **for_app_io,
                               struct timeval abs);
 void xlev__hook_timeout_deregister(xlev_ctx *ctx, void *for_app);
+
+/* nexus.c: 1 if the calling thread is inside one of ctx's hooks; no lock */
+int xlev__in_hook_self(xlev_ctx *ctx);
 
 /* nexus.c; lock held */
 struct xlev__nexus *xlev__nexus_get_locked(xlev_ctx *ctx,

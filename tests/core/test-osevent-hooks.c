@@ -250,6 +250,50 @@ test_disaster_hook(void)
     xlev_ctx_free(ctx);
 }
 
+/* A hook that calls occurred_* (forbidden) is refused, not deadlocked. */
+static xlev_ctx *reentrant_ctx;
+static int reentrant_calls;
+
+static int
+reentrant_fd_register(void *user, int fd, void **for_app_out, short events,
+                      void *for_xlev)
+{
+    reentrant_calls++;
+    xlev_osevent_occurred_fd(reentrant_ctx, for_xlev, fd, events, events);
+    xlev_osevent_occurred_timeout(reentrant_ctx, for_xlev);
+    return test_hooks_vtable.fd_register(user, fd, for_app_out, events,
+                                         for_xlev);
+}
+
+static void
+test_occurred_inside_hook_refused(void)
+{
+    xlev_ctx *ctx = test_ctx_new();
+    xlev_osevent_hooks hooks = test_hooks_vtable;
+    TestHooks th;
+    FdProbe p;
+    int fds[2];
+
+    test_pipe(fds);
+    g_assert_cmpint(write(fds[1], "x", 1), ==, 1);
+    test_hooks_init(&th);
+    hooks.fd_register = reentrant_fd_register;
+    reentrant_ctx = ctx;
+    xlev_ctx_set_logger(ctx, count_log, NULL);
+    log_errors = 0;
+    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &hooks, &th), ==, 0);
+    memset(&p, 0, sizeof(p));
+    g_assert_cmpint(xlev_ev_fd_register(ctx, &p.ev, fd_cb, fds[0], POLLIN), ==,
+                    0);
+    g_assert_cmpint(reentrant_calls, ==, 1);
+    g_assert_cmpint(log_errors, ==, 2);
+    g_assert_cmpint(p.calls, ==, 0);
+    xlev_ctx_free(ctx);
+    test_hooks_clear(&th);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -262,6 +306,8 @@ main(int argc, char **argv)
     g_test_add_func("/xlev/core/ctx/free-inside-callback-refused",
                     test_free_inside_callback_refused);
     g_test_add_func("/xlev/core/ctx/disaster-hook", test_disaster_hook);
+    g_test_add_func("/xlev/core/hooks/occurred-inside-hook-refused",
+                    test_occurred_inside_hook_refused);
 
     return g_test_run();
 }
