@@ -1,0 +1,734 @@
+/* test-domain-core.c: the core's domain events against the real xenstored
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * Runs with the hypervisor stand-in preloaded (meson sets LD_PRELOAD; by
+ * hand, main() re-executes itself with it), so the library's libxenctrl
+ * calls answer from the fixture's domain table. The context is driven in
+ * poll style by dom_run() below, the events taken with xlev_event_check()
+ * (or, where said, through xlev_event_hooks or xlev_event_wait()).
+ *
+ * `--no-hypervisor-child` is the same binary run without the stand-in (by
+ * /xlev/domain/no-hypervisor): it checks that domain death cannot be
+ * enabled and that everything else still works.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "xlev-event-private.h"
+#include "domain-test-util.h"
+
+#define POLL_SLICE_MS 50
+#define MAX_POLLFDS 64
+
+#define BURST_FIRST 10
+#define BURST_N 200
+
+typedef struct {
+    XsFixture fx; /* first: the fixture's setup/teardown take it */
+    xlev_ctx *ctx;
+    struct xs_handle *xsh;
+} DomFixture;
+
+static void
+dom_fixture_setup(DomFixture *f, gconstpointer data)
+{
+    xs_fixture_setup(&f->fx, data);
+    g_assert_cmpint(xlev_ctx_new(NULL, &f->ctx), ==, 0);
+    f->xsh = dom_open_xs();
+}
+
+static void
+dom_fixture_teardown(DomFixture *f, gconstpointer data)
+{
+    xlev_ctx_free(f->ctx);
+    if (f->xsh)
+        xs_close(f->xsh);
+    xs_fixture_teardown(&f->fx, data);
+}
+
+/* One beforepoll/poll/afterpoll round, waiting at most max_ms. */
+static void
+dom_run_once(xlev_ctx *ctx, int max_ms)
+{
+    struct pollfd fds[MAX_POLLFDS];
+    struct timeval now;
+    int nfds = MAX_POLLFDS, timeout = max_ms;
+
+    xlev_osevent_now(ctx, &now);
+    g_assert_cmpint(xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                    ==, 0);
+    g_assert_cmpint(poll(fds, nfds, timeout), >=, 0);
+    xlev_osevent_now(ctx, &now);
+    g_assert_cmpint(xlev_osevent_afterpoll(ctx, nfds, fds, now), ==, 0);
+}
+
+/* Runs the context until an event of a type in mask is queued (returned,
+ * caller frees) or the deadline passes (NULL). */
+static xlev_event *
+dom_wait_event(xlev_ctx *ctx, uint64_t mask, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      (gint64)xs_fixture_scale_ms(timeout_ms) * 1000;
+    xlev_event *ev = NULL;
+
+    for (;;) {
+        if (xlev_event_check(ctx, &ev, mask, NULL, NULL) == 0)
+            return ev;
+        if (g_get_monotonic_time() >= deadline)
+            return NULL;
+        dom_run_once(ctx, POLL_SLICE_MS);
+    }
+}
+
+static void
+dom_assert_quiet(xlev_ctx *ctx, guint ms)
+{
+    xlev_event *ev = dom_wait_event(ctx, XLEV_EVENTMASK_ALL, ms);
+
+    if (ev)
+        g_error("unexpected event: type %d domid %u user %" G_GUINT64_FORMAT,
+                ev->type, ev->domid, ev->for_user);
+}
+
+static xlev_event *
+dom_expect(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
+           uint64_t user)
+{
+    xlev_event *ev = dom_wait_event(ctx, XLEV_EVENTMASK_ALL,
+                                    DOM_EVENT_TIMEOUT_MS);
+
+    if (!ev)
+        g_error("no event (expected type %d for domain %u)", type, domid);
+    g_assert_cmpint(ev->type, ==, type);
+    g_assert_cmpuint(ev->domid, ==, domid);
+    g_assert_cmpuint(ev->for_user, ==, user);
+    return ev;
+}
+
+static void
+dom_expect_free(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
+                uint64_t user)
+{
+    xlev_event_free(ctx, dom_expect(ctx, type, domid, user));
+}
+
+#define SKIP_WITHOUT_HYPERVISOR()                                           \
+    do {                                                                    \
+        if (!xs_fixture_hypervisor_preloaded()) {                          \
+            g_test_skip("the hypervisor stand-in is not preloaded");        \
+            return;                                                         \
+        }                                                                   \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+
+static void
+test_shutdown_then_death(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_event *ev;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 5);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 5, 42, &gen), ==, 0);
+    g_assert_nonnull(gen);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS); /* running: nothing */
+
+    dom_set(&f->fx, 5, "shutdown 1");
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 5, 42);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
+                    XLEV_SHUTDOWN_REASON_REBOOT);
+    xlev_event_free(f->ctx, ev);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    dom_set(&f->fx, 5, "dying");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 5, 42);
+    dom_set(&f->fx, 5, "gone");
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, gen);
+}
+
+static void
+test_crash_is_shutdown_crash(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_event *ev;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 6);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 6, 1, &gen), ==, 0);
+    dom_set(&f->fx, 6, "crashed");
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 6, 1);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
+                    XLEV_SHUTDOWN_REASON_CRASH);
+    xlev_event_free(f->ctx, ev);
+    /* Shut down and dying seen together: SHUTDOWN was already told. */
+    dom_set(&f->fx, 6, "dying");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 6, 1);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, gen);
+}
+
+static void
+test_death_without_shutdown(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen_gone = NULL, *gen_dying = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 8);
+    dom_introduce(f->xsh, 9);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 8, 8, &gen_gone), ==,
+                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 9, 9, &gen_dying), ==,
+                    0);
+    dom_set(&f->fx, 8, "gone");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 8, 8);
+    dom_set(&f->fx, 9, "dying");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 9, 9);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, gen_gone);
+    xlev_evdisable_domain_death(f->ctx, gen_dying);
+}
+
+static void
+test_shutdown_and_dying_in_one_look(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_event *ev;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    /* Already shut down and dying before the generator first looks. */
+    dom_introduce(f->xsh, 11);
+    dom_set(&f->fx, 11, "shutdown 4");
+    dom_set(&f->fx, 11, "dying");
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 11, 3, &gen), ==, 0);
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 11, 3);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
+                    XLEV_SHUTDOWN_REASON_WATCHDOG);
+    xlev_event_free(f->ctx, ev);
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 11, 3);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, gen);
+}
+
+static void
+test_nonexistent_domid_dies_at_once(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_set(&f->fx, 13, "gone");
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 13, 13, &gen), ==, 0);
+    /* Also when the shared watch already exists (no initial event). */
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 13, 13);
+    {
+        xlev_evgen_domain_death *gen2 = NULL;
+
+        dom_set(&f->fx, 14, "gone");
+        g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 14, 14, &gen2),
+                        ==, 0);
+        dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 14, 14);
+        xlev_evdisable_domain_death(f->ctx, gen2);
+    }
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 0x7FF0, 0, &gen), ==,
+                    XLEV_ERROR_INVAL);
+    xlev_evdisable_domain_death(f->ctx, gen);
+}
+
+static void
+test_two_generators_one_domid(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *a = NULL, *b = NULL;
+    int seen[2][3] = {{0}};
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 7);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 7, 0, &a), ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 7, 1, &b), ==, 0);
+    dom_set(&f->fx, 7, "shutdown 0");
+    for (int i = 0; i < 2; i++) {
+        xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
+                                        DOM_EVENT_TIMEOUT_MS);
+
+        g_assert_nonnull(ev);
+        g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
+        g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
+                        XLEV_SHUTDOWN_REASON_POWEROFF);
+        g_assert_cmpuint(ev->for_user, <, 2);
+        seen[ev->for_user][ev->type]++;
+        xlev_event_free(f->ctx, ev);
+    }
+    dom_set(&f->fx, 7, "dying");
+    for (int i = 0; i < 2; i++) {
+        xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
+                                        DOM_EVENT_TIMEOUT_MS);
+
+        g_assert_nonnull(ev);
+        g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_DEATH);
+        g_assert_cmpuint(ev->for_user, <, 2);
+        seen[ev->for_user][ev->type]++;
+        xlev_event_free(f->ctx, ev);
+    }
+    for (int u = 0; u < 2; u++) {
+        g_assert_cmpint(seen[u][XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN], ==, 1);
+        g_assert_cmpint(seen[u][XLEV_EVENT_TYPE_DOMAIN_DEATH], ==, 1);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, a);
+    xlev_evdisable_domain_death(f->ctx, b);
+}
+
+static void
+test_evdisable_before_event(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *early = NULL, *queued = NULL, *keep = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 15);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 1, &early), ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 2, &queued), ==,
+                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 3, &keep), ==, 0);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    /* Disabled before anything happened. */
+    xlev_evdisable_domain_death(f->ctx, early);
+    dom_set(&f->fx, 15, "shutdown 0");
+
+    /* The same scan queues for `queued` and `keep`: take keep's (by
+     * predicate), then disable `queued` while its event is still queued. */
+    {
+        xlev_event *ev = NULL;
+        gint64 deadline = g_get_monotonic_time() +
+                          (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) *
+                              1000;
+        uint64_t want = 3;
+
+        while (xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL,
+                                (xlev_event_predicate *)(void *)NULL,
+                                NULL) == XLEV_ERROR_NOT_READY) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            dom_run_once(f->ctx, POLL_SLICE_MS);
+        }
+        /* One event is out; put our expectations on who it was. */
+        g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
+        g_assert_true(ev->for_user == 2 || ev->for_user == want);
+        if (ev->for_user == 2) {
+            /* Too late to test the queue removal with this one; the other
+             * must be there now. */
+            xlev_event_free(f->ctx, ev);
+            ev = NULL;
+            g_assert_cmpint(
+                xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL, NULL, NULL),
+                ==, 0);
+            g_assert_cmpuint(ev->for_user, ==, want);
+            xlev_event_free(f->ctx, ev);
+            xlev_evdisable_domain_death(f->ctx, queued);
+        } else {
+            xlev_event_free(f->ctx, ev);
+            /* queued's SHUTDOWN is in the queue now. */
+            xlev_evdisable_domain_death(f->ctx, queued);
+            g_assert_cmpint(
+                xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL, NULL, NULL),
+                ==, XLEV_ERROR_NOT_READY);
+        }
+    }
+    dom_set(&f->fx, 15, "dying");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 15, 3);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, keep);
+}
+
+static void
+test_burst_200(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gens[BURST_N];
+    guint deaths[BURST_N] = {0};
+    guint total = 0;
+    gint64 deadline;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    for (unsigned int i = 0; i < BURST_N; i++) {
+        dom_introduce(f->xsh, BURST_FIRST + i);
+        g_assert_cmpint(xlev_evenable_domain_death(f->ctx, BURST_FIRST + i, i,
+                                                   &gens[i]),
+                        ==, 0);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    dom_set_burst(&f->fx, BURST_FIRST, BURST_N, "dying",
+                  BURST_FIRST + BURST_N + 1);
+    deadline = g_get_monotonic_time() +
+               (gint64)xs_fixture_scale_ms(4 * DOM_EVENT_TIMEOUT_MS) * 1000;
+    while (total < BURST_N) {
+        xlev_event *ev = NULL;
+
+        if (xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL, NULL, NULL)) {
+            if (g_get_monotonic_time() >= deadline)
+                g_error("only %u deaths of %u", total, BURST_N);
+            dom_run_once(f->ctx, POLL_SLICE_MS);
+            continue;
+        }
+        g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_DEATH);
+        g_assert_cmpuint(ev->for_user, <, BURST_N);
+        g_assert_cmpuint(ev->domid, ==, BURST_FIRST + ev->for_user);
+        deaths[ev->for_user]++;
+        g_assert_cmpuint(deaths[ev->for_user], ==, 1);
+        total++;
+        xlev_event_free(f->ctx, ev);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    for (unsigned int i = 0; i < BURST_N; i++)
+        xlev_evdisable_domain_death(f->ctx, gens[i]);
+}
+
+static void
+test_domid_reused(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *old_gen = NULL, *new_gen = NULL;
+    xlev_event *ev;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(f->xsh, 16);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 1, &old_gen), ==,
+                    0);
+    dom_set(&f->fx, 16, "gone");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 1);
+
+    /* A new domain with the same domid. */
+    dom_set(&f->fx, 16, "running");
+    dom_introduce(f->xsh, 16);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 2, &new_gen), ==,
+                    0);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    dom_set(&f->fx, 16, "shutdown 2");
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 16, 2);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
+                    XLEV_SHUTDOWN_REASON_SUSPEND);
+    xlev_event_free(f->ctx, ev);
+    dom_set(&f->fx, 16, "gone");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 2);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_death(f->ctx, old_gen);
+    xlev_evdisable_domain_death(f->ctx, new_gen);
+}
+
+static void
+test_vdev_devid(void)
+{
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvda"), ==, 51712);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdb"), ==, 51728);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvda1"), ==, 51713);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdp15"), ==,
+                    (202 << 8) | (15 << 4) | 15);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdq"), ==, (1 << 28) | (16 << 8));
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdaa"), ==, (1 << 28) | (26 << 8));
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvda16"), ==, (1 << 28) | 16);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d0p1"), ==, 51713);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("hda"), ==, 3 << 8);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("hdb2"), ==, (3 << 8) | 64 | 2);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("hdc"), ==, 22 << 8);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("sda"), ==, 8 << 8);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("sdb1"), ==, (8 << 8) | 16 | 1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("51712"), ==, 51712);
+    g_assert_cmpint(xlev_disk_vdev_to_devid(""), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid(NULL), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvd"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvda0"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("hde"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("floppy"), ==, -1);
+}
+
+static void
+test_disk_eject(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_disk_eject *gen = NULL;
+    g_autofree char *ej =
+        g_strdup_printf(DOM_BACKEND_FMT "/eject", 3u, 51712);
+    g_autofree char *val = NULL;
+    xlev_event *ev;
+
+    dom_introduce(f->xsh, 3);
+    g_assert_cmpint(xlev_evenable_disk_eject(f->ctx, 3, "xvdb", 0, &gen), ==,
+                    XLEV_ERROR_NOENT); /* no such device */
+    g_assert_cmpint(xlev_evenable_disk_eject(f->ctx, 3, "bogus", 0, &gen), ==,
+                    XLEV_ERROR_INVAL);
+    dom_add_vbd(f->xsh, 3, 51712);
+    g_assert_cmpint(xlev_evenable_disk_eject(f->ctx, 3, "xvda", 77, &gen), ==,
+                    0);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    g_assert_true(xs_write(f->xsh, XBT_NULL, ej, "1", 1));
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DISK_EJECT, 3, 77);
+    g_assert_cmpstr(ev->u.disk_eject.vdev, ==, "xvda");
+    xlev_event_free(f->ctx, ev);
+    val = dom_read(f->xsh, ej);
+    g_assert_cmpstr(val, ==, "0"); /* acknowledged */
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    /* A second request is a second event. */
+    g_assert_true(xs_write(f->xsh, XBT_NULL, ej, "1", 1));
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DISK_EJECT, 3, 77);
+
+    /* Disabled: nothing more. */
+    xlev_evdisable_disk_eject(f->ctx, gen);
+    g_assert_true(xs_write(f->xsh, XBT_NULL, ej, "1", 1));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+}
+
+static void
+test_introduce(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_introduce *gen = NULL;
+    g_autofree char *path = NULL;
+
+    dom_introduce(f->xsh, 20); /* before: not news */
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 5, &gen), ==, 0);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    dom_introduce(f->xsh, 21);
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 21, 5);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    /* Introduced before its directory exists: reported once both are. */
+    g_assert_true(xs_introduce_domain(f->xsh, 22, 0, DOM_GUEST_PORT));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    path = g_strdup_printf("/local/domain/%u/name", 22u);
+    g_assert_true(xs_write(f->xsh, XBT_NULL, path, "g", 1));
+    dom_introduce(f->xsh, 23);
+    {
+        gboolean got22 = FALSE, got23 = FALSE;
+
+        for (int i = 0; i < 2; i++) {
+            xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
+                                            DOM_EVENT_TIMEOUT_MS);
+
+            g_assert_nonnull(ev);
+            g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
+            if (ev->domid == 22)
+                got22 = TRUE;
+            else if (ev->domid == 23)
+                got23 = TRUE;
+            xlev_event_free(f->ctx, ev);
+        }
+        g_assert_true(got22 && got23);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_introduce(f->ctx, gen);
+    dom_introduce(f->xsh, 24);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+}
+
+/* Hooks delivery: called with the lock dropped, may disable generators
+ * (its own and others') from inside. */
+typedef struct {
+    xlev_ctx *ctx;
+    int n_events;
+    int lock_free;
+    xlev_evgen_domain_death *self_gen, *other_gen;
+    uint64_t users_seen;
+} HookState;
+
+static void
+hook_event_occurs(void *user, xlev_event *ev)
+{
+    HookState *hs = user;
+
+    hs->n_events++;
+    hs->lock_free &= xlev__test_lock_is_free(hs->ctx);
+    hs->users_seen |= UINT64_C(1) << ev->for_user;
+    if (ev->for_user == 1 && ev->type == XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN) {
+        /* Disable ourselves and the other generator of this domid, whose
+         * SHUTDOWN may be queued right behind ours. */
+        xlev_evdisable_domain_death(hs->ctx, hs->self_gen);
+        hs->self_gen = NULL;
+        xlev_evdisable_domain_death(hs->ctx, hs->other_gen);
+        hs->other_gen = NULL;
+    }
+    xlev_event_free(hs->ctx, ev);
+}
+
+static const xlev_event_hooks test_event_hooks = {
+    .event_occurs_mask = XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN) |
+                         XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH),
+    .event_occurs = hook_event_occurs,
+    .disaster = NULL,
+};
+
+static void
+test_hooks_delivery(DomFixture *f, gconstpointer data)
+{
+    HookState hs = {.ctx = f->ctx, .lock_free = 1};
+    gint64 deadline;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    xlev_event_register_callbacks(f->ctx, &test_event_hooks, &hs);
+    dom_introduce(f->xsh, 17);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 1, &hs.self_gen),
+                    ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 2, &hs.other_gen),
+                    ==, 0);
+    dom_set(&f->fx, 17, "shutdown 0");
+    deadline = g_get_monotonic_time() +
+               (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
+    while (hs.n_events == 0) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        dom_run_once(f->ctx, POLL_SLICE_MS);
+    }
+    dom_set(&f->fx, 17, "dying");
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    /* gen 1 came first (enable order) and disabled gen 2 before its
+     * SHUTDOWN could be delivered; nothing for either after. */
+    g_assert_cmpint(hs.n_events, ==, 1);
+    g_assert_cmpuint(hs.users_seen, ==, UINT64_C(1) << 1);
+    g_assert_true(hs.lock_free);
+    g_assert_null(hs.self_gen);
+    g_assert_null(hs.other_gen);
+    xlev_event_register_callbacks(f->ctx, NULL, NULL);
+}
+
+static void
+test_event_wait(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_event *ev = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_set(&f->fx, 18, "gone");
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 18, 9, &gen), ==, 0);
+    g_assert_cmpint(xlev_event_wait(f->ctx, &ev,
+                                    XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH),
+                                    NULL, NULL),
+                    ==, 0);
+    g_assert_nonnull(ev);
+    g_assert_cmpuint(ev->domid, ==, 18);
+    xlev_event_free(f->ctx, ev);
+    xlev_evdisable_domain_death(f->ctx, gen);
+}
+
+static void
+test_ctx_free_with_generators(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_evgen_domain_introduce *igen = NULL;
+    xlev_evgen_disk_eject *egen = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_set(&f->fx, 19, "gone");
+    dom_introduce(f->xsh, 4);
+    dom_add_vbd(f->xsh, 4, 768);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 19, 0, &gen), ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 0, &igen), ==, 0);
+    g_assert_cmpint(xlev_evenable_disk_eject(f->ctx, 4, "hda", 0, &egen), ==,
+                    0);
+    dom_run_once(f->ctx, POLL_SLICE_MS); /* queue something, maybe */
+    /* Freed with generators enabled and events queued: no leak, no
+     * crash (valgrind and ASan check). */
+    xlev_ctx_free(f->ctx);
+    f->ctx = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Without the hypervisor */
+
+static int
+no_hypervisor_child(void)
+{
+    xlev_ctx *ctx = NULL;
+    xlev_evgen_domain_death *gen = NULL;
+    xlev_evgen_domain_introduce *igen = NULL;
+    struct xs_handle *h;
+    xlev_event *ev = NULL;
+    int rc;
+
+    if (xs_fixture_hypervisor_preloaded()) {
+        g_printerr("child: the stand-in is preloaded\n");
+        return 2;
+    }
+    rc = xlev_ctx_new(NULL, &ctx);
+    if (rc) {
+        g_printerr("child: xlev_ctx_new: %s\n", xlev_strerror(rc));
+        return 3;
+    }
+    rc = xlev_evenable_domain_death(ctx, 5, 0, &gen);
+    if (rc != XLEV_ERROR_NO_HYPERVISOR || gen) {
+        g_printerr("child: evenable_domain_death gave %d\n", rc);
+        return 4;
+    }
+    /* Introduce events (a watch and xenstore reads) still work. */
+    rc = xlev_evenable_domain_introduce(ctx, 1, &igen);
+    if (rc) {
+        g_printerr("child: evenable_domain_introduce: %s\n",
+                   xlev_strerror(rc));
+        return 5;
+    }
+    h = dom_open_xs();
+    dom_introduce(h, 30);
+    ev = dom_wait_event(ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+    if (!ev || ev->type != XLEV_EVENT_TYPE_DOMAIN_INTRODUCE ||
+        ev->domid != 30) {
+        g_printerr("child: no introduce event\n");
+        return 7;
+    }
+    xlev_event_free(ctx, ev);
+    xlev_evdisable_domain_introduce(ctx, igen);
+    xs_close(h);
+    xlev_ctx_free(ctx);
+    return 0;
+}
+
+static char *self_path;
+
+static void
+test_no_hypervisor(DomFixture *f, gconstpointer data)
+{
+    g_auto(GStrv) envp = g_get_environ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    char *argv[] = {self_path, (char *)"--no-hypervisor-child", NULL};
+    int status = -1;
+
+    envp = g_environ_unsetenv(envp, "LD_PRELOAD");
+    g_assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("no-hypervisor child failed (status %d): %s%s", status, out,
+                err);
+}
+
+int
+main(int argc, char **argv)
+{
+    self_path = g_file_read_link("/proc/self/exe", NULL);
+    if (argc == 2 && strcmp(argv[1], "--no-hypervisor-child") == 0)
+        return no_hypervisor_child();
+    xs_fixture_reexec_with_hypervisor(argv);
+    g_test_init(&argc, &argv, NULL);
+
+#define ADD(name, fn)                                                       \
+    g_test_add("/xlev/domain/core/" name, DomFixture, NULL,                 \
+               dom_fixture_setup, fn, dom_fixture_teardown)
+    ADD("shutdown-then-death", test_shutdown_then_death);
+    ADD("crash-is-shutdown-crash", test_crash_is_shutdown_crash);
+    ADD("death-without-shutdown", test_death_without_shutdown);
+    ADD("shutdown-and-dying-in-one-look", test_shutdown_and_dying_in_one_look);
+    ADD("nonexistent-domid-dies-at-once", test_nonexistent_domid_dies_at_once);
+    ADD("two-generators-one-domid", test_two_generators_one_domid);
+    ADD("evdisable-before-event", test_evdisable_before_event);
+    ADD("burst-200-deaths", test_burst_200);
+    ADD("domid-reused", test_domid_reused);
+    ADD("disk-eject", test_disk_eject);
+    ADD("introduce", test_introduce);
+    ADD("hooks-delivery-and-evdisable-inside", test_hooks_delivery);
+    ADD("event-wait", test_event_wait);
+    ADD("ctx-free-with-generators", test_ctx_free_with_generators);
+    ADD("no-hypervisor", test_no_hypervisor);
+#undef ADD
+    g_test_add_func("/xlev/domain/core/vdev-devid", test_vdev_devid);
+
+    return g_test_run();
+}
