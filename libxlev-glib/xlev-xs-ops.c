@@ -315,6 +315,10 @@ op_start(XlevContext *self, XlevOp op, const char *path, const char *value,
         g_task_return_error(task, error);
         return;
     }
+    /* So does a cancellable cancelled already (GLib 2.74 would leak the
+     * error it sets when a return-on-cancel task starts cancelled). */
+    if (g_task_return_error_if_cancelled(task))
+        return;
 
     d = g_new0(XlevOpData, 1);
     d->op = op;
