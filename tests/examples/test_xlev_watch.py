@@ -11,70 +11,23 @@
 
 import json
 import os
-import select
-import subprocess
 import time
 import unittest
 
+from childlines import Child
 from xsfixture import XsFixture, xs_request
 
 XS_WRITE = 11
 XS_RM = 13
 
-# Deadline for one line of output (seconds).
-LINE_TIMEOUT = 5.0
 
-
-class Watcher:
-    """xlev-watch as a child process whose stdout is read line by line."""
+class Watcher(Child):
 
     def __init__(self, *args, env=None):
-        self.proc = subprocess.Popen(
-            [os.environ['XLEV_WATCH']] + list(args),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        self._buf = b''
-
-    def line(self, timeout=LINE_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self._buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError('no line from xlev-watch within %.1f s '
-                                     '(got %r so far)' % (timeout, self._buf))
-            ready, _, _ = select.select([self.proc.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    raise AssertionError(
-                        'xlev-watch exited (%s) before a line; stderr: %s'
-                        % (self.proc.wait(), self.proc.stderr.read()))
-                self._buf += chunk
-        line, self._buf = self._buf.split(b'\n', 1)
-        return line.decode()
+        super().__init__([os.environ['XLEV_WATCH']] + list(args), env=env)
 
     def json_line(self):
         return json.loads(self.line())
-
-    def line_after(self, action, interval=0.1, timeout=LINE_TIMEOUT):
-        """Calls action() every `interval` until a line arrives (for
-        --skip-initial, where nothing says the watch is registered)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            action()
-            ready, _, _ = select.select([self.proc.stdout], [], [], interval)
-            if ready or b'\n' in self._buf:
-                return self.line(deadline - time.monotonic())
-        raise AssertionError('no line from xlev-watch within %.1f s' % timeout)
-
-    def finish(self, timeout=LINE_TIMEOUT):
-        """Waits for the exit; returns (status, rest of stdout, stderr)."""
-        out, err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, (self._buf + out).decode(), err.decode()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate()
 
 
 class XlevWatchTest(unittest.TestCase):

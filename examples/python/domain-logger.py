@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+# domain-logger.py: a GLib service that logs every domain lifecycle event.
+#
+# Copyright (C) 2026 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# Run it as a systemd service (stdout goes to the journal) or by hand:
+#
+#     /usr/bin/python3 domain-logger.py [--heartbeat SECONDS]
+#
+# Every line is one event as `key=value` fields, values quoted when they
+# need it, so `journalctl -u domain-logger | grep event=domain-shutdown`
+# or a log shipper can take them apart:
+#
+#     ts=2026-11-25T20:31:02.120Z event=connected socket=default domains=0,3
+#     ts=2026-11-25T20:31:09.004Z event=domain-shutdown domid=3 reason=poweroff
+#     ts=2026-11-25T20:31:09.010Z event=domain-died domid=3
+#
+# What it shows:
+#  - an Xlev.Context in a plain GLib.MainLoop, watches as signals;
+#  - domain events from the library's domain monitor (Xlev.DomainMonitor)
+#    when it has one, else what xenstore alone says: /local/domain entries
+#    appearing and vanishing, and the bare @introduceDomain/@releaseDomain
+#    events;
+#  - surviving xenstored restarting: on the context's `disaster` signal or
+#    on a call failing with XENSTORE (a cheap request every --heartbeat
+#    seconds makes sure one is made), it logs, drops the context with
+#    everything made from it, and creates a new one with exponential
+#    backoff until the daemon answers again; then it reads the domain list
+#    afresh and logs what changed while it was away;
+#  - a clean exit on SIGTERM and SIGINT (GLib.unix_signal_add), status 0.
+
+import argparse
+import datetime
+import os
+import re
+import signal
+import sys
+
+import gi
+
+gi.require_version('GLib', '2.0')
+gi.require_version('Xlev', '1.0')
+from gi.repository import GLib, Xlev  # noqa: E402
+
+# Backoff between reconnection attempts: doubles from FIRST to MAX seconds.
+BACKOFF_FIRST = 0.1
+BACKOFF_MAX = 10.0
+
+DOMAIN_DIR = '/local/domain'
+
+_SAFE_VALUE = re.compile(r'^[A-Za-z0-9_.,:/@+-]*$')
+_DOMAIN_PATH = re.compile(r'^/local/domain/([0-9]+)(/|$)')
+
+
+def log(event, **fields):
+    """Prints one `key=value` line; quotes values with other characters."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    parts = ['ts=' + now.strftime('%Y-%m-%dT%H:%M:%S.')
+             + '%03dZ' % (now.microsecond // 1000), 'event=' + event]
+    for key, value in fields.items():
+        value = str(value)
+        if not _SAFE_VALUE.match(value) or value == '':
+            value = '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"') \
+                                  .replace('\n', '\\n')
+        parts.append('%s=%s' % (key, value))
+    print(' '.join(parts), flush=True)
+
+
+def is_connection_error(error):
+    return error.matches(Xlev.error_quark(), Xlev.Error.XENSTORE) or \
+        error.matches(Xlev.error_quark(), Xlev.Error.BROKEN)
+
+
+class Connection:
+    """One Xlev.Context and everything made from it. Dropped as a whole
+    when the daemon goes away; `lost` is called once, from the main loop."""
+
+    def __init__(self, socket, on_lost, on_domains):
+        self.on_lost = on_lost
+        self.on_domains = on_domains
+        self.closed = False
+        self.objects = []  # watches and monitors: they go with the context
+        self.known = set()  # domids under /local/domain, as last listed
+        # Raises GLib.Error when xenstored does not answer.
+        self.ctx = Xlev.Context.new(socket, None)
+        self.ctx.connect('disaster', self._on_disaster)
+
+    def start(self):
+        self._watch(DOMAIN_DIR, self._on_domain_dir_changed)
+        if hasattr(Xlev, 'DomainMonitor'):
+            self._monitor_domains()
+        else:
+            for special in ('@introduceDomain', '@releaseDomain'):
+                self._watch(special, self._on_special,
+                            Xlev.WatchFlags.SKIP_INITIAL)
+
+    def close(self):
+        self.closed = True
+        for obj in self.objects:
+            if isinstance(obj, Xlev.Watch):
+                obj.cancel()
+        self.objects = []
+        self.ctx = None
+
+    # -- what we watch --------------------------------------------------------
+
+    def _watch(self, path, callback, flags=Xlev.WatchFlags.NONE):
+        watch = self.ctx.watch(path, flags)
+        watch.connect('changed', callback)
+        self.objects.append(watch)
+
+    def _monitor_domains(self):
+        # The library's domain monitor: introduced, shutdown (with the
+        # reason), died.
+        monitor = Xlev.DomainMonitor.new_all(self.ctx)
+        monitor.connect('introduced', self._on_introduced)
+        monitor.connect('shutdown', self._on_shutdown)
+        monitor.connect('died', self._on_died)
+        self.objects.append(monitor)
+
+    def _on_introduced(self, monitor, domid):
+        log('domain-introduced', domid=domid)
+
+    def _on_shutdown(self, monitor, domid, reason):
+        log('domain-shutdown', domid=domid,
+            reason=reason.value_nick.replace('-', '_'))
+
+    def _on_died(self, monitor, domid):
+        log('domain-died', domid=domid)
+
+    def _on_special(self, watch, path):
+        log('xenstore-' + path.lstrip('@'))
+
+    def _on_domain_dir_changed(self, watch, path):
+        # /local/domain itself, a domain's directory (made or removed), or
+        # anything below a domain we do not know yet: list the domains
+        # again. Writes below known domains (the busy case) cost nothing.
+        m = _DOMAIN_PATH.match(path)
+        if m is None or m.group(2) == '' or int(m.group(1)) not in self.known:
+            # Reads go through the async API: the main loop never waits.
+            self.ctx.directory_async(DOMAIN_DIR, None, self._on_directory)
+
+    def _on_directory(self, ctx, result):
+        if self.closed:
+            return
+        try:
+            names = ctx.directory_finish(result)
+        except GLib.Error as e:
+            if e.matches(Xlev.error_quark(), Xlev.Error.NOENT):
+                names = []
+            else:
+                self._failed(e)
+                return
+        domids = sorted(int(n) for n in names if n.isdigit())
+        self.known = set(domids)
+        self.on_domains(domids)
+
+    # -- noticing that the daemon went ----------------------------------------
+
+    def heartbeat(self):
+        self.ctx.exists_async('/', None, self._on_heartbeat)
+
+    def _on_heartbeat(self, ctx, result):
+        if self.closed:
+            return
+        try:
+            ctx.exists_finish(result)
+        except GLib.Error as e:
+            self._failed(e)
+
+    def _failed(self, error):
+        if self.closed or not is_connection_error(error):
+            log('error', message=error.message)
+            return
+        self.close()
+        self.on_lost(error.message)
+
+    def _on_disaster(self, ctx, kind, message):
+        if self.closed:
+            return
+        log('disaster', kind=kind.value_nick, message=message)
+        self.close()
+        self.on_lost(message)
+
+
+class DomainLogger:
+
+    def __init__(self, loop, socket, heartbeat):
+        self.loop = loop
+        self.socket = socket
+        self.heartbeat_s = heartbeat
+        self.conn = None
+        self.domains = None  # last list seen, None before the first
+        self.backoff = BACKOFF_FIRST
+        self.attempt = 0
+        self.retry_id = 0
+        GLib.timeout_add(int(heartbeat * 1000), self._heartbeat)
+
+    def connect(self):
+        self.retry_id = 0
+        self.attempt += 1
+        try:
+            self.conn = Connection(self.socket, self._lost,
+                                   self._domains_listed)
+            self.conn.start()
+        except GLib.Error as e:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+            log('connect-failed', attempt=self.attempt,
+                retry_in='%.2f' % self.backoff, message=e.message)
+            self.retry_id = GLib.timeout_add(int(self.backoff * 1000),
+                                             self.connect)
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+            return GLib.SOURCE_REMOVE
+        log('connected', attempt=self.attempt,
+            socket=self.socket or 'default')
+        self.attempt = 0
+        self.backoff = BACKOFF_FIRST
+        return GLib.SOURCE_REMOVE
+
+    def _lost(self, message):
+        log('connection-lost', message=message)
+        self.conn = None
+        self.retry_id = GLib.timeout_add(int(self.backoff * 1000),
+                                         self.connect)
+
+    def _heartbeat(self):
+        if self.conn is not None:
+            self.conn.heartbeat()
+        return GLib.SOURCE_CONTINUE
+
+    def _domains_listed(self, domids):
+        if self.domains is None:
+            log('domains', domids=','.join(map(str, domids)) or '-')
+        else:
+            for domid in sorted(set(domids) - set(self.domains)):
+                log('domain-appeared', domid=domid)
+            for domid in sorted(set(self.domains) - set(domids)):
+                log('domain-vanished', domid=domid)
+        self.domains = domids
+
+    def stop(self, signame):
+        log('stopping', signal=signame)
+        if self.retry_id:
+            GLib.source_remove(self.retry_id)
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self.loop.quit()
+        return GLib.SOURCE_REMOVE
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description='Log every Xen domain lifecycle event as key=value '
+                    'lines.')
+    parser.add_argument('--socket', default=None,
+                        help="xenstored's socket (default: $XENSTORED_PATH "
+                             "or the system's)")
+    parser.add_argument('--heartbeat', type=float, default=1.0,
+                        metavar='SECONDS',
+                        help='how often to check that xenstored still '
+                             'answers (default: 1)')
+    args = parser.parse_args()
+
+    loop = GLib.MainLoop()
+    logger = DomainLogger(loop, args.socket, args.heartbeat)
+    for signum, name in ((signal.SIGTERM, 'TERM'), (signal.SIGINT, 'INT')):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, logger.stop, name)
+    log('starting', pid=os.getpid())
+    logger.connect()
+    loop.run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

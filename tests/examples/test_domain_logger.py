@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+# test_domain_logger.py: runs examples/python/domain-logger.py against a
+# private xenstored, drives a domain through its life with the hypervisor
+# stand-in, restarts the daemon once, and checks the log.
+#
+# Copyright (C) 2026 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# meson gives XLEV_DOMAIN_LOGGER (the script), GI_TYPELIB_PATH and
+# LD_LIBRARY_PATH of the build tree and the fixture's variables.
+#
+# A restarted fixture lives in a new directory, but the logger keeps the
+# socket path it started with. So the logger is given two symlinks in a
+# directory of the test's, pointed at the current daemon's socket and run
+# directory (which the stand-in preloaded into the logger reads), and
+# re-pointed after the restart.
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+from childlines import Child
+from xsfixture import XsFixture, xs_request
+
+XS_WRITE = 11
+
+# The domain the test drives, and the event channel port it is introduced
+# with (any non-zero port).
+DOMID = 5
+PORT = 1
+# A domain that appears after the restart.
+DOMID_AFTER = 7
+
+# Long enough that the logger's first reconnection attempt (0.1 s after it
+# noticed, with a 0.2 s heartbeat) finds no daemon.
+RESTART_GAP = 1.0
+
+
+def fields(line):
+    """The key=value fields of a log line (no quoted values needed here)."""
+    return dict(f.split('=', 1) for f in line.split(' ') if '=' in f)
+
+
+def event_is(name, **want):
+    def predicate(line):
+        f = fields(line)
+        return f.get('event') == name and all(
+            f.get(k) == str(v) for k, v in want.items())
+    return predicate
+
+
+class DomainLoggerTest(unittest.TestCase):
+
+    def setUp(self):
+        self.fx = XsFixture()
+        self.fx.start()
+        self.addCleanup(self.fx.stop)
+        self.links = tempfile.mkdtemp(prefix='xlev-logger-')
+        self.addCleanup(shutil.rmtree, self.links, True)
+        self.point_links()
+
+    def point_links(self):
+        for name, target in (('socket', self.fx.socket_path),
+                             ('hv', self.fx.rundir)):
+            tmp = os.path.join(self.links, name + '.new')
+            os.symlink(target, tmp)
+            os.replace(tmp, os.path.join(self.links, name))
+
+    def write(self, path, value):
+        xs_request(self.fx.socket_path, XS_WRITE, path, value)
+
+    def start_logger(self):
+        env = self.fx.hypervisor_environ()
+        env['XENSTORED_PATH'] = os.path.join(self.links, 'socket')
+        env['XLEV_FAKEXEN_DIR'] = os.path.join(self.links, 'hv')
+        logger = Child(['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER'],
+                        '--heartbeat', '0.2'], env=env)
+        self.addCleanup(logger.kill)
+        return logger
+
+    def test_lifecycle_restart_and_sigterm(self):
+        log = self.start_logger()
+        log.wait_for(event_is('connected', attempt=1), 'first connection')
+        log.wait_for(event_is('domains', domids='-'), 'the domain list')
+
+        # A toolstack creates the domain's directory and introduces it.
+        self.write('/local/domain/%d/name' % DOMID, 'guest')
+        self.fx.introduce_domain(DOMID, PORT)
+        log.wait_for(event_is('domain-appeared', domid=DOMID),
+                     'the new domain')
+        monitor = any(event_is('domain-introduced')(l) for l in log.lines)
+
+        # Shutdown (poweroff), then death.
+        self.fx.set_domain(DOMID, 'shutdown 0')
+        if monitor:
+            log.wait_for(event_is('domain-shutdown', domid=DOMID,
+                                  reason='poweroff'), 'the shutdown')
+        else:
+            log.wait_for(event_is('xenstore-releaseDomain'), 'the shutdown')
+        self.fx.set_domain(DOMID, 'dying')
+        if monitor:
+            log.wait_for(event_is('domain-died', domid=DOMID), 'the death')
+        else:
+            log.wait_for(event_is('xenstore-releaseDomain'), 'the death')
+
+        # The daemon restarts: the logger notices, fails to reconnect while
+        # it is away, reconnects with backoff, and re-reads the domains (the
+        # new daemon's tree is empty, so domain 5 has vanished).
+        self.fx.stop()
+        log.wait_for(event_is('connection-lost'), 'the lost connection')
+        time.sleep(RESTART_GAP)
+        self.fx.start()
+        self.point_links()
+        _, skipped = log.wait_for(event_is('connected'), 'the reconnection',
+                                  timeout=10)
+        failed = [l for l in skipped if event_is('connect-failed')(l)]
+        self.assertTrue(failed, 'no failed attempt logged: %r' % skipped)
+        # Backoff: each retry waits longer than the one before.
+        delays = [float(fields(l)['retry_in']) for l in failed]
+        self.assertEqual(delays, sorted(delays))
+        if len(delays) > 1:
+            self.assertGreater(delays[-1], delays[0])
+        log.wait_for(event_is('domain-vanished', domid=DOMID),
+                     'the domain gone with the old daemon')
+
+        # The new watches work.
+        self.write('/local/domain/%d/name' % DOMID_AFTER, 'later')
+        log.wait_for(event_is('domain-appeared', domid=DOMID_AFTER),
+                     'a domain after the restart')
+
+        # SIGTERM: a last line and status 0.
+        log.proc.send_signal(signal.SIGTERM)
+        log.wait_for(event_is('stopping', signal='TERM'), 'the stop')
+        status, rest, err = log.finish()
+        self.assertEqual(status, 0, err)
+        for bad in ('Traceback', 'CRITICAL', 'WARNING', 'Error'):
+            self.assertNotIn(bad, err)
+
+        # Every line is ts=... event=... key=value.
+        for line in log.lines:
+            f = fields(line)
+            self.assertIn('ts', f, line)
+            self.assertIn('event', f, line)
+            self.assertTrue(line.startswith('ts='), line)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
