@@ -83,16 +83,17 @@ typedef enum {
 #define XLEV_EVENTMASK_ALL (~UINT64_C(0))
 
 /* Why a domain shut down: the values are Xen's SHUTDOWN_* codes
- * (xen/sched.h). A crashed domain is a shutdown with reason CRASH. The
+ * (xen/sched.h). A crashed domain is a shutdown with reason CRASH.
+ * (The GObject layer's XlevShutdownReason has the same values.) The
  * hypervisor passes through whatever code the guest gave, so other values
  * (up to 255) may appear. */
 typedef enum {
-    XLEV_SHUTDOWN_REASON_POWEROFF = 0,
-    XLEV_SHUTDOWN_REASON_REBOOT = 1,
-    XLEV_SHUTDOWN_REASON_SUSPEND = 2,
-    XLEV_SHUTDOWN_REASON_CRASH = 3,
-    XLEV_SHUTDOWN_REASON_WATCHDOG = 4,
-    XLEV_SHUTDOWN_REASON_SOFT_RESET = 5,
+    XLEV_SHUTDOWN_POWEROFF = 0,
+    XLEV_SHUTDOWN_REBOOT = 1,
+    XLEV_SHUTDOWN_SUSPEND = 2,
+    XLEV_SHUTDOWN_CRASH = 3,
+    XLEV_SHUTDOWN_WATCHDOG = 4,
+    XLEV_SHUTDOWN_SOFT_RESET = 5,
 } xlev_shutdown_reason;
 
 /* The size of a domain's UUID (xen_domain_handle_t). */

@@ -140,7 +140,7 @@ test_shutdown_then_death(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 5, "shutdown 1");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 5, 42);
     g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_REASON_REBOOT);
+                    XLEV_SHUTDOWN_REBOOT);
     xlev_event_free(f->ctx, ev);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
@@ -163,7 +163,7 @@ test_crash_is_shutdown_crash(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 6, "crashed");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 6, 1);
     g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_REASON_CRASH);
+                    XLEV_SHUTDOWN_CRASH);
     xlev_event_free(f->ctx, ev);
     /* Shut down and dying seen together: SHUTDOWN was already told. */
     dom_set(&f->fx, 6, "dying");
@@ -207,7 +207,7 @@ test_shutdown_and_dying_in_one_look(DomFixture *f, gconstpointer data)
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 11, 3, &gen), ==, 0);
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 11, 3);
     g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_REASON_WATCHDOG);
+                    XLEV_SHUTDOWN_WATCHDOG);
     xlev_event_free(f->ctx, ev);
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 11, 3);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
@@ -256,7 +256,7 @@ test_two_generators_one_domid(DomFixture *f, gconstpointer data)
         g_assert_nonnull(ev);
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
         g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                        XLEV_SHUTDOWN_REASON_POWEROFF);
+                        XLEV_SHUTDOWN_POWEROFF);
         g_assert_cmpuint(ev->for_user, <, 2);
         seen[ev->for_user][ev->type]++;
         xlev_event_free(f->ctx, ev);
@@ -407,7 +407,7 @@ test_domid_reused(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 16, "shutdown 2");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 16, 2);
     g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_REASON_SUSPEND);
+                    XLEV_SHUTDOWN_SUSPEND);
     xlev_event_free(f->ctx, ev);
     dom_set(&f->fx, 16, "gone");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 2);
