@@ -23,5 +23,6 @@
 #include "xlev-source.h"
 #include "xlev-watch.h"
 #include "xlev-timeout.h"
+#include "xlev-domain-monitor.h"
 
 #undef XLEV_INSIDE
