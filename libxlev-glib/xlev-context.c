@@ -571,7 +571,8 @@ xlev_context_init(XlevContext *self)
  * @error: return location for a #GError
  *
  * Connects to xenstored and hooks the connection into the thread-default
- * main context with an [struct@Xlev.Source]. Blocks for the connection.
+ * main context with a source from [func@Xlev.source_new]. Blocks for the
+ * connection.
  *
  * Returns: (transfer full): a new context, or %NULL with @error set
  *
@@ -622,6 +623,8 @@ xlev_context_new_full(const char *xenstore_path, XlevIntegration integration,
  * xlev_context_get_xenstore_path:
  * @self: a context
  *
+ * Gets the socket of the xenstore daemon @self is connected to.
+ *
  * Returns: (transfer none): the socket this context is connected to
  *
  * Since: 1.0
@@ -638,6 +641,8 @@ xlev_context_get_xenstore_path(XlevContext *self)
  * xlev_context_get_main_context:
  * @self: a context
  *
+ * Gets the main context in which @self emits its signals.
+ *
  * Returns: (transfer none): the main context signals are emitted in
  *
  * Since: 1.0
@@ -653,6 +658,8 @@ xlev_context_get_main_context(XlevContext *self)
 /**
  * xlev_context_get_integration:
  * @self: a context
+ *
+ * Gets how @self hooks into its main context.
  *
  * Returns: how @self hooks into its main context
  *

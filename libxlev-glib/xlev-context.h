@@ -30,9 +30,9 @@ G_BEGIN_DECLS
 
 /**
  * XlevIntegration:
- * @XLEV_INTEGRATION_SOURCE: one [struct@Xlev.Source] polls every file
- *   descriptor of the context and wakes up for its next timeout (the
- *   core's beforepoll/afterpoll cycle)
+ * @XLEV_INTEGRATION_SOURCE: one source from [func@Xlev.source_new] polls
+ *   every file descriptor of the context and wakes up for its next timeout
+ *   (the core's beforepoll/afterpoll cycle)
  * @XLEV_INTEGRATION_HOOKS: the core's osevent hooks: one GLib source per
  *   file descriptor and one per timeout, added and removed as the core asks
  *

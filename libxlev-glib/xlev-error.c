@@ -12,7 +12,7 @@
 /**
  * xlev_error_quark:
  *
- * The error domain of libxlev-glib; see [enum@Xlev.Error].
+ * The error domain of libxlev-glib; see [error@Xlev.Error].
  *
  * Returns: the %XLEV_ERROR quark
  *

@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 /**
  * XLEV_ERROR:
  *
- * The error domain of libxlev-glib. Codes are [enum@Xlev.Error].
+ * The error domain of libxlev-glib. Codes are [error@Xlev.Error].
  *
  * Since: 1.0
  */

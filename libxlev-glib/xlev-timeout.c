@@ -266,6 +266,8 @@ xlev_context_timeout_at(XlevContext *context, GDateTime *when, GError **error)
  * xlev_timeout_get_context:
  * @self: a timeout
  *
+ * Gets the context @self was made from.
+ *
  * Returns: (transfer none) (nullable): the context @self was made from
  *   (%NULL only after @self was disposed)
  *
@@ -282,6 +284,8 @@ xlev_timeout_get_context(XlevTimeout *self)
 /**
  * xlev_timeout_get_pending:
  * @self: a timeout
+ *
+ * Gets whether @self is armed.
  *
  * Returns: %TRUE if @self is armed: it has neither fired nor been
  *   cancelled since it was made or last rescheduled

@@ -306,6 +306,8 @@ xlev_context_watch(XlevContext *context, const char *path,
  * xlev_watch_get_context:
  * @self: a watch
  *
+ * Gets the context @self was made from.
+ *
  * Returns: (transfer none) (nullable): the context @self was made from
  *   (%NULL only after @self was disposed)
  *
@@ -323,6 +325,8 @@ xlev_watch_get_context(XlevWatch *self)
  * xlev_watch_get_path:
  * @self: a watch
  *
+ * Gets the watched xenstore path.
+ *
  * Returns: (transfer none): the watched path
  *
  * Since: 1.0
@@ -339,6 +343,8 @@ xlev_watch_get_path(XlevWatch *self)
  * xlev_watch_get_flags:
  * @self: a watch
  *
+ * Gets the flags @self was made with.
+ *
  * Returns: the flags @self was made with
  *
  * Since: 1.0
@@ -354,6 +360,8 @@ xlev_watch_get_flags(XlevWatch *self)
 /**
  * xlev_watch_get_active:
  * @self: a watch
+ *
+ * Gets whether @self is still registered.
  *
  * Returns: %TRUE until @self is cancelled
  *
