@@ -344,10 +344,15 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
 
     rc = xlev_ctx_new(self->xenstore_path, &self->core);
     if (rc != 0) {
+        /* Name the socket libxenstore actually tried. */
+        const char *tried = self->xenstore_path;
+
+        if (tried == NULL)
+            tried = g_getenv("XENSTORED_PATH");
+        if (tried == NULL || *tried == '\0')
+            tried = XLEV_XENSTORED_DEFAULT_SOCKET;
         xlev_error_from_core(error, rc, _("Cannot connect to xenstored at %s"),
-                             self->xenstore_path != NULL
-                                 ? self->xenstore_path
-                                 : _("its default socket"));
+                             tried);
         return FALSE;
     }
 
