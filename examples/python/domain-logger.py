@@ -18,10 +18,14 @@
 #
 # What it shows:
 #  - an Xlev.Context in a plain GLib.MainLoop, watches as signals;
-#  - domain events from the library's domain monitor (Xlev.DomainMonitor)
-#    when it has one, else what xenstore alone says: /local/domain entries
-#    appearing and vanishing, and the bare @introduceDomain/@releaseDomain
-#    events;
+#  - domain events from the library's domain monitor: one monitor of all
+#    domains (ctx.monitor_all_domains) reports domains introduced from now
+#    on and their shutdown and death; a monitor per domain
+#    (ctx.monitor_domain) follows the domains that were there before.
+#    Without a hypervisor (the monitor fails with NO_HYPERVISOR) it logs
+#    what xenstore alone says: the bare @introduceDomain/@releaseDomain
+#    events. Either way /local/domain entries appearing and vanishing are
+#    logged too;
 #  - surviving xenstored restarting: on the context's `disaster` signal or
 #    on a call failing with XENSTORE (a cheap request every --heartbeat
 #    seconds makes sure one is made), it logs, drops the context with
@@ -82,15 +86,21 @@ class Connection:
         self.closed = False
         self.objects = []  # watches and monitors: they go with the context
         self.known = set()  # domids under /local/domain, as last listed
+        self.followed = {}  # domid -> the monitor that reports its events
+        self.hypervisor = True
         # Raises GLib.Error when xenstored does not answer.
         self.ctx = Xlev.Context.new(socket, None)
         self.ctx.connect('disaster', self._on_disaster)
 
     def start(self):
         self._watch(DOMAIN_DIR, self._on_domain_dir_changed)
-        if hasattr(Xlev, 'DomainMonitor'):
-            self._monitor_domains()
-        else:
+        try:
+            self._monitor(self.ctx.monitor_all_domains())
+        except GLib.Error as e:
+            if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
+                raise
+            log('no-hypervisor', message=e.message)
+            self.hypervisor = False
             for special in ('@introduceDomain', '@releaseDomain'):
                 self._watch(special, self._on_special,
                             Xlev.WatchFlags.SKIP_INITIAL)
@@ -98,9 +108,9 @@ class Connection:
     def close(self):
         self.closed = True
         for obj in self.objects:
-            if isinstance(obj, Xlev.Watch):
-                obj.cancel()
+            obj.cancel()
         self.objects = []
+        self.followed = {}
         self.ctx = None
 
     # -- what we watch --------------------------------------------------------
@@ -110,24 +120,47 @@ class Connection:
         watch.connect('changed', callback)
         self.objects.append(watch)
 
-    def _monitor_domains(self):
-        # The library's domain monitor: introduced, shutdown (with the
-        # reason), died.
-        monitor = Xlev.DomainMonitor.new_all(self.ctx)
+    def _monitor(self, monitor):
+        # introduced (monitors of all domains only), shutdown with the
+        # reason, died; the domid is each signal's first argument.
         monitor.connect('introduced', self._on_introduced)
         monitor.connect('shutdown', self._on_shutdown)
         monitor.connect('died', self._on_died)
         self.objects.append(monitor)
+        return monitor
+
+    def _follow(self, domid):
+        """A monitor for a domain that was there before we started."""
+        if domid == 0 or domid in self.followed or not self.hypervisor:
+            return
+        try:
+            self.followed[domid] = self._monitor(self.ctx.monitor_domain(domid))
+        except GLib.Error as e:
+            log('error', domid=domid, message=e.message)
 
     def _on_introduced(self, monitor, domid):
+        # The monitor of all domains follows it from now on (a monitor of
+        # our own, made when its directory showed up first, goes).
+        old = self.followed.get(domid)
+        if old is not None and old is not monitor:
+            self._drop(old)
+        self.followed[domid] = monitor
         log('domain-introduced', domid=domid)
 
     def _on_shutdown(self, monitor, domid, reason):
-        log('domain-shutdown', domid=domid,
-            reason=reason.value_nick.replace('-', '_'))
+        # A guest may give a code with no name: PyGObject passes an int.
+        nick = getattr(reason, 'value_nick', None) or str(int(reason))
+        log('domain-shutdown', domid=domid, reason=nick)
 
     def _on_died(self, monitor, domid):
         log('domain-died', domid=domid)
+        if self.followed.pop(domid, None) is not monitor:
+            self._drop(monitor)
+
+    def _drop(self, monitor):
+        monitor.cancel()
+        if monitor in self.objects:
+            self.objects.remove(monitor)
 
     def _on_special(self, watch, path):
         log('xenstore-' + path.lstrip('@'))
@@ -154,6 +187,8 @@ class Connection:
                 return
         domids = sorted(int(n) for n in names if n.isdigit())
         self.known = set(domids)
+        for domid in domids:
+            self._follow(domid)
         self.on_domains(domids)
 
     # -- noticing that the daemon went ----------------------------------------

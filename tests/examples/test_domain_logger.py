@@ -31,6 +31,8 @@ XS_WRITE = 11
 # with (any non-zero port).
 DOMID = 5
 PORT = 1
+# A domain introduced before the logger starts.
+DOMID_BEFORE = 3
 # A domain that appears after the restart.
 DOMID_AFTER = 7
 
@@ -82,33 +84,36 @@ class DomainLoggerTest(unittest.TestCase):
         return logger
 
     def test_lifecycle_restart_and_sigterm(self):
+        self.write('/local/domain/%d/name' % DOMID_BEFORE, 'older')
+        self.fx.introduce_domain(DOMID_BEFORE, PORT)
         log = self.start_logger()
         log.wait_for(event_is('connected', attempt=1), 'first connection')
-        log.wait_for(event_is('domains', domids='-'), 'the domain list')
+        log.wait_for(event_is('domains', domids=DOMID_BEFORE),
+                     'the domain list')
 
         # A toolstack creates the domain's directory and introduces it.
         self.write('/local/domain/%d/name' % DOMID, 'guest')
         self.fx.introduce_domain(DOMID, PORT)
         log.wait_for(event_is('domain-appeared', domid=DOMID),
                      'the new domain')
-        monitor = any(event_is('domain-introduced')(l) for l in log.lines)
+        log.wait_for(event_is('domain-introduced', domid=DOMID),
+                     'the introduction (from the domain monitor)')
 
-        # Shutdown (poweroff), then death.
+        # Shutdown (poweroff), then death, each exactly once.
         self.fx.set_domain(DOMID, 'shutdown 0')
-        if monitor:
-            log.wait_for(event_is('domain-shutdown', domid=DOMID,
-                                  reason='poweroff'), 'the shutdown')
-        else:
-            log.wait_for(event_is('xenstore-releaseDomain'), 'the shutdown')
+        log.wait_for(event_is('domain-shutdown', domid=DOMID,
+                              reason='poweroff'), 'the shutdown')
         self.fx.set_domain(DOMID, 'dying')
-        if monitor:
-            log.wait_for(event_is('domain-died', domid=DOMID), 'the death')
-        else:
-            log.wait_for(event_is('xenstore-releaseDomain'), 'the death')
+        log.wait_for(event_is('domain-died', domid=DOMID), 'the death')
 
+        # A domain that was there before the logger started is followed
+        # too (a monitor of its own): it crashes.
+        self.fx.set_domain(DOMID_BEFORE, 'crashed')
+        log.wait_for(event_is('domain-shutdown', domid=DOMID_BEFORE,
+                              reason='crash'), 'the older domain crashing')
         # The daemon restarts: the logger notices, fails to reconnect while
         # it is away, reconnects with backoff, and re-reads the domains (the
-        # new daemon's tree is empty, so domain 5 has vanished).
+        # new daemon's tree is empty, so both have vanished).
         self.fx.stop()
         log.wait_for(event_is('connection-lost'), 'the lost connection')
         time.sleep(RESTART_GAP)
@@ -123,8 +128,9 @@ class DomainLoggerTest(unittest.TestCase):
         self.assertEqual(delays, sorted(delays))
         if len(delays) > 1:
             self.assertGreater(delays[-1], delays[0])
-        log.wait_for(event_is('domain-vanished', domid=DOMID),
-                     'the domain gone with the old daemon')
+        for domid in (DOMID_BEFORE, DOMID):
+            log.wait_for(event_is('domain-vanished', domid=domid),
+                         'the domains gone with the old daemon')
 
         # The new watches work.
         self.write('/local/domain/%d/name' % DOMID_AFTER, 'later')
@@ -138,6 +144,11 @@ class DomainLoggerTest(unittest.TestCase):
         self.assertEqual(status, 0, err)
         for bad in ('Traceback', 'CRITICAL', 'WARNING', 'Error'):
             self.assertNotIn(bad, err)
+
+        # Each event once (no monitor reports a domain twice).
+        for name in ('domain-introduced', 'domain-shutdown', 'domain-died'):
+            got = [l for l in log.lines if event_is(name, domid=DOMID)(l)]
+            self.assertEqual(len(got), 1, (name, log.lines))
 
         # Every line is ts=... event=... key=value.
         for line in log.lines:
