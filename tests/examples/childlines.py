@@ -77,6 +77,19 @@ class Child:
                 return line, skipped
             skipped.append(line)
 
+    def wait_for_all(self, predicates, what, timeout=LINE_TIMEOUT):
+        """Reads lines until each predicate has held for one of them, in
+        any order."""
+        deadline = time.monotonic() + timeout
+        left_over = list(predicates)
+        while left_over:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('no %s within %.1f s; lines: %r'
+                                     % (what, timeout, self.lines))
+            line = self.line(left)
+            left_over = [p for p in left_over if not p(line)]
+
     def finish(self, timeout=LINE_TIMEOUT):
         """Waits for the exit; returns (status, rest of stdout, stderr)."""
         out, err = self.proc.communicate(timeout=timeout)

@@ -94,10 +94,9 @@ class DomainLoggerTest(unittest.TestCase):
         # A toolstack creates the domain's directory and introduces it.
         self.write('/local/domain/%d/name' % DOMID, 'guest')
         self.fx.introduce_domain(DOMID, PORT)
-        log.wait_for(event_is('domain-appeared', domid=DOMID),
-                     'the new domain')
-        log.wait_for(event_is('domain-introduced', domid=DOMID),
-                     'the introduction (from the domain monitor)')
+        log.wait_for_all([event_is('domain-appeared', domid=DOMID),
+                          event_is('domain-introduced', domid=DOMID)],
+                         'the new domain, in xenstore and from the monitor')
 
         # Shutdown (poweroff), then death, each exactly once.
         self.fx.set_domain(DOMID, 'shutdown 0')
