@@ -19,9 +19,11 @@
  *                      spare watch costs less than the care needed to drop
  *                      it while another thread may be enabling.
  *   eject generators   each with its own watch on <backend>/eject.
- *   introduce gens     sharing one `@introduceDomain` watch, and the set of
- *                      domids already reported or present at the start
- *                      (known[], sorted).
+ *   introduce gens     sharing one `@introduceDomain` watch (and the
+ *                      `@releaseDomain` one), and the set of domids
+ *                      already reported or present at the start (known[],
+ *                      sorted); a domid xenstored dropped leaves it at the
+ *                      next @releaseDomain.
  *
  * Locking. Everything above is protected by ctx->lock, except:
  *   - reg_lock serialises the registration of the shared watches and
@@ -652,6 +654,8 @@ death_scan_locked(struct xlev__domain *ds)
     }
 }
 
+static void introduce_forget_released(struct xlev__domain *ds);
+
 /* The shared @releaseDomain watch and the rescan timeout; lock dropped. */
 static void
 release_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
@@ -660,6 +664,7 @@ release_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
     struct xlev__domain *ds =
         CONTAINER_OF(w, struct xlev__domain, release_watch);
 
+    introduce_forget_released(ds);
     XLEV__LOCK(ctx);
     death_scan_locked(ds);
     deliver_and_unlock(ds);
@@ -1167,6 +1172,32 @@ out:
     return rc;
 }
 
+/*
+ * A domain xenstored dropped (released while dying or gone) leaves the
+ * known set at once, so that a new domain introduced with its domid is
+ * news even if the toolstack kept its /local/domain directory. One
+ * XS_IS_DOMAIN_INTRODUCED round trip per known domain, on each
+ * @releaseDomain, and only while introduce generators exist. Takes
+ * intro_lock; not ctx->lock.
+ */
+static void
+introduce_forget_released(struct xlev__domain *ds)
+{
+    size_t i, kept = 0;
+
+    pthread_mutex_lock(&ds->intro_lock);
+    if (ds->known_valid) {
+        for (i = 0; i < ds->nknown; i++) {
+            uint32_t d = ds->known[i];
+
+            if (d == 0 || xs_is_domain_introduced(ds->ctx->xsh, d))
+                ds->known[kept++] = d;
+        }
+        ds->nknown = kept; /* still sorted */
+    }
+    pthread_mutex_unlock(&ds->intro_lock);
+}
+
 static void
 introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
                    const char *epath)
@@ -1241,17 +1272,21 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     ds->intros = g;
     XLEV__UNLOCK(ctx);
 
-    if (!xlev_ev_xswatch_isregistered(&ds->introduce_watch)) {
+    /* @releaseDomain too: see introduce_forget_released. */
+    rc = 0;
+    if (!xlev_ev_xswatch_isregistered(&ds->release_watch))
+        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch,
+                                      release_watch_cb, "@releaseDomain");
+    if (!rc && !xlev_ev_xswatch_isregistered(&ds->introduce_watch))
         rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
                                       introduce_watch_cb, "@introduceDomain");
-        if (rc) {
-            XLEV__LOCK(ctx);
-            ds->intros = g->next;
-            if (g->next)
-                g->next->prev = NULL;
-            XLEV__UNLOCK(ctx);
-            goto out;
-        }
+    if (rc) {
+        XLEV__LOCK(ctx);
+        ds->intros = g->next;
+        if (g->next)
+            g->next->prev = NULL;
+        XLEV__UNLOCK(ctx);
+        goto out;
     }
 
     *evgen_out = g;

@@ -252,9 +252,10 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
  * asks xenstored (XS_IS_DOMAIN_INTRODUCED) about each domid there it has
  * not reported yet. So a domain is reported once it is both introduced and
  * has its /local/domain/<domid> directory, which a toolstack writes before
- * introducing it; a domid whose directory is removed (the toolstack
- * destroying the domain) may be reported again when a new domain with
- * that domid is introduced. The domains present when the first introduce
+ * introducing it. On each `@releaseDomain` the domids xenstored no longer
+ * knows (dying or destroyed domains) are forgotten (one
+ * XS_IS_DOMAIN_INTRODUCED round trip per known domain), so a new domain
+ * that reuses a domid is reported again. The domains present when the first introduce
  * generator of the context is enabled are not reported; one introduced
  * shortly before a later generator was enabled may be reported to it.
  * Needs no hypervisor.

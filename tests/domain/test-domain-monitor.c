@@ -1,0 +1,479 @@
+/* test-domain-monitor.c: XlevDomainMonitor in a GLib main loop
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * The scenarios of test-domain-core.c through signals, under both
+ * integrations (/xlev/source/... and /xlev/hooks/...), against the real
+ * xenstored with the hypervisor stand-in preloaded into this process.
+ * `--no-hypervisor-child` is this binary without the stand-in.
+ */
+#include <string.h>
+
+#include "xlev-test-common.h"
+#include "domain-test-util.h"
+
+#define ALL_N 100
+#define ALL_FIRST 40
+
+typedef struct {
+    GArray *shutdowns; /* guint domid, guint reason, interleaved */
+    GArray *deaths;    /* guint domid */
+    GArray *intros;    /* guint domid */
+    GPtrArray *ejects; /* char *vdev */
+    guint n_signals;
+    gboolean cancel_on_shutdown;
+} Recorder;
+
+static void
+recorder_init(Recorder *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->shutdowns = g_array_new(FALSE, FALSE, sizeof(guint));
+    r->deaths = g_array_new(FALSE, FALSE, sizeof(guint));
+    r->intros = g_array_new(FALSE, FALSE, sizeof(guint));
+    r->ejects = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+recorder_clear(Recorder *r)
+{
+    g_array_unref(r->shutdowns);
+    g_array_unref(r->deaths);
+    g_array_unref(r->intros);
+    g_ptr_array_unref(r->ejects);
+}
+
+static void
+on_shutdown(XlevDomainMonitor *mon, guint domid, XlevShutdownReason reason,
+            Recorder *r)
+{
+    guint reason_u = (guint)reason;
+
+    g_array_append_val(r->shutdowns, domid);
+    g_array_append_val(r->shutdowns, reason_u);
+    r->n_signals++;
+    if (r->cancel_on_shutdown)
+        xlev_domain_monitor_cancel(mon);
+}
+
+static void
+on_died(XlevDomainMonitor *mon, guint domid, Recorder *r)
+{
+    g_array_append_val(r->deaths, domid);
+    r->n_signals++;
+}
+
+static void
+on_introduced(XlevDomainMonitor *mon, guint domid, Recorder *r)
+{
+    g_array_append_val(r->intros, domid);
+    r->n_signals++;
+}
+
+static void
+on_disk_ejected(XlevDomainMonitor *mon, const char *vdev, Recorder *r)
+{
+    g_ptr_array_add(r->ejects, g_strdup(vdev));
+    r->n_signals++;
+}
+
+static void
+recorder_connect(Recorder *r, XlevDomainMonitor *mon)
+{
+    g_signal_connect(mon, "shutdown", G_CALLBACK(on_shutdown), r);
+    g_signal_connect(mon, "died", G_CALLBACK(on_died), r);
+    g_signal_connect(mon, "introduced", G_CALLBACK(on_introduced), r);
+    g_signal_connect(mon, "disk-ejected", G_CALLBACK(on_disk_ejected), r);
+}
+
+static void
+iterate_ms(GMainContext *mc, guint ms)
+{
+    gboolean done = FALSE;
+    GSource *t = g_timeout_source_new(xs_fixture_scale_ms(ms));
+
+    g_source_set_callback(t, test_flag_set_cb, &done, NULL);
+    g_source_attach(t, mc);
+    while (!done)
+        g_main_context_iteration(mc, TRUE);
+    g_source_destroy(t);
+    g_source_unref(t);
+}
+
+/* A libxenstore connection of the test's own, for the fixture's life. */
+static struct xs_handle *test_xsh;
+
+static struct xs_handle *
+dom_xs(Fixture *f)
+{
+    if (!test_xsh)
+        test_xsh = dom_open_xs();
+    return test_xsh;
+}
+
+static void
+dom_fixture_teardown(Fixture *f, gconstpointer data)
+{
+    if (test_xsh) {
+        xs_close(test_xsh);
+        test_xsh = NULL;
+    }
+    fixture_teardown(f, data);
+}
+
+#define DOM_ADD_BOTH(path, func)                                            \
+    do {                                                                    \
+        g_test_add("/xlev/source" path, Fixture,                            \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup, \
+                   func, dom_fixture_teardown);                             \
+        g_test_add("/xlev/hooks" path, Fixture,                             \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,  \
+                   func, dom_fixture_teardown);                             \
+    } while (0)
+
+#define SKIP_WITHOUT_HYPERVISOR()                                           \
+    do {                                                                    \
+        if (!xs_fixture_hypervisor_preloaded()) {                          \
+            g_test_skip("the hypervisor stand-in is not preloaded");        \
+            return;                                                         \
+        }                                                                   \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+
+static void
+test_shutdown_then_died(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    struct xs_handle *h = dom_open_xs();
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(h, 5);
+    mon = xlev_context_monitor_domain(f->ctx, 5, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==, 5);
+    g_assert_true(xlev_domain_monitor_get_active(mon));
+    recorder_connect(&r, mon);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 0);
+
+    dom_set(&f->xs, 5, "crashed");
+    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, 5);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
+                     XLEV_SHUTDOWN_REASON_CRASH);
+    dom_set(&f->xs, 5, "dying");
+    WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.deaths, guint, 0), ==, 5);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 2);
+
+    g_clear_object(&mon);
+    recorder_clear(&r);
+    xs_close(h);
+}
+
+static void
+test_died_without_shutdown(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    struct xs_handle *h = dom_open_xs();
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(h, 6);
+    mon = xlev_context_monitor_domain(f->ctx, 6, &error);
+    g_assert_no_error(error);
+    recorder_connect(&r, mon);
+    dom_set(&f->xs, 6, "gone");
+    WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 1);
+    g_clear_object(&mon);
+    recorder_clear(&r);
+    xs_close(h);
+}
+
+static void
+test_two_monitors_one_domid(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) a = NULL;
+    g_autoptr(XlevDomainMonitor) b = NULL;
+    Recorder ra, rb;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&ra);
+    recorder_init(&rb);
+    dom_introduce(dom_xs(f), 7);
+    a = xlev_context_monitor_domain(f->ctx, 7, &error);
+    g_assert_no_error(error);
+    b = xlev_context_monitor_domain(f->ctx, 7, &error);
+    g_assert_no_error(error);
+    recorder_connect(&ra, a);
+    recorder_connect(&rb, b);
+    dom_set(&f->xs, 7, "shutdown 0");
+    dom_set(&f->xs, 7, "gone");
+    WAIT_FOR(f->main_context, ra.deaths->len == 1 && rb.deaths->len == 1,
+             DOM_EVENT_TIMEOUT_MS);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    /* "gone" may come in the same look as "shutdown": then the domain
+     * was never seen shut down, and only dies. Either way, once each. */
+    g_assert_cmpuint(ra.shutdowns->len, ==, rb.shutdowns->len);
+    g_assert_cmpuint(ra.n_signals, ==, rb.n_signals);
+    g_assert_cmpuint(ra.deaths->len, ==, 1);
+    g_clear_object(&a);
+    g_clear_object(&b);
+    recorder_clear(&ra);
+    recorder_clear(&rb);
+}
+
+static void
+test_unref_before_event(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    XlevDomainMonitor *dropped;
+    g_autoptr(XlevDomainMonitor) witness = NULL;
+    g_autoptr(XlevDomainMonitor) canceller = NULL;
+    Recorder rd, rw, rc;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&rd);
+    recorder_init(&rw);
+    recorder_init(&rc);
+    dom_introduce(dom_xs(f), 8);
+    dropped = xlev_context_monitor_domain(f->ctx, 8, &error);
+    g_assert_no_error(error);
+    recorder_connect(&rd, dropped);
+    canceller = xlev_context_monitor_domain(f->ctx, 8, &error);
+    g_assert_no_error(error);
+    recorder_connect(&rc, canceller);
+    rc.cancel_on_shutdown = TRUE;
+    witness = xlev_context_monitor_domain(f->ctx, 8, &error);
+    g_assert_no_error(error);
+    recorder_connect(&rw, witness);
+    g_object_add_weak_pointer(G_OBJECT(dropped), (gpointer *)&dropped);
+    g_object_unref(dropped);
+    g_assert_null(dropped);
+
+    dom_set(&f->xs, 8, "shutdown 1");
+    WAIT_FOR(f->main_context, rw.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
+    dom_set(&f->xs, 8, "dying");
+    WAIT_FOR(f->main_context, rw.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(rd.n_signals, ==, 0);
+    /* cancelled in its shutdown handler: nothing after */
+    g_assert_cmpuint(rc.n_signals, ==, 1);
+    g_assert_false(xlev_domain_monitor_get_active(canceller));
+    g_clear_object(&witness);
+    g_clear_object(&canceller);
+    recorder_clear(&rd);
+    recorder_clear(&rw);
+    recorder_clear(&rc);
+}
+
+static void
+test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    struct xs_handle *h = dom_open_xs();
+    g_autofree guint *died = g_new0(guint, ALL_N);
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(h, 3); /* there before the monitor: not reported */
+    mon = xlev_context_monitor_all_domains(f->ctx, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==,
+                     XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
+    recorder_connect(&r, mon);
+    for (guint i = 0; i < ALL_N; i++)
+        dom_introduce(h, ALL_FIRST + i);
+    WAIT_FOR(f->main_context, r.intros->len == ALL_N,
+             4 * DOM_EVENT_TIMEOUT_MS);
+    /* Let the generators the introductions enabled take their first
+     * look before the burst. */
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+
+    dom_set_burst(&f->xs, ALL_FIRST, ALL_N, "dying", 2);
+    WAIT_FOR(f->main_context, r.deaths->len == ALL_N,
+             4 * DOM_EVENT_TIMEOUT_MS);
+    for (guint i = 0; i < r.deaths->len; i++) {
+        guint d = g_array_index(r.deaths, guint, i);
+
+        g_assert_cmpuint(d, >=, ALL_FIRST);
+        g_assert_cmpuint(d, <, ALL_FIRST + ALL_N);
+        g_assert_cmpuint(++died[d - ALL_FIRST], ==, 1);
+    }
+    g_assert_cmpuint(r.shutdowns->len, ==, 0);
+
+    /* A domid reused: introduced again, followed again. */
+    dom_set(&f->xs, ALL_FIRST, "gone");
+    dom_set(&f->xs, ALL_FIRST, "running");
+    dom_introduce(h, ALL_FIRST);
+    WAIT_FOR(f->main_context, r.intros->len == ALL_N + 1,
+             DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.intros, guint, ALL_N), ==, ALL_FIRST);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_set(&f->xs, ALL_FIRST, "shutdown 5");
+    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, ALL_FIRST);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
+                     XLEV_SHUTDOWN_REASON_SOFT_RESET);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.deaths->len, ==, ALL_N);
+
+    g_clear_object(&mon);
+    recorder_clear(&r);
+    xs_close(h);
+}
+
+static void
+test_disk_ejected(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    g_autoptr(XlevDomainMonitor) all = NULL;
+    struct xs_handle *h = dom_open_xs();
+    g_autofree char *ej = g_strdup_printf(DOM_BACKEND_FMT "/eject", 9u,
+                                          5632);
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(h, 9);
+    dom_add_vbd(h, 9, 5632); /* hdc */
+    mon = xlev_context_monitor_domain(f->ctx, 9, &error);
+    g_assert_no_error(error);
+    recorder_connect(&r, mon);
+    g_assert_false(xlev_domain_monitor_watch_disk(mon, "floppy", &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(xlev_domain_monitor_watch_disk(mon, "xvdz", &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    all = xlev_context_monitor_all_domains(f->ctx, &error);
+    g_assert_no_error(error);
+    g_assert_false(xlev_domain_monitor_watch_disk(all, "hdc", &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+
+    g_assert_true(xlev_domain_monitor_watch_disk(mon, "hdc", &error));
+    g_assert_no_error(error);
+    g_assert_true(xs_write(h, XBT_NULL, ej, "1", 1));
+    WAIT_FOR(f->main_context, r.ejects->len == 1, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpstr(g_ptr_array_index(r.ejects, 0), ==, "hdc");
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 1);
+
+    xlev_domain_monitor_cancel(mon);
+    g_assert_true(xs_write(h, XBT_NULL, ej, "1", 1));
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 1);
+
+    g_clear_object(&mon);
+    g_clear_object(&all);
+    recorder_clear(&r);
+    xs_close(h);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static int
+no_hypervisor_child(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) ctx = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    g_autoptr(XlevDomainMonitor) all = NULL;
+    struct xs_handle *h;
+    Recorder r;
+    gint64 deadline;
+
+    if (xs_fixture_hypervisor_preloaded())
+        return 2;
+    ctx = xlev_context_new(NULL, NULL, &error);
+    if (!ctx)
+        return 3;
+    mon = xlev_context_monitor_domain(ctx, 5, &error);
+    if (mon || !g_error_matches(error, XLEV_ERROR,
+                                XLEV_ERROR_CODE_NO_HYPERVISOR)) {
+        g_printerr("child: monitor_domain: %s\n",
+                   error ? error->message : "succeeded");
+        return 4;
+    }
+    g_printerr("child: as expected: %s\n", error->message);
+    g_clear_error(&error);
+    all = xlev_context_monitor_all_domains(ctx, &error);
+    if (!all)
+        return 5;
+    recorder_init(&r);
+    recorder_connect(&r, all);
+    h = dom_open_xs();
+    dom_introduce(h, 31);
+    deadline = g_get_monotonic_time() +
+               (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
+    while (r.intros->len == 0 && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, FALSE), g_usleep(1000);
+    xs_close(h);
+    if (r.intros->len != 1 || g_array_index(r.intros, guint, 0) != 31)
+        return 6;
+    g_clear_object(&all);
+    recorder_clear(&r);
+    return 0;
+}
+
+static char *self_path;
+
+static void
+test_no_hypervisor(Fixture *f, gconstpointer data)
+{
+    g_auto(GStrv) envp = g_get_environ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    char *argv[] = {self_path, (char *)"--no-hypervisor-child", NULL};
+    int status = -1;
+
+    envp = g_environ_unsetenv(envp, "LD_PRELOAD");
+    g_assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("no-hypervisor child failed (status %d): %s%s", status, out,
+                err);
+}
+
+int
+main(int argc, char **argv)
+{
+    self_path = g_file_read_link("/proc/self/exe", NULL);
+    if (argc == 2 && strcmp(argv[1], "--no-hypervisor-child") == 0)
+        return no_hypervisor_child();
+    xs_fixture_reexec_with_hypervisor(argv);
+    g_test_init(&argc, &argv, NULL);
+
+    DOM_ADD_BOTH("/domain-monitor/shutdown-then-died",
+                       test_shutdown_then_died);
+    DOM_ADD_BOTH("/domain-monitor/died-without-shutdown",
+                       test_died_without_shutdown);
+    DOM_ADD_BOTH("/domain-monitor/two-monitors-one-domid",
+                       test_two_monitors_one_domid);
+    DOM_ADD_BOTH("/domain-monitor/unref-or-cancel-before-event",
+                       test_unref_before_event);
+    DOM_ADD_BOTH("/domain-monitor/all-domains-burst-and-reuse",
+                       test_all_domains_burst_and_reuse);
+    DOM_ADD_BOTH("/domain-monitor/disk-ejected", test_disk_ejected);
+    g_test_add("/xlev/domain-monitor/no-hypervisor", Fixture,
+               GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,
+               test_no_hypervisor, dom_fixture_teardown);
+
+    return g_test_run();
+}
