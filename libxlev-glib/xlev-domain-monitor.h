@@ -62,7 +62,7 @@ typedef enum {
  *
  * Since: 1.0
  */
-#define XLEV_DOMAIN_MONITOR_ALL_DOMAINS G_MAXUINT
+#define XLEV_DOMAIN_MONITOR_ALL_DOMAINS 4294967295U /* G_MAXUINT */
 
 #define XLEV_TYPE_DOMAIN_MONITOR (xlev_domain_monitor_get_type())
 

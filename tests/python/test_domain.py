@@ -1,0 +1,156 @@
+# test_domain.py: Xlev.DomainMonitor in a GLib.MainLoop, from Python.
+#
+# Copyright (C) 2026 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# Shutdown and death need libxenctrl answering inside this process, so the
+# module re-executes the interpreter with the hypervisor stand-in
+# (XLEV_TEST_FAKEXEN) in LD_PRELOAD when it is not there yet; the fixture
+# points it at the daemon's domain table (XLEV_FAKEXEN_DIR).
+
+import ctypes
+import gc
+import os
+import sys
+
+_REEXEC_GUARD = 'XLEV_TEST_DOMAIN_PY_REEXEC'
+
+
+def _stand_in_preloaded():
+    try:
+        ctypes.CDLL(None).xlev_fakexen_present
+        return True
+    except AttributeError:
+        return False
+
+
+if not _stand_in_preloaded() and not os.environ.get(_REEXEC_GUARD):
+    fakexen = os.environ.get('XLEV_TEST_FAKEXEN')
+    if fakexen and os.path.exists(fakexen):
+        env = dict(os.environ)
+        env[_REEXEC_GUARD] = '1'
+        env['LD_PRELOAD'] = ' '.join(
+            p for p in (env.get('LD_PRELOAD', ''), fakexen) if p)
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+import unittest  # noqa: E402
+
+from xlevgi import GLib, Xlev, XlevTestCase, xs_cli  # noqa: E402
+
+PORT = 5
+QUIET = 0.2
+
+needs_hypervisor = unittest.skipUnless(
+    _stand_in_preloaded(), 'the hypervisor stand-in is not preloaded')
+
+
+class Recorder:
+    def __init__(self, monitor):
+        self.events = []
+        monitor.connect('shutdown', self.on_shutdown)
+        monitor.connect('died', self.on_died)
+        monitor.connect('introduced', self.on_introduced)
+        monitor.connect('disk-ejected', self.on_disk_ejected)
+
+    def on_shutdown(self, monitor, domid, reason):
+        self.events.append(('shutdown', domid, reason))
+
+    def on_died(self, monitor, domid):
+        self.events.append(('died', domid))
+
+    def on_introduced(self, monitor, domid):
+        self.events.append(('introduced', domid))
+
+    def on_disk_ejected(self, monitor, vdev):
+        self.events.append(('disk-ejected', vdev))
+
+
+class DomainMonitorTest(XlevTestCase):
+
+    def introduce(self, domid):
+        # As a toolstack does: the domain's directory, then the introduction.
+        xs_cli('xenstore-write', '/local/domain/%d/name' % domid,
+               'guest%d' % domid)
+        self.fx.introduce_domain(domid, port=PORT)
+
+    def test_shutdown_reason_enum(self):
+        self.assertEqual(int(Xlev.ShutdownReason.POWEROFF), 0)
+        self.assertEqual(int(Xlev.ShutdownReason.REBOOT), 1)
+        self.assertEqual(int(Xlev.ShutdownReason.SUSPEND), 2)
+        self.assertEqual(int(Xlev.ShutdownReason.CRASH), 3)
+        self.assertEqual(int(Xlev.ShutdownReason.WATCHDOG), 4)
+        self.assertEqual(int(Xlev.ShutdownReason.SOFT_RESET), 5)
+
+    @needs_hypervisor
+    def test_crash_then_death(self):
+        ctx = self.context()
+        self.introduce(5)
+        mon = ctx.monitor_domain(5)
+        self.assertEqual(mon.props.domid, 5)
+        rec = Recorder(mon)
+        self.fx.set_domain(5, 'crashed')
+        self.run_until(lambda: rec.events, 'shutdown')
+        kind, domid, reason = rec.events[0]
+        self.assertEqual((kind, domid), ('shutdown', 5))
+        self.assertEqual(reason, Xlev.ShutdownReason.CRASH)
+        self.assertEqual(reason.value_nick, 'crash')
+        self.fx.set_domain(5, 'dying')
+        self.run_until(lambda: len(rec.events) == 2, 'died')
+        self.assertEqual(rec.events[1], ('died', 5))
+
+    @needs_hypervisor
+    def test_dropped_monitor_delivers_nothing(self):
+        ctx = self.context(Xlev.Integration.HOOKS)
+        self.introduce(6)
+        dropped = ctx.monitor_domain(6)
+        dropped_rec = Recorder(dropped)
+        witness = ctx.monitor_domain(6)
+        rec = Recorder(witness)
+        del dropped
+        gc.collect()
+        self.fx.set_domain(6, 'shutdown 0')
+        self.run_until(lambda: rec.events, 'shutdown')
+        self.assertEqual(rec.events[0],
+                         ('shutdown', 6, Xlev.ShutdownReason.POWEROFF))
+        self.iterate(QUIET)
+        self.assertEqual(dropped_rec.events, [])
+
+    @needs_hypervisor
+    def test_all_domains(self):
+        ctx = self.context()
+        mon = ctx.monitor_all_domains()
+        self.assertEqual(mon.props.domid, 2**32 - 1)  # ALL_DOMAINS
+        rec = Recorder(mon)
+        for domid in (21, 22, 23):
+            self.introduce(domid)
+        self.run_until(lambda: len(rec.events) == 3, 'introduced x3')
+        self.assertEqual(sorted(e[1] for e in rec.events), [21, 22, 23])
+        self.iterate(QUIET)
+        for domid in (21, 22, 23):
+            self.fx.set_domain(domid, 'gone')
+        self.run_until(lambda: len(rec.events) == 6, 'died x3')
+        self.assertEqual(sorted(e for e in rec.events[3:]),
+                         [('died', 21), ('died', 22), ('died', 23)])
+
+    @needs_hypervisor
+    def test_disk_ejected(self):
+        ctx = self.context()
+        self.introduce(9)
+        be = '/local/domain/0/backend/vbd/9/51712'
+        xs_cli('xenstore-write', '/local/domain/9/device/vbd/51712/backend',
+               be, be + '/eject', '0')
+        mon = ctx.monitor_domain(9)
+        rec = Recorder(mon)
+        with self.assertRaises(GLib.Error) as cm:
+            mon.watch_disk('xvdc')
+        self.assertTrue(cm.exception.matches(Xlev.error_quark(),
+                                             Xlev.Error.NOENT))
+        mon.watch_disk('xvda')
+        xs_cli('xenstore-write', be + '/eject', '1')
+        self.run_until(lambda: rec.events, 'disk-ejected')
+        self.assertEqual(rec.events, [('disk-ejected', 'xvda')])
+        self.assertEqual(xs_cli('xenstore-read', be + '/eject').strip(), '0')
+
+
+if __name__ == '__main__':
+    unittest.main()
