@@ -692,6 +692,8 @@ xlev_domain_monitor_watch_disk(XlevDomainMonitor *self, const char *vdev,
  * xlev_domain_monitor_get_context:
  * @self: a monitor
  *
+ * Gets the context @self was made from.
+ *
  * Returns: (transfer none) (nullable): the context @self was made from
  *   (%NULL only after @self was disposed)
  *
@@ -709,6 +711,8 @@ xlev_domain_monitor_get_context(XlevDomainMonitor *self)
  * xlev_domain_monitor_get_domid:
  * @self: a monitor
  *
+ * Gets the domain @self monitors.
+ *
  * Returns: the monitored domain, or %XLEV_DOMAIN_MONITOR_ALL_DOMAINS
  *
  * Since: 1.0
@@ -724,6 +728,8 @@ xlev_domain_monitor_get_domid(XlevDomainMonitor *self)
 /**
  * xlev_domain_monitor_get_active:
  * @self: a monitor
+ *
+ * Gets whether @self is still monitoring.
  *
  * Returns: %TRUE until @self is cancelled
  *
