@@ -69,29 +69,17 @@ struct _XlevDomainMonitor {
     GWeakRef self_ref;    /* what queued items point at */
 
     GMutex lock;
-    xlev_evgen_domain_death *death; /* one domain */
+    xlev_evgen_domain_death *death;         /* one domain */
     xlev_evgen_domain_introduce *introduce; /* all domains */
     GHashTable *deaths; /* all domains: domid -> xlev_evgen_domain_death */
     GPtrArray *ejects;  /* xlev_evgen_disk_eject */
 };
 
-enum {
-    PROP_0,
-    PROP_CONTEXT,
-    PROP_DOMID,
-    PROP_ACTIVE,
-    N_PROPS
-};
+enum { PROP_0, PROP_CONTEXT, PROP_DOMID, PROP_ACTIVE, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
-enum {
-    SHUTDOWN,
-    DIED,
-    DISK_EJECTED,
-    INTRODUCED,
-    N_SIGNALS
-};
+enum { SHUTDOWN, DIED, DISK_EJECTED, INTRODUCED, N_SIGNALS };
 
 static guint signals[N_SIGNALS];
 
@@ -129,8 +117,8 @@ emit_shutdown(GObject *object, const char *payload)
     XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
     guint domid, reason;
 
-    if (g_atomic_int_get(&self->active) &&
-        parse_uints(payload, &domid, &reason))
+    if (g_atomic_int_get(&self->active)
+        && parse_uints(payload, &domid, &reason))
         g_signal_emit(self, signals[SHUTDOWN], 0, domid,
                       (XlevShutdownReason)reason);
 }
@@ -175,8 +163,8 @@ all_domains_follow(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
     int rc;
 
     g_mutex_lock(&self->lock);
-    if (g_atomic_int_get(&self->active) &&
-        !g_hash_table_contains(self->deaths, GUINT_TO_POINTER(domid))) {
+    if (g_atomic_int_get(&self->active)
+        && !g_hash_table_contains(self->deaths, GUINT_TO_POINTER(domid))) {
         rc = xlev_evenable_domain_death(core, domid, (uintptr_t)self, &gen);
         if (rc == 0)
             g_hash_table_insert(self->deaths, GUINT_TO_POINTER(domid), gen);
@@ -194,8 +182,8 @@ all_domains_forget(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
 
     g_mutex_lock(&self->lock);
     if (self->deaths)
-        g_hash_table_steal_extended(self->deaths, GUINT_TO_POINTER(domid),
-                                    NULL, (gpointer *)&gen);
+        g_hash_table_steal_extended(self->deaths, GUINT_TO_POINTER(domid), NULL,
+                                    (gpointer *)&gen);
     g_mutex_unlock(&self->lock);
     /* Inside its own delivery: returns at once. */
     if (gen)
@@ -218,8 +206,7 @@ monitor_event_occurs(void *user, xlev_event *ev)
         break;
     case XLEV_EVENT_TYPE_DOMAIN_DEATH:
         g_snprintf(payload, sizeof(payload), "%" PRIu32, ev->domid);
-        xlev_context_queue(self->context, &self->self_ref, emit_died,
-                           payload);
+        xlev_context_queue(self->context, &self->self_ref, emit_died, payload);
         if (self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
             all_domains_forget(self, core, ev->domid);
         break;
@@ -319,8 +306,8 @@ xlev_domain_monitor_finalize(GObject *object)
 }
 
 static void
-xlev_domain_monitor_get_property(GObject *object, guint prop_id,
-                                 GValue *value, GParamSpec *pspec)
+xlev_domain_monitor_get_property(GObject *object, guint prop_id, GValue *value,
+                                 GParamSpec *pspec)
 {
     XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
 
@@ -355,9 +342,9 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
      *
      * Since: 1.0
      */
-    properties[PROP_CONTEXT] =
-        g_param_spec_object("context", NULL, NULL, XLEV_TYPE_CONTEXT,
-                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_CONTEXT]
+        = g_param_spec_object("context", NULL, NULL, XLEV_TYPE_CONTEXT,
+                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
     /**
      * XlevDomainMonitor:domid:
@@ -366,9 +353,9 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
      *
      * Since: 1.0
      */
-    properties[PROP_DOMID] = g_param_spec_uint(
-        "domid", NULL, NULL, 0, G_MAXUINT, 0,
-        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_DOMID]
+        = g_param_spec_uint("domid", NULL, NULL, 0, G_MAXUINT, 0,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
     /**
      * XlevDomainMonitor:active:
@@ -400,8 +387,8 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
      * Since: 1.0
      */
     signals[SHUTDOWN] = g_signal_new(
-        "shutdown", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-        NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, XLEV_TYPE_SHUTDOWN_REASON);
+        "shutdown", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+        NULL, G_TYPE_NONE, 2, G_TYPE_UINT, XLEV_TYPE_SHUTDOWN_REASON);
 
     /**
      * XlevDomainMonitor::died:
@@ -417,9 +404,9 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
      *
      * Since: 1.0
      */
-    signals[DIED] = g_signal_new("died", G_TYPE_FROM_CLASS(klass),
-                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                 G_TYPE_NONE, 1, G_TYPE_UINT);
+    signals[DIED]
+        = g_signal_new("died", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 
     /**
      * XlevDomainMonitor::disk-ejected:
@@ -505,8 +492,7 @@ monitor_new(XlevContext *context, guint domid)
  * Since: 1.0
  */
 XlevDomainMonitor *
-xlev_context_monitor_domain(XlevContext *context, guint domid,
-                            GError **error)
+xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
 {
     g_autoptr(XlevDomainMonitor) self = NULL;
     xlev_evgen_domain_death *gen = NULL;
@@ -520,8 +506,7 @@ xlev_context_monitor_domain(XlevContext *context, guint domid,
                                     (uintptr_t)self, &gen);
     if (rc != 0) {
         g_atomic_int_set(&self->active, 0);
-        xlev_error_from_core(error, rc, _("Cannot monitor domain %u"),
-                             domid);
+        xlev_error_from_core(error, rc, _("Cannot monitor domain %u"), domid);
         return NULL;
     }
     g_mutex_lock(&self->lock);
@@ -645,17 +630,16 @@ xlev_domain_monitor_watch_disk(XlevDomainMonitor *self, const char *vdev,
     g_return_val_if_fail(XLEV_IS_DOMAIN_MONITOR(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (vdev == NULL || !g_utf8_validate(vdev, -1, NULL) ||
-        xlev_disk_vdev_to_devid(vdev) < 0) {
+    if (vdev == NULL || !g_utf8_validate(vdev, -1, NULL)
+        || xlev_disk_vdev_to_devid(vdev) < 0) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                     _("“%s” is not a guest disk name"),
-                    vdev != NULL && g_utf8_validate(vdev, -1, NULL)
-                        ? vdev
-                        : "?");
+                    vdev != NULL && g_utf8_validate(vdev, -1, NULL) ? vdev
+                                                                    : "?");
         return FALSE;
     }
-    if (self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS ||
-        self->context == NULL || !g_atomic_int_get(&self->active)) {
+    if (self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS || self->context == NULL
+        || !g_atomic_int_get(&self->active)) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                     _("Disks can only be watched by an active monitor of "
                       "one domain"));

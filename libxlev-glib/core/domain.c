@@ -150,7 +150,7 @@ struct xlev__domain {
     int known_valid;
 };
 
-#define CONTAINER_OF(ptr, type, member)                                     \
+#define CONTAINER_OF(ptr, type, member)                                        \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /*======================================================================*/
@@ -340,10 +340,9 @@ queue_event_locked(struct xlev__domain *ds, const void *gen,
     return 0;
 
 nomem:
-    domain_disaster_locked(ds, type, ENOMEM,
-                           "out of memory: an event for domain %" PRIu32
-                           " was lost",
-                           domid);
+    domain_disaster_locked(
+        ds, type, ENOMEM,
+        "out of memory: an event for domain %" PRIu32 " was lost", domid);
     return XLEV_ERROR_NOMEM;
 }
 
@@ -358,8 +357,8 @@ queue_first_for_hooks_locked(struct xlev__domain *ds)
     for (e = ds->qhead; e; e = e->next) {
         if (e->is_disaster)
             return e;
-        if (ds->hooks->event_occurs &&
-            (ds->hooks->event_occurs_mask & XLEV_EVENTMASK(e->ev.type)))
+        if (ds->hooks->event_occurs
+            && (ds->hooks->event_occurs_mask & XLEV_EVENTMASK(e->ev.type)))
             return e;
     }
     return NULL;
@@ -378,8 +377,8 @@ deliver_and_unlock(struct xlev__domain *ds)
     while ((e = queue_first_for_hooks_locked(ds))) {
         struct xlev__delivering d, **dp;
         void (*occurs)(void *, xlev_event *) = ds->hooks->event_occurs;
-        void (*disaster)(void *, xlev_event_type, const char *, int) =
-            ds->hooks->disaster;
+        void (*disaster)(void *, xlev_event_type, const char *, int)
+            = ds->hooks->disaster;
         void *user = ds->hooks_user;
 
         queue_remove_locked(ds, e);
@@ -473,8 +472,7 @@ xlev_event_check(xlev_ctx *ctx, xlev_event **event_r, uint64_t typemask,
     *event_r = NULL;
     XLEV__LOCK(ctx);
     if (ctx->domain)
-        e = queue_take_locked(ctx->domain, typemask, predicate,
-                              predicate_user);
+        e = queue_take_locked(ctx->domain, typemask, predicate, predicate_user);
     XLEV__UNLOCK(ctx);
     if (!e)
         return XLEV_ERROR_NOT_READY;
@@ -529,8 +527,8 @@ xlev_event_wait(xlev_ctx *ctx, xlev_event **event_r, uint64_t typemask,
         xlev_osevent_now(ctx, &now);
         rc = xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now);
         if (rc == XLEV_ERROR_BUFFERFULL) {
-            struct pollfd *newfds =
-                xlev__realloc_array(fds, nfds, sizeof(*fds));
+            struct pollfd *newfds
+                = xlev__realloc_array(fds, nfds, sizeof(*fds));
 
             if (!newfds) {
                 rc = XLEV_ERROR_NOMEM;
@@ -574,8 +572,8 @@ death_check_locked(struct xlev__domain *ds, struct xlev_evgen_domain_death *g,
 {
     static const uint8_t zero_uuid[XLEV_DOMUUID_LEN];
 
-    if (info && g->uuid_known &&
-        memcmp(info->uuid, g->uuid, XLEV_DOMUUID_LEN) != 0)
+    if (info && g->uuid_known
+        && memcmp(info->uuid, g->uuid, XLEV_DOMUUID_LEN) != 0)
         info = NULL; /* another domain has our domid now: ours is gone */
 
     if (info && !g->seen) {
@@ -587,18 +585,18 @@ death_check_locked(struct xlev__domain *ds, struct xlev_evgen_domain_death *g,
     }
 
     if (info && info->shutdown && !g->shutdown_reported) {
-        if (queue_event_locked(ds, g, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN,
-                               g->domid, g->user,
-                               g->uuid_known ? g->uuid : NULL, NULL) == 0) {
-            ds->qtail->ev.u.domain_shutdown.reason =
-                (xlev_shutdown_reason)info->shutdown_reason;
+        if (queue_event_locked(ds, g, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, g->domid,
+                               g->user, g->uuid_known ? g->uuid : NULL, NULL)
+            == 0) {
+            ds->qtail->ev.u.domain_shutdown.reason
+                = (xlev_shutdown_reason)info->shutdown_reason;
             g->shutdown_reported = 1;
         }
     }
     if (!info || info->dying) {
         if (queue_event_locked(ds, g, XLEV_EVENT_TYPE_DOMAIN_DEATH, g->domid,
-                               g->user, g->uuid_known ? g->uuid : NULL,
-                               NULL) == 0)
+                               g->user, g->uuid_known ? g->uuid : NULL, NULL)
+            == 0)
             g->death_reported = 1;
     }
 }
@@ -645,10 +643,9 @@ death_scan_locked(struct xlev__domain *ds)
                 continue;
             while (i < n && ds->infos[i].domid < g->domid)
                 i++;
-            death_check_locked(ds, g,
-                               i < n && ds->infos[i].domid == g->domid
-                                   ? &ds->infos[i]
-                                   : NULL);
+            death_check_locked(
+                ds, g,
+                i < n && ds->infos[i].domid == g->domid ? &ds->infos[i] : NULL);
         }
         g = death_next_live(g);
     }
@@ -661,8 +658,8 @@ static void
 release_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
                  const char *epath)
 {
-    struct xlev__domain *ds =
-        CONTAINER_OF(w, struct xlev__domain, release_watch);
+    struct xlev__domain *ds
+        = CONTAINER_OF(w, struct xlev__domain, release_watch);
 
     introduce_forget_released(ds);
     XLEV__LOCK(ctx);
@@ -718,8 +715,8 @@ xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
     XLEV__UNLOCK(ctx);
 
     if (!xlev_ev_xswatch_isregistered(&ds->release_watch)) {
-        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch,
-                                      release_watch_cb, "@releaseDomain");
+        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch, release_watch_cb,
+                                      "@releaseDomain");
         if (rc)
             goto out;
     }
@@ -860,12 +857,12 @@ xlev_disk_vdev_to_devid(const char *vdev)
         return -1;
 
     /* "d<disk>p<partition>" or "xvd<letters>[<partition>]" */
-    if ((sscanf(vdev, "d%ldp%ld%n", &disk, &part, &used) == 2 &&
-         used >= 0 && (size_t)used == strlen(vdev) && disk >= 0 &&
-         disk <= VBD_XVD_EXT_MAX_DISK && part >= 0 &&
-         part <= VBD_XVD_EXT_MAX_PART) ||
-        vdev_parse_letters(vdev, "xvd", VBD_XVD_EXT_MAX_DISK,
-                           VBD_XVD_EXT_MAX_PART, &disk, &part)) {
+    if ((sscanf(vdev, "d%ldp%ld%n", &disk, &part, &used) == 2 && used >= 0
+         && (size_t)used == strlen(vdev) && disk >= 0
+         && disk <= VBD_XVD_EXT_MAX_DISK && part >= 0
+         && part <= VBD_XVD_EXT_MAX_PART)
+        || vdev_parse_letters(vdev, "xvd", VBD_XVD_EXT_MAX_DISK,
+                              VBD_XVD_EXT_MAX_PART, &disk, &part)) {
         if (disk <= VBD_XVD_MAX_DISK_SHORT && part <= VBD_XVD_MAX_PART_SHORT)
             return (int)((VBD_XVD_MAJOR << 8) | (disk << 4) | part);
         return (int)(VBD_XVD_EXT | (disk << 8) | part);
@@ -882,12 +879,12 @@ xlev_disk_vdev_to_devid(const char *vdev)
         return -1;
     }
 
-    if (vdev_parse_letters(vdev, "hd", VBD_HD_MAX_DISK, VBD_HD_MAX_PART,
-                           &disk, &part))
-        return (int)(((disk < 2 ? VBD_HD_MAJOR_01 : VBD_HD_MAJOR_23) << 8) |
-                     ((disk & 1) << 6) | part);
-    if (vdev_parse_letters(vdev, "sd", VBD_SD_MAX_DISK, VBD_SD_MAX_PART,
-                           &disk, &part))
+    if (vdev_parse_letters(vdev, "hd", VBD_HD_MAX_DISK, VBD_HD_MAX_PART, &disk,
+                           &part))
+        return (int)(((disk < 2 ? VBD_HD_MAJOR_01 : VBD_HD_MAJOR_23) << 8)
+                     | ((disk & 1) << 6) | part);
+    if (vdev_parse_letters(vdev, "sd", VBD_SD_MAX_DISK, VBD_SD_MAX_PART, &disk,
+                           &part))
         return (int)((VBD_SD_MAJOR << 8) | (disk << 4) | part);
     return -1;
 }
@@ -899,8 +896,8 @@ static void
 eject_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
                const char *epath)
 {
-    struct xlev_evgen_disk_eject *g =
-        CONTAINER_OF(w, struct xlev_evgen_disk_eject, watch);
+    struct xlev_evgen_disk_eject *g
+        = CONTAINER_OF(w, struct xlev_evgen_disk_eject, watch);
     struct xlev__domain *ds;
     char *value = NULL;
     int rc, ack_rc;
@@ -987,8 +984,9 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
              devid);
     rc = xlev_xs_read(ctx, fpath, &backend, NULL);
     if (rc) {
-        xlev__log(ctx, LOG_ERR, "domain %" PRIu32 " disk %s: cannot read %s: %s",
-                  domid, vdev, fpath, xlev_strerror(rc));
+        xlev__log(ctx, LOG_ERR,
+                  "domain %" PRIu32 " disk %s: cannot read %s: %s", domid, vdev,
+                  fpath, xlev_strerror(rc));
         goto out;
     }
 
@@ -1136,8 +1134,8 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
 
         errno = 0;
         d = strtoul(entries[i], &end, 10);
-        if (errno || *end || end == entries[i] ||
-            d >= XLEV__DOMID_FIRST_RESERVED)
+        if (errno || *end || end == entries[i]
+            || d >= XLEV__DOMID_FIRST_RESERVED)
             continue;
         if (ds->known_valid && known_has(ds->known, ds->nknown, (uint32_t)d)) {
             now[nnow++] = (uint32_t)d;
@@ -1202,8 +1200,8 @@ static void
 introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
                    const char *epath)
 {
-    struct xlev__domain *ds =
-        CONTAINER_OF(w, struct xlev__domain, introduce_watch);
+    struct xlev__domain *ds
+        = CONTAINER_OF(w, struct xlev__domain, introduce_watch);
     struct xlev_evgen_domain_introduce *g;
     uint32_t *fresh = NULL;
     size_t nfresh = 0, i;
@@ -1275,8 +1273,8 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     /* @releaseDomain too: see introduce_forget_released. */
     rc = 0;
     if (!xlev_ev_xswatch_isregistered(&ds->release_watch))
-        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch,
-                                      release_watch_cb, "@releaseDomain");
+        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch, release_watch_cb,
+                                      "@releaseDomain");
     if (!rc && !xlev_ev_xswatch_isregistered(&ds->introduce_watch))
         rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
                                       introduce_watch_cb, "@introduceDomain");
@@ -1299,8 +1297,7 @@ out:
 }
 
 void
-xlev_evdisable_domain_introduce(xlev_ctx *ctx,
-                                xlev_evgen_domain_introduce *g)
+xlev_evdisable_domain_introduce(xlev_ctx *ctx, xlev_evgen_domain_introduce *g)
 {
     struct xlev__domain *ds;
 

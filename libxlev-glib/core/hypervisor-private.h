@@ -23,10 +23,10 @@
 /* One domain, as far as domain events care. */
 typedef struct {
     uint32_t domid;
-    unsigned int dying : 1;    /* being destroyed: counts as dead */
-    unsigned int shutdown : 1; /* shut down (crashed included) */
+    unsigned int dying : 1;       /* being destroyed: counts as dead */
+    unsigned int shutdown : 1;    /* shut down (crashed included) */
     unsigned int shutdown_reason; /* Xen's SHUTDOWN_* when shutdown */
-    uint8_t uuid[16];          /* the domain handle; all zero if unknown */
+    uint8_t uuid[16];             /* the domain handle; all zero if unknown */
 } xlev__dominfo;
 
 /* How many domains one xlev__hv_list() call asks for. Each call is one

@@ -35,9 +35,8 @@ hv_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval,
     char buf[512];
 
     vsnprintf(buf, sizeof(buf), format, al);
-    xlev__log(hv->ctx, LOG_DEBUG, "libxenctrl%s%s: %s%s%s",
-              context ? " " : "", context ? context : "", buf,
-              errnoval >= 0 ? ": " : "",
+    xlev__log(hv->ctx, LOG_DEBUG, "libxenctrl%s%s: %s%s%s", context ? " " : "",
+              context ? context : "", buf, errnoval >= 0 ? ": " : "",
               errnoval >= 0 ? strerror(errnoval) : "");
 }
 
@@ -121,8 +120,8 @@ xlev__hv_list(xlev__hv *hv, uint32_t first, unsigned int max,
         out[i].domid = d->domain;
         out[i].dying = !!(d->flags & XEN_DOMINF_dying);
         out[i].shutdown = !!(d->flags & XEN_DOMINF_shutdown);
-        out[i].shutdown_reason =
-            (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+        out[i].shutdown_reason
+            = (d->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
         memcpy(out[i].uuid, d->handle, sizeof(out[i].uuid));
     }
     return n;

@@ -73,7 +73,7 @@ extern "C" {
 typedef enum {
     XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN = 1, /* u.domain_shutdown */
     XLEV_EVENT_TYPE_DOMAIN_DEATH = 2,
-    XLEV_EVENT_TYPE_DISK_EJECT = 3,      /* u.disk_eject */
+    XLEV_EVENT_TYPE_DISK_EJECT = 3, /* u.disk_eject */
     XLEV_EVENT_TYPE_DOMAIN_INTRODUCE = 4,
 } xlev_event_type;
 
@@ -255,12 +255,11 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
  * introducing it. On each `@releaseDomain` the domids xenstored no longer
  * knows (dying or destroyed domains) are forgotten (one
  * XS_IS_DOMAIN_INTRODUCED round trip per known domain), so a new domain
- * that reuses a domid is reported again. The domains present when the first introduce
- * generator of the context is enabled are not reported; one introduced
- * shortly before a later generator was enabled may be reported to it.
- * Needs no hypervisor.
- * Errors: XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE and the errors of
- * xlev_ev_xswatch_register().
+ * that reuses a domid is reported again. The domains present when the first
+ * introduce generator of the context is enabled are not reported; one
+ * introduced shortly before a later generator was enabled may be reported to
+ * it. Needs no hypervisor. Errors: XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE and
+ * the errors of xlev_ev_xswatch_register().
  */
 XLEV_AVAILABLE_IN_1_0
 int xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,

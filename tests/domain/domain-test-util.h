@@ -91,8 +91,8 @@ dom_set_burst(XsFixture *fx, unsigned int first, unsigned int n,
 static inline void
 dom_add_vbd(struct xs_handle *h, unsigned int domid, int devid)
 {
-    g_autofree char *fe = g_strdup_printf(DOM_FRONTEND_FMT "/backend", domid,
-                                          devid);
+    g_autofree char *fe
+        = g_strdup_printf(DOM_FRONTEND_FMT "/backend", domid, devid);
     g_autofree char *be = g_strdup_printf(DOM_BACKEND_FMT, domid, devid);
     g_autofree char *ej = g_strdup_printf("%s/eject", be);
 

@@ -58,8 +58,8 @@ dom_run_once(xlev_ctx *ctx, int max_ms)
     int nfds = MAX_POLLFDS, timeout = max_ms;
 
     xlev_osevent_now(ctx, &now);
-    g_assert_cmpint(xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
-                    ==, 0);
+    g_assert_cmpint(xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now), ==,
+                    0);
     g_assert_cmpint(poll(fds, nfds, timeout), >=, 0);
     xlev_osevent_now(ctx, &now);
     g_assert_cmpint(xlev_osevent_afterpoll(ctx, nfds, fds, now), ==, 0);
@@ -70,8 +70,8 @@ dom_run_once(xlev_ctx *ctx, int max_ms)
 static xlev_event *
 dom_wait_event(xlev_ctx *ctx, uint64_t mask, guint timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() +
-                      (gint64)xs_fixture_scale_ms(timeout_ms) * 1000;
+    gint64 deadline = g_get_monotonic_time()
+                      + (gint64)xs_fixture_scale_ms(timeout_ms) * 1000;
     xlev_event *ev = NULL;
 
     for (;;) {
@@ -94,11 +94,10 @@ dom_assert_quiet(xlev_ctx *ctx, guint ms)
 }
 
 static xlev_event *
-dom_expect(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
-           uint64_t user)
+dom_expect(xlev_ctx *ctx, xlev_event_type type, uint32_t domid, uint64_t user)
 {
-    xlev_event *ev = dom_wait_event(ctx, XLEV_EVENTMASK_ALL,
-                                    DOM_EVENT_TIMEOUT_MS);
+    xlev_event *ev
+        = dom_wait_event(ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
 
     if (!ev)
         g_error("no event (expected type %d for domain %u)", type, domid);
@@ -115,12 +114,12 @@ dom_expect_free(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
     xlev_event_free(ctx, dom_expect(ctx, type, domid, user));
 }
 
-#define SKIP_WITHOUT_HYPERVISOR()                                           \
-    do {                                                                    \
-        if (!xs_fixture_hypervisor_preloaded()) {                          \
-            g_test_skip("the hypervisor stand-in is not preloaded");        \
-            return;                                                         \
-        }                                                                   \
+#define SKIP_WITHOUT_HYPERVISOR()                                              \
+    do {                                                                       \
+        if (!xs_fixture_hypervisor_preloaded()) {                              \
+            g_test_skip("the hypervisor stand-in is not preloaded");           \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -139,8 +138,7 @@ test_shutdown_then_death(DomFixture *f, gconstpointer data)
 
     dom_set(&f->fx, 5, "shutdown 1");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 5, 42);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_REBOOT);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_REBOOT);
     xlev_event_free(f->ctx, ev);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
@@ -162,8 +160,7 @@ test_crash_is_shutdown_crash(DomFixture *f, gconstpointer data)
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 6, 1, &gen), ==, 0);
     dom_set(&f->fx, 6, "crashed");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 6, 1);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_CRASH);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_CRASH);
     xlev_event_free(f->ctx, ev);
     /* Shut down and dying seen together: SHUTDOWN was already told. */
     dom_set(&f->fx, 6, "dying");
@@ -180,8 +177,7 @@ test_death_without_shutdown(DomFixture *f, gconstpointer data)
     SKIP_WITHOUT_HYPERVISOR();
     dom_introduce(f->xsh, 8);
     dom_introduce(f->xsh, 9);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 8, 8, &gen_gone), ==,
-                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 8, 8, &gen_gone), ==, 0);
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 9, 9, &gen_dying), ==,
                     0);
     dom_set(&f->fx, 8, "gone");
@@ -206,8 +202,7 @@ test_shutdown_and_dying_in_one_look(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 11, "dying");
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 11, 3, &gen), ==, 0);
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 11, 3);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_WATCHDOG);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_WATCHDOG);
     xlev_event_free(f->ctx, ev);
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 11, 3);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
@@ -228,8 +223,8 @@ test_nonexistent_domid_dies_at_once(DomFixture *f, gconstpointer data)
         xlev_evgen_domain_death *gen2 = NULL;
 
         dom_set(&f->fx, 14, "gone");
-        g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 14, 14, &gen2),
-                        ==, 0);
+        g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 14, 14, &gen2), ==,
+                        0);
         dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 14, 14);
         xlev_evdisable_domain_death(f->ctx, gen2);
     }
@@ -242,7 +237,7 @@ static void
 test_two_generators_one_domid(DomFixture *f, gconstpointer data)
 {
     xlev_evgen_domain_death *a = NULL, *b = NULL;
-    int seen[2][3] = {{0}};
+    int seen[2][3] = { { 0 } };
 
     SKIP_WITHOUT_HYPERVISOR();
     dom_introduce(f->xsh, 7);
@@ -250,8 +245,8 @@ test_two_generators_one_domid(DomFixture *f, gconstpointer data)
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 7, 1, &b), ==, 0);
     dom_set(&f->fx, 7, "shutdown 0");
     for (int i = 0; i < 2; i++) {
-        xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
-                                        DOM_EVENT_TIMEOUT_MS);
+        xlev_event *ev
+            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
 
         g_assert_nonnull(ev);
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
@@ -263,8 +258,8 @@ test_two_generators_one_domid(DomFixture *f, gconstpointer data)
     }
     dom_set(&f->fx, 7, "dying");
     for (int i = 0; i < 2; i++) {
-        xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
-                                        DOM_EVENT_TIMEOUT_MS);
+        xlev_event *ev
+            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
 
         g_assert_nonnull(ev);
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_DEATH);
@@ -289,8 +284,7 @@ test_evdisable_before_event(DomFixture *f, gconstpointer data)
     SKIP_WITHOUT_HYPERVISOR();
     dom_introduce(f->xsh, 15);
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 1, &early), ==, 0);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 2, &queued), ==,
-                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 2, &queued), ==, 0);
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 15, 3, &keep), ==, 0);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
@@ -302,14 +296,14 @@ test_evdisable_before_event(DomFixture *f, gconstpointer data)
      * predicate), then disable `queued` while its event is still queued. */
     {
         xlev_event *ev = NULL;
-        gint64 deadline = g_get_monotonic_time() +
-                          (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) *
-                              1000;
+        gint64 deadline
+            = g_get_monotonic_time()
+              + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
         uint64_t want = 3;
 
         while (xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL,
-                                (xlev_event_predicate *)(void *)NULL,
-                                NULL) == XLEV_ERROR_NOT_READY) {
+                                (xlev_event_predicate *)(void *)NULL, NULL)
+               == XLEV_ERROR_NOT_READY) {
             g_assert_cmpint(g_get_monotonic_time(), <, deadline);
             dom_run_once(f->ctx, POLL_SLICE_MS);
         }
@@ -346,23 +340,23 @@ static void
 test_burst_200(DomFixture *f, gconstpointer data)
 {
     xlev_evgen_domain_death *gens[BURST_N];
-    guint deaths[BURST_N] = {0};
+    guint deaths[BURST_N] = { 0 };
     guint total = 0;
     gint64 deadline;
 
     SKIP_WITHOUT_HYPERVISOR();
     for (unsigned int i = 0; i < BURST_N; i++) {
         dom_introduce(f->xsh, BURST_FIRST + i);
-        g_assert_cmpint(xlev_evenable_domain_death(f->ctx, BURST_FIRST + i, i,
-                                                   &gens[i]),
-                        ==, 0);
+        g_assert_cmpint(
+            xlev_evenable_domain_death(f->ctx, BURST_FIRST + i, i, &gens[i]),
+            ==, 0);
     }
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
     dom_set_burst(&f->fx, BURST_FIRST, BURST_N, "dying",
                   BURST_FIRST + BURST_N + 1);
-    deadline = g_get_monotonic_time() +
-               (gint64)xs_fixture_scale_ms(4 * DOM_EVENT_TIMEOUT_MS) * 1000;
+    deadline = g_get_monotonic_time()
+               + (gint64)xs_fixture_scale_ms(4 * DOM_EVENT_TIMEOUT_MS) * 1000;
     while (total < BURST_N) {
         xlev_event *ev = NULL;
 
@@ -393,21 +387,18 @@ test_domid_reused(DomFixture *f, gconstpointer data)
 
     SKIP_WITHOUT_HYPERVISOR();
     dom_introduce(f->xsh, 16);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 1, &old_gen), ==,
-                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 1, &old_gen), ==, 0);
     dom_set(&f->fx, 16, "gone");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 1);
 
     /* A new domain with the same domid. */
     dom_set(&f->fx, 16, "running");
     dom_introduce(f->xsh, 16);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 2, &new_gen), ==,
-                    0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 2, &new_gen), ==, 0);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     dom_set(&f->fx, 16, "shutdown 2");
     ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 16, 2);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
-                    XLEV_SHUTDOWN_SUSPEND);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_SUSPEND);
     xlev_event_free(f->ctx, ev);
     dom_set(&f->fx, 16, "gone");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 2);
@@ -425,7 +416,8 @@ test_vdev_devid(void)
     g_assert_cmpint(xlev_disk_vdev_to_devid("xvdp15"), ==,
                     (202 << 8) | (15 << 4) | 15);
     g_assert_cmpint(xlev_disk_vdev_to_devid("xvdq"), ==, (1 << 28) | (16 << 8));
-    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdaa"), ==, (1 << 28) | (26 << 8));
+    g_assert_cmpint(xlev_disk_vdev_to_devid("xvdaa"), ==,
+                    (1 << 28) | (26 << 8));
     g_assert_cmpint(xlev_disk_vdev_to_devid("xvda16"), ==, (1 << 28) | 16);
     g_assert_cmpint(xlev_disk_vdev_to_devid("d0p1"), ==, 51713);
     g_assert_cmpint(xlev_disk_vdev_to_devid("hda"), ==, 3 << 8);
@@ -446,8 +438,7 @@ static void
 test_disk_eject(DomFixture *f, gconstpointer data)
 {
     xlev_evgen_disk_eject *gen = NULL;
-    g_autofree char *ej =
-        g_strdup_printf(DOM_BACKEND_FMT "/eject", 3u, 51712);
+    g_autofree char *ej = g_strdup_printf(DOM_BACKEND_FMT "/eject", 3u, 51712);
     g_autofree char *val = NULL;
     xlev_event *ev;
 
@@ -552,8 +543,8 @@ hook_event_occurs(void *user, xlev_event *ev)
 }
 
 static const xlev_event_hooks test_event_hooks = {
-    .event_occurs_mask = XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN) |
-                         XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH),
+    .event_occurs_mask = XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN)
+                         | XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH),
     .event_occurs = hook_event_occurs,
     .disaster = NULL,
 };
@@ -561,19 +552,19 @@ static const xlev_event_hooks test_event_hooks = {
 static void
 test_hooks_delivery(DomFixture *f, gconstpointer data)
 {
-    HookState hs = {.ctx = f->ctx, .lock_free = 1};
+    HookState hs = { .ctx = f->ctx, .lock_free = 1 };
     gint64 deadline;
 
     SKIP_WITHOUT_HYPERVISOR();
     xlev_event_register_callbacks(f->ctx, &test_event_hooks, &hs);
     dom_introduce(f->xsh, 17);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 1, &hs.self_gen),
-                    ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 1, &hs.self_gen), ==,
+                    0);
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 2, &hs.other_gen),
                     ==, 0);
     dom_set(&f->fx, 17, "shutdown 0");
-    deadline = g_get_monotonic_time() +
-               (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
+    deadline = g_get_monotonic_time()
+               + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
     while (hs.n_events == 0) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         dom_run_once(f->ctx, POLL_SLICE_MS);
@@ -599,10 +590,11 @@ test_event_wait(DomFixture *f, gconstpointer data)
     SKIP_WITHOUT_HYPERVISOR();
     dom_set(&f->fx, 18, "gone");
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 18, 9, &gen), ==, 0);
-    g_assert_cmpint(xlev_event_wait(f->ctx, &ev,
-                                    XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH),
-                                    NULL, NULL),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_event_wait(f->ctx, &ev,
+                        XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_DEATH), NULL,
+                        NULL),
+        ==, 0);
     g_assert_nonnull(ev);
     g_assert_cmpuint(ev->domid, ==, 18);
     xlev_event_free(f->ctx, ev);
@@ -661,15 +653,14 @@ no_hypervisor_child(void)
     /* Introduce events (a watch and xenstore reads) still work. */
     rc = xlev_evenable_domain_introduce(ctx, 1, &igen);
     if (rc) {
-        g_printerr("child: evenable_domain_introduce: %s\n",
-                   xlev_strerror(rc));
+        g_printerr("child: evenable_domain_introduce: %s\n", xlev_strerror(rc));
         return 5;
     }
     h = dom_open_xs();
     dom_introduce(h, 30);
     ev = dom_wait_event(ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
-    if (!ev || ev->type != XLEV_EVENT_TYPE_DOMAIN_INTRODUCE ||
-        ev->domid != 30) {
+    if (!ev || ev->type != XLEV_EVENT_TYPE_DOMAIN_INTRODUCE
+        || ev->domid != 30) {
         g_printerr("child: no introduce event\n");
         return 7;
     }
@@ -688,7 +679,7 @@ test_no_hypervisor(DomFixture *f, gconstpointer data)
     g_auto(GStrv) envp = g_get_environ();
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL, *err = NULL;
-    char *argv[] = {self_path, (char *)"--no-hypervisor-child", NULL};
+    char *argv[] = { self_path, (char *)"--no-hypervisor-child", NULL };
     int status = -1;
 
     envp = g_environ_unsetenv(envp, "LD_PRELOAD");
@@ -709,9 +700,9 @@ main(int argc, char **argv)
     xs_fixture_reexec_with_hypervisor(argv);
     g_test_init(&argc, &argv, NULL);
 
-#define ADD(name, fn)                                                       \
-    g_test_add("/xlev/domain/core/" name, DomFixture, NULL,                 \
-               dom_fixture_setup, fn, dom_fixture_teardown)
+#define ADD(name, fn)                                                          \
+    g_test_add("/xlev/domain/core/" name, DomFixture, NULL, dom_fixture_setup, \
+               fn, dom_fixture_teardown)
     ADD("shutdown-then-death", test_shutdown_then_death);
     ADD("crash-is-shutdown-crash", test_crash_is_shutdown_crash);
     ADD("death-without-shutdown", test_death_without_shutdown);

@@ -122,22 +122,22 @@ dom_fixture_teardown(Fixture *f, gconstpointer data)
     fixture_teardown(f, data);
 }
 
-#define DOM_ADD_BOTH(path, func)                                            \
-    do {                                                                    \
-        g_test_add("/xlev/source" path, Fixture,                            \
-                   GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup, \
-                   func, dom_fixture_teardown);                             \
-        g_test_add("/xlev/hooks" path, Fixture,                             \
-                   GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,  \
-                   func, dom_fixture_teardown);                             \
+#define DOM_ADD_BOTH(path, func)                                               \
+    do {                                                                       \
+        g_test_add("/xlev/source" path, Fixture,                               \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,    \
+                   func, dom_fixture_teardown);                                \
+        g_test_add("/xlev/hooks" path, Fixture,                                \
+                   GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,     \
+                   func, dom_fixture_teardown);                                \
     } while (0)
 
-#define SKIP_WITHOUT_HYPERVISOR()                                           \
-    do {                                                                    \
-        if (!xs_fixture_hypervisor_preloaded()) {                          \
-            g_test_skip("the hypervisor stand-in is not preloaded");        \
-            return;                                                         \
-        }                                                                   \
+#define SKIP_WITHOUT_HYPERVISOR()                                              \
+    do {                                                                       \
+        if (!xs_fixture_hypervisor_preloaded()) {                              \
+            g_test_skip("the hypervisor stand-in is not preloaded");           \
+            return;                                                            \
+        }                                                                      \
     } while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -297,15 +297,13 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
     recorder_connect(&r, mon);
     for (guint i = 0; i < ALL_N; i++)
         dom_introduce(h, ALL_FIRST + i);
-    WAIT_FOR(f->main_context, r.intros->len == ALL_N,
-             4 * DOM_EVENT_TIMEOUT_MS);
+    WAIT_FOR(f->main_context, r.intros->len == ALL_N, 4 * DOM_EVENT_TIMEOUT_MS);
     /* Let the generators the introductions enabled take their first
      * look before the burst. */
     iterate_ms(f->main_context, DOM_QUIET_MS);
 
     dom_set_burst(&f->xs, ALL_FIRST, ALL_N, "dying", 2);
-    WAIT_FOR(f->main_context, r.deaths->len == ALL_N,
-             4 * DOM_EVENT_TIMEOUT_MS);
+    WAIT_FOR(f->main_context, r.deaths->len == ALL_N, 4 * DOM_EVENT_TIMEOUT_MS);
     for (guint i = 0; i < r.deaths->len; i++) {
         guint d = g_array_index(r.deaths, guint, i);
 
@@ -319,8 +317,7 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
     dom_set(&f->xs, ALL_FIRST, "gone");
     dom_set(&f->xs, ALL_FIRST, "running");
     dom_introduce(h, ALL_FIRST);
-    WAIT_FOR(f->main_context, r.intros->len == ALL_N + 1,
-             DOM_EVENT_TIMEOUT_MS);
+    WAIT_FOR(f->main_context, r.intros->len == ALL_N + 1, DOM_EVENT_TIMEOUT_MS);
     g_assert_cmpuint(g_array_index(r.intros, guint, ALL_N), ==, ALL_FIRST);
     iterate_ms(f->main_context, DOM_QUIET_MS);
     dom_set(&f->xs, ALL_FIRST, "shutdown 5");
@@ -343,8 +340,7 @@ test_disk_ejected(Fixture *f, gconstpointer data)
     g_autoptr(XlevDomainMonitor) mon = NULL;
     g_autoptr(XlevDomainMonitor) all = NULL;
     struct xs_handle *h = dom_open_xs();
-    g_autofree char *ej = g_strdup_printf(DOM_BACKEND_FMT "/eject", 9u,
-                                          5632);
+    g_autofree char *ej = g_strdup_printf(DOM_BACKEND_FMT "/eject", 9u, 5632);
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
@@ -404,8 +400,8 @@ no_hypervisor_child(void)
     if (!ctx)
         return 3;
     mon = xlev_context_monitor_domain(ctx, 5, &error);
-    if (mon || !g_error_matches(error, XLEV_ERROR,
-                                XLEV_ERROR_CODE_NO_HYPERVISOR)) {
+    if (mon
+        || !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NO_HYPERVISOR)) {
         g_printerr("child: monitor_domain: %s\n",
                    error ? error->message : "succeeded");
         return 4;
@@ -419,8 +415,8 @@ no_hypervisor_child(void)
     recorder_connect(&r, all);
     h = dom_open_xs();
     dom_introduce(h, 31);
-    deadline = g_get_monotonic_time() +
-               (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
+    deadline = g_get_monotonic_time()
+               + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
     while (r.intros->len == 0 && g_get_monotonic_time() < deadline)
         g_main_context_iteration(NULL, FALSE), g_usleep(1000);
     xs_close(h);
@@ -439,7 +435,7 @@ test_no_hypervisor(Fixture *f, gconstpointer data)
     g_auto(GStrv) envp = g_get_environ();
     g_autoptr(GError) error = NULL;
     g_autofree char *out = NULL, *err = NULL;
-    char *argv[] = {self_path, (char *)"--no-hypervisor-child", NULL};
+    char *argv[] = { self_path, (char *)"--no-hypervisor-child", NULL };
     int status = -1;
 
     envp = g_environ_unsetenv(envp, "LD_PRELOAD");
@@ -460,16 +456,15 @@ main(int argc, char **argv)
     xs_fixture_reexec_with_hypervisor(argv);
     g_test_init(&argc, &argv, NULL);
 
-    DOM_ADD_BOTH("/domain-monitor/shutdown-then-died",
-                       test_shutdown_then_died);
+    DOM_ADD_BOTH("/domain-monitor/shutdown-then-died", test_shutdown_then_died);
     DOM_ADD_BOTH("/domain-monitor/died-without-shutdown",
-                       test_died_without_shutdown);
+                 test_died_without_shutdown);
     DOM_ADD_BOTH("/domain-monitor/two-monitors-one-domid",
-                       test_two_monitors_one_domid);
+                 test_two_monitors_one_domid);
     DOM_ADD_BOTH("/domain-monitor/unref-or-cancel-before-event",
-                       test_unref_before_event);
+                 test_unref_before_event);
     DOM_ADD_BOTH("/domain-monitor/all-domains-burst-and-reuse",
-                       test_all_domains_burst_and_reuse);
+                 test_all_domains_burst_and_reuse);
     DOM_ADD_BOTH("/domain-monitor/disk-ejected", test_disk_ejected);
     g_test_add("/xlev/domain-monitor/no-hypervisor", Fixture,
                GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,
