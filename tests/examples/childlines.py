@@ -93,7 +93,8 @@ class Child:
     def finish(self, timeout=LINE_TIMEOUT):
         """Waits for the exit; returns (status, rest of stdout, stderr)."""
         out, err = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, (self._buf + out).decode(), err.decode()
+        return (self.proc.returncode, (self._buf + out).decode(errors='replace'),
+                err.decode(errors='replace'))
 
     def kill(self):
         if self.proc.poll() is None:

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+# test_browser.py: runs examples/browser (xlev-browser) under Xvfb against a
+# private xenstored, with its test-only --self-check mode.
+#
+# Copyright (C) 2026 The libxlev-glib authors
+# SPDX-License-Identifier: LGPL-2.1-only
+#
+# The browser prints "ready" once connected and loaded; the test then
+# changes xenstore and the domain table from outside, and the browser
+# inspects its own widgets' models (the column view's GtkTreeListModel rows,
+# the domain list's items) until they show the change, then exits 0 (or 1
+# with what was missing). meson gives XLEV_BROWSER, XLEV_BROWSER_SCREENSHOT
+# (a PNG in the build directory) and the fixture's variables.
+
+import os
+import struct
+import subprocess
+import unittest
+
+from childlines import Child
+from xsfixture import XsFixture, xs_request
+
+XS_WRITE = 11
+
+DOMID = 3
+PORT = 1
+STRESS_NODES = 5000
+# The longest a 10 ms main-loop timer may wait while the tree fills.
+STRESS_MAX_GAP_MS = 50
+
+
+def png_size(path):
+    with open(path, 'rb') as f:
+        head = f.read(24)
+    if head[:8] != b'\x89PNG\r\n\x1a\n' or head[12:16] != b'IHDR':
+        raise AssertionError('%s is not a PNG' % path)
+    return struct.unpack('>II', head[16:24])
+
+
+class BrowserTest(unittest.TestCase):
+
+    def setUp(self):
+        self.fx = XsFixture()
+        self.fx.start()
+        self.addCleanup(self.fx.stop)
+
+    def write(self, path, value):
+        xs_request(self.fx.socket_path, XS_WRITE, path, value)
+
+    def browser(self, *args):
+        env = self.fx.hypervisor_environ()
+        env.update({
+            'GDK_BACKEND': 'x11',
+            'GSK_RENDERER': 'cairo',  # the same pixels on every machine
+            'NO_AT_BRIDGE': '1',
+            'GTK_A11Y': 'none',
+            'G_DEBUG': 'fatal-criticals',
+        })
+        argv = ['xvfb-run', '--auto-servernum',
+                '--server-args=-screen 0 1280x800x24 -nolisten tcp',
+                os.environ['XLEV_BROWSER'], '--self-check',
+                '--check-timeout=15'] + list(args)
+        child = Child(argv, env=env)
+        self.addCleanup(child.kill)
+        return child
+
+    def test_live_key_and_domain_state_and_screenshot(self):
+        shot = os.environ['XLEV_BROWSER_SCREENSHOT']
+        if os.path.exists(shot):
+            os.unlink(shot)
+        self.write('/local/domain/%d/name' % DOMID, 'guest-%d' % DOMID)
+        self.write('/local/domain/%d/memory/target' % DOMID, '524288')
+        self.fx.introduce_domain(DOMID, PORT)
+        b = self.browser('--path=/local/domain/%d' % DOMID,
+                         '--expect-node=/local/domain/%d/data/greeting=hello'
+                         % DOMID,
+                         '--expect-node=/local/domain/%d/name=guest-%d'
+                         % (DOMID, DOMID),
+                         '--expect-state=%d=shutdown:poweroff' % DOMID,
+                         '--screenshot=' + shot)
+        self.assertEqual(b.line(timeout=15), 'ready')
+        # Another process writes a key and the domain shuts down.
+        self.write('/local/domain/%d/data/greeting' % DOMID, 'hello')
+        self.fx.set_domain(DOMID, 'shutdown 0')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
+        width, height = png_size(shot)
+        self.assertGreater(width, 400)
+        self.assertGreater(height, 300)
+
+    def test_missing_key_fails(self):
+        # The self-check can fail: a key nobody writes is never shown.
+        b = self.browser('--path=/local/domain', '--check-timeout=2',
+                         '--expect-node=/local/domain/9/never=there')
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 1, out + err)
+        self.assertIn('no row for /local/domain/9/never', out)
+
+    def test_5000_nodes_keep_the_main_loop_responsive(self):
+        b = self.browser('--path=/stress',
+                         '--expect-children=/stress=%d' % STRESS_NODES,
+                         '--max-gap-ms=%d' % STRESS_MAX_GAP_MS)
+        self.assertEqual(b.line(timeout=15), 'ready')
+        # One connection, 5,000 writes as fast as xenstored takes them.
+        args = []
+        for i in range(STRESS_NODES):
+            args += ['/stress/n%04d' % i, 'value-%d' % i]
+        env = dict(os.environ, XENSTORED_PATH=self.fx.socket_path)
+        subprocess.run(['xenstore-write'] + args, check=True, env=env,
+                       timeout=20)
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        gap = [l for l in out.splitlines() if l.startswith('max-gap-ms=')]
+        self.assertTrue(gap, out)
+        self.assertLessEqual(float(gap[0].split('=')[1]), STRESS_MAX_GAP_MS)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
