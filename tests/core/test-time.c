@@ -88,17 +88,23 @@ test_order_never_early(gconstpointer data)
     xlev_ctx *ctx = test_ctx_new();
     TimeProbe t[G_N_ELEMENTS(delays)];
     int order[G_N_ELEMENTS(delays)], norder = 0;
+    struct timeval now;
     guint i;
     Drive d;
 
     drive_init(&d, MODE(data), ctx);
+    /* Deadlines from one reading of the clock: relative ones would drift
+     * apart on a loaded machine and change the order. */
+    xlev_osevent_now(ctx, &now);
     for (i = 0; i < G_N_ELEMENTS(delays); i++) {
         probe_init(&t[i], i);
         t[i].order = order;
         t[i].norder = &norder;
         g_assert_cmpint(
-            xlev_ev_time_register_rel(ctx, &t[i].ev, time_cb, delays[i]), ==,
-            0);
+            xlev_ev_time_register_abs(
+                ctx, &t[i].ev, time_cb,
+                us_to_tv(tv_to_us(now) + delays[i] * G_GINT64_CONSTANT(1000))),
+            ==, 0);
     }
     while (norder < (int)G_N_ELEMENTS(delays))
         drive_iterate(&d, 100);
