@@ -384,8 +384,15 @@ ctx_alloc(xlev_ctx **ctx_out)
         free(ctx);
         return XLEV_ERROR_FAIL;
     }
+    if (pthread_mutex_init(&ctx->xs_req_lock, NULL) != 0) {
+        pthread_cond_destroy(&ctx->cond);
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        return XLEV_ERROR_FAIL;
+    }
     ctx->watch_free = -1;
     xlev_ev_fd_init(&ctx->watch_efd);
+    xlev_ev_time_init(&ctx->xs_liveness);
     *ctx_out = ctx;
     return 0;
 }
@@ -476,6 +483,7 @@ ctx_destroy(xlev_ctx *ctx)
     if (ctx->xsh)
         xs_close(ctx->xsh);
     free(ctx->xs_path);
+    pthread_mutex_destroy(&ctx->xs_req_lock);
     pthread_cond_destroy(&ctx->cond);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);

@@ -281,18 +281,26 @@ xlev_ev_time_register_abs(xlev_ctx *ctx, xlev_ev_time *ev,
 }
 
 int
+xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
+                               xlev_ev_time_callback *func, int milliseconds)
+{
+    struct timeval now;
+
+    xlev__now_locked(ctx, &now);
+    return time_register_locked(ctx, ev, func, milliseconds < 0,
+                                timeval_add_ms(now, milliseconds));
+}
+
+int
 xlev_ev_time_register_rel(xlev_ctx *ctx, xlev_ev_time *ev,
                           xlev_ev_time_callback *func, int milliseconds)
 {
-    struct timeval now;
     int rc;
 
     if (!ctx || !ev || !func)
         return XLEV_ERROR_INVAL;
     XLEV__LOCK(ctx);
-    xlev__now_locked(ctx, &now);
-    rc = time_register_locked(ctx, ev, func, milliseconds < 0,
-                              timeval_add_ms(now, milliseconds));
+    rc = xlev__time_register_rel_locked(ctx, ev, func, milliseconds);
     XLEV__UNLOCK(ctx);
     return rc; /* the seed returned 0 here whatever happened */
 }
@@ -421,21 +429,27 @@ xlev_ev_time_modify_rel(xlev_ctx *ctx, xlev_ev_time *ev, int milliseconds)
 }
 
 void
+xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+{
+    if (!xlev_ev_time_isregistered(ev))
+        return;
+    if (ev->firing) {
+        xlev__pending_cancel_locked(ctx, ev);
+        ev->firing = 0;
+    } else {
+        xlev__time_hook_deregister_locked(ctx, ev);
+        heap_remove(ctx, ev);
+    }
+    ev->func = NULL;
+}
+
+void
 xlev_ev_time_deregister(xlev_ctx *ctx, xlev_ev_time *ev)
 {
     if (!ctx || !ev)
         return;
     XLEV__LOCK(ctx);
-    if (xlev_ev_time_isregistered(ev)) {
-        if (ev->firing) {
-            xlev__pending_cancel_locked(ctx, ev);
-            ev->firing = 0;
-        } else {
-            xlev__time_hook_deregister_locked(ctx, ev);
-            heap_remove(ctx, ev);
-        }
-        ev->func = NULL;
-    }
+    xlev__time_deregister_locked(ctx, ev);
     xlev__inflight_wait_locked(ctx, ev);
     XLEV__UNLOCK(ctx);
 }

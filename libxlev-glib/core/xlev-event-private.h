@@ -28,9 +28,20 @@ struct xs_handle;
  * not recursive: internal helpers that expect it held are named *_locked
  * and say so.
  *
- * Lock order: ctx->lock, then libxenstore's own internal mutexes (we call
- * xs_watch, xs_unwatch and xs_check_watch with ctx->lock held; libxenstore's
- * reader thread never takes ctx->lock, so this cannot deadlock).
+ * Lock order: ctx->lock, then ctx->xs_req_lock, then libxenstore's own
+ * internal mutexes (we call xs_watch, xs_unwatch and xs_check_watch with
+ * ctx->lock held; libxenstore's reader thread never takes ctx->lock, so this
+ * cannot deadlock).
+ *
+ * ctx->xs_req_lock is held around every request the core sends on the
+ * connection (xs_watch, xs_unwatch, the plain operations and the liveness
+ * probe in xs.c). libxenstore serialises requests itself, but its xs_talkv()
+ * closes a failed connection's fd *after* dropping its request mutex: a
+ * second request that gets in between writes to, and without a reader
+ * thread blocks reading from, an fd number that is being closed and may be
+ * reused by then (say, by the new connection an application opens after
+ * the disaster). Holding our own lock across the whole call closes that
+ * gap for the core's requests.
  *
  * Called with ctx->lock held: the osevent hooks and the logger. Both must not
  * call into the context.
@@ -38,8 +49,9 @@ struct xs_handle;
  * Called with ctx->lock dropped: registration callbacks (fd, timeout,
  * xenstore watch) and the disaster hook. They may call anything.
  *
- * The plain xenstore operations (xs.c) do not take ctx->lock at all: the
- * libxenstore handle serialises requests itself.
+ * The plain xenstore operations (xs.c) do not take ctx->lock around their
+ * round trip, only ctx->xs_req_lock; they take ctx->lock briefly when they
+ * find the connection lost (xlev__xs_lost_locked).
  */
 
 /*======================================================================*/
@@ -215,7 +227,44 @@ struct xlev__nexus {
  * watch is registered and deregistered when the last one goes. Its events
  * are handled with the lock held, in afterpoll/occurred_fd itself: reading
  * xs_check_watch and queueing one record per event.
+ *
+ * The handle is opened without XS_UNWATCH_FILTER. With it, libxenstore
+ * 4.17's xs_unwatch() drops the events it has queued for the token with
+ * free(msg) but not free(msg->body), leaking each body. Without it those
+ * events stay in libxenstore's queue and reach xs_check_watch like any
+ * other; their token names a slot that is free or holds a later
+ * registration (another counter), so xswatch_event_locked drops them. When
+ * the last watch goes, the queue is drained once so that libxenstore does
+ * not hold them until the next registration.
+ *
+ * Liveness. When the connection fails, libxenstore 4.17's reader thread
+ * closes the socket and wakes its condition variables, but never writes to
+ * the watch pipe: the watch fd never becomes readable. So while the watch
+ * fd is registered, the internal timeout ctx->xs_liveness fires every
+ * XLEV_XS_LIVENESS_MS and drains xs_check_watch exactly as a readable watch
+ * fd would; once the reader thread has closed the connection and the queue
+ * is empty, xs_check_watch fails with EINVAL, which is the cue. A check
+ * costs one wake-up and a mutex round trip inside libxenstore; it sends
+ * nothing to xenstored. A context with no watch has no such timeout.
+ *
+ * Connection lost (xlev__xs_lost_locked), found by the liveness timeout, a
+ * readable watch fd, or a failed request (xs.c): ctx->xs_broken is set
+ * (once; it is read without the lock by the plain operations, so it is
+ * written with __atomic_store_n), the watch fd is deregistered, one
+ * XLEV_DISASTER_XENSTORE is queued, and ctx->xs_liveness is (re)armed to
+ * fire at once so that a loop in hooks style or blocked in poll style wakes
+ * up and reports it. From then on no request is sent on the connection:
+ * watch registration fails with XLEV_ERROR_BROKEN and the plain operations
+ * with XLEV_ERROR_XENSTORE, at once; deregistration skips xs_unwatch.
  */
+
+/* How often the liveness timeout checks a connection with watches: 1 s.
+ * Restarting xenstored (a crash, a package upgrade, systemd) takes about
+ * that long itself, and an application's reaction (freeing the context and
+ * making a new one) cannot usefully come sooner; one wake-up per second per
+ * watching context is negligible next to a main loop's own timers, and the
+ * tests' deadline for noticing a dead daemon stays short. */
+#define XLEV_XS_LIVENESS_MS 1000
 struct xlev__watch_slot {
     xlev_ev_xswatch *w;
     int next_free;
@@ -239,6 +288,7 @@ struct xlev_ctx {
     /* xenstore connection */
     struct xs_handle *xsh;
     char *xs_path;
+    pthread_mutex_t xs_req_lock; /* see "Locking" */
 
     /* hooks */
     const xlev_osevent_hooks *hooks;
@@ -275,7 +325,8 @@ struct xlev_ctx {
     uint32_t watch_counter;
     xlev_ev_fd watch_efd;
     int watch_fd_checked; /* close-on-exec of the watch pipe verified */
-    int xs_broken;        /* a disaster on the watch connection */
+    int xs_broken;        /* connection lost: see "xenstore watch slots" */
+    xlev_ev_time xs_liveness; /* the liveness timeout */
 
     /* deferred callbacks */
     struct xlev__pending *pending_head, *pending_tail;
@@ -382,12 +433,27 @@ void xlev__time_fire_due_locked(xlev_ctx *ctx, struct timeval now);
 const struct timeval *xlev__time_next_locked(xlev_ctx *ctx);
 int xlev__time_is_infinite(const xlev_ev_time *ev);
 void xlev__time_free_all_locked(xlev_ctx *ctx);
+/* As the public functions, without waiting for a callback in flight in
+ * another thread (for the core's own timeouts, whose callbacks decide under
+ * the lock what to do). */
+int xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
+                                   xlev_ev_time_callback *func,
+                                   int milliseconds);
+void xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev);
 
 /* xs.c: an errno from libxenstore as an XLEV_ERROR_* code */
 int xlev__xs_errno_to_rc(int errnoval);
+/* xs.c; ctx->xs_req_lock held: 1 if a request that failed with errnoval
+ * failed because the connection is gone (an errno xenstored never sends
+ * back, or EINVAL confirmed by a probe that fails the same way). */
+int xlev__xs_conn_lost_reqlocked(xlev_ctx *ctx, int errnoval);
+/* 1 once the connection is known to be lost; no lock needed */
+int xlev__xs_is_broken(xlev_ctx *ctx);
 
 /* xswatch.c; lock held */
 void xlev__xswatch_fd_ready_locked(xlev_ctx *ctx);
+/* The connection is gone: see "xenstore watch slots". Idempotent. */
+void xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
 void xlev__xswatch_free_all_locked(xlev_ctx *ctx);
 
 /* domain.c. Called by xlev_ctx_free() with the lock NOT held, before the

@@ -159,8 +159,9 @@ void xlev_ctx_set_logger(xlev_ctx *ctx, xlev_log_fn *fn, void *user);
 
 /* What a disaster was about. */
 typedef enum {
-    XLEV_DISASTER_XENSTORE = 1, /* the xenstore connection failed: watch
-                                   events may have been lost */
+    XLEV_DISASTER_XENSTORE = 1, /* the xenstore connection failed (the
+                                   daemon died or restarted): watch events
+                                   may have been lost; see below */
     XLEV_DISASTER_NOMEM = 2,    /* an event was due but memory ran out */
     XLEV_DISASTER_OSEVENT = 3,  /* an osevent hook failed where nobody could
                                    be told: the ctx may have lost an fd or a
@@ -173,10 +174,26 @@ typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
 /*
  * xlev_ctx_set_disaster_hook: called when the core could not deliver
  * something it should have and nobody else can be told (the seed called
- * exit() there). It is called with the lock dropped, from the thread where
- * the failure happened, and may call any xlev function (typically the
+ * exit() there). It is called with the lock dropped, like a registration's
+ * callback, from the thread running xlev_osevent_afterpoll() or
+ * xlev_osevent_occurred_*(), and may call any xlev function (typically the
  * application drops the context and makes a new one). With no hook a clear
  * message goes to stderr and the context stays as usable as it can.
+ *
+ * XLEV_DISASTER_XENSTORE is raised at most once per context, when the
+ * connection to xenstored is found lost (the daemon died or was
+ * restarted). While the context has a watch registered, it notices within
+ * about a second: besides the watch fd, the core registers one internal
+ * timeout that checks the connection every second (a wake-up each time; it
+ * sends nothing to the daemon). A context without watches notices when a
+ * plain operation fails; that operation returns XLEV_ERROR_XENSTORE and the
+ * disaster is reported from the loop at its next turn (the core registers
+ * a timeout due at once, so a loop in hooks style, or one that calls
+ * beforepoll again, comes round promptly). After it the connection is never
+ * used again: xlev_ev_xswatch_register() fails with XLEV_ERROR_BROKEN and
+ * the plain operations with XLEV_ERROR_XENSTORE, at once; watches still
+ * registered never fire again and may be deregistered as usual. A
+ * restarted daemon needs a new context.
  */
 XLEV_AVAILABLE_IN_1_0
 void xlev_ctx_set_disaster_hook(xlev_ctx *ctx, xlev_disaster_fn *fn,
@@ -486,7 +503,10 @@ int xlev_xs_path_is_valid(const char *path);
 /* Plain xenstore operations on the context's connection. Blocking (a round
  * trip to the daemon); thread-safe. Paths are checked as for watches (no
  * special paths). Errors: XLEV_ERROR_INVAL (bad path), XLEV_ERROR_NOENT,
- * XLEV_ERROR_PERM, XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE (anything else). */
+ * XLEV_ERROR_PERM, XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE (anything else).
+ * One that finds the connection lost returns XLEV_ERROR_XENSTORE and raises
+ * XLEV_DISASTER_XENSTORE (see xlev_ctx_set_disaster_hook()); after that
+ * they all return XLEV_ERROR_XENSTORE without a round trip. */
 
 /* *value_out: a malloc()ed, NUL-terminated copy (free()); *len_out (may be
  * NULL) its length without the terminator. */

@@ -3,8 +3,26 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * These do not take ctx->lock: the libxenstore handle serialises its own
- * requests (request_mutex), and they touch no context state.
+ * These do not take ctx->lock around their round trip, only
+ * ctx->xs_req_lock (see "Locking" in xlev-event-private.h). A request that
+ * fails because the connection is gone marks the context broken and raises
+ * XLEV_DISASTER_XENSTORE once (xlev__xs_lost_locked); every later one
+ * returns XLEV_ERROR_XENSTORE without touching libxenstore.
+ *
+ * Can a request on a dead connection hang in libxenstore 4.17? Not by
+ * itself: with a reader thread (there is one once the handle has watched
+ * anything), read_reply() waits on reply_condvar only while h->fd != -1,
+ * and the reader thread sets h->fd = -1 and broadcasts when the connection
+ * fails, so the waiter gets EINVAL; a later request writes to fd -1 and
+ * gets EBADF. Without a reader thread the caller reads the socket itself
+ * and gets EOF (EBADF) or ECONNRESET. What can hang is a request that uses
+ * the fd number while another request's failure path closes it (xs_talkv
+ * closes h->fd after dropping its request mutex): that number may already
+ * belong to another connection. ctx->xs_req_lock, held across each call,
+ * and refusing every request after the loss, keep the core's own requests
+ * out of that window. (libxenstore's reader thread closing the fd under a
+ * request that read h->fd just before is a race inside libxenstore that no
+ * caller can close.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,14 +108,92 @@ xlev_xs_path_is_valid(const char *path)
     return path_is_valid(path, 1);
 }
 
+int
+xlev__xs_is_broken(xlev_ctx *ctx)
+{
+    return __atomic_load_n(&ctx->xs_broken, __ATOMIC_ACQUIRE);
+}
+
+/* errnos that libxenstore produces locally when the connection is unusable;
+ * xenstored never answers with them (xsd_errors in xen/io/xs_wire.h). */
 static int
-check_args(xlev_ctx *ctx, const char *path)
+errno_means_lost(int errnoval)
+{
+    switch (errnoval) {
+    case EBADF:      /* EOF, a write to fd -1, a reply of the wrong type */
+    case EPIPE:      /* the daemon closed its end */
+    case ECONNRESET:
+    case ENOTCONN:
+    case ECONNABORTED:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int
+xlev__xs_conn_lost_reqlocked(xlev_ctx *ctx, int errnoval)
+{
+    char *path;
+
+    if (errno_means_lost(errnoval))
+        return 1;
+    if (errnoval != EINVAL)
+        return 0;
+    /* EINVAL is what read_reply() says when the reader thread closed the
+     * connection while we waited, and also what xenstored says to some
+     * requests. Ask once more with a request xenstored always answers
+     * without looking at the tree: a dead connection now fails with EBADF
+     * (a write to fd -1) or EINVAL again, at once. */
+    path = xs_get_domain_path(ctx->xsh, 0);
+    if (path) {
+        free(path);
+        return 0;
+    }
+    return errno == EINVAL || errno_means_lost(errno);
+}
+
+/* Takes ctx->xs_req_lock for a request, unless the connection is known to
+ * be lost. */
+static int
+req_begin(xlev_ctx *ctx, const char *path)
 {
     if (!ctx || !path_is_valid(path, 0))
         return XLEV_ERROR_INVAL;
-    if (!ctx->xsh)
+    if (!ctx->xsh || xlev__xs_is_broken(ctx))
         return XLEV_ERROR_XENSTORE;
+    pthread_mutex_lock(&ctx->xs_req_lock);
+    if (xlev__xs_is_broken(ctx)) {
+        pthread_mutex_unlock(&ctx->xs_req_lock);
+        return XLEV_ERROR_XENSTORE;
+    }
     return 0;
+}
+
+static void
+req_end(xlev_ctx *ctx)
+{
+    pthread_mutex_unlock(&ctx->xs_req_lock);
+}
+
+/* After a failed request (errno errnoval), ctx->xs_req_lock held: releases
+ * it and returns the XLEV_ERROR_* code; marks the connection lost if it
+ * is. */
+static int
+req_failed(xlev_ctx *ctx, int errnoval, const char *op, const char *path)
+{
+    int lost = xlev__xs_conn_lost_reqlocked(ctx, errnoval);
+
+    req_end(ctx);
+    if (!lost)
+        return xlev__xs_errno_to_rc(errnoval);
+    XLEV__LOCK(ctx);
+    if (!ctx->xs_broken)
+        xlev__log(ctx, LOG_ERR, "xenstore %s %s: connection lost: %s", op,
+                  path, strerror(errnoval));
+    xlev__xs_lost_locked(ctx, errnoval, "the xenstore connection was lost");
+    XLEV__UNLOCK(ctx);
+    return XLEV_ERROR_XENSTORE;
 }
 
 int
@@ -114,13 +210,14 @@ xlev_xs_read(xlev_ctx *ctx, const char *path, char **value_out,
         *len_out = 0;
     if (!value_out)
         return XLEV_ERROR_INVAL;
-    rc = check_args(ctx, path);
+    rc = req_begin(ctx, path);
     if (rc)
         return rc;
 
     value = xs_read(ctx->xsh, XBT_NULL, path, &len);
     if (!value)
-        return xlev__xs_errno_to_rc(errno);
+        return req_failed(ctx, errno, "read", path);
+    req_end(ctx);
     *value_out = value; /* libxenstore NUL-terminates it */
     if (len_out)
         *len_out = len;
@@ -135,11 +232,12 @@ xlev_xs_write(xlev_ctx *ctx, const char *path, const void *value,
 
     if (!value && len)
         return XLEV_ERROR_INVAL;
-    rc = check_args(ctx, path);
+    rc = req_begin(ctx, path);
     if (rc)
         return rc;
     if (!xs_write(ctx->xsh, XBT_NULL, path, value ? value : "", len))
-        return xlev__xs_errno_to_rc(errno);
+        return req_failed(ctx, errno, "write", path);
+    req_end(ctx);
     return 0;
 }
 
@@ -157,14 +255,15 @@ xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
         *n_out = 0;
     if (!entries_out || !n_out)
         return XLEV_ERROR_INVAL;
-    rc = check_args(ctx, path);
+    rc = req_begin(ctx, path);
     if (rc)
         return rc;
 
     /* One block: the array followed by the strings. */
     entries = xs_directory(ctx->xsh, XBT_NULL, path, &n);
     if (!entries)
-        return xlev__xs_errno_to_rc(errno);
+        return req_failed(ctx, errno, "directory", path);
+    req_end(ctx);
     *entries_out = entries;
     *n_out = n;
     return 0;
@@ -175,10 +274,11 @@ xlev_xs_rm(xlev_ctx *ctx, const char *path)
 {
     int rc;
 
-    rc = check_args(ctx, path);
+    rc = req_begin(ctx, path);
     if (rc)
         return rc;
     if (!xs_rm(ctx->xsh, XBT_NULL, path))
-        return xlev__xs_errno_to_rc(errno);
+        return req_failed(ctx, errno, "rm", path);
+    req_end(ctx);
     return 0;
 }

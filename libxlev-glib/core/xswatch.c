@@ -87,7 +87,61 @@ ensure_watch_pipe_cloexec_locked(xlev_ctx *ctx, int fd)
     closedir(dir);
 }
 
-/* The watch fd is registered while there is at least one watch. */
+/*
+ * The liveness timeout (see "xenstore watch slots"). Its callback runs like
+ * any timeout's, with the lock dropped, from the thread running the loop;
+ * it decides under the lock. The events it queues are run by the same
+ * xlev__run_pending_and_unlock that called it.
+ */
+static void
+liveness_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
+{
+    int rc;
+
+    XLEV__LOCK(ctx);
+    if (xlev_ev_fd_isregistered(&ctx->watch_efd))
+        xlev__xswatch_fd_ready_locked(ctx);
+    /* Still watching (the drain may have found the connection lost, which
+     * deregistered the fd), and nobody re-armed it meanwhile. */
+    if (xlev_ev_fd_isregistered(&ctx->watch_efd) &&
+        !xlev_ev_time_isregistered(&ctx->xs_liveness)) {
+        rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness,
+                                            liveness_cb, XLEV_XS_LIVENESS_MS);
+        if (rc)
+            xlev__disaster_locked(ctx, XLEV_DISASTER_OSEVENT, 0,
+                                  "cannot re-arm the xenstore liveness "
+                                  "timeout (%d): a lost connection may go "
+                                  "unnoticed",
+                                  rc);
+    }
+    XLEV__UNLOCK(ctx);
+}
+
+void
+xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what)
+{
+    int rc;
+
+    if (ctx->xs_broken)
+        return;
+    __atomic_store_n(&ctx->xs_broken, 1, __ATOMIC_RELEASE);
+    /* Stop polling a connection that failed, so that we do not spin. */
+    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    xlev__disaster_locked(ctx, XLEV_DISASTER_XENSTORE, errnoval, "%s", what);
+    /* Found outside the loop (a plain operation in another thread), the
+     * disaster waits on the queue: make the loop come round now. */
+    xlev__time_deregister_locked(ctx, &ctx->xs_liveness);
+    rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness, liveness_cb,
+                                        0);
+    if (rc)
+        xlev__log(ctx, LOG_ERR,
+                  "cannot arm a timeout to report the lost xenstore "
+                  "connection (%d); it is reported at the next event",
+                  rc);
+}
+
+/* The watch fd, and with it the liveness timeout, is registered while there
+ * is at least one watch. */
 static int
 watch_fd_ref_locked(xlev_ctx *ctx)
 {
@@ -106,16 +160,31 @@ watch_fd_ref_locked(xlev_ctx *ctx)
     }
     rc = xlev__fd_register_locked(ctx, &ctx->watch_efd, watch_efd_unused, fd,
                                   POLLIN);
-    if (rc)
+    if (rc) {
         xlev_ev_fd_init(&ctx->watch_efd);
+        return rc;
+    }
+    /* Not registered yet unless its last callback is still running (and
+     * would re-arm it, finding the fd registered). */
+    if (!xlev_ev_time_isregistered(&ctx->xs_liveness)) {
+        rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness,
+                                            liveness_cb, XLEV_XS_LIVENESS_MS);
+        if (rc)
+            xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    }
     return rc;
 }
 
 static void
 watch_fd_unref_locked(xlev_ctx *ctx)
 {
-    if (ctx->watch_count == 0)
-        xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    if (ctx->watch_count)
+        return;
+    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    /* Once broken, the timeout only wakes the loop to report that: leave
+     * it to fire. */
+    if (!ctx->xs_broken)
+        xlev__time_deregister_locked(ctx, &ctx->xs_liveness);
 }
 
 static int
@@ -199,14 +268,21 @@ xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
 
     counterval = ctx->watch_counter++;
     watch_token(token, slotnum, counterval);
+    pthread_mutex_lock(&ctx->xs_req_lock);
     if (!xs_watch(ctx->xsh, path, token)) {
-        int e = errno;
+        int e = errno, lost = xlev__xs_conn_lost_reqlocked(ctx, e);
 
+        pthread_mutex_unlock(&ctx->xs_req_lock);
         xlev__log(ctx, LOG_ERR, "cannot watch xenstore path %s: %s", path,
                   strerror(e));
         rc = xlev__xs_errno_to_rc(e);
+        if (lost) {
+            xlev__xs_lost_locked(ctx, e, "the xenstore connection was lost");
+            rc = XLEV_ERROR_XENSTORE;
+        }
         goto out;
     }
+    pthread_mutex_unlock(&ctx->xs_req_lock);
 
     ctx->watch_slots[slotnum].w = w;
     w->slotnum = slotnum;
@@ -237,20 +313,35 @@ xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
     if (w->slotnum < 0)
         return;
 
-    if (unwatch) {
+    if (unwatch && !ctx->xs_broken) {
         watch_token(token, w->slotnum, w->counterval);
-        /* With XS_UNWATCH_FILTER, libxenstore also drops the events for
-         * this token it has queued. */
-        if (!xs_unwatch(ctx->xsh, w->path, token))
+        /* Events for this token that libxenstore has queued (no
+         * XS_UNWATCH_FILTER) are dropped when read: the slot is free. */
+        pthread_mutex_lock(&ctx->xs_req_lock);
+        if (!xs_unwatch(ctx->xsh, w->path, token)) {
+            int e = errno, lost = xlev__xs_conn_lost_reqlocked(ctx, e);
+
+            pthread_mutex_unlock(&ctx->xs_req_lock);
             /* We will ignore its events (the counter no longer matches a
              * registration), but say so. */
             xlev__log(ctx, LOG_ERR, "cannot remove watch on %s: %s", w->path,
-                      strerror(errno));
+                      strerror(e));
+            if (lost)
+                xlev__xs_lost_locked(ctx, e,
+                                     "the xenstore connection was lost");
+        } else {
+            pthread_mutex_unlock(&ctx->xs_req_lock);
+        }
     }
     if (w->npending)
         xlev__pending_cancel_locked(ctx, w);
     slot_put_locked(ctx, w->slotnum);
     ctx->watch_count--;
+    /* The last one: read what libxenstore still holds for the watches just
+     * removed (all dropped) rather than leave it queued there. */
+    if (unwatch && ctx->watch_count == 0 &&
+        xlev_ev_fd_isregistered(&ctx->watch_efd))
+        xlev__xswatch_fd_ready_locked(ctx);
     free(w->path);
     w->path = NULL;
     w->callback = NULL;
@@ -355,12 +446,19 @@ xlev__xswatch_fd_ready_locked(xlev_ctx *ctx)
                 break;
             if (e == EINTR)
                 continue;
-            /* The seed exit()ed here. Stop polling a connection that
-             * failed (so we do not spin) and tell the application. */
-            ctx->xs_broken = 1;
-            xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
-            xlev__disaster_locked(ctx, XLEV_DISASTER_XENSTORE, e,
-                                  "cannot read xenstore watch events");
+            if (e == ENOMEM) {
+                /* read_watch_internal could not copy an event and dropped
+                 * it; the connection is fine. The rest stays queued (and
+                 * the pipe readable) for the next round. */
+                xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, e,
+                                      "a xenstore watch event was lost");
+                break;
+            }
+            /* EINVAL: the reader thread closed the connection and the
+             * queue is empty. The seed exit()ed here. */
+            xlev__xs_lost_locked(ctx, e,
+                                 "cannot read xenstore watch events: the "
+                                 "connection was lost");
             break;
         }
         xswatch_event_locked(ctx, event[XS_WATCH_PATH], event[XS_WATCH_TOKEN]);
