@@ -14,10 +14,13 @@
  * printed in the order xenstored sent them once their value is in.
  *
  * The special paths @introduceDomain and @releaseDomain carry no domain id
- * in xenstore: each event only says "some domain changed". When the library
- * has XlevDomainMonitor, xlev-watch resolves them to the domain and its
- * state (see domain_event_print()); without it they are printed as plain
- * events.
+ * in xenstore: each event only says "some domain changed". xlev-watch
+ * resolves them to the domain and its state through XlevDomainMonitor
+ * (see app_start_domains()): one monitor of all domains for the domains
+ * introduced from now on, and one monitor per domain for those already
+ * under /local/domain. Shutdown and death need the hypervisor; without it
+ * (no Xen, XLEV_ERROR_CODE_NO_HYPERVISOR) the special paths are watched
+ * as plain paths and printed as plain events, after a note on stderr.
  *
  * Exit status (also in xlev-watch.1):
  *   0  --count events seen, --timeout expired with no --count, or SIGINT /
@@ -57,12 +60,24 @@ typedef struct {
     char *reason;
 } Event;
 
+/* Domain ids from here up are reserved (DOMID_FIRST_RESERVED, xen/xen.h). */
+#define DOMID_FIRST_RESERVED 0x7FF0U
+
+#define INTRODUCE_PATH "@introduceDomain"
+#define RELEASE_PATH "@releaseDomain"
+
+/* Whether domain events are resolved (app_start_domains()). */
+typedef enum {
+    DOMAINS_UNKNOWN, /* no special path seen yet */
+    DOMAINS_MONITOR, /* XlevDomainMonitor: domids and states */
+    DOMAINS_PLAIN,   /* no hypervisor: plain watches */
+} DomainsMode;
+
 typedef struct {
     GMainLoop *loop;
     XlevContext *ctx;
-    GPtrArray *watches;  /* XlevWatch */
-    GPtrArray *monitors; /* XlevDomainMonitor, when the library has it */
-    GQueue pending;      /* Event, oldest first */
+    GPtrArray *watches; /* XlevWatch */
+    GQueue pending;     /* Event, oldest first */
     GCancellable *cancellable;
 
     gboolean json;
@@ -70,6 +85,16 @@ typedef struct {
     gboolean skip_initial;
     gint count;   /* 0: forever */
     gint timeout; /* seconds, 0: none */
+
+    /* Domain events (DOMAINS_MONITOR): which special paths were asked
+     * for, the monitor of the domains introduced from now on, and one
+     * monitor per domain that was there before (domid -> monitor; dropped
+     * when the domain dies or the monitor of all domains takes it over). */
+    DomainsMode domains;
+    gboolean want_introduce;
+    gboolean want_release;
+    XlevDomainMonitor *all;
+    GHashTable *followed;
 
     guint n_events; /* accepted so far */
     int status;
@@ -206,8 +231,8 @@ app_flush(App *app)
         event_print(app, ev);
         event_free(ev);
     }
-    if (app->count > 0 && app->n_events >= (guint)app->count &&
-        g_queue_is_empty(&app->pending))
+    if (app->count > 0 && app->n_events >= (guint)app->count
+        && g_queue_is_empty(&app->pending))
         app_stop(app, EXIT_SUCCESS);
 }
 
@@ -224,8 +249,8 @@ read_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         return; /* stopping: the event is freed with the queue */
     app = g_object_get_data(source, "xlev-watch-app");
     ev->value = value;
-    if (error != NULL &&
-        !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT))
+    if (error != NULL
+        && !g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT))
         ev->error = g_strdup(error->message);
     ev->done = TRUE;
     app_flush(app);
@@ -235,8 +260,8 @@ read_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 app_push(App *app, Event *ev)
 {
-    if (app->stopping ||
-        (app->count > 0 && app->n_events >= (guint)app->count)) {
+    if (app->stopping
+        || (app->count > 0 && app->n_events >= (guint)app->count)) {
         event_free(ev);
         return;
     }
@@ -280,8 +305,8 @@ heartbeat_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
     g_autoptr(GError) error = NULL;
 
     xlev_context_exists_finish(XLEV_CONTEXT(source), result, &error);
-    if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE) ||
-        g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_BROKEN)) {
+    if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE)
+        || g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_BROKEN)) {
         g_printerr(_("xlev-watch: lost the connection to xenstored: %s\n"),
                    error->message);
         app_stop(app, EXIT_RUNTIME_FAILURE);
@@ -321,31 +346,196 @@ signal_cb(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Domain events: @introduceDomain and @releaseDomain resolved to domids. */
+
+static void
+domain_event_push(App *app, const char *special, guint domid, const char *state,
+                  char *reason /* owned */)
+{
+    Event *ev = g_new0(Event, 1);
+
+    ev->watch_path = g_strdup(special);
+    ev->event_path = g_strdup(special);
+    ev->domid = domid;
+    ev->state = g_strdup(state);
+    ev->reason = reason;
+    app_push(app, ev);
+}
+
+/* The reason's name as in XlevShutdownReason ("poweroff", "soft-reset");
+ * a code Xen has no name for is given as its number. */
+static char *
+shutdown_reason_name(XlevShutdownReason reason)
+{
+    g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_SHUTDOWN_REASON);
+    GEnumValue *value = g_enum_get_value(klass, (gint)reason);
+
+    if (value != NULL)
+        return g_strdup(value->value_nick);
+    return g_strdup_printf("%u", (guint)reason);
+}
+
+static void
+domain_introduced_cb(XlevDomainMonitor *monitor, guint domid,
+                     gpointer user_data)
+{
+    App *app = user_data;
+
+    /* The monitor of all domains follows it from now on: a monitor of our
+     * own, made when its directory was there at start before xenstored
+     * knew it, would report its shutdown and death a second time. */
+    g_hash_table_remove(app->followed, GUINT_TO_POINTER(domid));
+    if (app->want_introduce)
+        domain_event_push(app, INTRODUCE_PATH, domid, "introduced", NULL);
+}
+
+static void
+domain_shutdown_cb(XlevDomainMonitor *monitor, guint domid,
+                   XlevShutdownReason reason, gpointer user_data)
+{
+    App *app = user_data;
+
+    if (app->want_release)
+        domain_event_push(app, RELEASE_PATH, domid,
+                          reason == XLEV_SHUTDOWN_REASON_CRASH ? "crashed"
+                                                               : "shutdown",
+                          shutdown_reason_name(reason));
+}
+
+static void
+domain_died_cb(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
+{
+    App *app = user_data;
+
+    if (app->want_release)
+        domain_event_push(app, RELEASE_PATH, domid, "died", NULL);
+    /* A monitor of one domain is done (the signal holds a reference while
+     * it is emitted); the monitor of all domains goes on. */
+    if (monitor != app->all)
+        g_hash_table_remove(app->followed, GUINT_TO_POINTER(domid));
+}
+
+static void
+monitor_connect(App *app, XlevDomainMonitor *monitor)
+{
+    g_signal_connect(monitor, "introduced", G_CALLBACK(domain_introduced_cb),
+                     app);
+    g_signal_connect(monitor, "shutdown", G_CALLBACK(domain_shutdown_cb), app);
+    g_signal_connect(monitor, "died", G_CALLBACK(domain_died_cb), app);
+}
+
+/* Follows one domain that exists already. */
+static gboolean
+app_follow_domain(App *app, guint domid, GError **error)
+{
+    XlevDomainMonitor *monitor;
+
+    if (g_hash_table_contains(app->followed, GUINT_TO_POINTER(domid)))
+        return TRUE;
+    monitor = xlev_context_monitor_domain(app->ctx, domid, error);
+    if (monitor == NULL)
+        return FALSE;
+    monitor_connect(app, monitor);
+    g_hash_table_insert(app->followed, GUINT_TO_POINTER(domid), monitor);
+    return TRUE;
+}
+
+/*
+ * Decides, at the first special path, how domain events are reported.
+ * Domain 0 always exists, so monitoring it tells whether the hypervisor
+ * can be asked (XLEV_ERROR_CODE_NO_HYPERVISOR when not). Then the monitor
+ * of all domains takes its baseline, and the domains listed under
+ * /local/domain after that get a monitor each: a domain introduced in
+ * between is reported by both, and domain_introduced_cb() drops ours.
+ */
+static gboolean
+app_start_domains(App *app, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_auto(GStrv) names = NULL;
+
+    if (!app_follow_domain(app, 0, &local_error)) {
+        if (!g_error_matches(local_error, XLEV_ERROR,
+                             XLEV_ERROR_CODE_NO_HYPERVISOR)) {
+            g_propagate_error(error, g_steal_pointer(&local_error));
+            return FALSE;
+        }
+        g_printerr(_("xlev-watch: no hypervisor (%s): @introduceDomain and "
+                     "@releaseDomain events are printed without domain "
+                     "ids\n"),
+                   local_error->message);
+        app->domains = DOMAINS_PLAIN;
+        return TRUE;
+    }
+
+    app->all = xlev_context_monitor_all_domains(app->ctx, error);
+    if (app->all == NULL)
+        return FALSE;
+    monitor_connect(app, app->all);
+
+    names
+        = xlev_context_directory(app->ctx, "/local/domain", NULL, &local_error);
+    if (names == NULL
+        && !g_error_matches(local_error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT)) {
+        g_propagate_error(error, g_steal_pointer(&local_error));
+        return FALSE;
+    }
+    for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+        guint64 domid;
+
+        if (!g_ascii_string_to_unsigned(names[i], 10, 0,
+                                        DOMID_FIRST_RESERVED - 1, &domid, NULL))
+            continue; /* not a domain's directory */
+        if (!app_follow_domain(app, (guint)domid, error))
+            return FALSE;
+    }
+    app->domains = DOMAINS_MONITOR;
+    return TRUE;
+}
+
+/* With DOMAINS_MONITOR, a special path's watch only reports the event
+ * xenstored sends when it is set up (the domain monitor reports the
+ * rest), then goes. */
+static void
+initial_changed_cb(XlevWatch *watch, const char *event_path, gpointer user_data)
+{
+    watch_changed_cb(watch, event_path, user_data);
+    xlev_watch_cancel(watch);
+}
+
 static gboolean
 is_domain_path(const char *path)
 {
-    return g_str_equal(path, "@introduceDomain") ||
-           g_str_equal(path, "@releaseDomain");
+    return g_str_equal(path, INTRODUCE_PATH) || g_str_equal(path, RELEASE_PATH);
 }
 
 /* Registers what one command-line path needs. */
 static gboolean
 app_add_path(App *app, const char *path, GError **error)
 {
-    XlevWatchFlags flags =
-        app->skip_initial ? XLEV_WATCH_FLAGS_SKIP_INITIAL : XLEV_WATCH_FLAGS_NONE;
+    XlevWatchFlags flags = app->skip_initial ? XLEV_WATCH_FLAGS_SKIP_INITIAL
+                                             : XLEV_WATCH_FLAGS_NONE;
+    GCallback changed = G_CALLBACK(watch_changed_cb);
     XlevWatch *watch;
 
-#ifdef HAVE_XLEV_DOMAIN_MONITOR
-    if (is_domain_path(path))
-        return app_add_domain_path(app, path, error);
-#else
-    (void)is_domain_path;
-#endif
+    if (is_domain_path(path)) {
+        if (app->domains == DOMAINS_UNKNOWN && !app_start_domains(app, error))
+            return FALSE;
+        if (app->domains == DOMAINS_MONITOR) {
+            if (g_str_equal(path, INTRODUCE_PATH))
+                app->want_introduce = TRUE;
+            else
+                app->want_release = TRUE;
+            if (app->skip_initial)
+                return TRUE;
+            changed = G_CALLBACK(initial_changed_cb);
+        }
+    }
     watch = xlev_context_watch(app->ctx, path, flags, error);
     if (watch == NULL)
         return FALSE;
-    g_signal_connect(watch, "changed", G_CALLBACK(watch_changed_cb), app);
+    g_signal_connect(watch, "changed", changed, app);
     g_ptr_array_add(app->watches, watch);
     return TRUE;
 }
@@ -353,7 +543,7 @@ app_add_path(App *app, const char *path, GError **error)
 int
 main(int argc, char **argv)
 {
-    App app = {0};
+    App app = { 0 };
     g_autoptr(GOptionContext) options = NULL;
     g_autoptr(GError) error = NULL;
     g_auto(GStrv) paths = NULL;
@@ -361,22 +551,22 @@ main(int argc, char **argv)
     gboolean json = FALSE, value = FALSE, skip_initial = FALSE;
     gint count = 0, timeout = 0;
     const GOptionEntry entries[] = {
-        {"json", 'j', 0, G_OPTION_ARG_NONE, &json,
-         N_("Print one JSON object per event and line"), NULL},
-        {"value", 'v', 0, G_OPTION_ARG_NONE, &value,
-         N_("Print the node's new value with each event"), NULL},
-        {"count", 'n', 0, G_OPTION_ARG_INT, &count,
-         N_("Exit after N events"), N_("N")},
-        {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
-         N_("Exit after S seconds"), N_("S")},
-        {"skip-initial", 's', 0, G_OPTION_ARG_NONE, &skip_initial,
-         N_("Do not report the event each watch fires when it is set up"),
-         NULL},
-        {"socket", 0, 0, G_OPTION_ARG_FILENAME, &xenstore_path,
-         N_("The xenstored socket (default: $XENSTORED_PATH or the system's)"),
-         N_("PATH")},
-        {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &paths, NULL,
-         N_("PATH…")},
+        { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
+          N_("Print one JSON object per event and line"), NULL },
+        { "value", 'v', 0, G_OPTION_ARG_NONE, &value,
+          N_("Print the node's new value with each event"), NULL },
+        { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Exit after N events"),
+          N_("N") },
+        { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
+          N_("Exit after S seconds"), N_("S") },
+        { "skip-initial", 's', 0, G_OPTION_ARG_NONE, &skip_initial,
+          N_("Do not report the event each watch fires when it is set up"),
+          NULL },
+        { "socket", 0, 0, G_OPTION_ARG_FILENAME, &xenstore_path,
+          N_("The xenstored socket (default: $XENSTORED_PATH or the system's)"),
+          N_("PATH") },
+        { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &paths, NULL,
+          N_("PATH…") },
         G_OPTION_ENTRY_NULL,
     };
 
@@ -434,7 +624,7 @@ main(int argc, char **argv)
     app.loop = g_main_loop_new(NULL, FALSE);
     app.cancellable = g_cancellable_new();
     app.watches = g_ptr_array_new_with_free_func(g_object_unref);
-    app.monitors = g_ptr_array_new_with_free_func(g_object_unref);
+    app.followed = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
 
     for (guint i = 0; paths[i] != NULL; i++) {
         if (!app_add_path(&app, paths[i], &error)) {
@@ -442,8 +632,8 @@ main(int argc, char **argv)
                 g_printerr(_("xlev-watch: bad path “%s”: %s\n"), paths[i],
                            error->message);
             else
-                g_printerr(_("xlev-watch: cannot watch “%s”: %s\n"),
-                           paths[i], error->message);
+                g_printerr(_("xlev-watch: cannot watch “%s”: %s\n"), paths[i],
+                           error->message);
             app.status = EXIT_USAGE;
             goto out;
         }
@@ -466,7 +656,8 @@ out:
     while (g_main_context_iteration(NULL, FALSE))
         ;
     g_queue_clear_full(&app.pending, event_free);
-    g_ptr_array_unref(app.monitors);
+    g_hash_table_unref(app.followed);
+    g_clear_object(&app.all);
     g_ptr_array_unref(app.watches);
     g_object_unref(app.cancellable);
     g_main_loop_unref(app.loop);

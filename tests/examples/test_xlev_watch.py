@@ -8,6 +8,11 @@
 # (tests/python/xsfixture.py). Every test starts xlev-watch, waits for the
 # initial event of each watch (so the watches are registered), changes
 # xenstore from another connection and checks the output line by line.
+#
+# Domain events need the hypervisor: the tests of @introduceDomain and
+# @releaseDomain resolved to domids run xlev-watch with the stand-in
+# preloaded (XsFixture.hypervisor_environ) and drive the domains with it;
+# without it, xlev-watch prints them as plain events.
 
 import json
 import os
@@ -19,6 +24,25 @@ from xsfixture import XsFixture, xs_request
 
 XS_WRITE = 11
 XS_RM = 13
+
+# A domain the tests introduce while xlev-watch runs, and the event channel
+# port it is introduced with (any non-zero port).
+DOMID = 5
+PORT = 1
+# A domain introduced before xlev-watch starts.
+DOMID_BEFORE = 3
+
+INTRODUCE = '@introduceDomain'
+RELEASE = '@releaseDomain'
+NO_HYPERVISOR_NOTE = 'no hypervisor'
+
+
+def domain_event(special, domid, state, reason=None):
+    """The JSON object xlev-watch prints for a domain event."""
+    ev = {'path': special, 'watch': special, 'domid': domid, 'state': state}
+    if reason is not None:
+        ev['reason'] = reason
+    return ev
 
 
 class Watcher(Child):
@@ -47,6 +71,100 @@ class XlevWatchTest(unittest.TestCase):
 
     def rm(self, path):
         xs_request(self.fx.socket_path, XS_RM, path)
+
+    def new_domain(self, domid):
+        """What a toolstack does: the domain's directory, then
+        XS_INTRODUCE."""
+        self.write('/local/domain/%d/name' % domid, 'guest-%d' % domid)
+        self.fx.introduce_domain(domid, PORT)
+
+    def test_domain_events_json(self):
+        self.new_domain(DOMID_BEFORE)
+        w = self.watcher('--json', INTRODUCE, RELEASE,
+                         env=self.fx.hypervisor_environ())
+        # The initial events say the watches are there.
+        self.assertEqual(w.json_line(), {'path': INTRODUCE, 'watch': INTRODUCE})
+        self.assertEqual(w.json_line(), {'path': RELEASE, 'watch': RELEASE})
+
+        self.new_domain(DOMID)
+        self.assertEqual(w.json_line(),
+                         domain_event(INTRODUCE, DOMID, 'introduced'))
+        self.fx.set_domain(DOMID, 'shutdown 0')
+        self.assertEqual(w.json_line(),
+                         domain_event(RELEASE, DOMID, 'shutdown', 'poweroff'))
+        self.fx.set_domain(DOMID, 'dying')
+        self.assertEqual(w.json_line(), domain_event(RELEASE, DOMID, 'died'))
+
+        # A domain that was there before xlev-watch started is followed too.
+        self.fx.set_domain(DOMID_BEFORE, 'crashed')
+        self.assertEqual(w.json_line(),
+                         domain_event(RELEASE, DOMID_BEFORE, 'crashed', 'crash'))
+        self.fx.set_domain(DOMID_BEFORE, 'gone')
+        self.assertEqual(w.json_line(),
+                         domain_event(RELEASE, DOMID_BEFORE, 'died'))
+
+        # Nothing else: each event once, and no note about the hypervisor.
+        w.proc.terminate()
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest, '')
+        self.assertNotIn(NO_HYPERVISOR_NOTE, err)
+
+    def test_domain_events_text_release_only(self):
+        # A domain there from the start: xlev-watch follows it before its
+        # first line, so the test needs no other sign that it is ready.
+        # (A domain introduced later could be released before xlev-watch
+        # has seen it introduced, and would then never be reported.)
+        self.new_domain(DOMID_BEFORE)
+        w = self.watcher('--count', '3', RELEASE,
+                         env=self.fx.hypervisor_environ())
+        self.assertEqual(w.line(), RELEASE)
+        self.fx.set_domain(DOMID_BEFORE, 'shutdown 1')
+        self.fx.set_domain(DOMID_BEFORE, 'dying')
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest.splitlines(), [
+            '%s domid=%d state=shutdown reason=reboot' % (RELEASE,
+                                                          DOMID_BEFORE),
+            '%s domid=%d state=died' % (RELEASE, DOMID_BEFORE),
+        ])
+
+    def test_domain_with_directory_before_introduce_reported_once(self):
+        # Its directory is there at start, xenstored learns of it later:
+        # xlev-watch follows it from the start and again once it is
+        # introduced, and must still print each event once.
+        self.write('/local/domain/%d/name' % DOMID, 'early')
+        w = self.watcher('--json', INTRODUCE, RELEASE,
+                         env=self.fx.hypervisor_environ())
+        self.assertEqual(w.json_line(), {'path': INTRODUCE, 'watch': INTRODUCE})
+        self.assertEqual(w.json_line(), {'path': RELEASE, 'watch': RELEASE})
+        self.fx.introduce_domain(DOMID, PORT)
+        self.assertEqual(w.json_line(),
+                         domain_event(INTRODUCE, DOMID, 'introduced'))
+        self.fx.set_domain(DOMID, 'crashed')
+        self.assertEqual(w.json_line(),
+                         domain_event(RELEASE, DOMID, 'crashed', 'crash'))
+        self.fx.set_domain(DOMID, 'dying')
+        self.assertEqual(w.json_line(), domain_event(RELEASE, DOMID, 'died'))
+        w.proc.terminate()
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest, '')
+
+    def test_domain_paths_without_hypervisor_are_plain(self):
+        # No stand-in preloaded into xlev-watch: no hypervisor to ask.
+        w = self.watcher('--json', INTRODUCE, '/p')
+        self.assertEqual(w.json_line(), {'path': INTRODUCE, 'watch': INTRODUCE})
+        self.assertEqual(w.json_line(), {'path': '/p', 'watch': '/p'})
+        self.new_domain(DOMID)
+        self.assertEqual(w.json_line(), {'path': INTRODUCE, 'watch': INTRODUCE})
+        w.proc.terminate()
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual(rest, '')
+        notes = [l for l in err.splitlines() if NO_HYPERVISOR_NOTE in l]
+        self.assertEqual(len(notes), 1, err)
+        self.assertIn(INTRODUCE, notes[0])
 
     def test_several_paths_text_with_values(self):
         w = self.watcher('--value', '/a', '/b')
@@ -152,6 +270,8 @@ class XlevWatchTest(unittest.TestCase):
         w.proc.terminate()
         status, out, err = w.finish()
         self.assertEqual(status, 0, err)
+        # No special path: nothing to say about the hypervisor.
+        self.assertNotIn(NO_HYPERVISOR_NOTE, err)
 
 
 if __name__ == '__main__':
