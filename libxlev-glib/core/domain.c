@@ -1109,7 +1109,7 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
     unsigned int n = 0, i;
     uint32_t *now = NULL, *fresh = NULL;
     size_t nnow = 0, nfresh = 0;
-    int rc;
+    int rc, introduced;
 
     *fresh_out = NULL;
     *nfresh_out = 0;
@@ -1141,9 +1141,11 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
             now[nnow++] = (uint32_t)d;
             continue;
         }
-        /* New to us: count it once xenstored knows it. The handle
-         * serialises requests itself (no ctx->lock). */
-        if (!xs_is_domain_introduced(ctx->xsh, (unsigned int)d))
+        /* New to us: count it once xenstored knows it (no ctx->lock; a
+         * failed request counts as "not yet": it is asked again on the
+         * next @introduceDomain). */
+        if (xlev__xs_is_domain_introduced(ctx, (unsigned int)d, &introduced)
+            || !introduced)
             continue;
         now[nnow++] = (uint32_t)d;
         if (ds->known_valid)
@@ -1188,7 +1190,13 @@ introduce_forget_released(struct xlev__domain *ds)
         for (i = 0; i < ds->nknown; i++) {
             uint32_t d = ds->known[i];
 
-            if (d == 0 || xs_is_domain_introduced(ds->ctx->xsh, d))
+            int introduced;
+
+            /* Forget a domain only when xenstored says it is gone; a
+             * failed request keeps it. */
+            if (d == 0
+                || xlev__xs_is_domain_introduced(ds->ctx, d, &introduced)
+                || introduced)
                 ds->known[kept++] = d;
         }
         ds->nknown = kept; /* still sorted */

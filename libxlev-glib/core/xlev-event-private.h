@@ -449,6 +449,11 @@ int xlev__xs_errno_to_rc(int errnoval);
 int xlev__xs_conn_lost_reqlocked(xlev_ctx *ctx, int errnoval);
 /* 1 once the connection is known to be lost; no lock needed */
 int xlev__xs_is_broken(xlev_ctx *ctx);
+/* xs.c; no lock held: XS_IS_DOMAIN_INTRODUCED through the request lock and
+ * the lost-connection check, like the plain operations. 0 with
+ * *introduced_out set, or an XLEV_ERROR_* code (*introduced_out 0). */
+int xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
+                                  int *introduced_out);
 
 /* xswatch.c; lock held */
 void xlev__xswatch_fd_ready_locked(xlev_ctx *ctx);

@@ -282,3 +282,26 @@ xlev_xs_rm(xlev_ctx *ctx, const char *path)
     req_end(ctx);
     return 0;
 }
+
+int
+xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
+                              int *introduced_out)
+{
+    bool introduced;
+    int rc;
+
+    *introduced_out = 0;
+    rc = req_begin(ctx, "/");
+    if (rc)
+        return rc;
+    /* libxenstore answers false both for "F" and for a failed request;
+     * only the latter sets errno. */
+    errno = 0;
+    introduced = xs_is_domain_introduced(ctx->xsh, domid);
+    if (!introduced && errno)
+        return req_failed(ctx, errno, "is-domain-introduced",
+                          "@introduceDomain");
+    req_end(ctx);
+    *introduced_out = introduced;
+    return 0;
+}
