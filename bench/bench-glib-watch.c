@@ -11,7 +11,7 @@
  *   --role=watcher  connects, watches PREFIX (plus --idle idle watches on
  *                   paths nobody writes), makes sure every initial event
  *                   has been consumed, prints "ready", then counts events
- *                   until it has seen PREFIX/k0 .. PREFIX/k<N-1> and prints
+ *                   until it has seen all N keys (KEY(i) below) and prints
  *                   one JSON line about itself;
  *   --role=writer   started once the watcher is ready: writes those N keys
  *                   as fast as one libxenstore connection can (one xs_write
@@ -245,7 +245,7 @@ typedef struct {
     guint8 *seen;   /* per key */
     gint64 *lat_ns; /* per key, first event */
     int nseen;
-    guint64 nevents;    /* events for PREFIX/k*, repeats included */
+    guint64 nevents;    /* events for the N keys, repeats included */
     guint64 nwakeups;
     gboolean ready;     /* the sentinel's event has come */
     gint64 t_last;
