@@ -10,8 +10,8 @@
  * never waits for xenstored.
  *
  * When the connection fails (xenstored gone: the context's `disaster`
- * signal, or a failed read; a heartbeat request every few seconds makes
- * sure one is made) or a read is refused, a banner says so; "Reconnect"
+ * signal, which comes within about a second even while nothing happens,
+ * or a failed read) or a read is refused, a banner says so; "Reconnect"
  * makes a new XlevContext and reloads both panes.
  *
  * --self-check (with --expect-… options) is for the test suite: it proves
@@ -35,10 +35,6 @@
 #define APP_ID "org.xenproject.XlevBrowser"
 #define DEFAULT_ROOT "/local/domain"
 
-/* How often the connection is checked (seconds): libxenstore does not
- * always wake its watch pipe when xenstored goes away. */
-#define HEARTBEAT_INTERVAL_S 2
-
 /* --self-check: the timer whose lateness is measured, and how often the
  * widget tree is inspected. */
 #define CHECK_TICK_MS 10
@@ -59,7 +55,6 @@ typedef struct {
     XbDomains *domains;
     XbTree *tree;
     char *root_path;
-    guint heartbeat_id;
 } Browser;
 
 /* Command line. */
@@ -69,6 +64,7 @@ static char *opt_screenshot;
 static char **opt_expect_nodes;
 static char **opt_expect_states;
 static char **opt_expect_counts;
+static char *opt_expect_banner;
 static int opt_max_gap_ms;
 static int opt_check_timeout = CHECK_DEFAULT_TIMEOUT_S;
 
@@ -96,7 +92,6 @@ hide_error(Browser *b)
 static void
 browser_disconnect(Browser *b)
 {
-    g_clear_handle_id(&b->heartbeat_id, g_source_remove);
     if (b->tree != NULL) {
         xb_tree_stop(b->tree);
         g_clear_object(&b->tree);
@@ -119,7 +114,6 @@ connection_lost(Browser *b, const char *message)
         g_strdup_printf(_("Lost the connection to xenstored: %s"), message);
 
     /* The panes keep what they showed, without the live updates. */
-    g_clear_handle_id(&b->heartbeat_id, g_source_remove);
     if (b->tree != NULL)
         xb_tree_stop(b->tree);
     if (b->domains != NULL)
@@ -139,26 +133,6 @@ disaster_cb(XlevContext *ctx, XlevDisaster kind, const char *message,
             gpointer user_data)
 {
     connection_lost(user_data, message);
-}
-
-static void
-heartbeat_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    Browser *b = user_data;
-    g_autoptr(GError) error = NULL;
-
-    xlev_context_exists_finish(XLEV_CONTEXT(source), result, &error);
-    if (is_connection_error(error) && b->ctx == XLEV_CONTEXT(source))
-        connection_lost(b, error->message);
-}
-
-static gboolean
-heartbeat_cb(gpointer user_data)
-{
-    Browser *b = user_data;
-
-    xlev_context_exists_async(b->ctx, "/", NULL, heartbeat_done_cb, b);
-    return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -433,8 +407,6 @@ browser_connect(Browser *b)
         return;
     }
     g_signal_connect(b->ctx, "disaster", G_CALLBACK(disaster_cb), b);
-    b->heartbeat_id =
-        g_timeout_add_seconds(HEARTBEAT_INTERVAL_S, heartbeat_cb, b);
 
     b->domains = xb_domains_new(b->ctx, &error);
     if (b->domains == NULL) {
@@ -733,6 +705,16 @@ check_expectations(Check *c, GString *failures)
             g_string_append_printf(failures, "no domain %s in the list; ",
                                    domid);
     }
+    if (opt_expect_banner != NULL) {
+        const char *text = gtk_label_get_text(b->banner_label);
+
+        if (!gtk_info_bar_get_revealed(b->banner))
+            g_string_append(failures, "no banner; ");
+        else if (strstr(text, opt_expect_banner) == NULL)
+            g_string_append_printf(failures,
+                                   "the banner says \"%s\", not \"%s\"; ", text,
+                                   opt_expect_banner);
+    }
 }
 
 /* The window as a PNG: its header bar and contents snapshotted as its own
@@ -946,6 +928,8 @@ main(int argc, char **argv)
         {"expect-state", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY,
          &opt_expect_states, "Self-check: the domain's state id",
          "DOMID=STATE"},
+        {"expect-banner", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING,
+         &opt_expect_banner, "Self-check: the error banner shows TEXT", "TEXT"},
         {"max-gap-ms", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT,
          &opt_max_gap_ms, "Self-check: fail if a 10 ms timer is this late",
          "MS"},

@@ -6,7 +6,7 @@
 #
 # Run it as a systemd service (stdout goes to the journal) or by hand:
 #
-#     /usr/bin/python3 domain-logger.py [--heartbeat SECONDS]
+#     /usr/bin/python3 domain-logger.py [--socket PATH]
 #
 # Every line is one event as `key=value` fields, values quoted when they
 # need it, so `journalctl -u domain-logger | grep event=domain-shutdown`
@@ -26,12 +26,13 @@
 #    what xenstore alone says: the bare @introduceDomain/@releaseDomain
 #    events. Either way /local/domain entries appearing and vanishing are
 #    logged too;
-#  - surviving xenstored restarting: on the context's `disaster` signal or
-#    on a call failing with XENSTORE (a cheap request every --heartbeat
-#    seconds makes sure one is made), it logs, drops the context with
-#    everything made from it, and creates a new one with exponential
-#    backoff until the daemon answers again; then it reads the domain list
-#    afresh and logs what changed while it was away;
+#  - surviving xenstored restarting: on the context's `disaster` signal
+#    (the library notices a dead daemon within about a second, even when
+#    nothing happens meanwhile; nothing to poll) or a read failing with
+#    XENSTORE, it logs, drops the context with everything made from it, and
+#    creates a new one with exponential backoff until the daemon answers
+#    again; then it reads the domain list afresh and logs what changed
+#    while it was away;
 #  - a clean exit on SIGTERM and SIGINT (GLib.unix_signal_add), status 0.
 
 import argparse
@@ -193,17 +194,6 @@ class Connection:
 
     # -- noticing that the daemon went ----------------------------------------
 
-    def heartbeat(self):
-        self.ctx.exists_async('/', None, self._on_heartbeat)
-
-    def _on_heartbeat(self, ctx, result):
-        if self.closed:
-            return
-        try:
-            ctx.exists_finish(result)
-        except GLib.Error as e:
-            self._failed(e)
-
     def _failed(self, error):
         if self.closed or not is_connection_error(error):
             log('error', message=error.message)
@@ -221,16 +211,14 @@ class Connection:
 
 class DomainLogger:
 
-    def __init__(self, loop, socket, heartbeat):
+    def __init__(self, loop, socket):
         self.loop = loop
         self.socket = socket
-        self.heartbeat_s = heartbeat
         self.conn = None
         self.domains = None  # last list seen, None before the first
         self.backoff = BACKOFF_FIRST
         self.attempt = 0
         self.retry_id = 0
-        GLib.timeout_add(int(heartbeat * 1000), self._heartbeat)
 
     def connect(self):
         self.retry_id = 0
@@ -261,11 +249,6 @@ class DomainLogger:
         self.retry_id = GLib.timeout_add(int(self.backoff * 1000),
                                          self.connect)
 
-    def _heartbeat(self):
-        if self.conn is not None:
-            self.conn.heartbeat()
-        return GLib.SOURCE_CONTINUE
-
     def _domains_listed(self, domids):
         if self.domains is None:
             log('domains', domids=','.join(map(str, domids)) or '-')
@@ -294,14 +277,10 @@ def main():
     parser.add_argument('--socket', default=None,
                         help="xenstored's socket (default: $XENSTORED_PATH "
                              "or the system's)")
-    parser.add_argument('--heartbeat', type=float, default=1.0,
-                        metavar='SECONDS',
-                        help='how often to check that xenstored still '
-                             'answers (default: 1)')
     args = parser.parse_args()
 
     loop = GLib.MainLoop()
-    logger = DomainLogger(loop, args.socket, args.heartbeat)
+    logger = DomainLogger(loop, args.socket)
     for signum, name in ((signal.SIGTERM, 'TERM'), (signal.SIGINT, 'INT')):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, logger.stop, name)
     log('starting', pid=os.getpid())

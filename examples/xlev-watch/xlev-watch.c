@@ -43,11 +43,6 @@
 #define EXIT_RUNTIME_FAILURE 1
 #define EXIT_USAGE 2
 
-/* How often the connection is checked (seconds). libxenstore does not
- * always wake its watch pipe when xenstored goes away, so ::disaster alone
- * may never come: a cheap request that fails says it for sure. */
-#define HEARTBEAT_INTERVAL_S 1
-
 typedef struct {
     char *watch_path; /* the path given on the command line */
     char *event_path; /* the path that changed */
@@ -287,6 +282,10 @@ watch_changed_cb(XlevWatch *watch, const char *event_path, gpointer user_data)
     app_push(app, ev);
 }
 
+/* xenstored gone (killed, restarted) or the connection broken: the
+ * context says so once, within about a second even with no event and no
+ * request under way, and sends nothing more. Nothing to retry for a
+ * command-line tool: exit 1 and let the caller decide. */
 static void
 disaster_cb(XlevContext *ctx, XlevDisaster kind, const char *message,
             gpointer user_data)
@@ -296,31 +295,6 @@ disaster_cb(XlevContext *ctx, XlevDisaster kind, const char *message,
     g_printerr(_("xlev-watch: lost the connection to xenstored: %s\n"),
                message);
     app_stop(app, EXIT_RUNTIME_FAILURE);
-}
-
-static void
-heartbeat_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    App *app = user_data;
-    g_autoptr(GError) error = NULL;
-
-    xlev_context_exists_finish(XLEV_CONTEXT(source), result, &error);
-    if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE)
-        || g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_BROKEN)) {
-        g_printerr(_("xlev-watch: lost the connection to xenstored: %s\n"),
-                   error->message);
-        app_stop(app, EXIT_RUNTIME_FAILURE);
-    }
-}
-
-static gboolean
-heartbeat_cb(gpointer user_data)
-{
-    App *app = user_data;
-
-    xlev_context_exists_async(app->ctx, "/", app->cancellable,
-                              heartbeat_done_cb, app);
-    return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -641,7 +615,6 @@ main(int argc, char **argv)
 
     if (timeout > 0)
         g_timeout_add_seconds((guint)timeout, timeout_cb, &app);
-    g_timeout_add_seconds(HEARTBEAT_INTERVAL_S, heartbeat_cb, &app);
     g_unix_signal_add(SIGINT, signal_cb, &app);
     g_unix_signal_add(SIGTERM, signal_cb, &app);
 

@@ -47,8 +47,10 @@ class BrowserTest(unittest.TestCase):
     def write(self, path, value):
         xs_request(self.fx.socket_path, XS_WRITE, path, value)
 
-    def browser(self, *args):
+    def browser(self, *args, env=None):
+        extra = env or {}
         env = self.fx.hypervisor_environ()
+        env.update(extra)
         env.update({
             'GDK_BACKEND': 'x11',
             'GSK_RENDERER': 'cairo',  # the same pixels on every machine
@@ -98,6 +100,19 @@ class BrowserTest(unittest.TestCase):
         status, out, err = b.finish(timeout=20)
         self.assertEqual(status, 1, out + err)
         self.assertIn('no row for /local/domain/9/never', out)
+
+    def test_daemon_killed_shows_the_banner(self):
+        # Nothing changes and nothing is read after the daemon goes: only
+        # the context's `disaster` signal can tell the window.
+        b = self.browser('--path=/local/domain', '--check-timeout=5',
+                         '--expect-banner=Lost the connection to xenstored',
+                         env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        self.fx.stop()
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
 
     def test_5000_nodes_keep_the_main_loop_responsive(self):
         b = self.browser('--path=/stress',

@@ -36,6 +36,10 @@ INTRODUCE = '@introduceDomain'
 RELEASE = '@releaseDomain'
 NO_HYPERVISOR_NOTE = 'no hypervisor'
 
+# How long xlev-watch may take to notice that xenstored died (seconds): the
+# library notices within its liveness period of about a second.
+DISASTER_TIMEOUT = 4.0
+
 
 def domain_event(special, domid, state, reason=None):
     """The JSON object xlev-watch prints for a domain event."""
@@ -246,8 +250,21 @@ class XlevWatchTest(unittest.TestCase):
     def test_daemon_killed_exits_1(self):
         w = self.watcher('/k')
         self.assertEqual(w.line(), '/k')
+        # Nothing is written and nothing read: only the context's
+        # `disaster` signal can tell xlev-watch, and it comes within about
+        # a second.
         self.fx.stop()
-        status, out, err = w.finish()
+        start = time.monotonic()
+        status, out, err = w.finish(timeout=DISASTER_TIMEOUT)
+        self.assertEqual(status, 1, err)
+        self.assertIn('lost the connection', err)
+        self.assertLess(time.monotonic() - start, DISASTER_TIMEOUT)
+
+    def test_daemon_killed_while_following_domains_exits_1(self):
+        w = self.watcher(RELEASE, env=self.fx.hypervisor_environ())
+        self.assertEqual(w.line(), RELEASE)
+        self.fx.stop()
+        status, out, err = w.finish(timeout=DISASTER_TIMEOUT)
         self.assertEqual(status, 1, err)
         self.assertIn('lost the connection', err)
 
