@@ -20,11 +20,17 @@
  * disk eject requests and newly introduced domains.
  *
  * Made with [method@Xlev.Context.monitor_domain] (one domain) or
- * [method@Xlev.Context.monitor_all_domains] (every domain introduced to
- * xenstored from then on, each then followed until it dies). Signals are
- * emitted in the main context of the [class@Xlev.Context] the monitor was
- * made from, while that main context is iterated; see the context's
- * documentation for the threading rules.
+ * [method@Xlev.Context.monitor_all_domains] (every domain: those that
+ * exist when it is made and those introduced to xenstored later, each
+ * followed until it dies). Signals are emitted in the main context of the
+ * [class@Xlev.Context] the monitor was made from, while that main context
+ * is iterated; see the context's documentation for the threading rules.
+ *
+ * A GUI that shows every domain makes one monitor of all domains, fills
+ * its list from [method@Xlev.DomainMonitor.list_domains] (in the thread
+ * that iterates the main context, before iterating it again), then adds a
+ * row on [signal@Xlev.DomainMonitor::introduced] and removes it on
+ * [signal@Xlev.DomainMonitor::died].
  *
  * Shutdown and death need the Xen hypervisor (the core lists domains
  * through libxenctrl when xenstored fires `@releaseDomain`). Without it
@@ -50,6 +56,19 @@
  * for an event_occurs of that generator running in another thread, and
  * dispose disables every generator before the memory can go.
  *
+ * A monitor of all domains follows (one death generator each) the
+ * domains of its introduce generator's present set (enabled while it is
+ * made) and each domain that generator reports (enabled from inside
+ * event_occurs); a domain's generator goes when it dies. The core
+ * guarantees a domain is in the present set or reported, never both, so
+ * each domain's shutdown and death are emitted once.
+ *
+ * `domains` is the set list_domains returns: what the emitted signals
+ * have told so far (present set, plus introduced, less died). It changes
+ * where the signals are emitted (in the main context's thread, in the
+ * emit_* functions), so that a caller there sees the list and the signals
+ * agree; the lock protects it against list_domains from other threads.
+ *
  * States:
  *   Active    - `active` is 1; generators enabled (lock protects the
  *               lists, since event_occurs adds and removes death
@@ -71,8 +90,10 @@ struct _XlevDomainMonitor {
     GMutex lock;
     xlev_evgen_domain_death *death;         /* one domain */
     xlev_evgen_domain_introduce *introduce; /* all domains */
-    GHashTable *deaths; /* all domains: domid -> xlev_evgen_domain_death */
-    GPtrArray *ejects;  /* xlev_evgen_disk_eject */
+    GHashTable *deaths;     /* all domains: domid -> xlev_evgen_domain_death */
+    GPtrArray *ejects;      /* xlev_evgen_disk_eject */
+    GHashTable *domains;    /* set of domids as the signals told */
+    gboolean no_hypervisor; /* all domains: stop trying to follow */
 };
 
 enum { PROP_0, PROP_CONTEXT, PROP_DOMID, PROP_ACTIVE, N_PROPS };
@@ -123,14 +144,29 @@ emit_shutdown(GObject *object, const char *payload)
                       (XlevShutdownReason)reason);
 }
 
+/* Updates the set list_domains returns, just before the signal that
+ * tells it is emitted. */
+static void
+domains_update(XlevDomainMonitor *self, guint domid, gboolean add)
+{
+    g_mutex_lock(&self->lock);
+    if (add)
+        g_hash_table_add(self->domains, GUINT_TO_POINTER(domid));
+    else
+        g_hash_table_remove(self->domains, GUINT_TO_POINTER(domid));
+    g_mutex_unlock(&self->lock);
+}
+
 static void
 emit_died(GObject *object, const char *payload)
 {
     XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
     guint domid;
 
-    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL))
+    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL)) {
+        domains_update(self, domid, FALSE);
         g_signal_emit(self, signals[DIED], 0, domid);
+    }
 }
 
 static void
@@ -148,14 +184,19 @@ emit_introduced(GObject *object, const char *payload)
     XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
     guint domid;
 
-    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL))
+    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL)) {
+        domains_update(self, domid, TRUE);
         g_signal_emit(self, signals[INTRODUCED], 0, domid);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
 /* The core's event hooks: core lock dropped, in the thread running the
  * core (the main context's). Queue; never emit. */
 
+/* Enables the death generator of one domain of a monitor of all domains.
+ * Without the hypervisor the first attempt fails and the monitor stops
+ * trying (each attempt would log the same failure again). */
 static void
 all_domains_follow(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
 {
@@ -163,14 +204,17 @@ all_domains_follow(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
     int rc;
 
     g_mutex_lock(&self->lock);
-    if (g_atomic_int_get(&self->active)
+    if (g_atomic_int_get(&self->active) && self->deaths != NULL
+        && !self->no_hypervisor
         && !g_hash_table_contains(self->deaths, GUINT_TO_POINTER(domid))) {
         rc = xlev_evenable_domain_death(core, domid, (uintptr_t)self, &gen);
         if (rc == 0)
             g_hash_table_insert(self->deaths, GUINT_TO_POINTER(domid), gen);
+        else if (rc == XLEV_ERROR_NO_HYPERVISOR)
+            self->no_hypervisor = TRUE;
         else
-            g_debug("domain %u: not following its shutdown and death: %s",
-                    domid, xlev_strerror(rc));
+            g_warning("domain %u: not following its shutdown and death: %s",
+                      domid, xlev_strerror(rc));
     }
     g_mutex_unlock(&self->lock);
 }
@@ -301,6 +345,7 @@ xlev_domain_monitor_finalize(GObject *object)
 
     g_weak_ref_clear(&self->self_ref);
     g_mutex_clear(&self->lock);
+    g_hash_table_unref(self->domains);
 
     G_OBJECT_CLASS(xlev_domain_monitor_parent_class)->finalize(object);
 }
@@ -432,8 +477,11 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
      * @domid: the new domain
      *
      * A domain was introduced to xenstored and has its `/local/domain`
-     * directory. Only monitors of all domains emit it; they then follow
-     * that domain's [signal@Xlev.DomainMonitor::shutdown] and
+     * directory. Only monitors of all domains emit it, and only for
+     * domains that appear after the monitor was made: those that existed
+     * then are in [method@Xlev.DomainMonitor.list_domains] instead. The
+     * monitor then follows that domain's
+     * [signal@Xlev.DomainMonitor::shutdown] and
      * [signal@Xlev.DomainMonitor::died] too (when the hypervisor is
      * available).
      *
@@ -452,6 +500,7 @@ xlev_domain_monitor_init(XlevDomainMonitor *self)
     g_weak_ref_init(&self->self_ref, self);
     g_mutex_init(&self->lock);
     self->ejects = g_ptr_array_new();
+    self->domains = g_hash_table_new(NULL, NULL);
 }
 
 static XlevDomainMonitor *
@@ -511,6 +560,7 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
     }
     g_mutex_lock(&self->lock);
     self->death = gen;
+    g_hash_table_add(self->domains, GUINT_TO_POINTER(domid));
     g_mutex_unlock(&self->lock);
     return g_steal_pointer(&self);
 }
@@ -520,12 +570,28 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
  * @context: a context
  * @error: return location for a #GError
  *
- * Starts following every domain introduced to xenstored from now on:
- * [signal@Xlev.DomainMonitor::introduced] for each, then its
+ * Starts following every domain: those that exist now and those
+ * introduced to xenstored later.
+ *
+ * The domains that exist now are the ones xenstored knows: each
+ * `/local/domain/<domid>` whose domain xenstored says is introduced
+ * (`XS_IS_DOMAIN_INTRODUCED`), domain 0 included; this call reads them
+ * (one round trip per domain). They are not announced with
+ * [signal@Xlev.DomainMonitor::introduced]: get them from
+ * [method@Xlev.DomainMonitor.list_domains]. Each domain introduced later
+ * gives [signal@Xlev.DomainMonitor::introduced] (once it is introduced
+ * and has its `/local/domain` directory). A domain is one or the other,
+ * never both. (The same list read from the hypervisor would also hold
+ * domains still being built, which are introduced later, so it is not
+ * used.)
+ *
+ * Every one of those domains is then followed until it dies:
  * [signal@Xlev.DomainMonitor::shutdown] and
- * [signal@Xlev.DomainMonitor::died] (those need the hypervisor; without
- * it only introductions are reported). Domains that exist already are not
- * reported: monitor them with [method@Xlev.Context.monitor_domain].
+ * [signal@Xlev.DomainMonitor::died], once each, as
+ * [method@Xlev.Context.monitor_domain] reports them (a domain that is
+ * already shut down gives its shutdown soon after this call, in the main
+ * context). Those need the hypervisor; without it only introductions are
+ * reported.
  *
  * Fails with the errors of reading `/local/domain` and watching
  * `@introduceDomain`.
@@ -540,6 +606,9 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
 {
     g_autoptr(XlevDomainMonitor) self = NULL;
     xlev_evgen_domain_introduce *gen = NULL;
+    g_autofree uint32_t *present = NULL;
+    size_t npresent = 0, i;
+    xlev_ctx *core;
     int rc;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
@@ -547,16 +616,30 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
 
     self = monitor_new(context, XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     self->deaths = g_hash_table_new(NULL, NULL);
-    rc = xlev_evenable_domain_introduce(xlev_context_get_core(context),
-                                        (uintptr_t)self, &gen);
+    core = xlev_context_get_core(context);
+    rc = xlev_evenable_domain_introduce(core, (uintptr_t)self, &gen);
+    if (rc == 0) {
+        g_mutex_lock(&self->lock);
+        self->introduce = gen;
+        g_mutex_unlock(&self->lock);
+        rc = xlev_evgen_domain_introduce_present(core, gen, &present,
+                                                 &npresent);
+    }
     if (rc != 0) {
-        g_atomic_int_set(&self->active, 0);
+        /* Disables the generator, if any: nothing is emitted. */
+        deactivate(self);
         xlev_error_from_core(error, rc, _("Cannot monitor domains"));
         return NULL;
     }
+
+    /* In the list before any signal about them can be emitted: their
+     * death generators come after. */
     g_mutex_lock(&self->lock);
-    self->introduce = gen;
+    for (i = 0; i < npresent; i++)
+        g_hash_table_add(self->domains, GUINT_TO_POINTER(present[i]));
     g_mutex_unlock(&self->lock);
+    for (i = 0; i < npresent; i++)
+        all_domains_follow(self, core, present[i]);
     return g_steal_pointer(&self);
 }
 
@@ -670,6 +753,62 @@ xlev_domain_monitor_watch_disk(XlevDomainMonitor *self, const char *vdev,
                       "one domain"));
     }
     return ok;
+}
+
+static gint
+compare_guint(gconstpointer a, gconstpointer b)
+{
+    guint x = *(const guint *)a, y = *(const guint *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/**
+ * xlev_domain_monitor_list_domains:
+ * @self: a monitor
+ *
+ * Lists the domains @self follows, as its signals have told so far. For a
+ * monitor of all domains: the domains that existed when it was made (see
+ * [method@Xlev.Context.monitor_all_domains]), plus each domain
+ * [signal@Xlev.DomainMonitor::introduced] has announced since, less each
+ * domain [signal@Xlev.DomainMonitor::died] has announced since. For a
+ * monitor of one domain: that domain until it died.
+ *
+ * The list changes just before each of those signals is emitted, in the
+ * main context of the monitor's [class@Xlev.Context]. Called in the
+ * thread that iterates that main context, it therefore agrees with the
+ * signals: call it once right after making the monitor to get the initial
+ * set, and keep your copy up to date from the signals. (Without the
+ * hypervisor no domain is reported dead, so a domain stays listed after
+ * it is gone.) After [method@Xlev.DomainMonitor.cancel] the list no longer
+ * changes.
+ *
+ * Returns: (transfer full) (element-type guint): the domids, in
+ *   increasing order
+ *
+ * Since: 1.0
+ */
+GArray *
+xlev_domain_monitor_list_domains(XlevDomainMonitor *self)
+{
+    GArray *domids;
+    GHashTableIter iter;
+    gpointer key;
+
+    g_return_val_if_fail(XLEV_IS_DOMAIN_MONITOR(self), NULL);
+
+    g_mutex_lock(&self->lock);
+    domids = g_array_sized_new(FALSE, FALSE, sizeof(guint),
+                               g_hash_table_size(self->domains));
+    g_hash_table_iter_init(&iter, self->domains);
+    while (g_hash_table_iter_next(&iter, &key, NULL)) {
+        guint domid = GPOINTER_TO_UINT(key);
+
+        g_array_append_val(domids, domid);
+    }
+    g_mutex_unlock(&self->lock);
+    g_array_sort(domids, compare_guint);
+    return domids;
 }
 
 /**

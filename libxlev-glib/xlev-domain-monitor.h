@@ -5,8 +5,10 @@
  *
  * The contract, in short:
  *  - An XlevDomainMonitor is made from an XlevContext, for one domain
- *    (xlev_context_monitor_domain) or for every domain introduced from now
- *    on (xlev_context_monitor_all_domains).
+ *    (xlev_context_monitor_domain) or for every domain
+ *    (xlev_context_monitor_all_domains): the domains there when it is made
+ *    (xlev_domain_monitor_list_domains) and those introduced later (the
+ *    `introduced` signal), each followed until it dies.
  *  - Its signals are emitted in the context's GMainContext, as the
  *    context's other objects' are.
  *  - Dropping the last reference (or xlev_domain_monitor_cancel) disables
@@ -58,11 +60,14 @@ typedef enum {
  * XLEV_DOMAIN_MONITOR_ALL_DOMAINS:
  *
  * The [property@Xlev.DomainMonitor:domid] of a monitor made with
- * [method@Xlev.Context.monitor_all_domains].
+ * [method@Xlev.Context.monitor_all_domains]: %G_MAXUINT, never a domid
+ * (those are below 0x7FF0).
  *
  * Since: 1.0
  */
-#define XLEV_DOMAIN_MONITOR_ALL_DOMAINS 4294967295U /* G_MAXUINT */
+/* The cast gives the constant its type for the introspection scanner too
+ * (an unsigned int, so bindings see 4294967295, not -1). */
+#define XLEV_DOMAIN_MONITOR_ALL_DOMAINS ((guint)0xFFFFFFFFU)
 
 #define XLEV_TYPE_DOMAIN_MONITOR (xlev_domain_monitor_get_type())
 
@@ -87,6 +92,9 @@ XlevDomainMonitor *xlev_domain_monitor_new_all(XlevContext *context,
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_domain_monitor_watch_disk(XlevDomainMonitor *self,
                                         const char *vdev, GError **error);
+
+XLEV_AVAILABLE_IN_1_0
+GArray *xlev_domain_monitor_list_domains(XlevDomainMonitor *self);
 
 XLEV_AVAILABLE_IN_1_0
 XlevContext *xlev_domain_monitor_get_context(XlevDomainMonitor *self);

@@ -23,7 +23,9 @@
  *                      `@releaseDomain` one), and the set of domids
  *                      already reported or present at the start (known[],
  *                      sorted); a domid xenstored dropped leaves it at the
- *                      next @releaseDomain.
+ *                      next @releaseDomain. Each generator keeps a copy
+ *                      of known[] as it was when enabled (present[]):
+ *                      the domains it will not report.
  *
  * Locking. Everything above is protected by ctx->lock, except:
  *   - reg_lock serialises the registration of the shared watches and
@@ -32,6 +34,11 @@
  *     callback may take it (an event_occurs that enables a generator).
  *   - intro_lock serialises introduce scans, which talk to xenstored
  *     (round trips are never made with ctx->lock held) and own known[].
+ *     It is held until ctx->lock is taken both where a scan's news is
+ *     queued to the generators and where a generator copies known[] and
+ *     joins the list: so each domain the scans find is either in a
+ *     generator's present[] or reported to it, never both and never
+ *     neither.
  * Lock order: reg_lock, then intro_lock, then ctx->lock.
  *
  * Delivery. Scans run inside the core's deferred callbacks (the shared
@@ -118,6 +125,11 @@ struct xlev_evgen_disk_eject {
 struct xlev_evgen_domain_introduce {
     struct xlev_evgen_domain_introduce *next, *prev;
     uint64_t user;
+    /* known[] when it was enabled: what it does not report (sorted;
+     * NULL when npresent is 0). Set before the generator is listed,
+     * never changed after. */
+    uint32_t *present;
+    size_t npresent;
 };
 
 struct xlev__domain {
@@ -1217,9 +1229,10 @@ introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
 
     pthread_mutex_lock(&ds->intro_lock);
     rc = introduce_scan(ds, &fresh, &nfresh);
-    pthread_mutex_unlock(&ds->intro_lock);
-
+    /* Queued to the generators listed now; a generator enabled after this
+     * unlock has these domains in its present[] (see the file comment). */
     XLEV__LOCK(ctx);
+    pthread_mutex_unlock(&ds->intro_lock);
     if (rc)
         domain_disaster_locked(ds, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
                                rc == XLEV_ERROR_NOMEM ? ENOMEM : 0,
@@ -1231,6 +1244,15 @@ introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
                                fresh[i], g->user, NULL, NULL);
     free(fresh);
     deliver_and_unlock(ds);
+}
+
+static void
+introduce_gen_free(struct xlev_evgen_domain_introduce *g)
+{
+    if (!g)
+        return;
+    free(g->present);
+    free(g);
 }
 
 int
@@ -1250,6 +1272,13 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
 
     pthread_mutex_lock(&ds->reg_lock);
 
+    g = xlev__calloc(1, sizeof(*g));
+    if (!g) {
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    g->user = user;
+
     /* The baseline: what is there now is not news. */
     pthread_mutex_lock(&ds->intro_lock);
     if (!ds->known_valid) {
@@ -1261,22 +1290,28 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     } else {
         rc = 0;
     }
-    pthread_mutex_unlock(&ds->intro_lock);
-    if (rc)
-        goto out;
-
-    g = xlev__calloc(1, sizeof(*g));
-    if (!g) {
-        rc = XLEV_ERROR_NOMEM;
+    if (!rc && ds->nknown) {
+        g->present = xlev__calloc(ds->nknown, sizeof(*g->present));
+        if (g->present) {
+            memcpy(g->present, ds->known, ds->nknown * sizeof(*g->present));
+            g->npresent = ds->nknown;
+        } else {
+            rc = XLEV_ERROR_NOMEM;
+        }
+    }
+    if (rc) {
+        pthread_mutex_unlock(&ds->intro_lock);
         goto out;
     }
-    g->user = user;
+    /* Listed before intro_lock is dropped: a scan after this reports its
+     * news to g (see the file comment). */
     XLEV__LOCK(ctx);
     g->next = ds->intros;
     if (g->next)
         g->next->prev = g;
     ds->intros = g;
     XLEV__UNLOCK(ctx);
+    pthread_mutex_unlock(&ds->intro_lock);
 
     /* @releaseDomain too: see introduce_forget_released. */
     rc = 0;
@@ -1288,9 +1323,14 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
                                       introduce_watch_cb, "@introduceDomain");
     if (rc) {
         XLEV__LOCK(ctx);
-        ds->intros = g->next;
+        if (g->prev)
+            g->prev->next = g->next;
+        else
+            ds->intros = g->next;
         if (g->next)
-            g->next->prev = NULL;
+            g->next->prev = g->prev;
+        queue_cancel_locked(ds, g);
+        delivering_wait_locked(ds, g);
         XLEV__UNLOCK(ctx);
         goto out;
     }
@@ -1300,8 +1340,33 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     rc = 0;
 out:
     pthread_mutex_unlock(&ds->reg_lock);
-    free(g);
+    introduce_gen_free(g);
     return rc;
+}
+
+int
+xlev_evgen_domain_introduce_present(xlev_ctx *ctx,
+                                    const xlev_evgen_domain_introduce *g,
+                                    uint32_t **domids_out, size_t *n_out)
+{
+    uint32_t *copy = NULL;
+
+    if (domids_out)
+        *domids_out = NULL;
+    if (n_out)
+        *n_out = 0;
+    if (!ctx || !g || !domids_out || !n_out)
+        return XLEV_ERROR_INVAL;
+    /* present[] never changes once the generator is enabled. */
+    if (g->npresent) {
+        copy = xlev__calloc(g->npresent, sizeof(*copy));
+        if (!copy)
+            return XLEV_ERROR_NOMEM;
+        memcpy(copy, g->present, g->npresent * sizeof(*copy));
+    }
+    *domids_out = copy;
+    *n_out = g->npresent;
+    return 0;
 }
 
 void
@@ -1324,7 +1389,7 @@ xlev_evdisable_domain_introduce(xlev_ctx *ctx, xlev_evgen_domain_introduce *g)
         delivering_wait_locked(ds, g);
     }
     XLEV__UNLOCK(ctx);
-    free(g);
+    introduce_gen_free(g);
 }
 
 /*======================================================================*/
@@ -1376,7 +1441,7 @@ xlev__domain_ctx_free(xlev_ctx *ctx)
         struct xlev_evgen_domain_introduce *g = ds->intros;
 
         ds->intros = g->next;
-        free(g);
+        introduce_gen_free(g);
     }
     xlev__hv_close(ds->hv);
     free(ds->infos);

@@ -35,7 +35,9 @@
  *   xlev_evenable_disk_eject(): DISK_EJECT when the backend of a guest's
  *     virtual block device asks for its medium to be ejected.
  *   xlev_evenable_domain_introduce(): DOMAIN_INTRODUCE for each domain
- *     xenstored is told about from now on (`@introduceDomain`).
+ *     xenstored is told about from now on (`@introduceDomain`); the
+ *     domains already there are listed by
+ *     xlev_evgen_domain_introduce_present().
  *
  * Each enable returns a generator handle; the matching evdisable frees it.
  * evdisable may be called from any thread, including from inside
@@ -59,6 +61,7 @@
 #error "Only <xlev.h> can be included directly."
 #endif
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xlev-event.h"
@@ -255,11 +258,19 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
  * introducing it. On each `@releaseDomain` the domids xenstored no longer
  * knows (dying or destroyed domains) are forgotten (one
  * XS_IS_DOMAIN_INTRODUCED round trip per known domain), so a new domain
- * that reuses a domid is reported again. The domains present when the first
- * introduce generator of the context is enabled are not reported; one
- * introduced shortly before a later generator was enabled may be reported to
- * it. Needs no hypervisor. Errors: XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE and
- * the errors of xlev_ev_xswatch_register().
+ * that reuses a domid is reported again.
+ *
+ * The domains already there are not reported: they are the generator's
+ * *present* set, xlev_evgen_domain_introduce_present(). For the first
+ * introduce generator of a context that is what the scan above finds at
+ * enable time; a later generator gets the set the core knows then (the
+ * present domains of the first plus those reported since, less those
+ * forgotten), so a domain introduced shortly before it was enabled, whose
+ * `@introduceDomain` the context has not handled yet, is reported to it
+ * rather than counted as present. Either way each domain is in a
+ * generator's present set or reported by it, never both. Needs no
+ * hypervisor. Errors: XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE and the errors
+ * of xlev_ev_xswatch_register().
  */
 XLEV_AVAILABLE_IN_1_0
 int xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
@@ -267,6 +278,24 @@ int xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
 XLEV_AVAILABLE_IN_1_0
 void xlev_evdisable_domain_introduce(xlev_ctx *ctx,
                                      xlev_evgen_domain_introduce *evgen);
+
+/*
+ * xlev_evgen_domain_introduce_present: the domains @evgen does not report
+ * because they were there when it was enabled (see
+ * xlev_evenable_domain_introduce; domain 0 included when xenstored lists
+ * it): *domids_out gets a malloc()ed copy, in increasing order (free() it;
+ * NULL when *n_out is 0). The set is fixed at enable time; call this
+ * any time before the evdisable, from any thread. An application that
+ * wants every domain followed enables a death generator for each of these
+ * and for each domain reported later (as the GObject layer's monitor of
+ * all domains does). Errors: XLEV_ERROR_INVAL (a NULL argument),
+ * XLEV_ERROR_NOMEM.
+ */
+XLEV_AVAILABLE_IN_1_0
+int
+xlev_evgen_domain_introduce_present(xlev_ctx *ctx,
+                                    const xlev_evgen_domain_introduce *evgen,
+                                    uint32_t **domids_out, size_t *n_out);
 
 /*
  * xlev_disk_vdev_to_devid: the devid Xen uses for guest device name

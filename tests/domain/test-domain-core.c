@@ -13,11 +13,13 @@
  * /xlev/domain/no-hypervisor): it checks that domain death cannot be
  * enabled and that everything else still works.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 
 #include "xlev-event-private.h"
+#include "hypervisor-private.h" /* XLEV__HV_BATCH */
 #include "domain-test-util.h"
 
 #define POLL_SLICE_MS 50
@@ -25,6 +27,12 @@
 
 #define BURST_FIRST 10
 #define BURST_N 200
+
+/* /xlev/domain/core/release-lists-in-batches: that many watched domains
+ * (fewer under valgrind, where the test's bound is the same formula). */
+#define MANY_FIRST 100
+#define MANY_N 1000
+#define MANY_N_VALGRIND 300
 
 typedef struct {
     XsFixture fx; /* first: the fixture's setup/teardown take it */
@@ -470,14 +478,43 @@ test_disk_eject(DomFixture *f, gconstpointer data)
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 }
 
+/* Whether domid is in the generator's present set; also checks the set
+ * is sorted. */
+static gboolean
+present_has(xlev_ctx *ctx, const xlev_evgen_domain_introduce *gen,
+            uint32_t domid)
+{
+    uint32_t *domids = NULL;
+    size_t n = 0;
+    gboolean found = FALSE;
+
+    g_assert_cmpint(xlev_evgen_domain_introduce_present(ctx, gen, &domids, &n),
+                    ==, 0);
+    g_assert_true(n == 0 || domids != NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            g_assert_cmpuint(domids[i - 1], <, domids[i]);
+        if (domids[i] == domid)
+            found = TRUE;
+    }
+    free(domids);
+    return found;
+}
+
 static void
 test_introduce(DomFixture *f, gconstpointer data)
 {
-    xlev_evgen_domain_introduce *gen = NULL;
+    xlev_evgen_domain_introduce *gen = NULL, *later = NULL;
     g_autofree char *path = NULL;
 
     dom_introduce(f->xsh, 20); /* before: not news */
     g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 5, &gen), ==, 0);
+    /* ... but present */
+    g_assert_true(present_has(f->ctx, gen, 20));
+    g_assert_false(present_has(f->ctx, gen, 21));
+    g_assert_cmpint(
+        xlev_evgen_domain_introduce_present(f->ctx, gen, NULL, NULL), ==,
+        XLEV_ERROR_INVAL);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
     dom_introduce(f->xsh, 21);
@@ -508,9 +545,163 @@ test_introduce(DomFixture *f, gconstpointer data)
         g_assert_true(got22 && got23);
     }
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    /* The first generator's present set never changes. */
+    g_assert_false(present_has(f->ctx, gen, 21));
+
+    /* A later generator: what was reported before is present for it, and
+     * a domain introduced after it is reported to both, once. */
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 6, &later), ==, 0);
+    g_assert_true(present_has(f->ctx, later, 20));
+    g_assert_true(present_has(f->ctx, later, 21));
+    g_assert_true(present_has(f->ctx, later, 23));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    dom_introduce(f->xsh, 25);
+    {
+        int users = 0;
+
+        for (int i = 0; i < 2; i++) {
+            xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
+                                            DOM_EVENT_TIMEOUT_MS);
+
+            g_assert_nonnull(ev);
+            g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
+            g_assert_cmpuint(ev->domid, ==, 25);
+            g_assert_true(ev->for_user == 5 || ev->for_user == 6);
+            users |= 1 << ev->for_user;
+            xlev_event_free(f->ctx, ev);
+        }
+        g_assert_cmpint(users, ==, (1 << 5) | (1 << 6));
+    }
+    g_assert_false(present_has(f->ctx, later, 25));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xlev_evdisable_domain_introduce(f->ctx, later);
+
     xlev_evdisable_domain_introduce(f->ctx, gen);
     dom_introduce(f->xsh, 24);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+}
+
+/* Every domain present for an introduce generator, followed with a death
+ * generator (what a monitor of all domains does), then shut down or
+ * destroyed: each event once. */
+static void
+test_introduce_present_followed(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_introduce *gen = NULL;
+    xlev_evgen_domain_death *deaths[3] = { NULL };
+    const uint32_t doms[3] = { 40, 41, 42 };
+    int seen[3][XLEV_EVENT_TYPE_DOMAIN_INTRODUCE + 1] = { { 0 } };
+
+    SKIP_WITHOUT_HYPERVISOR();
+    for (int i = 0; i < 3; i++)
+        dom_introduce(f->xsh, doms[i]);
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 99, &gen), ==, 0);
+    for (int i = 0; i < 3; i++) {
+        g_assert_true(present_has(f->ctx, gen, doms[i]));
+        g_assert_cmpint(
+            xlev_evenable_domain_death(f->ctx, doms[i], i, &deaths[i]), ==, 0);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    dom_set(&f->fx, 40, "shutdown 0");
+    dom_set(&f->fx, 41, "gone");
+    dom_set(&f->fx, 40, "dying");
+    for (int n = 0; n < 3; n++) {
+        xlev_event *ev
+            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+
+        g_assert_nonnull(ev);
+        g_assert_cmpuint(ev->for_user, <, 3);
+        g_assert_cmpuint(ev->domid, ==, doms[ev->for_user]);
+        seen[ev->for_user][ev->type]++;
+        xlev_event_free(f->ctx, ev);
+    }
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    /* 40 may be seen shut down and dying in one look: SHUTDOWN comes
+     * first either way. */
+    g_assert_cmpint(seen[0][XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN], ==, 1);
+    g_assert_cmpint(seen[0][XLEV_EVENT_TYPE_DOMAIN_DEATH], ==, 1);
+    g_assert_cmpint(seen[1][XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN], ==, 0);
+    g_assert_cmpint(seen[1][XLEV_EVENT_TYPE_DOMAIN_DEATH], ==, 1);
+    g_assert_cmpint(seen[2][XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN]
+                        + seen[2][XLEV_EVENT_TYPE_DOMAIN_DEATH],
+                    ==, 0);
+    for (int i = 0; i < 3; i++)
+        xlev_evdisable_domain_death(f->ctx, deaths[i]);
+    xlev_evdisable_domain_introduce(f->ctx, gen);
+}
+
+/* The stand-in's count of domain-info queries (libxenctrl calls) made in
+ * this process, or -1 if it does not export one. */
+static long
+hv_queries(void)
+{
+    unsigned long (*fn)(void) = (unsigned long (*)(void))dlsym(
+        RTLD_DEFAULT, "xlev_fakexen_domain_queries");
+
+    return fn ? (long)fn() : -1;
+}
+
+/* Runs the context until a quiet period passes with no new query. */
+static long
+hv_queries_settled(xlev_ctx *ctx)
+{
+    long before, after = hv_queries();
+
+    do {
+        before = after;
+        dom_assert_quiet(ctx, DOM_QUIET_MS);
+        after = hv_queries();
+    } while (after != before);
+    return after;
+}
+
+/*
+ * Issue 7's "in batches, so thousands of domains cost a few calls": with
+ * many watched domains, one @releaseDomain (one of them shut down) costs
+ * at most ceil(n / XLEV__HV_BATCH) + 1 hypervisor calls, counted by the
+ * stand-in underneath the library's real libxenctrl calls. Unlisted domids
+ * exist and run in the stand-in, so only the one that changes is
+ * introduced to xenstored.
+ */
+static void
+test_release_lists_in_batches(DomFixture *f, gconstpointer data)
+{
+    guint n = g_getenv("XLEV_UNDER_VALGRIND") ? MANY_N_VALGRIND : MANY_N;
+    g_autofree xlev_evgen_domain_death **gens
+        = g_new0(xlev_evgen_domain_death *, n);
+    const uint32_t victim = MANY_FIRST + n / 2;
+    long bound = (long)((n + XLEV__HV_BATCH - 1) / XLEV__HV_BATCH) + 1;
+    long before, after;
+    xlev_event *ev;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    if (hv_queries() < 0) {
+        g_test_skip("the stand-in counts no queries");
+        return;
+    }
+    dom_introduce(f->xsh, victim);
+    for (guint i = 0; i < n; i++)
+        g_assert_cmpint(
+            xlev_evenable_domain_death(f->ctx, MANY_FIRST + i, i, &gens[i]), ==,
+            0);
+    /* The first look (and the shared watch's initial event) first. */
+    before = hv_queries_settled(f->ctx);
+
+    dom_set(&f->fx, victim, "shutdown 1");
+    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, victim,
+                    victim - MANY_FIRST);
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_REBOOT);
+    xlev_event_free(f->ctx, ev);
+    after = hv_queries_settled(f->ctx);
+    g_test_message("%u watched domains: %ld hypervisor calls for one "
+                   "@releaseDomain (bound %ld)",
+                   n, after - before, bound);
+    g_assert_cmpint(after - before, >=, 1);
+    g_assert_cmpint(after - before, <=, bound);
+
+    for (guint i = 0; i < n; i++)
+        xlev_evdisable_domain_death(f->ctx, gens[i]);
 }
 
 /* Hooks delivery: called with the lock dropped, may disable generators
@@ -714,6 +905,8 @@ main(int argc, char **argv)
     ADD("domid-reused", test_domid_reused);
     ADD("disk-eject", test_disk_eject);
     ADD("introduce", test_introduce);
+    ADD("introduce-present-then-followed", test_introduce_present_followed);
+    ADD("release-lists-in-batches", test_release_lists_in_batches);
     ADD("hooks-delivery-and-evdisable-inside", test_hooks_delivery);
     ADD("event-wait", test_event_wait);
     ADD("ctx-free-with-generators", test_ctx_free_with_generators);

@@ -289,11 +289,12 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
 
     SKIP_WITHOUT_HYPERVISOR();
     recorder_init(&r);
-    dom_introduce(h, 3); /* there before the monitor: not reported */
+    dom_introduce(h, 3); /* there before the monitor: not introduced */
     mon = xlev_context_monitor_all_domains(f->ctx, &error);
     g_assert_no_error(error);
     g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==,
                      XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
+    g_assert_cmpuint(XLEV_DOMAIN_MONITOR_ALL_DOMAINS, ==, G_MAXUINT);
     recorder_connect(&r, mon);
     for (guint i = 0; i < ALL_N; i++)
         dom_introduce(h, ALL_FIRST + i);
@@ -331,6 +332,143 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
     g_clear_object(&mon);
     recorder_clear(&r);
     xs_close(h);
+}
+
+static gboolean
+domids_has(GArray *domids, guint domid)
+{
+    for (guint i = 0; i < domids->len; i++)
+        if (g_array_index(domids, guint, i) == domid)
+            return TRUE;
+    return FALSE;
+}
+
+static guint
+count_domid(GArray *a, guint stride, guint domid)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < a->len; i += stride)
+        if (g_array_index(a, guint, i) == domid)
+            n++;
+    return n;
+}
+
+/*
+ * A monitor of all domains follows the domains that exist when it is made
+ * too: listed by list_domains, never announced with `introduced`, and
+ * their shutdown and death reported once each; a domain introduced later
+ * gives `introduced`, then its shutdown and death.
+ */
+static void
+test_all_domains_follows_present(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    g_autoptr(GArray) domids = NULL;
+    struct xs_handle *h = dom_xs(f);
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(h, 50); /* will shut down, then die */
+    dom_introduce(h, 51); /* will be destroyed */
+    dom_introduce(h, 52); /* stays */
+    dom_introduce(h, 54); /* shut down already */
+    dom_set(&f->xs, 54, "shutdown 2");
+
+    mon = xlev_context_monitor_all_domains(f->ctx, &error);
+    g_assert_no_error(error);
+    recorder_connect(&r, mon);
+    domids = xlev_domain_monitor_list_domains(mon);
+    for (guint i = 1; i < domids->len; i++)
+        g_assert_cmpuint(g_array_index(domids, guint, i - 1), <,
+                         g_array_index(domids, guint, i));
+    g_assert_true(domids_has(domids, 50));
+    g_assert_true(domids_has(domids, 51));
+    g_assert_true(domids_has(domids, 52));
+    g_assert_true(domids_has(domids, 54));
+    g_assert_false(domids_has(domids, 53));
+    g_clear_pointer(&domids, g_array_unref);
+
+    /* 54's shutdown is reported by the first look; nothing else. */
+    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, 54);
+    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
+                     XLEV_SHUTDOWN_REASON_SUSPEND);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+    g_assert_cmpuint(r.n_signals, ==, 1);
+
+    dom_introduce(h, 53);
+    WAIT_FOR(f->main_context, r.intros->len == 1, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r.intros, guint, 0), ==, 53);
+    domids = xlev_domain_monitor_list_domains(mon);
+    g_assert_true(domids_has(domids, 53));
+    g_clear_pointer(&domids, g_array_unref);
+    /* Let the new domain's generator take its first look. */
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+
+    dom_set(&f->xs, 50, "shutdown 0");
+    WAIT_FOR(f->main_context, r.shutdowns->len == 4, DOM_EVENT_TIMEOUT_MS);
+    dom_set(&f->xs, 50, "dying");
+    dom_set(&f->xs, 51, "gone");
+    dom_set(&f->xs, 53, "crashed");
+    WAIT_FOR(f->main_context, r.shutdowns->len == 6, DOM_EVENT_TIMEOUT_MS);
+    dom_set(&f->xs, 53, "dying");
+    WAIT_FOR(f->main_context, r.deaths->len == 3, DOM_EVENT_TIMEOUT_MS);
+    iterate_ms(f->main_context, DOM_QUIET_MS);
+
+    /* Each once: shutdown 54, 50, 53; died 50, 51, 53; introduced 53. */
+    g_assert_cmpuint(r.n_signals, ==, 7);
+    g_assert_cmpuint(r.intros->len, ==, 1);
+    g_assert_cmpuint(count_domid(r.shutdowns, 2, 54), ==, 1);
+    g_assert_cmpuint(count_domid(r.shutdowns, 2, 50), ==, 1);
+    g_assert_cmpuint(count_domid(r.shutdowns, 2, 53), ==, 1);
+    for (guint i = 0; i < r.shutdowns->len; i += 2)
+        if (g_array_index(r.shutdowns, guint, i) == 53)
+            g_assert_cmpuint(g_array_index(r.shutdowns, guint, i + 1), ==,
+                             XLEV_SHUTDOWN_REASON_CRASH);
+    g_assert_cmpuint(count_domid(r.deaths, 1, 50), ==, 1);
+    g_assert_cmpuint(count_domid(r.deaths, 1, 51), ==, 1);
+    g_assert_cmpuint(count_domid(r.deaths, 1, 53), ==, 1);
+
+    domids = xlev_domain_monitor_list_domains(mon);
+    g_assert_false(domids_has(domids, 50));
+    g_assert_false(domids_has(domids, 51));
+    g_assert_false(domids_has(domids, 53));
+    g_assert_true(domids_has(domids, 52));
+    g_assert_true(domids_has(domids, 54));
+    g_clear_pointer(&domids, g_array_unref);
+
+    g_clear_object(&mon);
+    recorder_clear(&r);
+}
+
+/* A monitor of one domain lists it until it died. */
+static void
+test_list_domains_one(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevDomainMonitor) mon = NULL;
+    g_autoptr(GArray) domids = NULL;
+    Recorder r;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    recorder_init(&r);
+    dom_introduce(dom_xs(f), 12);
+    mon = xlev_context_monitor_domain(f->ctx, 12, &error);
+    g_assert_no_error(error);
+    recorder_connect(&r, mon);
+    domids = xlev_domain_monitor_list_domains(mon);
+    g_assert_cmpuint(domids->len, ==, 1);
+    g_assert_cmpuint(g_array_index(domids, guint, 0), ==, 12);
+    g_clear_pointer(&domids, g_array_unref);
+    dom_set(&f->xs, 12, "gone");
+    WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
+    domids = xlev_domain_monitor_list_domains(mon);
+    g_assert_cmpuint(domids->len, ==, 0);
+    g_clear_object(&mon);
+    recorder_clear(&r);
 }
 
 static void
@@ -390,6 +528,7 @@ no_hypervisor_child(void)
     g_autoptr(XlevContext) ctx = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     g_autoptr(XlevDomainMonitor) all = NULL;
+    g_autoptr(GArray) domids = NULL;
     struct xs_handle *h;
     Recorder r;
     gint64 deadline;
@@ -408,12 +547,18 @@ no_hypervisor_child(void)
     }
     g_printerr("child: as expected: %s\n", error->message);
     g_clear_error(&error);
+    h = dom_open_xs();
+    dom_introduce(h, 30); /* there before: listed, not introduced */
     all = xlev_context_monitor_all_domains(ctx, &error);
     if (!all)
         return 5;
+    domids = xlev_domain_monitor_list_domains(all);
+    if (!domids_has(domids, 30) || domids_has(domids, 31)) {
+        g_printerr("child: list_domains lacks 30 or has 31\n");
+        return 7;
+    }
     recorder_init(&r);
     recorder_connect(&r, all);
-    h = dom_open_xs();
     dom_introduce(h, 31);
     deadline = g_get_monotonic_time()
                + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
@@ -422,6 +567,10 @@ no_hypervisor_child(void)
     xs_close(h);
     if (r.intros->len != 1 || g_array_index(r.intros, guint, 0) != 31)
         return 6;
+    g_clear_pointer(&domids, g_array_unref);
+    domids = xlev_domain_monitor_list_domains(all);
+    if (!domids_has(domids, 30) || !domids_has(domids, 31))
+        return 8;
     g_clear_object(&all);
     recorder_clear(&r);
     return 0;
@@ -465,6 +614,9 @@ main(int argc, char **argv)
                  test_unref_before_event);
     DOM_ADD_BOTH("/domain-monitor/all-domains-burst-and-reuse",
                  test_all_domains_burst_and_reuse);
+    DOM_ADD_BOTH("/domain-monitor/all-domains-follows-present",
+                 test_all_domains_follows_present);
+    DOM_ADD_BOTH("/domain-monitor/list-domains-one", test_list_domains_one);
     DOM_ADD_BOTH("/domain-monitor/disk-ejected", test_disk_ejected);
     g_test_add("/xlev/domain-monitor/no-hypervisor", Fixture,
                GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,

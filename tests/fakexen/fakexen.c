@@ -124,6 +124,20 @@ xlev_fakexen_present(void)
     return 1;
 }
 
+/* The domain-info queries answered in this process so far: calls of
+ * xc_domain_getinfolist and xc_domain_getinfo, each one hypercall on Xen.
+ * Exported so that a test can count what the library asks
+ * (dlsym (RTLD_DEFAULT, "xlev_fakexen_domain_queries")); any thread. */
+unsigned long xlev_fakexen_domain_queries(void);
+
+static unsigned long domain_queries;
+
+unsigned long
+xlev_fakexen_domain_queries(void)
+{
+    return __atomic_load_n(&domain_queries, __ATOMIC_RELAXED);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
 
@@ -568,7 +582,10 @@ int
 xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
                       unsigned int max_domains, xc_domaininfo_t *info)
 {
-    int n = query_domains(first_domain, max_domains, info);
+    int n;
+
+    __atomic_add_fetch(&domain_queries, 1, __ATOMIC_RELAXED);
+    n = query_domains(first_domain, max_domains, info);
 
     DEBUG("xc_domain_getinfolist (%u, %u) -> %d", first_domain, max_domains, n);
     return n;
@@ -581,6 +598,7 @@ xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
     xc_domaininfo_t *raw;
     int n;
 
+    __atomic_add_fetch(&domain_queries, 1, __ATOMIC_RELAXED);
     if (max_doms == 0)
         return 0;
     if (!info) {

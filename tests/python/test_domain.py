@@ -115,11 +115,14 @@ class DomainMonitorTest(XlevTestCase):
         self.iterate(QUIET)
         self.assertEqual(dropped_rec.events, [])
 
+    def test_all_domains_constant_is_unsigned(self):
+        self.assertEqual(Xlev.DOMAIN_MONITOR_ALL_DOMAINS, 2**32 - 1)
+
     @needs_hypervisor
     def test_all_domains(self):
         ctx = self.context()
         mon = ctx.monitor_all_domains()
-        self.assertEqual(mon.props.domid, 2**32 - 1)  # ALL_DOMAINS
+        self.assertEqual(mon.props.domid, Xlev.DOMAIN_MONITOR_ALL_DOMAINS)
         rec = Recorder(mon)
         for domid in (21, 22, 23):
             self.introduce(domid)
@@ -131,6 +134,46 @@ class DomainMonitorTest(XlevTestCase):
         self.run_until(lambda: len(rec.events) == 6, 'died x3')
         self.assertEqual(sorted(e for e in rec.events[3:]),
                          [('died', 21), ('died', 22), ('died', 23)])
+
+    @needs_hypervisor
+    def test_all_domains_follows_present(self):
+        # Domains there before the monitor: listed, never `introduced`,
+        # their shutdown and death reported once each.
+        for domid in (31, 32, 33):
+            self.introduce(domid)
+        ctx = self.context(Xlev.Integration.HOOKS)
+        mon = ctx.monitor_all_domains()
+        rec = Recorder(mon)
+        present = mon.list_domains()
+        self.assertIsInstance(present, list)
+        self.assertEqual(present, sorted(present))
+        self.assertTrue({31, 32, 33} <= set(present))
+        self.assertNotIn(34, present)
+        self.iterate(QUIET)
+        self.assertEqual(rec.events, [])
+
+        self.introduce(34)
+        self.run_until(lambda: rec.events, 'introduced')
+        self.assertEqual(rec.events, [('introduced', 34)])
+        self.assertIn(34, mon.list_domains())
+        self.iterate(QUIET)
+
+        self.fx.set_domain(31, 'shutdown 1')
+        self.run_until(lambda: len(rec.events) == 2, 'shutdown 31')
+        self.fx.set_domain(31, 'dying')
+        self.fx.set_domain(32, 'gone')
+        self.fx.set_domain(34, 'gone')
+        self.run_until(lambda: len(rec.events) == 5, 'died x3')
+        self.iterate(QUIET)
+        self.assertEqual(rec.events[1],
+                         ('shutdown', 31, Xlev.ShutdownReason.REBOOT))
+        self.assertEqual(sorted(rec.events[2:]),
+                         [('died', 31), ('died', 32), ('died', 34)])
+        self.assertEqual(len(rec.events), 5)
+        left = mon.list_domains()
+        self.assertIn(33, left)
+        for domid in (31, 32, 34):
+            self.assertNotIn(domid, left)
 
     @needs_hypervisor
     def test_disk_ejected(self):
