@@ -5,9 +5,12 @@
  *
  * Two sources, as a toolstack GUI needs both:
  *  - xenstore: /local/domain/<domid> directories (the list) and names;
- *  - the hypervisor, through XlevDomainMonitor: one monitor of all domains
- *    for domains introduced from now on, and one per domain already there
- *    when we started. Their shutdown and died signals set the state.
+ *  - the hypervisor, through one XlevDomainMonitor of all domains: it
+ *    follows the domains xenstored knows when it is made (listed at once
+ *    from xlev_domain_monitor_list_domains(), before the directory
+ *    listing answers, so that no signal about them finds no row) and
+ *    those introduced later (`introduced`). Its shutdown and died signals
+ *    set the state, once per domain.
  * A dead domain stays in the list, marked, until its directory goes.
  */
 #include "xb-domains.h"
@@ -147,9 +150,7 @@ struct _XbDomains {
     XlevContext *ctx;
     XlevWatch *watch;
     GListStore *store;             /* XbDomain, by domid */
-    GHashTable *monitors;          /* domid -> XlevDomainMonitor */
     XlevDomainMonitor *all;        /* NULL without a hypervisor */
-    GHashTable *dead;              /* domids that died, still listed */
     GCancellable *cancellable;
     gboolean hypervisor;
 };
@@ -222,18 +223,8 @@ on_died(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
     XbDomains *self = user_data;
     XbDomain *d = domains_find(self, domid, NULL);
 
-    g_hash_table_add(self->dead, GUINT_TO_POINTER(domid));
-    if (monitor != self->all)
-        g_hash_table_remove(self->monitors, GUINT_TO_POINTER(domid));
     if (d != NULL)
         xb_domain_set_state(d, "dead", g_strdup(_("dead")));
-}
-
-static void
-connect_monitor(XbDomains *self, XlevDomainMonitor *monitor)
-{
-    g_signal_connect(monitor, "shutdown", G_CALLBACK(on_shutdown), self);
-    g_signal_connect(monitor, "died", G_CALLBACK(on_died), self);
 }
 
 static void
@@ -254,22 +245,8 @@ domain_added(XbDomains *self, guint domid)
     g_autofree char *path = NULL;
 
     d->domid = domid;
-    g_hash_table_remove(self->dead, GUINT_TO_POINTER(domid));
     set_running(self, d);
     g_list_store_insert_sorted(self->store, d, compare_domains, NULL);
-
-    /* A domain that was there before the monitor of all domains: a
-     * monitor of its own. (One introduced later is the all-monitor's.) */
-    if (self->hypervisor && domid != 0 &&
-        !g_hash_table_contains(self->monitors, GUINT_TO_POINTER(domid))) {
-        g_autoptr(GError) error = NULL;
-        XlevDomainMonitor *m = xlev_context_monitor_domain(self->ctx, domid, &error);
-
-        if (m != NULL) {
-            connect_monitor(self, m);
-            g_hash_table_insert(self->monitors, GUINT_TO_POINTER(domid), m);
-        }
-    }
 
     path = g_strdup_printf(DOMAIN_DIR "/%u/name", domid);
     xlev_context_read_async(self->ctx, path, self->cancellable, name_read_cb,
@@ -280,13 +257,15 @@ static void
 on_introduced(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
 {
     XbDomains *self = user_data;
+    XbDomain *d = domains_find(self, domid, NULL);
 
-    /* The all-monitor follows it now: a monitor of our own would report
-     * the same events twice. */
-    g_hash_table_remove(self->monitors, GUINT_TO_POINTER(domid));
-    g_hash_table_remove(self->dead, GUINT_TO_POINTER(domid));
-    if (domains_find(self, domid, NULL) == NULL)
+    /* Its directory is there by now; the listing may not have seen it.
+     * A row already there is a directory made before the introduction,
+     * or one a dead domain of the same domid left behind. */
+    if (d == NULL)
         domain_added(self, domid);
+    else
+        set_running(self, d);
 }
 
 static void
@@ -316,10 +295,8 @@ list_cb(GObject *source, GAsyncResult *result, gpointer user_data)
         g_autoptr(XbDomain) d =
             g_list_model_get_item(G_LIST_MODEL(self->store), i);
 
-        if (!g_hash_table_contains(present, GUINT_TO_POINTER(d->domid))) {
-            g_hash_table_remove(self->monitors, GUINT_TO_POINTER(d->domid));
+        if (!g_hash_table_contains(present, GUINT_TO_POINTER(d->domid)))
             g_list_store_remove(self->store, i);
-        }
     }
 out:
     g_object_unref(self);
@@ -377,20 +354,6 @@ xb_domains_stop(XbDomains *self)
         xlev_domain_monitor_cancel(self->all);
         g_clear_object(&self->all);
     }
-    g_hash_table_remove_all(self->monitors);
-}
-
-static void
-monitor_free(gpointer data)
-{
-    XlevDomainMonitor *m = data;
-
-    g_signal_handlers_disconnect_matched(m, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
-                                         on_shutdown, NULL);
-    g_signal_handlers_disconnect_matched(m, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
-                                         on_died, NULL);
-    xlev_domain_monitor_cancel(m);
-    g_object_unref(m);
 }
 
 static void
@@ -405,8 +368,6 @@ xb_domains_finalize(GObject *object)
 {
     XbDomains *self = XB_DOMAINS(object);
 
-    g_clear_pointer(&self->monitors, g_hash_table_unref);
-    g_clear_pointer(&self->dead, g_hash_table_unref);
     g_clear_object(&self->store);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->ctx);
@@ -424,10 +385,28 @@ static void
 xb_domains_init(XbDomains *self)
 {
     self->store = g_list_store_new(XB_TYPE_DOMAIN);
-    self->monitors =
-        g_hash_table_new_full(NULL, NULL, NULL, monitor_free);
-    self->dead = g_hash_table_new(NULL, NULL);
     self->cancellable = g_cancellable_new();
+}
+
+/* Whether shutdown and death can be told: a monitor of domain 0 (it
+ * always exists) is made only when the hypervisor can be asked. (A monitor
+ * of all domains is made without it too, and then only reports
+ * introductions.) The probe goes at once. */
+static gboolean
+hypervisor_available(XlevContext *ctx, GError **error)
+{
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(XlevDomainMonitor) probe =
+        xlev_context_monitor_domain(ctx, 0, &local_error);
+
+    if (probe != NULL) {
+        xlev_domain_monitor_cancel(probe);
+        return TRUE;
+    }
+    if (!g_error_matches(local_error, XLEV_ERROR,
+                         XLEV_ERROR_CODE_NO_HYPERVISOR))
+        g_propagate_error(error, g_steal_pointer(&local_error));
+    return FALSE;
 }
 
 XbDomains *
@@ -437,16 +416,27 @@ xb_domains_new(XlevContext *ctx, GError **error)
     g_autoptr(GError) local_error = NULL;
 
     self->ctx = g_object_ref(ctx);
-    self->all = xlev_context_monitor_all_domains(ctx, &local_error);
-    self->hypervisor = self->all != NULL;
-    if (self->all != NULL) {
-        connect_monitor(self, self->all);
-        g_signal_connect(self->all, "introduced", G_CALLBACK(on_introduced),
-                         self);
-    } else if (!g_error_matches(local_error, XLEV_ERROR,
-                                XLEV_ERROR_CODE_NO_HYPERVISOR)) {
+    self->hypervisor = hypervisor_available(ctx, &local_error);
+    if (local_error != NULL) {
         g_propagate_error(error, g_steal_pointer(&local_error));
         return NULL;
+    }
+    if (self->hypervisor) {
+        g_autoptr(GArray) domids = NULL;
+
+        self->all = xlev_context_monitor_all_domains(ctx, error);
+        if (self->all == NULL)
+            return NULL;
+        g_signal_connect(self->all, "shutdown", G_CALLBACK(on_shutdown), self);
+        g_signal_connect(self->all, "died", G_CALLBACK(on_died), self);
+        g_signal_connect(self->all, "introduced", G_CALLBACK(on_introduced),
+                         self);
+        /* The domains it follows from the start get no `introduced`: list
+         * them now. (One already shut down gives its shutdown soon, in the
+         * main context, and finds its row.) */
+        domids = xlev_domain_monitor_list_domains(self->all);
+        for (guint i = 0; i < domids->len; i++)
+            domain_added(self, g_array_index(domids, guint, i));
     }
 
     self->watch = xlev_context_watch(ctx, DOMAIN_DIR, XLEV_WATCH_FLAGS_NONE,

@@ -7,8 +7,9 @@
  * /local/domain/<domid> directory (listed with the async API whenever an
  * XlevWatch on /local/domain says a domain directory came or went), with
  * its name (/local/domain/<domid>/name) and its state from the library's
- * XlevDomainMonitor: running, shut down with the reason, crashed, dead.
- * Without a hypervisor the monitor cannot be made and the state says so.
+ * XlevDomainMonitor of all domains: running, shut down with the reason,
+ * crashed, dead. Without a hypervisor no monitor is made and the state
+ * says so.
  */
 #pragma once
 

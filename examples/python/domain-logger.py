@@ -12,20 +12,27 @@
 # need it, so `journalctl -u domain-logger | grep event=domain-shutdown`
 # or a log shipper can take them apart:
 #
-#     ts=2026-11-25T20:31:02.120Z event=connected socket=default domains=0,3
+#     ts=2026-11-25T20:31:02.118Z event=following domids=0,3
+#     ts=2026-11-25T20:31:02.120Z event=connected attempt=1 socket=default
+#     ts=2026-11-25T20:31:02.121Z event=domains domids=0,3
 #     ts=2026-11-25T20:31:09.004Z event=domain-shutdown domid=3 reason=poweroff
 #     ts=2026-11-25T20:31:09.010Z event=domain-died domid=3
 #
 # What it shows:
 #  - an Xlev.Context in a plain GLib.MainLoop, watches as signals;
 #  - domain events from the library's domain monitor: one monitor of all
-#    domains (ctx.monitor_all_domains) reports domains introduced from now
-#    on and their shutdown and death; a monitor per domain
-#    (ctx.monitor_domain) follows the domains that were there before.
-#    Without a hypervisor (the monitor fails with NO_HYPERVISOR) it logs
-#    what xenstore alone says: the bare @introduceDomain/@releaseDomain
-#    events. Either way /local/domain entries appearing and vanishing are
-#    logged too;
+#    domains (ctx.monitor_all_domains) follows the domains xenstored knows
+#    when it is made (monitor.list_domains(), logged as `following`) and
+#    those introduced later (`domain-introduced`), and reports the
+#    shutdown and death of each, once;
+#  - telling whether the hypervisor can be asked: a monitor of domain 0
+#    (which always exists) fails with NO_HYPERVISOR when it cannot. (A
+#    monitor of all domains is made all the same without it, and then only
+#    reports introductions.) Without a hypervisor it logs `no-hypervisor`
+#    once per connection and then what xenstore alone says: the bare
+#    @introduceDomain/@releaseDomain events, without domids;
+#  - either way, /local/domain entries appearing and vanishing, logged as
+#    xenstore shows them;
 #  - surviving xenstored restarting: on the context's `disaster` signal
 #    (the library notices a dead daemon within about a second, even when
 #    nothing happens meanwhile; nothing to poll) or a read failing with
@@ -87,31 +94,45 @@ class Connection:
         self.closed = False
         self.objects = []  # watches and monitors: they go with the context
         self.known = set()  # domids under /local/domain, as last listed
-        self.followed = {}  # domid -> the monitor that reports its events
-        self.hypervisor = True
         # Raises GLib.Error when xenstored does not answer.
         self.ctx = Xlev.Context.new(socket, None)
         self.ctx.connect('disaster', self._on_disaster)
 
     def start(self):
-        self._watch(DOMAIN_DIR, self._on_domain_dir_changed)
-        try:
-            self._monitor(self.ctx.monitor_all_domains())
-        except GLib.Error as e:
-            if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
-                raise
-            log('no-hypervisor', message=e.message)
-            self.hypervisor = False
+        if self._hypervisor_available():
+            monitor = self._monitor(self.ctx.monitor_all_domains())
+            # The domains it follows from the start: they get no
+            # `introduced`, only their shutdown and death.
+            domids = monitor.list_domains()
+            log('following', domids=','.join(map(str, domids)) or '-')
+        else:
             for special in ('@introduceDomain', '@releaseDomain'):
                 self._watch(special, self._on_special,
                             Xlev.WatchFlags.SKIP_INITIAL)
+        self._watch(DOMAIN_DIR, self._on_domain_dir_changed)
+
+    def _hypervisor_available(self):
+        """Whether shutdown and death can be told: a monitor of domain 0
+        (it always exists) is made only when the hypervisor can be asked.
+        It is only a probe and goes at once."""
+        try:
+            probe = self.ctx.monitor_domain(0)
+        except GLib.Error as e:
+            if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
+                raise
+            # What follows: xenstore-introduceDomain and
+            # xenstore-releaseDomain lines, with no domid.
+            log('no-hypervisor', message=e.message,
+                fallback='xenstore-events')
+            return False
+        probe.cancel()
+        return True
 
     def close(self):
         self.closed = True
         for obj in self.objects:
             obj.cancel()
         self.objects = []
-        self.followed = {}
         self.ctx = None
 
     # -- what we watch --------------------------------------------------------
@@ -122,30 +143,15 @@ class Connection:
         self.objects.append(watch)
 
     def _monitor(self, monitor):
-        # introduced (monitors of all domains only), shutdown with the
-        # reason, died; the domid is each signal's first argument.
+        # introduced, shutdown with the reason, died; the domid is each
+        # signal's first argument.
         monitor.connect('introduced', self._on_introduced)
         monitor.connect('shutdown', self._on_shutdown)
         monitor.connect('died', self._on_died)
         self.objects.append(monitor)
         return monitor
 
-    def _follow(self, domid):
-        """A monitor for a domain that was there before we started."""
-        if domid == 0 or domid in self.followed or not self.hypervisor:
-            return
-        try:
-            self.followed[domid] = self._monitor(self.ctx.monitor_domain(domid))
-        except GLib.Error as e:
-            log('error', domid=domid, message=e.message)
-
     def _on_introduced(self, monitor, domid):
-        # The monitor of all domains follows it from now on (a monitor of
-        # our own, made when its directory showed up first, goes).
-        old = self.followed.get(domid)
-        if old is not None and old is not monitor:
-            self._drop(old)
-        self.followed[domid] = monitor
         log('domain-introduced', domid=domid)
 
     def _on_shutdown(self, monitor, domid, reason):
@@ -155,13 +161,6 @@ class Connection:
 
     def _on_died(self, monitor, domid):
         log('domain-died', domid=domid)
-        if self.followed.pop(domid, None) is not monitor:
-            self._drop(monitor)
-
-    def _drop(self, monitor):
-        monitor.cancel()
-        if monitor in self.objects:
-            self.objects.remove(monitor)
 
     def _on_special(self, watch, path):
         log('xenstore-' + path.lstrip('@'))
@@ -188,8 +187,6 @@ class Connection:
                 return
         domids = sorted(int(n) for n in names if n.isdigit())
         self.known = set(domids)
-        for domid in domids:
-            self._follow(domid)
         self.on_domains(domids)
 
     # -- noticing that the daemon went ----------------------------------------

@@ -7,12 +7,15 @@
 #   xs-monitor.py [--path PATH]... [--events N] [--timeout S]
 #
 # Watches each PATH (default: /local/domain) and prints one line per event
-# with the value read back, and keeps the list of domains up to date from
-# @introduceDomain / @releaseDomain, printing "domain N: added" or
-# "domain N: removed" as it changes.  Everything happens in one GLib main
-# loop: the watches' "changed" signals and the asynchronous reads, which
-# never block the loop.  Uses the xenstored at $XENSTORED_PATH or the
-# system's.  Ctrl-C stops it.
+# with the value read back.  Keeps the list of domains with one
+# Xlev.DomainMonitor of all domains: it starts from the domains xenstored
+# knows (list_domains(), printed as "domains: ..."), then prints
+# "domain N: added" when one is introduced and "domain N: removed" when
+# one dies.  Telling a death needs the Xen hypervisor; without it (no Xen,
+# or not allowed to ask it) a note on stderr says that removals are not
+# reported.  Everything happens in one GLib main loop: the signals and the
+# asynchronous reads, which never block the loop.  Uses the xenstored at
+# $XENSTORED_PATH or the system's.  Ctrl-C stops it.
 
 import argparse
 import signal
@@ -24,7 +27,7 @@ gi.require_version('GLib', '2.0')
 gi.require_version('Xlev', '1.0')
 from gi.repository import GLib, Xlev  # noqa: E402
 
-DOMAINS = '/local/domain'
+DOMAINS = '/local/domain'  # the default path
 
 
 class Monitor:
@@ -34,26 +37,44 @@ class Monitor:
         self.status = 0
         self.events = 0
         self.max_events = max_events
-        self.domains = None  # set of domids, once first listed
 
         self.ctx = Xlev.Context.new(None, None)
         self.ctx.connect('disaster', self.on_disaster)
-        # Keep the watches: dropping one unregisters it.
+        # Keep the watches and the monitor: dropping one cancels it.
         self.watches = []
         for path in paths:
             watch = self.ctx.watch(path, Xlev.WatchFlags.SKIP_INITIAL)
             watch.connect('changed', self.on_changed)
             self.watches.append(watch)
-        for special in ('@introduceDomain', '@releaseDomain'):
-            # The initial event lists the domains there are at start.
-            watch = self.ctx.watch(special, Xlev.WatchFlags.NONE)
-            watch.connect('changed', self.on_domains_changed)
-            self.watches.append(watch)
+
+        self.check_hypervisor()
+        self.domains = self.ctx.monitor_all_domains()
+        self.domains.connect('introduced', self.on_introduced)
+        self.domains.connect('died', self.on_died)
+        # The domains there now get no 'introduced'.  Asked before the
+        # loop runs, the list and the signals agree.  (The watches and the
+        # monitor are registered by now: a change from here on is seen.)
+        present = self.domains.list_domains()
+        print('domains: %s' % (' '.join(map(str, present)) or '-'),
+              flush=True)
+
+    def check_hypervisor(self):
+        # Without the hypervisor a monitor of all domains is made all the
+        # same, and only reports introductions.  A monitor of domain 0
+        # (always there) is not: it tells.
+        try:
+            self.ctx.monitor_domain(0).cancel()
+        except GLib.Error as e:
+            if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
+                raise
+            print('xs-monitor: %s: domains that go away are not reported'
+                  % e.message, file=sys.stderr)
 
     def quit(self, status=0):
         self.status = max(self.status, status)
         for watch in self.watches:
             watch.cancel()
+        self.domains.cancel()
         self.loop.quit()
 
     def counted(self):
@@ -79,29 +100,13 @@ class Monitor:
 
     # -- domains ------------------------------------------------------------
 
-    def on_domains_changed(self, watch, path):
-        self.ctx.directory_async(DOMAINS, None, self.on_listed)
+    def on_introduced(self, monitor, domid):
+        print('domain %d: added' % domid, flush=True)
+        self.counted()
 
-    def on_listed(self, ctx, result):
-        try:
-            now = {int(d) for d in ctx.directory_finish(result)
-                   if d.isdigit()}
-        except GLib.Error as e:
-            if not e.matches(Xlev.error_quark(), Xlev.Error.NOENT):
-                print('%s: %s' % (DOMAINS, e.message), file=sys.stderr)
-                return
-            now = set()
-        if self.domains is None:
-            print('domains: %s' % (' '.join(map(str, sorted(now))) or '-'),
-                  flush=True)
-        else:
-            for domid in sorted(now - self.domains):
-                print('domain %d: added' % domid, flush=True)
-                self.counted()
-            for domid in sorted(self.domains - now):
-                print('domain %d: removed' % domid, flush=True)
-                self.counted()
-        self.domains = now
+    def on_died(self, monitor, domid):
+        print('domain %d: removed' % domid, flush=True)
+        self.counted()
 
     def on_disaster(self, ctx, kind, message):
         print('lost the connection to xenstored: %s' % message,

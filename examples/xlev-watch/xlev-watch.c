@@ -16,9 +16,9 @@
  * The special paths @introduceDomain and @releaseDomain carry no domain id
  * in xenstore: each event only says "some domain changed". xlev-watch
  * resolves them to the domain and its state through XlevDomainMonitor
- * (see app_start_domains()): one monitor of all domains for the domains
- * introduced from now on, and one monitor per domain for those already
- * under /local/domain. Shutdown and death need the hypervisor; without it
+ * (see app_start_domains()): one monitor of all domains, which follows
+ * the domains xenstored knows at start and those introduced later.
+ * Shutdown and death need the hypervisor; without it
  * (no Xen, XLEV_ERROR_CODE_NO_HYPERVISOR) the special paths are watched
  * as plain paths and printed as plain events, after a note on stderr.
  *
@@ -55,9 +55,6 @@ typedef struct {
     char *reason;
 } Event;
 
-/* Domain ids from here up are reserved (DOMID_FIRST_RESERVED, xen/xen.h). */
-#define DOMID_FIRST_RESERVED 0x7FF0U
-
 #define INTRODUCE_PATH "@introduceDomain"
 #define RELEASE_PATH "@releaseDomain"
 
@@ -82,14 +79,11 @@ typedef struct {
     gint timeout; /* seconds, 0: none */
 
     /* Domain events (DOMAINS_MONITOR): which special paths were asked
-     * for, the monitor of the domains introduced from now on, and one
-     * monitor per domain that was there before (domid -> monitor; dropped
-     * when the domain dies or the monitor of all domains takes it over). */
+     * for, and the monitor of all domains that reports them. */
     DomainsMode domains;
     gboolean want_introduce;
     gboolean want_release;
     XlevDomainMonitor *all;
-    GHashTable *followed;
 
     guint n_events; /* accepted so far */
     int status;
@@ -356,10 +350,6 @@ domain_introduced_cb(XlevDomainMonitor *monitor, guint domid,
 {
     App *app = user_data;
 
-    /* The monitor of all domains follows it from now on: a monitor of our
-     * own, made when its directory was there at start before xenstored
-     * knew it, would report its shutdown and death a second time. */
-    g_hash_table_remove(app->followed, GUINT_TO_POINTER(domid));
     if (app->want_introduce)
         domain_event_push(app, INTRODUCE_PATH, domid, "introduced", NULL);
 }
@@ -384,52 +374,26 @@ domain_died_cb(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
 
     if (app->want_release)
         domain_event_push(app, RELEASE_PATH, domid, "died", NULL);
-    /* A monitor of one domain is done (the signal holds a reference while
-     * it is emitted); the monitor of all domains goes on. */
-    if (monitor != app->all)
-        g_hash_table_remove(app->followed, GUINT_TO_POINTER(domid));
-}
-
-static void
-monitor_connect(App *app, XlevDomainMonitor *monitor)
-{
-    g_signal_connect(monitor, "introduced", G_CALLBACK(domain_introduced_cb),
-                     app);
-    g_signal_connect(monitor, "shutdown", G_CALLBACK(domain_shutdown_cb), app);
-    g_signal_connect(monitor, "died", G_CALLBACK(domain_died_cb), app);
-}
-
-/* Follows one domain that exists already. */
-static gboolean
-app_follow_domain(App *app, guint domid, GError **error)
-{
-    XlevDomainMonitor *monitor;
-
-    if (g_hash_table_contains(app->followed, GUINT_TO_POINTER(domid)))
-        return TRUE;
-    monitor = xlev_context_monitor_domain(app->ctx, domid, error);
-    if (monitor == NULL)
-        return FALSE;
-    monitor_connect(app, monitor);
-    g_hash_table_insert(app->followed, GUINT_TO_POINTER(domid), monitor);
-    return TRUE;
 }
 
 /*
  * Decides, at the first special path, how domain events are reported.
  * Domain 0 always exists, so monitoring it tells whether the hypervisor
- * can be asked (XLEV_ERROR_CODE_NO_HYPERVISOR when not). Then the monitor
- * of all domains takes its baseline, and the domains listed under
- * /local/domain after that get a monitor each: a domain introduced in
- * between is reported by both, and domain_introduced_cb() drops ours.
+ * can be asked (XLEV_ERROR_CODE_NO_HYPERVISOR when not); that monitor is
+ * only a probe and goes at once. (The monitor of all domains cannot tell:
+ * without the hypervisor it is made all the same, and then only reports
+ * introductions.) Then one monitor of all domains reports everything: the
+ * shutdown and death of the domains xenstored knows now, and the
+ * introduction, shutdown and death of those introduced later, each once.
  */
 static gboolean
 app_start_domains(App *app, GError **error)
 {
     g_autoptr(GError) local_error = NULL;
-    g_auto(GStrv) names = NULL;
+    g_autoptr(XlevDomainMonitor) probe = NULL;
 
-    if (!app_follow_domain(app, 0, &local_error)) {
+    probe = xlev_context_monitor_domain(app->ctx, 0, &local_error);
+    if (probe == NULL) {
         if (!g_error_matches(local_error, XLEV_ERROR,
                              XLEV_ERROR_CODE_NO_HYPERVISOR)) {
             g_propagate_error(error, g_steal_pointer(&local_error));
@@ -442,28 +406,15 @@ app_start_domains(App *app, GError **error)
         app->domains = DOMAINS_PLAIN;
         return TRUE;
     }
+    xlev_domain_monitor_cancel(probe);
 
     app->all = xlev_context_monitor_all_domains(app->ctx, error);
     if (app->all == NULL)
         return FALSE;
-    monitor_connect(app, app->all);
-
-    names
-        = xlev_context_directory(app->ctx, "/local/domain", NULL, &local_error);
-    if (names == NULL
-        && !g_error_matches(local_error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT)) {
-        g_propagate_error(error, g_steal_pointer(&local_error));
-        return FALSE;
-    }
-    for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-        guint64 domid;
-
-        if (!g_ascii_string_to_unsigned(names[i], 10, 0,
-                                        DOMID_FIRST_RESERVED - 1, &domid, NULL))
-            continue; /* not a domain's directory */
-        if (!app_follow_domain(app, (guint)domid, error))
-            return FALSE;
-    }
+    g_signal_connect(app->all, "introduced", G_CALLBACK(domain_introduced_cb),
+                     app);
+    g_signal_connect(app->all, "shutdown", G_CALLBACK(domain_shutdown_cb), app);
+    g_signal_connect(app->all, "died", G_CALLBACK(domain_died_cb), app);
     app->domains = DOMAINS_MONITOR;
     return TRUE;
 }
@@ -598,7 +549,6 @@ main(int argc, char **argv)
     app.loop = g_main_loop_new(NULL, FALSE);
     app.cancellable = g_cancellable_new();
     app.watches = g_ptr_array_new_with_free_func(g_object_unref);
-    app.followed = g_hash_table_new_full(NULL, NULL, NULL, g_object_unref);
 
     for (guint i = 0; paths[i] != NULL; i++) {
         if (!app_add_path(&app, paths[i], &error)) {
@@ -629,7 +579,6 @@ out:
     while (g_main_context_iteration(NULL, FALSE))
         ;
     g_queue_clear_full(&app.pending, event_free);
-    g_hash_table_unref(app.followed);
     g_clear_object(&app.all);
     g_ptr_array_unref(app.watches);
     g_object_unref(app.cancellable);

@@ -24,6 +24,8 @@ XS_WRITE = 11
 
 DOMID = 3
 PORT = 1
+# A domain already shut down when the browser starts.
+DOMID_SHUT = 4
 STRESS_NODES = 5000
 # The longest a 10 ms main-loop timer may wait while the tree fills.
 STRESS_MAX_GAP_MS = 50
@@ -47,9 +49,10 @@ class BrowserTest(unittest.TestCase):
     def write(self, path, value):
         xs_request(self.fx.socket_path, XS_WRITE, path, value)
 
-    def browser(self, *args, env=None):
+    def browser(self, *args, env=None, hypervisor=True):
         extra = env or {}
-        env = self.fx.hypervisor_environ()
+        # Without the stand-in preloaded there is no hypervisor to ask.
+        env = self.fx.hypervisor_environ() if hypervisor else dict(os.environ)
         env.update(extra)
         env.update({
             'GDK_BACKEND': 'x11',
@@ -73,12 +76,17 @@ class BrowserTest(unittest.TestCase):
         self.write('/local/domain/%d/name' % DOMID, 'guest-%d' % DOMID)
         self.write('/local/domain/%d/memory/target' % DOMID, '524288')
         self.fx.introduce_domain(DOMID, PORT)
+        self.write('/local/domain/%d/name' % DOMID_SHUT,
+                   'guest-%d' % DOMID_SHUT)
+        self.fx.introduce_domain(DOMID_SHUT, PORT)
+        self.fx.set_domain(DOMID_SHUT, 'shutdown 1')
         b = self.browser('--path=/local/domain/%d' % DOMID,
                          '--expect-node=/local/domain/%d/data/greeting=hello'
                          % DOMID,
                          '--expect-node=/local/domain/%d/name=guest-%d'
                          % (DOMID, DOMID),
                          '--expect-state=%d=shutdown:poweroff' % DOMID,
+                         '--expect-state=%d=shutdown:reboot' % DOMID_SHUT,
                          '--screenshot=' + shot)
         self.assertEqual(b.line(timeout=15), 'ready')
         # Another process writes a key and the domain shuts down.
@@ -91,6 +99,20 @@ class BrowserTest(unittest.TestCase):
         width, height = png_size(shot)
         self.assertGreater(width, 400)
         self.assertGreater(height, 300)
+
+    def test_without_hypervisor_the_state_is_unknown(self):
+        # A monitor of all domains is made without the hypervisor too: the
+        # browser must tell by itself, and say the state is unknown.
+        self.write('/local/domain/%d/name' % DOMID, 'guest-%d' % DOMID)
+        self.fx.introduce_domain(DOMID, PORT)
+        b = self.browser('--path=/local/domain', '--check-timeout=5',
+                         '--expect-state=%d=unknown' % DOMID,
+                         hypervisor=False)
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
 
     def test_missing_key_fails(self):
         # The self-check can fail: a key nobody writes is never shown.

@@ -78,8 +78,12 @@ class DomainLoggerTest(unittest.TestCase):
     def write(self, path, value):
         xs_request(self.fx.socket_path, XS_WRITE, path, value)
 
-    def start_logger(self):
-        env = self.fx.hypervisor_environ()
+    def start_logger(self, hypervisor=True):
+        if hypervisor:
+            env = self.fx.hypervisor_environ()
+        else:
+            # No stand-in preloaded into the logger: no hypervisor to ask.
+            env = dict(os.environ)
         env['XENSTORED_PATH'] = os.path.join(self.links, 'socket')
         env['XLEV_FAKEXEN_DIR'] = os.path.join(self.links, 'hv')
         logger = Child(['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER']],
@@ -91,7 +95,13 @@ class DomainLoggerTest(unittest.TestCase):
         self.write('/local/domain/%d/name' % DOMID_BEFORE, 'older')
         self.fx.introduce_domain(DOMID_BEFORE, PORT)
         log = self.start_logger()
-        log.wait_for(event_is('connected', attempt=1), 'first connection')
+        # The monitor of all domains follows the domain there before it.
+        _, skipped = log.wait_for(event_is('connected', attempt=1),
+                                  'first connection')
+        self.assertTrue(
+            [l for l in skipped if event_is('following',
+                                            domids=DOMID_BEFORE)(l)],
+            skipped)
         log.wait_for(event_is('domains', domids=DOMID_BEFORE),
                      'the domain list')
 
@@ -110,7 +120,7 @@ class DomainLoggerTest(unittest.TestCase):
         log.wait_for(event_is('domain-died', domid=DOMID), 'the death')
 
         # A domain that was there before the logger started is followed
-        # too (a monitor of its own): it crashes.
+        # too (by the same monitor): it crashes.
         self.fx.set_domain(DOMID_BEFORE, 'crashed')
         log.wait_for(event_is('domain-shutdown', domid=DOMID_BEFORE,
                               reason='crash'), 'the older domain crashing')
@@ -150,10 +160,17 @@ class DomainLoggerTest(unittest.TestCase):
         for bad in ('Traceback', 'CRITICAL', 'WARNING', 'Error'):
             self.assertNotIn(bad, err)
 
-        # Each event once (no monitor reports a domain twice).
+        # Each event once (no monitor reports a domain twice), and none
+        # says the older domain was introduced.
         for name in ('domain-introduced', 'domain-shutdown', 'domain-died'):
             got = [l for l in log.lines if event_is(name, domid=DOMID)(l)]
             self.assertEqual(len(got), 1, (name, log.lines))
+        got = [l for l in log.lines
+               if event_is('domain-shutdown', domid=DOMID_BEFORE)(l)]
+        self.assertEqual(len(got), 1, log.lines)
+        got = [l for l in log.lines
+               if event_is('domain-introduced', domid=DOMID_BEFORE)(l)]
+        self.assertEqual(got, [])
 
         # Every line is ts=... event=... key=value.
         for line in log.lines:
@@ -161,6 +178,37 @@ class DomainLoggerTest(unittest.TestCase):
             self.assertIn('ts', f, line)
             self.assertIn('event', f, line)
             self.assertTrue(line.startswith('ts='), line)
+
+    def test_without_hypervisor_logs_xenstore_events(self):
+        # Without the hypervisor a monitor of all domains is made all the
+        # same (it would only report introductions): the logger must tell
+        # by itself, say so once, and log the bare xenstore events.
+        self.write('/local/domain/%d/name' % DOMID_BEFORE, 'older')
+        log = self.start_logger(hypervisor=False)
+        _, skipped = log.wait_for(event_is('connected', attempt=1),
+                                  'first connection')
+        notes = [l for l in skipped if event_is('no-hypervisor')(l)]
+        self.assertEqual(len(notes), 1, skipped)
+        self.assertIn('fallback=xenstore-events', notes[0])
+        log.wait_for(event_is('domains', domids=DOMID_BEFORE),
+                     'the domain list')
+
+        self.write('/local/domain/%d/name' % DOMID, 'guest')
+        self.fx.introduce_domain(DOMID, PORT)
+        log.wait_for_all([event_is('domain-appeared', domid=DOMID),
+                          event_is('xenstore-introduceDomain')],
+                         'the new domain, in xenstore only')
+
+        log.proc.send_signal(signal.SIGTERM)
+        log.wait_for(event_is('stopping', signal='TERM'), 'the stop')
+        status, rest, err = log.finish()
+        self.assertEqual(status, 0, err)
+        for bad in ('Traceback', 'CRITICAL', 'WARNING', 'Error'):
+            self.assertNotIn(bad, err)
+        for name in ('following', 'domain-introduced', 'domain-shutdown',
+                     'domain-died'):
+            self.assertEqual([l for l in log.lines if event_is(name)(l)],
+                             [], name)
 
 
 if __name__ == '__main__':

@@ -133,10 +133,28 @@ class XlevWatchTest(unittest.TestCase):
             '%s domid=%d state=died' % (RELEASE, DOMID_BEFORE),
         ])
 
+    def test_domain_shut_down_before_start_reported(self):
+        # Already shut down when xlev-watch starts: its shutdown is
+        # reported at once (in either order with the set-up event), its
+        # death later, each once.
+        self.new_domain(DOMID_BEFORE)
+        self.fx.set_domain(DOMID_BEFORE, 'shutdown 0')
+        w = self.watcher('--json', '--count', '3', RELEASE,
+                         env=self.fx.hypervisor_environ())
+        first = [w.json_line(), w.json_line()]
+        self.assertCountEqual(first, [
+            {'path': RELEASE, 'watch': RELEASE},
+            domain_event(RELEASE, DOMID_BEFORE, 'shutdown', 'poweroff')])
+        self.fx.set_domain(DOMID_BEFORE, 'gone')
+        status, rest, err = w.finish()
+        self.assertEqual(status, 0, err)
+        self.assertEqual([json.loads(l) for l in rest.splitlines()],
+                         [domain_event(RELEASE, DOMID_BEFORE, 'died')])
+
     def test_domain_with_directory_before_introduce_reported_once(self):
         # Its directory is there at start, xenstored learns of it later:
-        # xlev-watch follows it from the start and again once it is
-        # introduced, and must still print each event once.
+        # it is not one of the domains there at start, but an introduced
+        # one, and each of its events is printed once.
         self.write('/local/domain/%d/name' % DOMID, 'early')
         w = self.watcher('--json', INTRODUCE, RELEASE,
                          env=self.fx.hypervisor_environ())

@@ -1,5 +1,6 @@
 # test_gi_examples.py: examples/python/xs-monitor.py against a private
-# xenstored, for a few seconds.
+# xenstored, for a few seconds: with the hypervisor stand-in preloaded into
+# it (domains added and removed), and without (added only, and a note).
 #
 # Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
@@ -18,10 +19,11 @@ MONITOR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 class XsMonitorTest(XlevTestCase):
 
-    def start(self, *args):
+    def start(self, *args, hypervisor=True):
+        env = self.fx.hypervisor_environ() if hypervisor else None
         proc = subprocess.Popen([sys.executable, MONITOR] + list(args),
                                 stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, env=env)
         self.addCleanup(proc.kill)
         return proc
 
@@ -55,6 +57,34 @@ class XsMonitorTest(XlevTestCase):
                                  'domain 5: added\n',
                                  'domain 5: removed\n']))
 
+    def test_domains_there_at_start(self):
+        xs_cli('xenstore-write', '/local/domain/3/name', 'older')
+        self.fx.introduce_domain(3, port=3)
+        proc = self.start('--path', '/mon', '--events', '1',
+                          '--timeout', str(3 * EVENT_TIMEOUT))
+        self.assertEqual(proc.stdout.readline(), 'domains: 3\n')
+        self.fx.set_domain(3, 'gone')
+        out, err = proc.communicate(timeout=4 * EVENT_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(out, 'domain 3: removed\n')
+
+    def test_without_hypervisor(self):
+        # Introductions are still reported; deaths cannot be, and it says so.
+        proc = self.start('--path', '/mon', '--events', '1',
+                          '--timeout', str(3 * EVENT_TIMEOUT),
+                          hypervisor=False)
+        self.assertEqual(proc.stdout.readline(), 'domains: -\n')
+        xs_cli('xenstore-write', '/local/domain/5/name', 'guest')
+        self.fx.introduce_domain(5, port=3)
+        out, err = proc.communicate(timeout=4 * EVENT_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(out, 'domain 5: added\n')
+        # Its note, once (the library logs its own messages too).
+        notes = [l for l in err.splitlines() if l.startswith('xs-monitor: ')]
+        self.assertEqual(len(notes), 1, err)
+        self.assertIn('domains that go away are not reported', notes[0])
+        self.assertNotIn('Traceback', err)
+
     def test_timeout(self):
         proc = self.start('--timeout', '0.2')
         out, err = proc.communicate(timeout=EVENT_TIMEOUT)
@@ -63,7 +93,7 @@ class XsMonitorTest(XlevTestCase):
 
     def test_no_daemon(self):
         self.fx.stop()
-        proc = self.start()
+        proc = self.start(hypervisor=False)
         out, err = proc.communicate(timeout=EVENT_TIMEOUT)
         self.assertEqual(proc.returncode, 1)
         self.assertIn('xs-monitor: ', err)
