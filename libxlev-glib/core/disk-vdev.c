@@ -1,0 +1,112 @@
+/* disk-vdev.c: guest disk names as Xen device numbers
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * xlev_disk_vdev_to_devid(): what libxl computes from the name a guest
+ * disk is configured with ("xvda", "hdc", "d0p1", "51712"), the devid
+ * under which its frontend and backend live in xenstore (disk-eject.c
+ * finds the backend with it).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xlev-event-private.h"
+#include "xlev-domain.h"
+
+/* Parses the drive letters of "<prefix><letters>[<partition>]" as libxl
+ * does: letters are a bijective base-26 number (a=0, z=25, aa=26); the
+ * partition is decimal without leading zeroes. 1 on success. */
+static int
+vdev_parse_letters(const char *s, const char *prefix, long max_disk,
+                   long max_part, long *disk_out, long *part_out)
+{
+    size_t pl = strlen(prefix);
+    long disk = -1, part = 0;
+    const char *p;
+    char *end;
+
+    if (strncmp(s, prefix, pl) != 0)
+        return 0;
+    p = s + pl;
+    if (*p < 'a' || *p > 'z')
+        return 0;
+    while (*p >= 'a' && *p <= 'z') {
+        disk = (disk + 1) * 26 + (*p - 'a');
+        if (disk > max_disk)
+            return 0;
+        p++;
+    }
+    if (*p) {
+        if (*p < '1' || *p > '9')
+            return 0;
+        errno = 0;
+        part = strtol(p, &end, 10);
+        if (errno || *end || part > max_part)
+            return 0;
+    }
+    *disk_out = disk;
+    *part_out = part;
+    return 1;
+}
+
+/* Xen's device numbers (docs/misc/vbd-interface.txt). */
+#define VBD_XVD_MAJOR 202
+#define VBD_XVD_EXT (1L << 28)
+#define VBD_XVD_EXT_MAX_DISK ((1L << 20) - 1)
+#define VBD_XVD_EXT_MAX_PART 255
+#define VBD_XVD_MAX_DISK_SHORT 15
+#define VBD_XVD_MAX_PART_SHORT 15
+#define VBD_HD_MAJOR_01 3
+#define VBD_HD_MAJOR_23 22
+#define VBD_HD_MAX_DISK 3
+#define VBD_HD_MAX_PART 63
+#define VBD_SD_MAJOR 8
+#define VBD_SD_MAX_DISK 15
+#define VBD_SD_MAX_PART 15
+
+int
+xlev_disk_vdev_to_devid(const char *vdev)
+{
+    long disk, part;
+    char *end;
+    int used = -1;
+
+    if (!vdev || !*vdev)
+        return -1;
+
+    /* "d<disk>p<partition>" or "xvd<letters>[<partition>]" */
+    if ((sscanf(vdev, "d%ldp%ld%n", &disk, &part, &used) == 2 && used >= 0
+         && (size_t)used == strlen(vdev) && disk >= 0
+         && disk <= VBD_XVD_EXT_MAX_DISK && part >= 0
+         && part <= VBD_XVD_EXT_MAX_PART)
+        || vdev_parse_letters(vdev, "xvd", VBD_XVD_EXT_MAX_DISK,
+                              VBD_XVD_EXT_MAX_PART, &disk, &part)) {
+        if (disk <= VBD_XVD_MAX_DISK_SHORT && part <= VBD_XVD_MAX_PART_SHORT)
+            return (int)((VBD_XVD_MAJOR << 8) | (disk << 4) | part);
+        return (int)(VBD_XVD_EXT | (disk << 8) | part);
+    }
+
+    /* a plain device number */
+    if (*vdev >= '0' && *vdev <= '9') {
+        unsigned long ul;
+
+        errno = 0;
+        ul = strtoul(vdev, &end, 0);
+        if (!errno && !*end && ul <= INT_MAX)
+            return (int)ul;
+        return -1;
+    }
+
+    if (vdev_parse_letters(vdev, "hd", VBD_HD_MAX_DISK, VBD_HD_MAX_PART, &disk,
+                           &part))
+        return (int)(((disk < 2 ? VBD_HD_MAJOR_01 : VBD_HD_MAJOR_23) << 8)
+                     | ((disk & 1) << 6) | part);
+    if (vdev_parse_letters(vdev, "sd", VBD_SD_MAX_DISK, VBD_SD_MAX_PART, &disk,
+                           &part))
+        return (int)((VBD_SD_MAJOR << 8) | (disk << 4) | part);
+    return -1;
+}

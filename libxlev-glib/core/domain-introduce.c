@@ -1,0 +1,338 @@
+/* domain-introduce.c: DOMAIN_INTRODUCE generators
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * The introduce generators of a context (ds->intros, see domain-private.h)
+ * share one `@introduceDomain` watch (and the `@releaseDomain` one of
+ * domain-death.c), and the set of domids already reported or present at
+ * the start (known[], sorted); a domid xenstored dropped leaves it at the
+ * next @releaseDomain. Each generator keeps a copy of known[] as it was
+ * when enabled (present[]): the domains it will not report. known[] is
+ * intro_lock's; how that lock makes each domain either present or
+ * reported to a generator is under "Locking" in domain-private.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain-private.h"
+
+struct xlev_evgen_domain_introduce {
+    struct xlev_evgen_domain_introduce *next, *prev;
+    uint64_t user;
+    /* known[] when it was enabled: what it does not report (sorted;
+     * NULL when npresent is 0). Set before the generator is listed,
+     * never changed after. */
+    uint32_t *present;
+    size_t npresent;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+known_has(const uint32_t *known, size_t n, uint32_t domid)
+{
+    return bsearch(&domid, known, n, sizeof(*known), cmp_u32) != NULL;
+}
+
+/* A malloc()ed copy of domids[n] in *copy_out (NULL when n is 0); 0 or
+ * XLEV_ERROR_NOMEM. */
+static int
+domids_dup(const uint32_t *domids, size_t n, uint32_t **copy_out)
+{
+    *copy_out = NULL;
+    if (!n)
+        return 0;
+    *copy_out = xlev__calloc(n, sizeof(**copy_out));
+    if (!*copy_out)
+        return XLEV_ERROR_NOMEM;
+    memcpy(*copy_out, domids, n * sizeof(**copy_out));
+    return 0;
+}
+
+/*
+ * Lists /local/domain and works out which domids there are introduced
+ * and new. intro_lock held (not ctx->lock: this talks to xenstored).
+ * On success replaces known[] and returns the new domids in
+ * *fresh_out and *nfresh_out (malloc()ed; NULL when none). A missing
+ * /local/domain is an empty list.
+ */
+static int
+introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
+               size_t *nfresh_out)
+{
+    xlev_ctx *ctx = ds->ctx;
+    char **entries = NULL;
+    unsigned int n = 0, i;
+    uint32_t *now = NULL, *fresh = NULL;
+    size_t nnow = 0, nfresh = 0;
+    int rc, introduced;
+
+    *fresh_out = NULL;
+    *nfresh_out = 0;
+
+    rc = xlev_xs_directory(ctx, XLEV__LOCAL_DOMAIN, &entries, &n);
+    if (rc == XLEV_ERROR_NOENT) {
+        n = 0;
+        rc = 0;
+    }
+    if (rc)
+        goto out;
+
+    now = xlev__calloc(n ? n : 1, sizeof(*now));
+    fresh = xlev__calloc(n ? n : 1, sizeof(*fresh));
+    if (!now || !fresh) {
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned long d;
+        char *end;
+
+        errno = 0;
+        d = strtoul(entries[i], &end, 10);
+        if (errno || *end || end == entries[i]
+            || d >= XLEV__DOMID_FIRST_RESERVED)
+            continue;
+        if (ds->known_valid && known_has(ds->known, ds->nknown, (uint32_t)d)) {
+            now[nnow++] = (uint32_t)d;
+            continue;
+        }
+        /* New to us: count it once xenstored knows it (no ctx->lock; a
+         * failed request counts as "not yet": it is asked again on the
+         * next @introduceDomain). */
+        if (xlev__xs_is_domain_introduced(ctx, (unsigned int)d, &introduced)
+            || !introduced)
+            continue;
+        now[nnow++] = (uint32_t)d;
+        if (ds->known_valid)
+            fresh[nfresh++] = (uint32_t)d;
+    }
+    qsort(now, nnow, sizeof(*now), cmp_u32);
+    qsort(fresh, nfresh, sizeof(*fresh), cmp_u32);
+
+    free(ds->known);
+    ds->known = now;
+    ds->nknown = nnow;
+    ds->known_valid = 1;
+    now = NULL;
+    if (nfresh) {
+        *fresh_out = fresh;
+        *nfresh_out = nfresh;
+        fresh = NULL;
+    }
+    rc = 0;
+out:
+    free(entries);
+    free(now);
+    free(fresh);
+    return rc;
+}
+
+/*
+ * A domain xenstored dropped (released while dying or gone) leaves the
+ * known set at once, so that a new domain introduced with its domid is
+ * news even if the toolstack kept its /local/domain directory. One
+ * XS_IS_DOMAIN_INTRODUCED round trip per known domain, on each
+ * @releaseDomain, and only while introduce generators exist. Takes
+ * intro_lock; not ctx->lock.
+ */
+void
+xlev__domain_introduce_forget_released(struct xlev__domain *ds)
+{
+    size_t i, kept = 0;
+
+    pthread_mutex_lock(&ds->intro_lock);
+    if (ds->known_valid) {
+        for (i = 0; i < ds->nknown; i++) {
+            uint32_t d = ds->known[i];
+
+            int introduced;
+
+            /* Forget a domain only when xenstored says it is gone; a
+             * failed request keeps it. */
+            if (d == 0
+                || xlev__xs_is_domain_introduced(ds->ctx, d, &introduced)
+                || introduced)
+                ds->known[kept++] = d;
+        }
+        ds->nknown = kept; /* still sorted */
+    }
+    pthread_mutex_unlock(&ds->intro_lock);
+}
+
+static void
+introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
+                   const char *epath)
+{
+    struct xlev__domain *ds
+        = CONTAINER_OF(w, struct xlev__domain, introduce_watch);
+    struct xlev_evgen_domain_introduce *g;
+    uint32_t *fresh = NULL;
+    size_t nfresh = 0, i;
+    int rc;
+
+    pthread_mutex_lock(&ds->intro_lock);
+    rc = introduce_scan(ds, &fresh, &nfresh);
+    /* Queued to the generators listed now; a generator enabled after this
+     * unlock has these domains in its present[] (see "Locking" in
+     * domain-private.h). */
+    XLEV__LOCK(ctx);
+    pthread_mutex_unlock(&ds->intro_lock);
+    if (rc)
+        xlev__domain_disaster_locked(ds, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
+                                     rc == XLEV_ERROR_NOMEM ? ENOMEM : 0,
+                                     "cannot list introduced domains: %s",
+                                     xlev_strerror(rc));
+    for (i = 0; i < nfresh; i++)
+        for (g = ds->intros; g; g = g->next)
+            xlev__domain_queue_event_locked(ds, g,
+                                            XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
+                                            fresh[i], g->user, NULL, NULL);
+    free(fresh);
+    xlev__domain_deliver_and_unlock(ds);
+}
+
+static void
+introduce_gen_free(struct xlev_evgen_domain_introduce *g)
+{
+    if (!g)
+        return;
+    free(g->present);
+    free(g);
+}
+
+int
+xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
+                               xlev_evgen_domain_introduce **evgen_out)
+{
+    struct xlev_evgen_domain_introduce *g = NULL;
+    struct xlev__domain *ds;
+    int rc;
+
+    if (!ctx || !evgen_out)
+        return XLEV_ERROR_INVAL;
+    *evgen_out = NULL;
+    ds = xlev__domain_get(ctx);
+    if (!ds)
+        return XLEV_ERROR_NOMEM;
+
+    pthread_mutex_lock(&ds->reg_lock);
+
+    g = xlev__calloc(1, sizeof(*g));
+    if (!g) {
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    g->user = user;
+
+    /* The baseline: what is there now is not news. */
+    pthread_mutex_lock(&ds->intro_lock);
+    if (!ds->known_valid) {
+        uint32_t *fresh;
+        size_t nfresh;
+
+        rc = introduce_scan(ds, &fresh, &nfresh);
+        free(fresh); /* none: the first scan reports nothing */
+    } else {
+        rc = 0;
+    }
+    if (!rc) {
+        rc = domids_dup(ds->known, ds->nknown, &g->present);
+        if (!rc)
+            g->npresent = ds->nknown;
+    }
+    if (rc) {
+        pthread_mutex_unlock(&ds->intro_lock);
+        goto out;
+    }
+    /* Listed before intro_lock is dropped: a scan after this reports its
+     * news to g (see "Locking" in domain-private.h). */
+    XLEV__LOCK(ctx);
+    XLEV__GEN_LIST_PUSH(ds->intros, g);
+    XLEV__UNLOCK(ctx);
+    pthread_mutex_unlock(&ds->intro_lock);
+
+    /* @releaseDomain too: see xlev__domain_introduce_forget_released. */
+    rc = xlev__domain_release_watch_ensure(ds);
+    if (!rc && !xlev_ev_xswatch_isregistered(&ds->introduce_watch))
+        rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
+                                      introduce_watch_cb, "@introduceDomain");
+    if (rc) {
+        XLEV__LOCK(ctx);
+        XLEV__GEN_LIST_REMOVE(ds->intros, g);
+        xlev__domain_gen_retire_locked(ds, g);
+        XLEV__UNLOCK(ctx);
+        goto out;
+    }
+
+    *evgen_out = g;
+    g = NULL;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&ds->reg_lock);
+    introduce_gen_free(g);
+    return rc;
+}
+
+int
+xlev_evgen_domain_introduce_present(xlev_ctx *ctx,
+                                    const xlev_evgen_domain_introduce *g,
+                                    uint32_t **domids_out, size_t *n_out)
+{
+    uint32_t *copy;
+    int rc;
+
+    if (domids_out)
+        *domids_out = NULL;
+    if (n_out)
+        *n_out = 0;
+    if (!ctx || !g || !domids_out || !n_out)
+        return XLEV_ERROR_INVAL;
+    /* present[] never changes once the generator is enabled. */
+    rc = domids_dup(g->present, g->npresent, &copy);
+    if (rc)
+        return rc;
+    *domids_out = copy;
+    *n_out = g->npresent;
+    return 0;
+}
+
+void
+xlev_evdisable_domain_introduce(xlev_ctx *ctx, xlev_evgen_domain_introduce *g)
+{
+    struct xlev__domain *ds;
+
+    if (!ctx || !g)
+        return;
+    XLEV__LOCK(ctx);
+    ds = ctx->domain;
+    if (ds) {
+        XLEV__GEN_LIST_REMOVE(ds->intros, g);
+        xlev__domain_gen_retire_locked(ds, g);
+    }
+    XLEV__UNLOCK(ctx);
+    introduce_gen_free(g);
+}
+
+/*======================================================================*/
+/* Freeing the context */
+
+void
+xlev__domain_introduce_free_all(struct xlev__domain *ds)
+{
+    struct xlev_evgen_domain_introduce *g;
+
+    while ((g = ds->intros)) {
+        ds->intros = g->next;
+        introduce_gen_free(g);
+    }
+    free(ds->known);
+}
