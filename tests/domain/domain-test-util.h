@@ -13,6 +13,8 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -28,6 +30,52 @@
 
 /* The event-channel port a test guest introduces itself with. */
 #define DOM_GUEST_PORT 5
+
+/* The argument that runs a test binary as its own no-hypervisor child:
+ * the same program without the stand-in, which checks that domain death
+ * cannot be followed and that everything else still works. */
+#define DOM_NO_HYPERVISOR_CHILD_ARG "--no-hypervisor-child"
+
+#define SKIP_WITHOUT_HYPERVISOR()                                              \
+    do {                                                                       \
+        if (!xs_fixture_hypervisor_preloaded()) {                              \
+            g_test_skip("the hypervisor stand-in is not preloaded");           \
+            return;                                                            \
+        }                                                                      \
+    } while (0)
+
+/* The start of a domain test's main(): as the no-hypervisor child, exits
+ * with what child() returns; otherwise re-executes with the stand-in
+ * preloaded (when run by hand) and initialises g_test. */
+static inline void
+dom_test_init(int *argc, char ***argv, int (*child)(void))
+{
+    if (*argc == 2 && strcmp((*argv)[1], DOM_NO_HYPERVISOR_CHILD_ARG) == 0)
+        exit(child());
+    xs_fixture_reexec_with_hypervisor(*argv);
+    g_test_init(argc, argv, NULL);
+}
+
+/* Runs this binary as its no-hypervisor child (LD_PRELOAD unset) and
+ * fails the test unless it succeeds. */
+static inline void
+dom_spawn_no_hypervisor_child(void)
+{
+    g_autofree char *self_path = g_file_read_link("/proc/self/exe", NULL);
+    g_auto(GStrv) envp = g_get_environ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL, *err = NULL;
+    char *argv[] = { self_path, (char *)DOM_NO_HYPERVISOR_CHILD_ARG, NULL };
+    int status = -1;
+
+    envp = g_environ_unsetenv(envp, "LD_PRELOAD");
+    g_assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("no-hypervisor child failed (status %d): %s%s", status, out,
+                err);
+}
 
 /* The frontend path of a guest's vbd and the backend path the tests
  * give it (domain 0's blkback layout). */

@@ -122,14 +122,6 @@ dom_expect_free(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
     xlev_event_free(ctx, dom_expect(ctx, type, domid, user));
 }
 
-#define SKIP_WITHOUT_HYPERVISOR()                                              \
-    do {                                                                       \
-        if (!xs_fixture_hypervisor_preloaded()) {                              \
-            g_test_skip("the hypervisor stand-in is not preloaded");           \
-            return;                                                            \
-        }                                                                      \
-    } while (0)
-
 /* ------------------------------------------------------------------------ */
 
 static void
@@ -862,34 +854,16 @@ no_hypervisor_child(void)
     return 0;
 }
 
-static char *self_path;
-
 static void
 test_no_hypervisor(DomFixture *f, gconstpointer data)
 {
-    g_auto(GStrv) envp = g_get_environ();
-    g_autoptr(GError) error = NULL;
-    g_autofree char *out = NULL, *err = NULL;
-    char *argv[] = { self_path, (char *)"--no-hypervisor-child", NULL };
-    int status = -1;
-
-    envp = g_environ_unsetenv(envp, "LD_PRELOAD");
-    g_assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, &error));
-    g_assert_no_error(error);
-    if (!g_spawn_check_wait_status(status, NULL))
-        g_error("no-hypervisor child failed (status %d): %s%s", status, out,
-                err);
+    dom_spawn_no_hypervisor_child();
 }
 
 int
 main(int argc, char **argv)
 {
-    self_path = g_file_read_link("/proc/self/exe", NULL);
-    if (argc == 2 && strcmp(argv[1], "--no-hypervisor-child") == 0)
-        return no_hypervisor_child();
-    xs_fixture_reexec_with_hypervisor(argv);
-    g_test_init(&argc, &argv, NULL);
+    dom_test_init(&argc, &argv, no_hypervisor_child);
 
 #define ADD(name, fn)                                                          \
     g_test_add("/xlev/domain/core/" name, DomFixture, NULL, dom_fixture_setup, \

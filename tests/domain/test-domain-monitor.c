@@ -87,6 +87,25 @@ recorder_connect(Recorder *r, XlevDomainMonitor *mon)
     g_signal_connect(mon, "disk-ejected", G_CALLBACK(on_disk_ejected), r);
 }
 
+/* Initialises r and returns a new monitor of domid
+ * (XLEV_DOMAIN_MONITOR_ALL_DOMAINS: of all domains) whose signals r
+ * records. */
+static XlevDomainMonitor *
+monitor_recorded(Fixture *f, guint domid, Recorder *r)
+{
+    g_autoptr(GError) error = NULL;
+    XlevDomainMonitor *mon;
+
+    recorder_init(r);
+    if (domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
+        mon = xlev_context_monitor_all_domains(f->ctx, &error);
+    else
+        mon = xlev_context_monitor_domain(f->ctx, domid, &error);
+    g_assert_no_error(error);
+    recorder_connect(r, mon);
+    return mon;
+}
+
 static void
 iterate_ms(GMainContext *mc, guint ms)
 {
@@ -132,32 +151,20 @@ dom_fixture_teardown(Fixture *f, gconstpointer data)
                    func, dom_fixture_teardown);                                \
     } while (0)
 
-#define SKIP_WITHOUT_HYPERVISOR()                                              \
-    do {                                                                       \
-        if (!xs_fixture_hypervisor_preloaded()) {                              \
-            g_test_skip("the hypervisor stand-in is not preloaded");           \
-            return;                                                            \
-        }                                                                      \
-    } while (0)
-
 /* ------------------------------------------------------------------------ */
 
 static void
 test_shutdown_then_died(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     struct xs_handle *h = dom_open_xs();
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(h, 5);
-    mon = xlev_context_monitor_domain(f->ctx, 5, &error);
-    g_assert_no_error(error);
+    mon = monitor_recorded(f, 5, &r);
     g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==, 5);
     g_assert_true(xlev_domain_monitor_get_active(mon));
-    recorder_connect(&r, mon);
     iterate_ms(f->main_context, DOM_QUIET_MS);
     g_assert_cmpuint(r.n_signals, ==, 0);
 
@@ -180,17 +187,13 @@ test_shutdown_then_died(Fixture *f, gconstpointer data)
 static void
 test_died_without_shutdown(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     struct xs_handle *h = dom_open_xs();
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(h, 6);
-    mon = xlev_context_monitor_domain(f->ctx, 6, &error);
-    g_assert_no_error(error);
-    recorder_connect(&r, mon);
+    mon = monitor_recorded(f, 6, &r);
     dom_set(&f->xs, 6, "gone");
     WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
     iterate_ms(f->main_context, DOM_QUIET_MS);
@@ -203,21 +206,14 @@ test_died_without_shutdown(Fixture *f, gconstpointer data)
 static void
 test_two_monitors_one_domid(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) a = NULL;
     g_autoptr(XlevDomainMonitor) b = NULL;
     Recorder ra, rb;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&ra);
-    recorder_init(&rb);
     dom_introduce(dom_xs(f), 7);
-    a = xlev_context_monitor_domain(f->ctx, 7, &error);
-    g_assert_no_error(error);
-    b = xlev_context_monitor_domain(f->ctx, 7, &error);
-    g_assert_no_error(error);
-    recorder_connect(&ra, a);
-    recorder_connect(&rb, b);
+    a = monitor_recorded(f, 7, &ra);
+    b = monitor_recorded(f, 7, &rb);
     dom_set(&f->xs, 7, "shutdown 0");
     dom_set(&f->xs, 7, "gone");
     WAIT_FOR(f->main_context, ra.deaths->len == 1 && rb.deaths->len == 1,
@@ -237,27 +233,17 @@ test_two_monitors_one_domid(Fixture *f, gconstpointer data)
 static void
 test_unref_before_event(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     XlevDomainMonitor *dropped;
     g_autoptr(XlevDomainMonitor) witness = NULL;
     g_autoptr(XlevDomainMonitor) canceller = NULL;
     Recorder rd, rw, rc;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&rd);
-    recorder_init(&rw);
-    recorder_init(&rc);
     dom_introduce(dom_xs(f), 8);
-    dropped = xlev_context_monitor_domain(f->ctx, 8, &error);
-    g_assert_no_error(error);
-    recorder_connect(&rd, dropped);
-    canceller = xlev_context_monitor_domain(f->ctx, 8, &error);
-    g_assert_no_error(error);
-    recorder_connect(&rc, canceller);
+    dropped = monitor_recorded(f, 8, &rd);
+    canceller = monitor_recorded(f, 8, &rc);
     rc.cancel_on_shutdown = TRUE;
-    witness = xlev_context_monitor_domain(f->ctx, 8, &error);
-    g_assert_no_error(error);
-    recorder_connect(&rw, witness);
+    witness = monitor_recorded(f, 8, &rw);
     g_object_add_weak_pointer(G_OBJECT(dropped), (gpointer *)&dropped);
     g_object_unref(dropped);
     g_assert_null(dropped);
@@ -281,21 +267,17 @@ test_unref_before_event(Fixture *f, gconstpointer data)
 static void
 test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     struct xs_handle *h = dom_open_xs();
     g_autofree guint *died = g_new0(guint, ALL_N);
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(h, 3); /* there before the monitor: not introduced */
-    mon = xlev_context_monitor_all_domains(f->ctx, &error);
-    g_assert_no_error(error);
+    mon = monitor_recorded(f, XLEV_DOMAIN_MONITOR_ALL_DOMAINS, &r);
     g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==,
                      XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     g_assert_cmpuint(XLEV_DOMAIN_MONITOR_ALL_DOMAINS, ==, G_MAXUINT);
-    recorder_connect(&r, mon);
     for (guint i = 0; i < ALL_N; i++)
         dom_introduce(h, ALL_FIRST + i);
     WAIT_FOR(f->main_context, r.intros->len == ALL_N, 4 * DOM_EVENT_TIMEOUT_MS);
@@ -363,23 +345,19 @@ count_domid(GArray *a, guint stride, guint domid)
 static void
 test_all_domains_follows_present(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     g_autoptr(GArray) domids = NULL;
     struct xs_handle *h = dom_xs(f);
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(h, 50); /* will shut down, then die */
     dom_introduce(h, 51); /* will be destroyed */
     dom_introduce(h, 52); /* stays */
     dom_introduce(h, 54); /* shut down already */
     dom_set(&f->xs, 54, "shutdown 2");
 
-    mon = xlev_context_monitor_all_domains(f->ctx, &error);
-    g_assert_no_error(error);
-    recorder_connect(&r, mon);
+    mon = monitor_recorded(f, XLEV_DOMAIN_MONITOR_ALL_DOMAINS, &r);
     domids = xlev_domain_monitor_list_domains(mon);
     for (guint i = 1; i < domids->len; i++)
         g_assert_cmpuint(g_array_index(domids, guint, i - 1), <,
@@ -448,17 +426,13 @@ test_all_domains_follows_present(Fixture *f, gconstpointer data)
 static void
 test_list_domains_one(Fixture *f, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     g_autoptr(GArray) domids = NULL;
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(dom_xs(f), 12);
-    mon = xlev_context_monitor_domain(f->ctx, 12, &error);
-    g_assert_no_error(error);
-    recorder_connect(&r, mon);
+    mon = monitor_recorded(f, 12, &r);
     domids = xlev_domain_monitor_list_domains(mon);
     g_assert_cmpuint(domids->len, ==, 1);
     g_assert_cmpuint(g_array_index(domids, guint, 0), ==, 12);
@@ -482,12 +456,9 @@ test_disk_ejected(Fixture *f, gconstpointer data)
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    recorder_init(&r);
     dom_introduce(h, 9);
     dom_add_vbd(h, 9, 5632); /* hdc */
-    mon = xlev_context_monitor_domain(f->ctx, 9, &error);
-    g_assert_no_error(error);
-    recorder_connect(&r, mon);
+    mon = monitor_recorded(f, 9, &r);
     g_assert_false(xlev_domain_monitor_watch_disk(mon, "floppy", &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
@@ -576,34 +547,16 @@ no_hypervisor_child(void)
     return 0;
 }
 
-static char *self_path;
-
 static void
 test_no_hypervisor(Fixture *f, gconstpointer data)
 {
-    g_auto(GStrv) envp = g_get_environ();
-    g_autoptr(GError) error = NULL;
-    g_autofree char *out = NULL, *err = NULL;
-    char *argv[] = { self_path, (char *)"--no-hypervisor-child", NULL };
-    int status = -1;
-
-    envp = g_environ_unsetenv(envp, "LD_PRELOAD");
-    g_assert_true(g_spawn_sync(NULL, argv, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                               &out, &err, &status, &error));
-    g_assert_no_error(error);
-    if (!g_spawn_check_wait_status(status, NULL))
-        g_error("no-hypervisor child failed (status %d): %s%s", status, out,
-                err);
+    dom_spawn_no_hypervisor_child();
 }
 
 int
 main(int argc, char **argv)
 {
-    self_path = g_file_read_link("/proc/self/exe", NULL);
-    if (argc == 2 && strcmp(argv[1], "--no-hypervisor-child") == 0)
-        return no_hypervisor_child();
-    xs_fixture_reexec_with_hypervisor(argv);
-    g_test_init(&argc, &argv, NULL);
+    dom_test_init(&argc, &argv, no_hypervisor_child);
 
     DOM_ADD_BOTH("/domain-monitor/shutdown-then-died", test_shutdown_then_died);
     DOM_ADD_BOTH("/domain-monitor/died-without-shutdown",
