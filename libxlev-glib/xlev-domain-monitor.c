@@ -46,7 +46,7 @@
  */
 
 /*
- * How an event travels: the core's domain generators (core/domain.c) find
+ * How an event travels: the core's domain generators (core/domain-*.c) find
  * it inside the context's core processing and call the hooks this file
  * installs on the context's xlev_ctx (event_occurs, core lock dropped, in
  * the thread iterating the main context); event_occurs turns the event

@@ -503,7 +503,7 @@ xlev_ctx_free(xlev_ctx *ctx)
     if (!ctx)
         return;
 
-    /* Domain events (domain.c) own watches and timeouts of this context
+    /* Domain events (domain-private.h) own watches and timeouts of this context
      * and memory they point into: they go first, while the core is intact.
      * It takes the lock itself. */
     xlev__domain_ctx_free(ctx);

@@ -333,9 +333,10 @@ struct xlev_ctx {
     struct xlev__inflight *inflight;
     int freeing;
 
-    /* domain events (domain.c): generators, their watches and the event
-     * queue; NULL until the first evenable or event call. Owned by
-     * domain.c; freed by xlev__domain_ctx_free(). */
+    /* domain events (domain-private.h: the generators in domain-death.c,
+     * disk-eject.c and domain-introduce.c, the event queue in
+     * event-queue.c); NULL until the first evenable or event call. Made
+     * and freed (xlev__domain_ctx_free()) by domain.c. */
     struct xlev__domain *domain;
 };
 
