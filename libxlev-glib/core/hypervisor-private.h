@@ -11,8 +11,8 @@
  * hypervisor underneath libxenctrl (tests/fakexen), so this code path is
  * the one they run.
  *
- * Threads: a handle is used by one thread at a time (domain-death.c calls it with
- * ctx->lock held). Nothing here takes ctx->lock.
+ * Threads: a handle is used by one thread at a time (domain-death.c calls
+ * it with ctx->lock held). Nothing here takes ctx->lock.
  */
 #pragma once
 
