@@ -504,8 +504,8 @@ xlev_ctx_free(xlev_ctx *ctx)
         return;
 
     /* Domain events (domain-private.h) own watches and timeouts of this
-     * context and memory they point into: they go first, while the core is intact.
-     * It takes the lock itself. */
+     * context and memory they point into: they go first, while the core
+     * is intact. It takes the lock itself. */
     xlev__domain_ctx_free(ctx);
 
     XLEV__LOCK(ctx);
