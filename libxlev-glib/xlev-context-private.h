@@ -14,12 +14,14 @@
  *      registrations are due, drops its lock and runs their callbacks
  *      (watch_cb in xlev-watch.c, timeout_cb in xlev-timeout.c).
  *   3. Those callbacks emit nothing: they append an XlevPending to the
- *      context's queue (xlev_context_queue()) and return.
+ *      context's queue (xlev_context_queue_object() or
+ *      xlev_context_queue()) and return.
  *   4. When the core call has returned, the same dispatch calls
- *      xlev_context_deliver(), which takes the items one by one, turns each
- *      item's weak reference into a strong one (or drops the item if its
- *      object is gone or was cancelled) and emits the signal, with no lock
- *      of ours or of the core held.
+ *      xlev_context_deliver(), which takes the items one by one, takes a
+ *      strong reference on each item's object (under the queue lock; see
+ *      "The pending queue" in xlev-context.c for why that is safe), drops
+ *      the item if its object is gone or was cancelled, and emits the
+ *      signal, with no lock of ours or of the core held.
  *
  * Since both the XlevSource and the hook sources are attached to the
  * context's GMainContext, steps 2-4 run in the thread iterating it: that is
@@ -40,14 +42,26 @@ typedef void (*XlevEmitFunc)(GObject *object, const char *event_path);
 xlev_ctx *xlev_context_get_core(XlevContext *self);
 
 /* Step 3. Called from core callbacks (core lock dropped, any thread).
- * @target is a weak reference kept inside the object that will emit
- * (XlevWatch.self_ref, XlevTimeout.self_ref); the object must call
- * xlev_context_unqueue() before that memory goes away. @event_path may be
- * NULL. Takes only the queue lock. */
+ * @event_path may be NULL. Each takes only the queue lock.
+ *
+ * xlev_context_queue_object(): @target is the object that will emit, with
+ * no reference taken. Its class must keep (Q), (D) and (E) of "The pending
+ * queue" in xlev-context.c: queue only from the callback of a registration
+ * embedded in @target; in dispose, make that registration Idle and then
+ * call xlev_context_unqueue_object(); emit only while still active. Costs
+ * the object nothing (XlevWatch).
+ *
+ * xlev_context_queue(): @target is a weak reference kept inside the object
+ * that will emit (XlevTimeout.self_ref, XlevDomainMonitor.self_ref); the
+ * object must call xlev_context_unqueue() before that memory goes away. */
+void xlev_context_queue_object(XlevContext *self, GObject *target,
+                               XlevEmitFunc emit, const char *event_path);
 void xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
                         const char *event_path);
 
-/* Drops every queued item for @target. */
+/* Drops every queued item for @target (queued by the matching function
+ * above). */
+void xlev_context_unqueue_object(XlevContext *self, GObject *target);
 void xlev_context_unqueue(XlevContext *self, GWeakRef *target);
 
 /* Step 4. Called with no lock held, in the thread iterating the context's

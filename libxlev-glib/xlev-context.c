@@ -48,18 +48,79 @@
  *
  * pending_lock protects `pending` and nothing else. It is taken by core
  * callbacks, which run with the core's lock dropped, and by
- * xlev_context_deliver() and xlev_context_unqueue(). Nothing is called with
- * it held except g_weak_ref_get(), so it nests inside no other lock of ours
- * and the core's lock is never taken inside it.
+ * xlev_context_deliver(), the unqueue functions and dispose/finalize. It is
+ * the innermost lock: nothing is called with it held but g_object_ref()
+ * and g_weak_ref_get() (which takes GObject's weak-location lock inside
+ * it), so the core's lock and the targets' own locks are never taken
+ * inside it. (g_object_ref() of an object with a toggle reference, as
+ * language bindings make, runs the binding's toggle notification when the
+ * count goes from 1 to 2; that only adjusts the binding's own reference
+ * and calls nothing of ours.)
  *
  * Lifetime: the core context lives until finalize, never shorter than any
- * XlevWatch or XlevTimeout (each holds a strong reference) nor than any
+ * object made from the context (each holds a strong reference) nor than any
  * dispatch of our sources (each holds a strong reference for its
  * duration). dispose only stops delivery: it destroys the XlevSource and
  * sets `disposed`, after which queued and newly queued items are dropped
  * unemitted. So a signal handler may dispose the context, cancel any watch
  * or drop the last reference to anything, and the delivery loop notices
  * before the next emission.
+ *
+ * Targets. An item names the object that will emit it in one of two ways:
+ *
+ *   object - a plain pointer, no reference (xlev_context_queue_object();
+ *            XlevWatch). Costs the object nothing.
+ *   weak   - a GWeakRef inside the object (xlev_context_queue();
+ *            XlevTimeout, XlevDomainMonitor). GObject 2.74 keeps weak
+ *            locations in a list in the object's qdata: 112 bytes of
+ *            heap per object (bench/RESULTS.md, memory).
+ *
+ * Why a plain pointer is safe. The target's class promises:
+ *
+ *   (Q) it queues items for O only from the callback of a core
+ *       registration embedded in O, so only while that registration is
+ *       Active or its callback is running;
+ *   (D) O's dispose makes that registration Idle (the core's deregister
+ *       waits for a callback in flight in another thread to return) and
+ *       then calls xlev_context_unqueue_object(O); dispose may run more
+ *       than once and is harmless the second time;
+ *   (E) its emit function emits only if O is still active, a flag that
+ *       cancel and dispose clear (atomically) before they deregister.
+ *
+ * By (Q) and (D) no item for O is added after dispose's unqueue returns,
+ * and that unqueue removes every earlier one; so an item for O is on the
+ * queue only between O's construction and the unqueue inside O's dispose.
+ * GObject runs dispose from g_object_unref() with the count still at 1
+ * and lowers it to 0, and finalizes, only after dispose returned and only
+ * if the count was not raised meanwhile ("may have been re-referenced
+ * meanwhile" in gobject.c). Hence:
+ *
+ *   1. While an item for O is on the queue, O's count is at least 1:
+ *      xlev_context_deliver() pops the item and calls g_object_ref(O)
+ *      under pending_lock, before the unqueue in a concurrent dispose can
+ *      take the lock, so the ref is valid and O is not finalized.
+ *   2. Once deliver holds its reference, O is not finalized until deliver
+ *      drops it: a dispose already running in another thread finishes,
+ *      sees the raised count and leaves O alive (disposed) for deliver's
+ *      g_object_unref() to dispose again (no-op) and finalize.
+ *   3. A handler may drop the last reference of any object: of the one
+ *      emitting, deliver's reference keeps it alive until emit returns; of
+ *      another target O2, its dispose removes O2's items under the lock
+ *      before O2 can go, so deliver never pops one (by 1). Of the context:
+ *      the dispatch that calls deliver holds a reference, and deliver
+ *      checks `disposed` before every item.
+ *   4. Once cancel or dispose (the last unref) has returned in the thread
+ *      that delivers, O emits nothing more: nothing runs there between
+ *      the pop and the emission, so such a cancel either came first (its
+ *      unqueue removed the item) or ran inside the emission itself. From
+ *      another thread: the emit function reads O's flag (E) after deliver
+ *      popped the item, and cancel and dispose clear it before they
+ *      return, so only an emission whose check came just before that may
+ *      still be under way when they return, as xlev_watch_cancel()
+ *      documents.
+ *
+ * Items never own a reference to their target: a watch that is only
+ * queued, never delivered, is still freed by its owner's last unref.
  */
 struct _XlevContext {
     GObject parent_instance;
@@ -78,7 +139,8 @@ struct _XlevContext {
 };
 
 typedef struct {
-    GWeakRef *target; /* inside the object that emits */
+    GObject *object;  /* target, no reference held; or NULL and: */
+    GWeakRef *weak;   /* target, inside the object that emits */
     XlevEmitFunc emit;
     char *event_path;
 } XlevPending;
@@ -204,13 +266,15 @@ xlev_context_get_core(XlevContext *self)
     return self->core;
 }
 
-void
-xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
-                   const char *event_path)
+/* Takes pending_lock. */
+static void
+queue_item(XlevContext *self, GObject *object, GWeakRef *weak,
+           XlevEmitFunc emit, const char *event_path)
 {
-    XlevPending *p = g_new0(XlevPending, 1);
+    XlevPending *p = g_new(XlevPending, 1);
 
-    p->target = target;
+    p->object = object;
+    p->weak = weak;
     p->emit = emit;
     p->event_path = g_strdup(event_path);
 
@@ -219,8 +283,9 @@ xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
     g_mutex_unlock(&self->pending_lock);
 }
 
-void
-xlev_context_unqueue(XlevContext *self, GWeakRef *target)
+/* Takes pending_lock. */
+static void
+unqueue_items(XlevContext *self, GObject *object, GWeakRef *weak)
 {
     GList *l, *next;
 
@@ -229,12 +294,38 @@ xlev_context_unqueue(XlevContext *self, GWeakRef *target)
         XlevPending *p = l->data;
 
         next = l->next;
-        if (p->target == target) {
+        if (p->object == object && p->weak == weak) {
             g_queue_delete_link(&self->pending, l);
             pending_free(p);
         }
     }
     g_mutex_unlock(&self->pending_lock);
+}
+
+void
+xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
+                   const char *event_path)
+{
+    queue_item(self, NULL, target, emit, event_path);
+}
+
+void
+xlev_context_unqueue(XlevContext *self, GWeakRef *target)
+{
+    unqueue_items(self, NULL, target);
+}
+
+void
+xlev_context_queue_object(XlevContext *self, GObject *target,
+                          XlevEmitFunc emit, const char *event_path)
+{
+    queue_item(self, target, NULL, emit, event_path);
+}
+
+void
+xlev_context_unqueue_object(XlevContext *self, GObject *target)
+{
+    unqueue_items(self, target, NULL);
 }
 
 static void
@@ -256,13 +347,18 @@ xlev_context_deliver(XlevContext *self)
         if (g_atomic_int_get(&self->disposed))
             return;
 
-        /* The weak reference is resolved under the lock: an object being
-         * finalized removes its items (xlev_context_unqueue()) before its
-         * memory, and so its GWeakRef, goes away. */
+        /* The target is referenced under the lock, before a concurrent
+         * dispose can remove its items: see "Why a plain pointer is safe"
+         * above. (A GWeakRef, likewise, lives inside its object, which
+         * removes its items before that memory goes away.) */
         g_mutex_lock(&self->pending_lock);
         p = g_queue_pop_head(&self->pending);
-        if (p != NULL)
-            object = g_weak_ref_get(p->target);
+        if (p != NULL) {
+            if (p->object != NULL)
+                object = g_object_ref(p->object);
+            else
+                object = g_weak_ref_get(p->weak);
+        }
         g_mutex_unlock(&self->pending_lock);
 
         if (p == NULL)

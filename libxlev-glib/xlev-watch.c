@@ -48,16 +48,27 @@
  * to return, and then removes the items that watch_cb queued. An item
  * already taken off the queue by the delivery loop re-checks `active`
  * before emitting.
+ *
+ * Queued items point at the watch itself, with no reference
+ * (xlev_context_queue_object()): that is sound because watch_cb queues
+ * only while `ev` is registered, dispose deregisters it and then unqueues,
+ * and emit_changed checks `active`; the argument is at "The pending queue"
+ * in xlev-context.c. The last unref cannot race a cancel in another
+ * thread (that thread holds a reference), so when dispose loses the
+ * compare-and-exchange, the Cancelled transition has already completed.
+ *
+ * `path` is the one copy of the path: the core borrows it
+ * (xlev_ev_xswatch_register_borrowed()) while `ev` is registered, and it
+ * is freed in finalize, after dispose made `ev` Idle.
  */
 struct _XlevWatch {
     GObject parent_instance;
 
     XlevContext *context; /* strong; keeps the core context alive */
-    char *path;
+    char *path;            /* lent to the core while `ev` is registered */
     XlevWatchFlags flags;
     gint active;           /* atomic */
     gboolean skip_next;    /* core callback only: initial event pending */
-    GWeakRef self_ref;     /* what queued items point at */
     xlev_ev_xswatch ev;
 };
 
@@ -105,8 +116,8 @@ watch_cb(xlev_ctx *core, xlev_ev_xswatch *w, const char *watch_path,
         self->skip_next = FALSE;
         return;
     }
-    xlev_context_queue(self->context, &self->self_ref, emit_changed,
-                       event_path);
+    xlev_context_queue_object(self->context, G_OBJECT(self), emit_changed,
+                              event_path);
 }
 
 /* Active -> Cancelled; TRUE if this call did it. Any thread; not from
@@ -118,7 +129,7 @@ deactivate(XlevWatch *self)
         return FALSE;
     xlev_ev_xswatch_deregister(xlev_context_get_core(self->context),
                                &self->ev);
-    xlev_context_unqueue(self->context, &self->self_ref);
+    xlev_context_unqueue_object(self->context, G_OBJECT(self));
     return TRUE;
 }
 
@@ -140,7 +151,6 @@ xlev_watch_finalize(GObject *object)
 {
     XlevWatch *self = XLEV_WATCH(object);
 
-    g_weak_ref_clear(&self->self_ref);
     g_free(self->path);
 
     G_OBJECT_CLASS(xlev_watch_parent_class)->finalize(object);
@@ -247,7 +257,6 @@ xlev_watch_class_init(XlevWatchClass *klass)
 static void
 xlev_watch_init(XlevWatch *self)
 {
-    g_weak_ref_init(&self->self_ref, self);
     xlev_ev_xswatch_init(&self->ev);
 }
 
@@ -292,8 +301,8 @@ xlev_context_watch(XlevContext *context, const char *path,
     /* Active before the core knows: watch_cb may run in the main context's
      * thread as soon as the registration exists. */
     g_atomic_int_set(&self->active, 1);
-    rc = xlev_ev_xswatch_register(xlev_context_get_core(context), &self->ev,
-                                  watch_cb, path);
+    rc = xlev_ev_xswatch_register_borrowed(xlev_context_get_core(context),
+                                           &self->ev, watch_cb, self->path);
     if (rc != 0) {
         g_atomic_int_set(&self->active, 0);
         xlev_error_from_core(error, rc, _("Cannot watch %s"), path);

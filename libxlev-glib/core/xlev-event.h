@@ -426,9 +426,10 @@ struct xlev_ev_xswatch {
     /* private */
     int slotnum; /* -1 when Idle */
     uint32_t counterval;
-    char *path;
+    char *path; /* the core's copy, or the caller's (path_borrowed) */
     xlev_ev_xswatch_callback *callback;
     int npending;
+    int path_borrowed;
 };
 
 /* fds. @fd stays the caller's: the core never closes it. Several
@@ -489,6 +490,15 @@ XLEV_AVAILABLE_IN_1_0
 int xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
                              xlev_ev_xswatch_callback *func,
                              const char *path);
+/* xlev_ev_xswatch_register_borrowed: the same, but @path is not copied:
+ * the registration points at the caller's string, which must stay valid
+ * and unchanged from the call until @w is Idle again (deregistered, or its
+ * context freed). On failure @path is not kept. For a caller that keeps
+ * the path anyway (XlevWatch does), this saves the copy. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_ev_xswatch_register_borrowed(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                                      xlev_ev_xswatch_callback *func,
+                                      const char *path);
 XLEV_AVAILABLE_IN_1_0
 void xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w);
 XLEV_AVAILABLE_IN_1_0

@@ -30,6 +30,7 @@ xlev_ev_xswatch_init(xlev_ev_xswatch *w)
     w->slotnum = -1;
     w->counterval = 0;
     w->path = NULL;
+    w->path_borrowed = 0;
     w->callback = NULL;
     w->npending = 0;
 }
@@ -226,9 +227,11 @@ slot_put_locked(xlev_ctx *ctx, int slotnum)
     ctx->watch_free = slotnum;
 }
 
-int
-xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
-                         xlev_ev_xswatch_callback *func, const char *path)
+/* Both registrations. With @borrow, the registration keeps @path itself
+ * (the caller guarantees it outlives the registration); otherwise a copy. */
+static int
+xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                 xlev_ev_xswatch_callback *func, const char *path, int borrow)
 {
     char token[WATCH_TOKEN_MAX];
     char *path_copy = NULL;
@@ -254,10 +257,12 @@ xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
     if (rc)
         goto out;
 
-    path_copy = xlev__strdup(path);
-    if (!path_copy) {
-        rc = XLEV_ERROR_NOMEM;
-        goto out;
+    if (!borrow) {
+        path_copy = xlev__strdup(path);
+        if (!path_copy) {
+            rc = XLEV_ERROR_NOMEM;
+            goto out;
+        }
     }
     slotnum = slot_get_locked(ctx);
     if (slotnum < 0) {
@@ -287,7 +292,14 @@ xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
     ctx->watch_slots[slotnum].w = w;
     w->slotnum = slotnum;
     w->counterval = counterval;
-    w->path = path_copy;
+    if (borrow) {
+        /* Never written through: freed (or not) by path_borrowed. */
+        w->path = (char *)path;
+        w->path_borrowed = 1;
+    } else {
+        w->path = path_copy;
+        w->path_borrowed = 0;
+    }
     w->callback = func;
     w->npending = 0;
     ctx->watch_count++;
@@ -303,6 +315,21 @@ out:
         watch_fd_unref_locked(ctx);
     XLEV__UNLOCK(ctx);
     return rc;
+}
+
+int
+xlev_ev_xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                         xlev_ev_xswatch_callback *func, const char *path)
+{
+    return xswatch_register(ctx, w, func, path, 0);
+}
+
+int
+xlev_ev_xswatch_register_borrowed(xlev_ctx *ctx, xlev_ev_xswatch *w,
+                                  xlev_ev_xswatch_callback *func,
+                                  const char *path)
+{
+    return xswatch_register(ctx, w, func, path, 1);
 }
 
 static void
@@ -342,8 +369,10 @@ xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
     if (unwatch && ctx->watch_count == 0 &&
         xlev_ev_fd_isregistered(&ctx->watch_efd))
         xlev__xswatch_fd_ready_locked(ctx);
-    free(w->path);
+    if (!w->path_borrowed)
+        free(w->path);
     w->path = NULL;
+    w->path_borrowed = 0;
     w->callback = NULL;
     w->npending = 0;
     /* The seed left slotnum set: a second deregister corrupted the free

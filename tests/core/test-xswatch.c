@@ -311,6 +311,49 @@ test_deregister_with_queued_events(XsFixture *fx, gconstpointer data)
     drive_clear(&d);
 }
 
+/* xlev_ev_xswatch_register_borrowed: the registration uses the caller's
+ * string, not a copy, and neither deregister nor xlev_ctx_free frees it
+ * (the caller does, afterwards: a free by the core would be a double free
+ * under ASan and valgrind). */
+static void
+test_borrowed_path(XsFixture *fx, gconstpointer data)
+{
+    xlev_ctx *ctx = xs_ctx_new(fx);
+    struct xs_handle *other = other_connection();
+    char *path = g_strdup("/test/borrowed");
+    char *kept = g_strdup("/test/kept");
+    WatchProbe p, k;
+    Drive d;
+
+    drive_init(&d, MODE(data), ctx);
+    probe_init(&p, "/test/borrowed");
+    g_assert_cmpint(xlev_ev_xswatch_register_borrowed(ctx, &p.w, watch_cb,
+                                                      "bad//path"),
+                    ==, XLEV_ERROR_INVAL);
+    g_assert_false(xlev_ev_xswatch_isregistered(&p.w));
+    g_assert_cmpint(
+        xlev_ev_xswatch_register_borrowed(ctx, &p.w, watch_cb, path), ==, 0);
+    g_assert_true(p.w.path == path);
+    g_assert_true(drive_until(&d, &p.calls, deadline_ms(5000)));
+    other_write(other, "/test/borrowed/x", "1");
+    g_assert_true(drive_until(&d, &p.seen_child, deadline_ms(5000)));
+    g_assert_cmpint(p.bad, ==, 0);
+    xlev_ev_xswatch_deregister(ctx, &p.w);
+    g_assert_null(p.w.path);
+    g_free(path);
+
+    /* Still registered when the context goes. */
+    probe_init(&k, "/test/kept");
+    g_assert_cmpint(
+        xlev_ev_xswatch_register_borrowed(ctx, &k.w, watch_cb, kept), ==, 0);
+    g_assert_true(drive_until(&d, &k.calls, deadline_ms(5000)));
+    xs_close(other);
+    xlev_ctx_free(ctx);
+    drive_clear(&d);
+    g_assert_false(xlev_ev_xswatch_isregistered(&k.w));
+    g_free(kept);
+}
+
 /* Defect 6: a second deregister corrupted the slot free list. */
 static void
 test_06_double_deregister(XsFixture *fx, gconstpointer data)
@@ -698,6 +741,7 @@ main(int argc, char **argv)
     add_modes("many-random", test_many_random);
     add_modes("deregister-with-queued-events",
               test_deregister_with_queued_events);
+    add_modes("borrowed-path", test_borrowed_path);
     g_test_add("/xlev/core/xswatch/suppress-non-child", XsFixture, NULL,
                xs_fixture_setup, test_suppress_non_child, xs_fixture_teardown);
     g_test_add("/xlev/core/xswatch/slot-reuse-stale-token", XsFixture, NULL,
