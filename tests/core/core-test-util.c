@@ -11,6 +11,37 @@
 
 const char *const drive_mode_names[3] = {"poll", "hooks", "mixed"};
 
+void
+core_test_add_modes_fixture(const char *group, const char *name,
+                            gsize fixture_size, GTestFixtureFunc setup,
+                            GTestFixtureFunc fn, GTestFixtureFunc teardown)
+{
+    int m;
+
+    for (m = DRIVE_POLL; m <= DRIVE_MIXED; m++) {
+        char *path = g_strdup_printf("/xlev/core/%s/%s/%s", group,
+                                     drive_mode_names[m], name);
+
+        g_test_add_vtable(path, fixture_size, GINT_TO_POINTER(m), setup, fn,
+                          teardown);
+        g_free(path);
+    }
+}
+
+void
+core_test_add_modes(const char *group, const char *name, GTestDataFunc fn)
+{
+    int m;
+
+    for (m = DRIVE_POLL; m <= DRIVE_MIXED; m++) {
+        char *path = g_strdup_printf("/xlev/core/%s/%s/%s", group,
+                                     drive_mode_names[m], name);
+
+        g_test_add_data_func(path, GINT_TO_POINTER(m), fn);
+        g_free(path);
+    }
+}
+
 /*
  * The hooks. Called by the core with its lock held: they only touch the
  * table (under th->lock), never the context.

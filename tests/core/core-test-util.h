@@ -25,6 +25,17 @@ typedef enum {
 
 extern const char *const drive_mode_names[3];
 
+/* Adds one test per drive mode, /xlev/core/GROUP/MODE/NAME, with the
+ * DriveMode as its data (GINT_TO_POINTER). */
+void core_test_add_modes(const char *group, const char *name,
+                         GTestDataFunc fn);
+/* The same for a fixture test (as g_test_add(): FIXTURE_SIZE bytes, set up
+ * and torn down around each run). */
+void core_test_add_modes_fixture(const char *group, const char *name,
+                                 gsize fixture_size, GTestFixtureFunc setup,
+                                 GTestFixtureFunc fn,
+                                 GTestFixtureFunc teardown);
+
 typedef struct {
     int fd;
     short events;

@@ -428,15 +428,7 @@ test_occurred_fd_races_deregister(void)
 static void
 add_modes(const char *name, GTestDataFunc fn)
 {
-    int m;
-
-    for (m = DRIVE_POLL; m <= DRIVE_MIXED; m++) {
-        char *path = g_strdup_printf("/xlev/core/torture/%s/%s",
-                                     drive_mode_names[m], name);
-
-        g_test_add_data_func(path, GINT_TO_POINTER(m), fn);
-        g_free(path);
-    }
+    core_test_add_modes("torture", name, fn);
 }
 
 int

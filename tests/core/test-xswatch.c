@@ -718,16 +718,10 @@ test_bad_input(XsFixture *fx, gconstpointer data)
 static void
 add_modes(const char *name, void (*fn)(XsFixture *, gconstpointer))
 {
-    int m;
-
-    for (m = DRIVE_POLL; m <= DRIVE_MIXED; m++) {
-        char *path = g_strdup_printf("/xlev/core/xswatch/%s/%s",
-                                     drive_mode_names[m], name);
-
-        g_test_add(path, XsFixture, GINT_TO_POINTER(m), xs_fixture_setup, fn,
-                   xs_fixture_teardown);
-        g_free(path);
-    }
+    core_test_add_modes_fixture("xswatch", name, sizeof(XsFixture),
+                                (GTestFixtureFunc)xs_fixture_setup,
+                                (GTestFixtureFunc)fn,
+                                (GTestFixtureFunc)xs_fixture_teardown);
 }
 
 int
