@@ -303,24 +303,34 @@ fakexen_open_mode(int flags, va_list ap)
     return 0;
 }
 
+/* open() and open64(): the two /proc/xen files are ours, the rest goes to
+ * the real function (next). */
+static int
+fakexen_open_common(int (*next)(const char *, int, ...), const char *path,
+                    int flags, va_list ap)
+{
+    int fd = fakexen_proc_xen(path);
+
+    if (fd != -2)
+        return fd;
+    if (!next) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next(path, flags, fakexen_open_mode(flags, ap));
+}
+
 int
 open(const char *path, int flags, ...)
 {
     NEXT(open);
     va_list ap;
-    mode_t mode;
-    int fd = fakexen_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = fakexen_open_mode(flags, ap);
+    fd = fakexen_open_common(next_open, path, flags, ap);
     va_end(ap);
-    if (!next_open) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return next_open(path, flags, mode);
+    return fd;
 }
 
 int
@@ -328,19 +338,12 @@ open64(const char *path, int flags, ...)
 {
     NEXT(open64);
     va_list ap;
-    mode_t mode;
-    int fd = fakexen_proc_xen(path);
+    int fd;
 
-    if (fd != -2)
-        return fd;
     va_start(ap, flags);
-    mode = fakexen_open_mode(flags, ap);
+    fd = fakexen_open_common(next_open64, path, flags, ap);
     va_end(ap);
-    if (!next_open64) {
-        errno = ENOSYS;
-        return -1;
-    }
-    return next_open64(path, flags, mode);
+    return fd;
 }
 
 /* ------------------------------------------------------------------------ */
