@@ -13,6 +13,7 @@
 # (a PNG in the build directory) and the fixture's variables.
 
 import os
+import sys
 import struct
 import subprocess
 import unittest
@@ -152,6 +153,9 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(status, 0, out + err)
         gap = [l for l in out.splitlines() if l.startswith('max-gap-ms=')]
         self.assertTrue(gap, out)
+        wall = [l for l in out.splitlines()
+                if l.startswith('max-wall-gap-ms=')]
+        print(gap[0], wall[0] if wall else '', file=sys.stderr)
         self.assertLessEqual(float(gap[0].split('=')[1]), STRESS_MAX_GAP_MS)
 
 
