@@ -6,27 +6,42 @@
  *
  * Instead of one source that asks the core for its whole set of fds every
  * iteration (xlev-source.c), the core tells us when its set changes and we
- * keep one GLib source per fd (g_unix_fd_source_new()) and one per timeout
+ * keep one GLib source per fd (XlevFdSource, below) and one per timeout
  * (a source with a ready time) in the context's GMainContext. When one
- * fires, its callback calls xlev_osevent_occurred_fd() or _timeout(); the
- * core runs the due callbacks, which queue, and the callback then emits
+ * fires, its dispatch calls xlev_osevent_occurred_fd() or _timeout(); the
+ * core runs the due callbacks, which queue, and the dispatch then emits
  * what was queued (xlev_context_deliver()), with no lock held.
  *
  * Locking. The hooks are called with the core's lock held, from whatever
  * thread made the core change its set (a thread creating a watch, the main
  * context's thread inside an occurred call, a thread finalizing the
  * context). They must not call into the core and must not block: they only
- * create, attach, destroy and unref GLib sources, which takes the
- * GMainContext's lock briefly. GLib never holds that lock while running a
- * source's callback, so the order core lock -> GMainContext lock is the
- * only one there is.
+ * create, attach, destroy and unref GLib sources and change an fd
+ * source's events, which takes an fd source's own lock and the
+ * GMainContext's lock briefly. GLib never holds its lock while running a
+ * source's functions or callback, and an fd source's lock is taken only
+ * around GLib calls that take the GMainContext's lock, so the order is
+ * core lock -> fd source lock -> GMainContext lock and no other.
+ *
+ * Nested main loops. GLib blocks a source that cannot recurse for the
+ * duration of its dispatch, so that a handler iterating the context
+ * itself (a modal dialog) does not get it dispatched again from inside;
+ * in GLib 2.74 blocking and unblocking a source with an fd each write the
+ * context's wakeup eventfd, which made every event cost two iterations.
+ * XlevFdSource is therefore can-recurse and does what blocking did only
+ * when a nested iteration happens: its prepare, finding its own dispatch
+ * under way, removes its fd from the GSource and reports not ready, and
+ * the outer dispatch adds the fd back when it returns (see XlevFdSource
+ * for why removed and not polled for no events). The timeout sources have
+ * no fd, so GLib's blocking costs them nothing, and they stay as they are.
  *
  * Lifetime. A registration is an XlevHookFd or XlevHookTimeout, a
  * reference-counted box: one reference for the core's registration, one
- * for the GLib source (its callback data, released by GLib when the source
- * is destroyed, and never while the callback is running). So a callback
- * that races with a deregistration in another thread still has valid
- * memory; what it tells the core then is late, and the core ignores late
+ * for the GLib source (a timeout source's callback data, released by GLib
+ * when the source is destroyed, and never while the callback is running;
+ * an fd source's own, released when the source is finalized). So a
+ * dispatch that races with a deregistration in another thread still has
+ * valid memory; what it tells the core then is late, and the core ignores late
  * reports. Every box also holds a reference to the XlevGlibHooks, which
  * the XlevContext releases only after freeing the core context.
  *
@@ -44,13 +59,48 @@ struct _XlevGlibHooks {
     GWeakRef owner; /* XlevContext */
 };
 
+typedef struct _XlevFdSource XlevFdSource;
+
 typedef struct {
     XlevGlibHooks *hooks;
     void *for_xlev;
     int fd;
-    gint events;     /* atomic: read by the callback, set by fd_modify */
-    GSource *source; /* hooks only (core lock held) */
+    XlevFdSource *source; /* hooks only (core lock held) */
 } XlevHookFd;
+
+/* The GSource polling one registered fd.
+ *
+ * The hooks create it (fd_register), change its events (fd_modify) and
+ * destroy it (fd_deregister), from any thread, with the core's lock held;
+ * GLib calls prepare, check and dispatch in the thread iterating the
+ * context. What both sides touch is under `lock`: the events, whether the
+ * fd is in the GSource now (`tag`) and whether the hooks are done with the
+ * source (`deregistered`, set before they destroy it, so that the thread
+ * iterating never adds the fd to a destroyed source). `tag` changes only
+ * in the thread iterating, so that thread reads it without the lock.
+ *
+ * In a nested iteration (`dispatching` non-zero, only ever touched by the
+ * thread iterating, which owns the context) the fd is taken out of the
+ * GSource with g_source_remove_unix_fd(), not left in with no events: GLib
+ * polls an fd with no events too, poll() still reports POLLHUP, POLLERR
+ * and POLLNVAL for it, and GLib's check marks a source with an fd that
+ * has revents ready whatever the source's check returns; a hung-up fd
+ * would make the nested loop spin and dispatch us re-entrantly.
+ *
+ * The source owns a reference to its XlevHookFd until it is finalized:
+ * after fd_deregister, a dispatch already under way still has valid
+ * memory, and what it reports to the core is late and ignored. */
+struct _XlevFdSource {
+    GSource source;
+    XlevHookFd *h; /* owned */
+
+    GMutex lock;
+    short events;
+    gboolean deregistered;
+    gpointer tag; /* from g_source_add_unix_fd(); NULL while removed */
+
+    int dispatching;
+};
 
 /* A timeout is Active until either the core deregisters it or it fires;
  * `registered` (atomic) decides which came first, and that side drops the
@@ -101,42 +151,125 @@ hook_fd_unref(gpointer data)
     g_atomic_rc_box_release_full(data, hook_fd_clear);
 }
 
+/* Takes the fd out of the GSource for a nested iteration. Thread
+ * iterating. */
+static void
+fd_source_hide(XlevFdSource *self)
+{
+    if (self->tag == NULL)
+        return;
+    g_mutex_lock(&self->lock);
+    g_source_remove_unix_fd(&self->source, self->tag);
+    self->tag = NULL;
+    g_mutex_unlock(&self->lock);
+}
+
+/* Puts the fd back once the outer dispatch is over. Thread iterating. */
+static void
+fd_source_show(XlevFdSource *self)
+{
+    if (self->tag != NULL)
+        return;
+    g_mutex_lock(&self->lock);
+    if (!self->deregistered && !g_source_is_destroyed(&self->source))
+        self->tag = g_source_add_unix_fd(&self->source, self->h->fd,
+                                         (GIOCondition)self->events);
+    g_mutex_unlock(&self->lock);
+}
+
+static gboolean
+fd_source_prepare(GSource *source, gint *timeout_out)
+{
+    XlevFdSource *self = (XlevFdSource *)source;
+
+    *timeout_out = -1;
+    if (self->dispatching > 0)
+        fd_source_hide(self);
+    return FALSE;
+}
+
+static gboolean
+fd_source_check(GSource *source)
+{
+    XlevFdSource *self = (XlevFdSource *)source;
+
+    return self->dispatching == 0 && self->tag != NULL &&
+           g_source_query_unix_fd(source, self->tag) != 0;
+}
+
 /* In the context's GMainContext: the fd is ready. */
 static gboolean
-hook_fd_ready(int fd, GIOCondition condition, gpointer data)
+fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
-    XlevHookFd *h = data;
-    g_autoptr(XlevContext) owner = g_weak_ref_get(&h->hooks->owner);
+    XlevFdSource *self = (XlevFdSource *)source;
+    XlevHookFd *h = self->h;
+    g_autoptr(XlevContext) owner = NULL;
+    GIOCondition revents;
+    short events;
+
+    /* Inside our own dispatch. Rare: a nested prepare removes our fds
+     * and a nested check says not ready, but GLib also finds a source
+     * ready from its fds' revents, still those of the outer poll if
+     * the nested iteration skipped our prepare (a higher-priority
+     * source was ready) and then reached our check. */
+    if (self->dispatching > 0 || self->tag == NULL)
+        return G_SOURCE_CONTINUE;
 
     /* The context is being finalized; its core will deregister us. */
+    owner = g_weak_ref_get(&h->hooks->owner);
     if (owner == NULL)
         return G_SOURCE_REMOVE;
 
-    xlev_osevent_occurred_fd(xlev_context_get_core(owner), h->for_xlev, fd,
-                             (short)g_atomic_int_get(&h->events),
-                             (short)condition);
+    revents = g_source_query_unix_fd(source, self->tag);
+    g_mutex_lock(&self->lock);
+    events = self->events;
+    g_mutex_unlock(&self->lock);
+
+    /* Handlers run in here and may iterate the context. */
+    self->dispatching++;
+    xlev_osevent_occurred_fd(xlev_context_get_core(owner), h->for_xlev, h->fd,
+                             events, (short)revents);
     xlev_context_deliver(owner);
+    self->dispatching--;
+
+    if (self->dispatching == 0)
+        fd_source_show(self);
     return G_SOURCE_CONTINUE;
 }
 
-static GSource *
-hook_fd_source(XlevHookFd *h)
+static void
+fd_source_finalize(GSource *source)
 {
-    GSource *source =
-        g_unix_fd_source_new(h->fd, (GIOCondition)g_atomic_int_get(&h->events));
+    XlevFdSource *self = (XlevFdSource *)source;
 
-    g_source_set_static_name(source, "[xlev] fd");
-    g_source_set_callback(source, G_SOURCE_FUNC(hook_fd_ready),
-                          g_atomic_rc_box_acquire(h), hook_fd_unref);
-    g_source_attach(source, h->hooks->main_context);
-    return source;
+    g_mutex_clear(&self->lock);
+    hook_fd_unref(self->h);
 }
 
-static void
-hook_fd_drop_source(XlevHookFd *h)
+static GSourceFuncs fd_source_funcs = {
+    .prepare = fd_source_prepare,
+    .check = fd_source_check,
+    .dispatch = fd_source_dispatch,
+    .finalize = fd_source_finalize,
+};
+
+/* Core lock held. */
+static XlevFdSource *
+fd_source_new(XlevHookFd *h, short events)
 {
-    g_source_destroy(h->source);
-    g_clear_pointer(&h->source, g_source_unref);
+    GSource *source = g_source_new(&fd_source_funcs, sizeof(XlevFdSource));
+    XlevFdSource *self = (XlevFdSource *)source;
+
+    self->h = g_atomic_rc_box_acquire(h);
+    g_mutex_init(&self->lock);
+    self->events = events;
+    /* Not attached yet: nobody else sees it. */
+    self->tag = g_source_add_unix_fd(source, h->fd, (GIOCondition)events);
+    /* No blocking by GLib during dispatch: see "Nested main loops". */
+    g_source_set_can_recurse(source, TRUE);
+    g_source_set_static_name(source, "[xlev] fd");
+    g_source_attach(source, h->hooks->main_context);
+    return self;
 }
 
 /* Core lock held. */
@@ -150,23 +283,26 @@ fd_register(void *user, int fd, void **for_app_registration_out, short events,
     h->hooks = g_atomic_rc_box_acquire(hooks);
     h->for_xlev = for_xlev;
     h->fd = fd;
-    h->events = events;
-    h->source = hook_fd_source(h);
+    h->source = fd_source_new(h, events);
     *for_app_registration_out = h;
     return 0;
 }
 
-/* Core lock held. A g_unix_fd_source cannot change its condition, so the
- * fd gets a new source. */
+/* Core lock held. While the fd is out of the GSource (a nested iteration)
+ * only the events are remembered, for when it goes back in. */
 static int
 fd_modify(void *user, int fd, void **for_app_registration_update,
           short events)
 {
     XlevHookFd *h = *for_app_registration_update;
+    XlevFdSource *self = h->source;
 
-    hook_fd_drop_source(h);
-    g_atomic_int_set(&h->events, events);
-    h->source = hook_fd_source(h);
+    g_mutex_lock(&self->lock);
+    self->events = events;
+    if (self->tag != NULL)
+        g_source_modify_unix_fd(&self->source, self->tag,
+                                (GIOCondition)events);
+    g_mutex_unlock(&self->lock);
     return 0;
 }
 
@@ -175,8 +311,13 @@ static void
 fd_deregister(void *user, int fd, void *for_app_registration)
 {
     XlevHookFd *h = for_app_registration;
+    XlevFdSource *self = g_steal_pointer(&h->source);
 
-    hook_fd_drop_source(h);
+    g_mutex_lock(&self->lock);
+    self->deregistered = TRUE;
+    g_mutex_unlock(&self->lock);
+    g_source_destroy(&self->source);
+    g_source_unref(&self->source);
     hook_fd_unref(h);
 }
 

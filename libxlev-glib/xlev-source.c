@@ -21,6 +21,33 @@
  *             (xlev-context-private.h). Then xlev_context_deliver() emits
  *             the queued signals, with no core lock held.
  *
+ * Nested main loops. A signal handler may iterate the main context itself
+ * (a modal dialog, g_main_context_iteration() inside the handler). The
+ * source must not be dispatched again from inside its own dispatch: the
+ * core would be asked for a new beforepoll while the outer dispatch is
+ * still delivering, and a "changed" handler would be re-entered. GLib
+ * guarantees that for a source that cannot recurse by blocking it for the
+ * duration of every dispatch, which takes its fds out of the context's
+ * poll set and puts them back afterwards; in GLib 2.74 each of the two
+ * writes the context's wakeup eventfd, so the poll after every dispatch
+ * returns at once for nothing: two iterations per event instead of one
+ * (bench/RESULTS.md, "GLib binding: watch events").
+ *
+ * So the source is marked can-recurse and keeps the guarantee itself, paid
+ * for only when a nested iteration actually happens. `dispatching` counts
+ * the dispatches under way (0 or 1). A prepare or check that
+ * runs while it is non-zero is a nested iteration; it reports not ready
+ * and, in prepare, takes the source's fds out of the GSource (forget_fds()),
+ * as GLib's blocking would. Removing them, rather than polling them for no
+ * events, matters: poll() still reports POLLHUP, POLLERR and POLLNVAL for
+ * an fd with no events, and GLib's check marks a source ready whenever one
+ * of its fds has revents, whatever the source's check says; a hung-up
+ * xenstore connection would make the nested loop spin and dispatch us
+ * re-entrantly. The next prepare after the outer dispatch has returned,
+ * which always comes before the next poll, finds the core's fds missing
+ * and adds them again (sync_fds()). Outside nested loops no fd is added or
+ * removed per dispatch, and the loop wakes once per event.
+ *
  * The source holds only a weak reference to its XlevContext. Each of
  * prepare, check and dispatch turns it into a strong one for its own
  * duration, so the core context (freed when the XlevContext is finalized)
@@ -61,6 +88,12 @@ typedef struct {
     /* When the core next needs to run, on its monotonic clock, in us;
      * -1 for never. */
     gint64 deadline_us;
+
+    /* Dispatches of this source under way in the thread iterating the
+     * context (which owns the context, so no other thread prepares,
+     * checks or dispatches meanwhile): non-zero means that prepare and
+     * check are running in a nested iteration. */
+    int dispatching;
 } XlevSource;
 
 static gint64
@@ -153,7 +186,9 @@ xlev_source_prepare(GSource *source, gint *timeout_out)
 
     *timeout_out = -1;
     self->deadline_us = -1;
-    if (owner == NULL) {
+    /* Gone, or a nested iteration inside our own dispatch: poll nothing,
+     * wake up for nothing. */
+    if (owner == NULL || self->dispatching > 0) {
         forget_fds(self);
         return FALSE;
     }
@@ -195,6 +230,10 @@ xlev_source_check(GSource *source)
     g_autoptr(XlevContext) owner = NULL;
     struct timeval now;
 
+    /* Nested iteration: prepare removed our fds; not ready either way. */
+    if (self->dispatching > 0)
+        return FALSE;
+
     for (int i = 0; i < self->nfds; i++) {
         if (self->tags[i] != NULL &&
             g_source_query_unix_fd(source, self->tags[i]) != 0)
@@ -222,6 +261,13 @@ xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 
     if (owner == NULL)
         return G_SOURCE_REMOVE;
+    /* Inside our own dispatch. Rare: a nested prepare removes our fds
+     * and a nested check says not ready, but GLib also finds a source
+     * ready from its fds' revents, still those of the outer poll if
+     * the nested iteration skipped our prepare (a higher-priority
+     * source was ready) and then reached our check. */
+    if (self->dispatching > 0)
+        return G_SOURCE_CONTINUE;
     core = xlev_context_get_core(owner);
 
     for (int i = 0; i < self->nfds; i++) {
@@ -241,7 +287,10 @@ xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
                    xlev_strerror(rc));
     }
 
+    /* Handlers run in here and may iterate the context. */
+    self->dispatching++;
     xlev_context_deliver(owner);
+    self->dispatching--;
     return G_SOURCE_CONTINUE;
 }
 
@@ -297,6 +346,8 @@ xlev_source_new(XlevContext *context)
     g_weak_ref_init(&self->owner, context);
     self->polled = g_array_new(FALSE, FALSE, sizeof(XlevPolledFd));
     self->deadline_us = -1;
+    /* No blocking by GLib during dispatch: see "Nested main loops". */
+    g_source_set_can_recurse(source, TRUE);
     g_source_set_static_name(source, "[xlev] XlevSource");
     return source;
 }
