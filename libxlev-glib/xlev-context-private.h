@@ -65,7 +65,9 @@ void xlev_context_unqueue_object(XlevContext *self, GObject *target);
 void xlev_context_unqueue(XlevContext *self, GWeakRef *target);
 
 /* Step 4. Called with no lock held, in the thread iterating the context's
- * GMainContext, after the core call that queued the items has returned. */
+ * GMainContext, after the core call that queued the items has returned.
+ * A call from inside a handler it runs (a nested main loop) returns at
+ * once: the outer call delivers what was queued meanwhile. */
 void xlev_context_deliver(XlevContext *self);
 
 /* Emits notify::@pspec on @object in the context's GMainContext: at once

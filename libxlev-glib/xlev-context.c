@@ -136,6 +136,7 @@ struct _XlevContext {
     GMutex pending_lock;
     GQueue pending;         /* of XlevPending, oldest first */
     gint disposed;          /* atomic */
+    guint delivering;       /* main context's thread only: see deliver */
 };
 
 typedef struct {
@@ -336,8 +337,8 @@ unqueue_all(XlevContext *self)
     g_mutex_unlock(&self->pending_lock);
 }
 
-void
-xlev_context_deliver(XlevContext *self)
+static void
+deliver_items(XlevContext *self)
 {
     for (;;) {
         XlevPending *p;
@@ -369,6 +370,20 @@ xlev_context_deliver(XlevContext *self)
         }
         pending_free(p);
     }
+}
+
+/* Not re-entrant: a handler that iterates the main context (a nested
+ * loop) may make another source of this context run a core call and queue
+ * items; they wait here, in order, until the handler returns and the outer
+ * call goes on, as GLib holds back a source that is being dispatched. */
+void
+xlev_context_deliver(XlevContext *self)
+{
+    if (self->delivering)
+        return;
+    self->delivering++;
+    deliver_items(self);
+    self->delivering--;
 }
 
 typedef struct {

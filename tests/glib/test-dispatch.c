@@ -167,6 +167,76 @@ test_nested_main_loop(Fixture *f, gconstpointer data)
     run_nested(f, NEST_MAIN_LOOP);
 }
 
+/* A timeout that falls due while a "changed" handler runs a nested loop
+ * is not emitted inside it (in hooks style it has a GLib source of its
+ * own): delivery is not re-entered, and ::fired comes once the handler has
+ * returned. */
+typedef struct {
+    Fixture *f;
+    XlevTimeout *timeout;
+    gboolean in_handler;
+    guint fired;
+    guint fired_in_handler;
+    gboolean handled;
+} NestTimeout;
+
+static void
+on_fired_count(XlevTimeout *t, gpointer data)
+{
+    NestTimeout *n = data;
+
+    n->fired++;
+    if (n->in_handler)
+        n->fired_in_handler++;
+}
+
+static void
+on_changed_nest_timeout(XlevWatch *watch, const char *event_path,
+                        gpointer data)
+{
+    NestTimeout *n = data;
+    g_autoptr(GError) error = NULL;
+    gboolean done = FALSE;
+    GSource *timer;
+
+    if (n->handled)
+        return;
+    n->handled = TRUE;
+    n->in_handler = TRUE;
+    n->timeout = xlev_context_timeout(n->f->ctx, 10, &error);
+    g_assert_no_error(error);
+    g_signal_connect(n->timeout, "fired", G_CALLBACK(on_fired_count), n);
+
+    timer = g_timeout_source_new(NESTED_MS);
+    g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
+    g_source_attach(timer, n->f->main_context);
+    while (!done)
+        g_main_context_iteration(n->f->main_context, TRUE);
+    g_source_destroy(timer);
+    g_source_unref(timer);
+    n->in_handler = FALSE;
+}
+
+static void
+test_nested_timeout_not_reentered(Fixture *f, gconstpointer data)
+{
+    NestTimeout n = {.f = f};
+    g_autoptr(XlevWatch) w = NULL;
+    g_autoptr(GError) error = NULL;
+
+    w = xlev_context_watch(f->ctx, "/nest-timeout", XLEV_WATCH_FLAGS_NONE,
+                           &error);
+    g_assert_no_error(error);
+    g_signal_connect(w, "changed", G_CALLBACK(on_changed_nest_timeout), &n);
+
+    WAIT_FOR(f->main_context, n.handled && !n.in_handler, 10000);
+    WAIT_FOR(f->main_context, n.fired == 1, 2000);
+    spin_for(f->main_context, 30);
+    g_assert_cmpuint(n.fired, ==, 1);
+    g_assert_cmpuint(n.fired_in_handler, ==, 0);
+    g_clear_object(&n.timeout);
+}
+
 /*======================================================================*/
 
 typedef struct {
@@ -281,6 +351,8 @@ main(int argc, char **argv)
                        test_nested_iteration);
     XLEV_TEST_ADD_BOTH("/dispatch/nested-main-loop-in-handler",
                        test_nested_main_loop);
+    XLEV_TEST_ADD_BOTH("/dispatch/nested-loop-defers-timeout",
+                       test_nested_timeout_not_reentered);
     XLEV_TEST_ADD_BOTH("/dispatch/one-iteration-per-event",
                        test_one_iteration_per_event);
     return g_test_run();
