@@ -45,10 +45,15 @@
  * events consumed), nothing subtracted, divided by the number of watches.
  *
  * Experiments (driver, --experiment): `throughput` (raw, source, hooks,
- * with reads), `noread` (the same without reads), `idle` (each kind with 0
- * and with --idle idle watches, no reads) and `memory`; `all` runs them in
- * that order. Within an experiment the configurations alternate, the order
- * rotated each round, so drift hits all of them alike. Every line printed
+ * with reads), `noread` (the same without reads), `latency` (with reads,
+ * the writer paced: --latency-events keys at --rate writes/s), `idle`
+ * (each kind with 0 and with --idle idle watches, no reads), `idle-paced`
+ * (the same six configurations, the writer paced like `latency`, so that
+ * every watcher gets one event per wakeup with or without idle watches and
+ * the daemon's speed does not change the batching) and `memory`; `all`
+ * runs them in that order, `idle-paced` excepted. Within an experiment the
+ * configurations alternate, the order rotated each round, so drift hits
+ * all of them alike. Every line printed
  * on stdout is one JSON object.
  */
 #include <errno.h>
@@ -152,7 +157,8 @@ static gboolean opt_paced = FALSE;
 
 static GOptionEntry entries[] = {
     {"experiment", 'e', 0, G_OPTION_ARG_STRING, &opt_experiment,
-     "throughput, noread, latency, idle, memory or all (default)", "NAME"},
+     "throughput, noread, latency, idle, idle-paced, memory or all (default)",
+     "NAME"},
     {"events", 'n', 0, G_OPTION_ARG_INT, &opt_events,
      "keys written per measurement (default 20000)", "N"},
     {"rounds", 'r', 0, G_OPTION_ARG_INT, &opt_rounds,
@@ -160,9 +166,11 @@ static GOptionEntry entries[] = {
     {"idle", 'i', 0, G_OPTION_ARG_INT, &opt_idle,
      "idle watches for the idle and memory experiments (default 10000)", "M"},
     {"latency-events", 0, 0, G_OPTION_ARG_INT, &opt_latency_events,
-     "keys written per latency measurement (default 5000)", "N"},
+     "keys written per latency or idle-paced measurement (default 5000)",
+     "N"},
     {"rate", 0, 0, G_OPTION_ARG_INT, &opt_rate,
-     "writes/s in the latency experiment (default 2000)", "R"},
+     "writes/s in the latency and idle-paced experiments (default 2000)",
+     "R"},
     {"paced", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_paced, NULL,
      NULL},
     {"no-read", 0, 0, G_OPTION_ARG_NONE, &opt_no_read,
@@ -356,14 +364,17 @@ watcher_report(Watcher *w, const char *kind)
     int n = w->n;
 
     qsort(w->lat_ns, n, sizeof(gint64), cmp_gint64);
-    printf("{\"role\": \"watcher\", \"kind\": \"%s\", \"read\": %s, "
+    /* The pid names the callgrind output file (--callgrind-out-file=...%p)
+     * when the watcher runs under valgrind: the process is the same. */
+    printf("{\"role\": \"watcher\", \"pid\": %d, \"kind\": \"%s\", \"read\": %s, "
            "\"idle_watches\": %d, \"events\": %d, \"events_seen\": %" G_GUINT64_FORMAT
            ", \"wakeups\": %" G_GUINT64_FORMAT ", \"events_per_wakeup\": %.2f, "
            "\"events_per_s\": %.0f, \"cpu_ns_per_event\": %.0f, "
            "\"user_ns_per_event\": %.0f, \"sys_ns_per_event\": %.0f, "
            "\"vcsw_per_event\": %.3f, "
            "\"lat_p50_us\": %.1f, \"lat_p99_us\": %.1f, \"lat_max_us\": %.1f}\n",
-           kind, w->read ? "true" : "false", opt_idle, n, w->nevents,
+           (int)getpid(), kind, w->read ? "true" : "false", opt_idle, n,
+           w->nevents,
            w->nwakeups, (double)w->nevents / MAX(w->nwakeups, 1), n / secs,
            (double)cpu / n,
            ((ru.ru_utime.tv_sec - w->ru0.ru_utime.tv_sec) * 1e9 +
@@ -908,6 +919,11 @@ run_driver(void)
         {"source", FALSE, 0}, {"source", FALSE, opt_idle},
         {"hooks", FALSE, 0},  {"hooks", FALSE, opt_idle},
     };
+    Config idle_paced[] = {
+        {"raw", FALSE, 0, TRUE},    {"raw", FALSE, opt_idle, TRUE},
+        {"source", FALSE, 0, TRUE}, {"source", FALSE, opt_idle, TRUE},
+        {"hooks", FALSE, 0, TRUE},  {"hooks", FALSE, opt_idle, TRUE},
+    };
     int events = opt_events;
     const char *e = opt_experiment != NULL ? opt_experiment : "all";
     gboolean all = strcmp(e, "all") == 0;
@@ -917,7 +933,7 @@ run_driver(void)
 
     if (!all && strcmp(e, "throughput") != 0 && strcmp(e, "noread") != 0 &&
         strcmp(e, "latency") != 0 && strcmp(e, "idle") != 0 &&
-        strcmp(e, "memory") != 0)
+        strcmp(e, "idle-paced") != 0 && strcmp(e, "memory") != 0)
         die("unknown --experiment %s", e);
 
     stamps_fd = memfd_create("bench-glib-watch-stamps", MFD_CLOEXEC);
@@ -938,6 +954,12 @@ run_driver(void)
     }
     if (all || strcmp(e, "idle") == 0)
         run_alternating("idle", idle, G_N_ELEMENTS(idle), stamps_fd);
+    if (strcmp(e, "idle-paced") == 0) {
+        opt_events = opt_latency_events;
+        run_alternating("idle-paced", idle_paced, G_N_ELEMENTS(idle_paced),
+                        stamps_fd);
+        opt_events = events;
+    }
     if (all || strcmp(e, "memory") == 0)
         run_memory_experiment(stamps_fd);
 
