@@ -77,17 +77,7 @@ on_changed_nest(XlevWatch *watch, const char *event_path, gpointer data)
         start = g_get_monotonic_time();
 
         if (n->kind == NEST_ITERATION) {
-            gboolean done = FALSE;
-            GSource *timer = g_timeout_source_new(NESTED_MS);
-
-            g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
-            g_source_attach(timer, n->f->main_context);
-            while (!done) {
-                g_main_context_iteration(n->f->main_context, TRUE);
-                n->nested_iterations++;
-            }
-            g_source_destroy(timer);
-            g_source_unref(timer);
+            n->nested_iterations += spin_for(n->f->main_context, NESTED_MS);
         } else {
             g_autoptr(GMainLoop) loop =
                 g_main_loop_new(n->f->main_context, FALSE);
@@ -196,8 +186,6 @@ on_changed_nest_timeout(XlevWatch *watch, const char *event_path,
 {
     NestTimeout *n = data;
     g_autoptr(GError) error = NULL;
-    gboolean done = FALSE;
-    GSource *timer;
 
     if (n->handled)
         return;
@@ -207,13 +195,7 @@ on_changed_nest_timeout(XlevWatch *watch, const char *event_path,
     g_assert_no_error(error);
     g_signal_connect(n->timeout, "fired", G_CALLBACK(on_fired_count), n);
 
-    timer = g_timeout_source_new(NESTED_MS);
-    g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
-    g_source_attach(timer, n->f->main_context);
-    while (!done)
-        g_main_context_iteration(n->f->main_context, TRUE);
-    g_source_destroy(timer);
-    g_source_unref(timer);
+    spin_for(n->f->main_context, NESTED_MS);
     n->in_handler = FALSE;
 }
 

@@ -85,9 +85,7 @@ test_fd_events_zero_not_polled(Fixture *f, gconstpointer data)
     xlev_ctx *core = xlev_context_get_core(f->ctx);
     CountedFd c = {.calls = 0};
     int pipefd[2];
-    guint iterations = 0;
-    gboolean done = FALSE;
-    GSource *timer;
+    guint iterations;
 
     g_assert_cmpint(pipe(pipefd), ==, 0);
     close(pipefd[1]); /* pipefd[0] is now always "hung up" */
@@ -96,15 +94,7 @@ test_fd_events_zero_not_polled(Fixture *f, gconstpointer data)
     g_assert_cmpint(xlev_ev_fd_register(core, &c.ev, fd_cb, pipefd[0], 0), ==,
                     0);
 
-    timer = g_timeout_source_new(200);
-    g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
-    g_source_attach(timer, f->main_context);
-    while (!done) {
-        g_main_context_iteration(f->main_context, TRUE);
-        iterations++;
-    }
-    g_source_destroy(timer);
-    g_source_unref(timer);
+    iterations = spin_for(f->main_context, 200);
 
     /* A spinning loop does tens of thousands in 200 ms. */
     g_assert_cmpuint(iterations, <, 20);

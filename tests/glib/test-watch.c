@@ -55,16 +55,27 @@ on_changed(XlevWatch *watch, const char *event_path, gpointer data)
         g_object_run_dispose(G_OBJECT(xlev_watch_get_context(watch)));
 }
 
+/* Initialises r and returns a new watch of path whose events r records. */
 static XlevWatch *
-watch_or_die(Fixture *f, const char *path, XlevWatchFlags flags, Recorder *r)
+watch_recorded(Fixture *f, const char *path, XlevWatchFlags flags, Recorder *r)
 {
     g_autoptr(GError) error = NULL;
-    XlevWatch *w = xlev_context_watch(f->ctx, path, flags, &error);
+    XlevWatch *w;
 
+    recorder_init(r, f);
+    w = xlev_context_watch(f->ctx, path, flags, &error);
     g_assert_no_error(error);
     g_assert_nonnull(w);
     g_signal_connect(w, "changed", G_CALLBACK(on_changed), r);
     return w;
+}
+
+/* Waits until r has recorded n events and checks the path of the nth. */
+static void
+recorder_wait_path(Fixture *f, Recorder *r, guint n, const char *path)
+{
+    WAIT_FOR(f->main_context, r->paths->len == n, 5000);
+    g_assert_cmpstr(r->paths->pdata[n - 1], ==, path);
 }
 
 static void
@@ -85,9 +96,8 @@ test_initial_and_changed(Fixture *f, gconstpointer data)
     XlevWatchFlags flags;
     gboolean active;
 
-    recorder_init(&r, f);
     write_or_die(f, "/w", "");
-    w = watch_or_die(f, "/w", XLEV_WATCH_FLAGS_NONE, &r);
+    w = watch_recorded(f, "/w", XLEV_WATCH_FLAGS_NONE, &r);
 
     g_object_get(w, "path", &path, "flags", &flags, "active", &active, NULL);
     g_assert_cmpstr(path, ==, "/w");
@@ -96,12 +106,10 @@ test_initial_and_changed(Fixture *f, gconstpointer data)
     g_assert_true(xlev_watch_get_context(w) == f->ctx);
 
     /* The initial event xenstored sends on registration. */
-    WAIT_FOR(f->main_context, r.paths->len == 1, 5000);
-    g_assert_cmpstr(r.paths->pdata[0], ==, "/w");
+    recorder_wait_path(f, &r, 1, "/w");
 
     write_or_die(f, "/w/a", "1");
-    WAIT_FOR(f->main_context, r.paths->len == 2, 5000);
-    g_assert_cmpstr(r.paths->pdata[1], ==, "/w/a");
+    recorder_wait_path(f, &r, 2, "/w/a");
 
     recorder_clear(&r);
 }
@@ -112,14 +120,12 @@ test_skip_initial(Fixture *f, gconstpointer data)
     Recorder r;
     g_autoptr(XlevWatch) w = NULL;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/s", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/s", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     spin_for(f->main_context, 50);
     g_assert_cmpuint(r.paths->len, ==, 0);
 
     write_or_die(f, "/s/x", "1");
-    WAIT_FOR(f->main_context, r.paths->len == 1, 5000);
-    g_assert_cmpstr(r.paths->pdata[0], ==, "/s/x");
+    recorder_wait_path(f, &r, 1, "/s/x");
     recorder_clear(&r);
 }
 
@@ -133,8 +139,7 @@ test_second_process(Fixture *f, gconstpointer data)
     const char *argv[] = {"xenstore-write", "/cli/key", "v", NULL};
     int status = -1;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/cli", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/cli", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
 
     /* The fixture exported XENSTORED_PATH: the child inherits it. */
     g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
@@ -143,8 +148,7 @@ test_second_process(Fixture *f, gconstpointer data)
     g_spawn_check_wait_status(status, &error);
     g_assert_no_error(error);
 
-    WAIT_FOR(f->main_context, r.paths->len == 1, 5000);
-    g_assert_cmpstr(r.paths->pdata[0], ==, "/cli/key");
+    recorder_wait_path(f, &r, 1, "/cli/key");
     recorder_clear(&r);
 }
 
@@ -174,8 +178,7 @@ test_thousand_writes(Fixture *f, gconstpointer data)
     g_autoptr(XlevWatch) w = NULL;
     GThread *writer;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/many", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/many", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
 
     writer = g_thread_new("writer", writer_thread, NULL);
     WAIT_FOR(f->main_context, r.paths->len >= N_WRITES, 60000);
@@ -199,14 +202,12 @@ test_not_yet_existing(Fixture *f, gconstpointer data)
     g_autoptr(XlevWatch) w = NULL;
     g_autoptr(GError) error = NULL;
 
-    recorder_init(&r, f);
     g_assert_false(xlev_context_exists(f->ctx, "/later", NULL, &error));
     g_assert_no_error(error);
 
-    w = watch_or_die(f, "/later/deeper", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/later/deeper", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     write_or_die(f, "/later/deeper/x", "1");
-    WAIT_FOR(f->main_context, r.paths->len == 1, 5000);
-    g_assert_cmpstr(r.paths->pdata[0], ==, "/later/deeper/x");
+    recorder_wait_path(f, &r, 1, "/later/deeper/x");
     recorder_clear(&r);
 }
 
@@ -223,8 +224,7 @@ test_cancel_self_in_handler(Fixture *f, gconstpointer data)
     g_autoptr(XlevWatch) w = NULL;
     int notified = 0;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/cs", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/cs", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     r.cancel_in_handler = w;
     g_signal_connect(w, "notify::active", G_CALLBACK(on_notify_active),
                      &notified);
@@ -254,10 +254,8 @@ test_cancel_other_in_handler(Fixture *f, gconstpointer data)
     g_autoptr(XlevWatch) w1 = NULL;
     g_autoptr(XlevWatch) w2 = NULL;
 
-    recorder_init(&r1, f);
-    recorder_init(&r2, f);
-    w1 = watch_or_die(f, "/co", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r1);
-    w2 = watch_or_die(f, "/co", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r2);
+    w1 = watch_recorded(f, "/co", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r1);
+    w2 = watch_recorded(f, "/co", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r2);
     r1.cancel_in_handler = w2;
     r2.cancel_in_handler = w1;
 
@@ -280,9 +278,8 @@ test_unref_context_in_handler(Fixture *f, gconstpointer data)
     XlevWatch *w;
     GWeakRef ctx_ref;
 
-    recorder_init(&r, f);
     g_weak_ref_init(&ctx_ref, f->ctx);
-    w = watch_or_die(f, "/uc", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/uc", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     r.unref_in_handler = &f->ctx;
 
     xlev_context_write(xlev_watch_get_context(w), "/uc/a", "1", NULL, NULL);
@@ -304,8 +301,7 @@ test_dispose_context_in_handler(Fixture *f, gconstpointer data)
     Recorder r;
     g_autoptr(XlevWatch) w = NULL;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/dc", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/dc", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     r.dispose_in_handler = TRUE;
 
     write_or_die(f, "/dc/a", "1");
@@ -445,8 +441,7 @@ test_worker_thread(Fixture *f, gconstpointer data)
 
     /* The main thread's context sees nothing of the worker's watch, and
      * its own watch is emitted here, not there. */
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/worker", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/worker", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
 
     t = g_thread_new("worker", worker, &wd);
     g_thread_join(t);
@@ -482,8 +477,7 @@ test_watch_from_other_thread(Fixture *f, gconstpointer data)
     g_autoptr(XlevWatch) w = NULL;
     GThread *t;
 
-    recorder_init(&r, f);
-    w = watch_or_die(f, "/thr", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
+    w = watch_recorded(f, "/thr", XLEV_WATCH_FLAGS_SKIP_INITIAL, &r);
     t = g_thread_new("maker", make_and_cancel, f->ctx);
     for (int i = 0; i < 20; i++) {
         g_main_context_iteration(f->main_context, FALSE);

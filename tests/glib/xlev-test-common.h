@@ -75,15 +75,20 @@ fixture_teardown(Fixture *f, gconstpointer data)
     xs_fixture_teardown(&f->xs, NULL);
 }
 
-#define XLEV_TEST_ADD_BOTH(path, func)                                       \
+/* XLEV_TEST_ADD_BOTH with a teardown of the test's own (which ends with
+ * fixture_teardown). */
+#define XLEV_TEST_ADD_BOTH_WITH_TEARDOWN(path, func, teardown)               \
     do {                                                                     \
         g_test_add("/xlev/source" path, Fixture,                             \
                    GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,  \
-                   func, fixture_teardown);                                  \
+                   func, teardown);                                          \
         g_test_add("/xlev/hooks" path, Fixture,                              \
                    GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,   \
-                   func, fixture_teardown);                                  \
+                   func, teardown);                                          \
     } while (0)
+
+#define XLEV_TEST_ADD_BOTH(path, func)                                       \
+    XLEV_TEST_ADD_BOTH_WITH_TEARDOWN(path, func, fixture_teardown)
 
 static inline gboolean
 test_flag_set_cb(gpointer data)
@@ -107,17 +112,22 @@ test_flag_set_cb(gpointer data)
         g_assert_true(cond);                                                 \
     } while (0)
 
-/* Iterates @mc for @ms milliseconds. */
-static inline void
+/* Iterates @mc for @ms milliseconds (not scaled); returns how many
+ * iterations that took. */
+static inline guint
 spin_for(GMainContext *mc, guint ms)
 {
     gboolean done = FALSE;
     GSource *timer = g_timeout_source_new(ms);
+    guint iterations = 0;
 
     g_source_set_callback(timer, test_flag_set_cb, &done, NULL);
     g_source_attach(timer, mc);
-    while (!done)
+    while (!done) {
         g_main_context_iteration(mc, TRUE);
+        iterations++;
+    }
     g_source_destroy(timer);
     g_source_unref(timer);
+    return iterations;
 }
