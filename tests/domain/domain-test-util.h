@@ -28,6 +28,14 @@
 /* How long we wait to be sure an event does not come. */
 #define DOM_QUIET_MS 200
 
+/* The g_get_monotonic_time() at which @ms (scaled for valgrind) from now
+ * will have passed. */
+static inline gint64
+dom_deadline(guint ms)
+{
+    return g_get_monotonic_time() + (gint64)xs_fixture_scale_ms(ms) * 1000;
+}
+
 /* The event-channel port a test guest introduces itself with. */
 #define DOM_GUEST_PORT 5
 

@@ -73,13 +73,24 @@ dom_run_once(xlev_ctx *ctx, int max_ms)
     g_assert_cmpint(xlev_osevent_afterpoll(ctx, nfds, fds, now), ==, 0);
 }
 
+/* Runs the context until cond holds; fails the test if timeout_ms (scaled)
+ * pass first. cond is evaluated once per round, and not again after. */
+#define DOM_RUN_UNTIL(ctx, cond, timeout_ms)                                   \
+    do {                                                                       \
+        gint64 deadline_ = dom_deadline(timeout_ms);                           \
+                                                                               \
+        while (!(cond)) {                                                      \
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline_);             \
+            dom_run_once((ctx), POLL_SLICE_MS);                                \
+        }                                                                      \
+    } while (0)
+
 /* Runs the context until an event of a type in mask is queued (returned,
  * caller frees) or the deadline passes (NULL). */
 static xlev_event *
 dom_wait_event(xlev_ctx *ctx, uint64_t mask, guint timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time()
-                      + (gint64)xs_fixture_scale_ms(timeout_ms) * 1000;
+    gint64 deadline = dom_deadline(timeout_ms);
     xlev_event *ev = NULL;
 
     for (;;) {
@@ -122,24 +133,56 @@ dom_expect_free(xlev_ctx *ctx, xlev_event_type type, uint32_t domid,
     xlev_event_free(ctx, dom_expect(ctx, type, domid, user));
 }
 
+/* dom_expect() of a SHUTDOWN, whose reason is checked too. */
+static void
+dom_expect_shutdown(xlev_ctx *ctx, uint32_t domid, uint64_t user,
+                    xlev_shutdown_reason reason)
+{
+    xlev_event *ev
+        = dom_expect(ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, domid, user);
+
+    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, reason);
+    xlev_event_free(ctx, ev);
+}
+
+/* The next event of any type and domain (caller frees); fails the test if
+ * none comes within DOM_EVENT_TIMEOUT_MS. */
+static xlev_event *
+dom_next_event(xlev_ctx *ctx)
+{
+    xlev_event *ev
+        = dom_wait_event(ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+
+    g_assert_nonnull(ev);
+    return ev;
+}
+
+/* Introduces a guest domid and enables a death generator for it, user's. */
+static xlev_evgen_domain_death *
+dom_introduce_followed(DomFixture *f, uint32_t domid, uint64_t user)
+{
+    xlev_evgen_domain_death *gen = NULL;
+
+    dom_introduce(f->xsh, domid);
+    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, domid, user, &gen), ==,
+                    0);
+    return gen;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void
 test_shutdown_then_death(DomFixture *f, gconstpointer data)
 {
-    xlev_evgen_domain_death *gen = NULL;
-    xlev_event *ev;
+    xlev_evgen_domain_death *gen;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(f->xsh, 5);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 5, 42, &gen), ==, 0);
+    gen = dom_introduce_followed(f, 5, 42);
     g_assert_nonnull(gen);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS); /* running: nothing */
 
     dom_set(&f->fx, 5, "shutdown 1");
-    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 5, 42);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_REBOOT);
-    xlev_event_free(f->ctx, ev);
+    dom_expect_shutdown(f->ctx, 5, 42, XLEV_SHUTDOWN_REBOOT);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
     dom_set(&f->fx, 5, "dying");
@@ -152,16 +195,12 @@ test_shutdown_then_death(DomFixture *f, gconstpointer data)
 static void
 test_crash_is_shutdown_crash(DomFixture *f, gconstpointer data)
 {
-    xlev_evgen_domain_death *gen = NULL;
-    xlev_event *ev;
+    xlev_evgen_domain_death *gen;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(f->xsh, 6);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 6, 1, &gen), ==, 0);
+    gen = dom_introduce_followed(f, 6, 1);
     dom_set(&f->fx, 6, "crashed");
-    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 6, 1);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_CRASH);
-    xlev_event_free(f->ctx, ev);
+    dom_expect_shutdown(f->ctx, 6, 1, XLEV_SHUTDOWN_CRASH);
     /* Shut down and dying seen together: SHUTDOWN was already told. */
     dom_set(&f->fx, 6, "dying");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 6, 1);
@@ -193,7 +232,6 @@ static void
 test_shutdown_and_dying_in_one_look(DomFixture *f, gconstpointer data)
 {
     xlev_evgen_domain_death *gen = NULL;
-    xlev_event *ev;
 
     SKIP_WITHOUT_HYPERVISOR();
     /* Already shut down and dying before the generator first looks. */
@@ -201,9 +239,7 @@ test_shutdown_and_dying_in_one_look(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 11, "shutdown 4");
     dom_set(&f->fx, 11, "dying");
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 11, 3, &gen), ==, 0);
-    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 11, 3);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_WATCHDOG);
-    xlev_event_free(f->ctx, ev);
+    dom_expect_shutdown(f->ctx, 11, 3, XLEV_SHUTDOWN_WATCHDOG);
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 11, 3);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     xlev_evdisable_domain_death(f->ctx, gen);
@@ -245,10 +281,8 @@ test_two_generators_one_domid(DomFixture *f, gconstpointer data)
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 7, 1, &b), ==, 0);
     dom_set(&f->fx, 7, "shutdown 0");
     for (int i = 0; i < 2; i++) {
-        xlev_event *ev
-            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+        xlev_event *ev = dom_next_event(f->ctx);
 
-        g_assert_nonnull(ev);
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
         g_assert_cmpint(ev->u.domain_shutdown.reason, ==,
                         XLEV_SHUTDOWN_POWEROFF);
@@ -258,10 +292,8 @@ test_two_generators_one_domid(DomFixture *f, gconstpointer data)
     }
     dom_set(&f->fx, 7, "dying");
     for (int i = 0; i < 2; i++) {
-        xlev_event *ev
-            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+        xlev_event *ev = dom_next_event(f->ctx);
 
-        g_assert_nonnull(ev);
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_DEATH);
         g_assert_cmpuint(ev->for_user, <, 2);
         seen[ev->for_user][ev->type]++;
@@ -296,17 +328,14 @@ test_evdisable_before_event(DomFixture *f, gconstpointer data)
      * predicate), then disable `queued` while its event is still queued. */
     {
         xlev_event *ev = NULL;
-        gint64 deadline
-            = g_get_monotonic_time()
-              + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
         uint64_t want = 3;
 
-        while (xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL,
-                                (xlev_event_predicate *)(void *)NULL, NULL)
-               == XLEV_ERROR_NOT_READY) {
-            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-            dom_run_once(f->ctx, POLL_SLICE_MS);
-        }
+        DOM_RUN_UNTIL(f->ctx,
+                      xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL,
+                                       (xlev_event_predicate *)(void *)NULL,
+                                       NULL)
+                          != XLEV_ERROR_NOT_READY,
+                      DOM_EVENT_TIMEOUT_MS);
         /* One event is out; put our expectations on who it was. */
         g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN);
         g_assert_true(ev->for_user == 2 || ev->for_user == want);
@@ -355,8 +384,7 @@ test_burst_200(DomFixture *f, gconstpointer data)
 
     dom_set_burst(&f->fx, BURST_FIRST, BURST_N, "dying",
                   BURST_FIRST + BURST_N + 1);
-    deadline = g_get_monotonic_time()
-               + (gint64)xs_fixture_scale_ms(4 * DOM_EVENT_TIMEOUT_MS) * 1000;
+    deadline = dom_deadline(4 * DOM_EVENT_TIMEOUT_MS);
     while (total < BURST_N) {
         xlev_event *ev = NULL;
 
@@ -382,24 +410,19 @@ test_burst_200(DomFixture *f, gconstpointer data)
 static void
 test_domid_reused(DomFixture *f, gconstpointer data)
 {
-    xlev_evgen_domain_death *old_gen = NULL, *new_gen = NULL;
-    xlev_event *ev;
+    xlev_evgen_domain_death *old_gen, *new_gen;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(f->xsh, 16);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 1, &old_gen), ==, 0);
+    old_gen = dom_introduce_followed(f, 16, 1);
     dom_set(&f->fx, 16, "gone");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 1);
 
     /* A new domain with the same domid. */
     dom_set(&f->fx, 16, "running");
-    dom_introduce(f->xsh, 16);
-    g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 16, 2, &new_gen), ==, 0);
+    new_gen = dom_introduce_followed(f, 16, 2);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     dom_set(&f->fx, 16, "shutdown 2");
-    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, 16, 2);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_SUSPEND);
-    xlev_event_free(f->ctx, ev);
+    dom_expect_shutdown(f->ctx, 16, 2, XLEV_SHUTDOWN_SUSPEND);
     dom_set(&f->fx, 16, "gone");
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 16, 2);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
@@ -523,10 +546,8 @@ test_introduce(DomFixture *f, gconstpointer data)
         gboolean got22 = FALSE, got23 = FALSE;
 
         for (int i = 0; i < 2; i++) {
-            xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
-                                            DOM_EVENT_TIMEOUT_MS);
+            xlev_event *ev = dom_next_event(f->ctx);
 
-            g_assert_nonnull(ev);
             g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
             if (ev->domid == 22)
                 got22 = TRUE;
@@ -552,10 +573,8 @@ test_introduce(DomFixture *f, gconstpointer data)
         int users = 0;
 
         for (int i = 0; i < 2; i++) {
-            xlev_event *ev = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL,
-                                            DOM_EVENT_TIMEOUT_MS);
+            xlev_event *ev = dom_next_event(f->ctx);
 
-            g_assert_nonnull(ev);
             g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
             g_assert_cmpuint(ev->domid, ==, 25);
             g_assert_true(ev->for_user == 5 || ev->for_user == 6);
@@ -599,10 +618,8 @@ test_introduce_present_followed(DomFixture *f, gconstpointer data)
     dom_set(&f->fx, 41, "gone");
     dom_set(&f->fx, 40, "dying");
     for (int n = 0; n < 3; n++) {
-        xlev_event *ev
-            = dom_wait_event(f->ctx, XLEV_EVENTMASK_ALL, DOM_EVENT_TIMEOUT_MS);
+        xlev_event *ev = dom_next_event(f->ctx);
 
-        g_assert_nonnull(ev);
         g_assert_cmpuint(ev->for_user, <, 3);
         g_assert_cmpuint(ev->domid, ==, doms[ev->for_user]);
         seen[ev->for_user][ev->type]++;
@@ -665,7 +682,6 @@ test_release_lists_in_batches(DomFixture *f, gconstpointer data)
     const uint32_t victim = MANY_FIRST + n / 2;
     long bound = (long)((n + XLEV__HV_BATCH - 1) / XLEV__HV_BATCH) + 1;
     long before, after;
-    xlev_event *ev;
 
     SKIP_WITHOUT_HYPERVISOR();
     if (hv_queries() < 0) {
@@ -681,10 +697,8 @@ test_release_lists_in_batches(DomFixture *f, gconstpointer data)
     before = hv_queries_settled(f->ctx);
 
     dom_set(&f->fx, victim, "shutdown 1");
-    ev = dom_expect(f->ctx, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, victim,
-                    victim - MANY_FIRST);
-    g_assert_cmpint(ev->u.domain_shutdown.reason, ==, XLEV_SHUTDOWN_REBOOT);
-    xlev_event_free(f->ctx, ev);
+    dom_expect_shutdown(f->ctx, victim, victim - MANY_FIRST,
+                        XLEV_SHUTDOWN_REBOOT);
     after = hv_queries_settled(f->ctx);
     g_test_message("%u watched domains: %ld hypervisor calls for one "
                    "@releaseDomain (bound %ld)",
@@ -736,7 +750,6 @@ static void
 test_hooks_delivery(DomFixture *f, gconstpointer data)
 {
     HookState hs = { .ctx = f->ctx, .lock_free = 1 };
-    gint64 deadline;
 
     SKIP_WITHOUT_HYPERVISOR();
     xlev_event_register_callbacks(f->ctx, &test_event_hooks, &hs);
@@ -746,12 +759,7 @@ test_hooks_delivery(DomFixture *f, gconstpointer data)
     g_assert_cmpint(xlev_evenable_domain_death(f->ctx, 17, 2, &hs.other_gen),
                     ==, 0);
     dom_set(&f->fx, 17, "shutdown 0");
-    deadline = g_get_monotonic_time()
-               + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
-    while (hs.n_events == 0) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        dom_run_once(f->ctx, POLL_SLICE_MS);
-    }
+    DOM_RUN_UNTIL(f->ctx, hs.n_events != 0, DOM_EVENT_TIMEOUT_MS);
     dom_set(&f->fx, 17, "dying");
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     /* gen 1 came first (enable order) and disabled gen 2 before its

@@ -106,20 +106,6 @@ monitor_recorded(Fixture *f, guint domid, Recorder *r)
     return mon;
 }
 
-static void
-iterate_ms(GMainContext *mc, guint ms)
-{
-    gboolean done = FALSE;
-    GSource *t = g_timeout_source_new(xs_fixture_scale_ms(ms));
-
-    g_source_set_callback(t, test_flag_set_cb, &done, NULL);
-    g_source_attach(t, mc);
-    while (!done)
-        g_main_context_iteration(mc, TRUE);
-    g_source_destroy(t);
-    g_source_unref(t);
-}
-
 /* A libxenstore connection of the test's own, for the fixture's life. */
 static struct xs_handle *test_xsh;
 
@@ -141,15 +127,50 @@ dom_fixture_teardown(Fixture *f, gconstpointer data)
     fixture_teardown(f, data);
 }
 
+/* Introduces a guest domid and returns a new monitor of it whose signals
+ * r (initialised here) records. */
+static XlevDomainMonitor *
+monitor_introduced(Fixture *f, guint domid, Recorder *r)
+{
+    dom_introduce(dom_xs(f), domid);
+    return monitor_recorded(f, domid, r);
+}
+
+/* Waits for r's first shutdown and checks its domain and reason. */
+static void
+recorder_wait_first_shutdown(Fixture *f, const Recorder *r, guint domid,
+                             XlevShutdownReason reason)
+{
+    WAIT_FOR(f->main_context, r->shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpuint(g_array_index(r->shutdowns, guint, 0), ==, domid);
+    g_assert_cmpuint(g_array_index(r->shutdowns, guint, 1), ==, reason);
+}
+
+/* Drops the monitor, then the recorder its handlers write to. */
+static void
+monitor_recorded_clear(XlevDomainMonitor **mon, Recorder *r)
+{
+    g_clear_object(mon);
+    recorder_clear(r);
+}
+
+/* Iterates the main context for DOM_QUIET_MS (scaled for valgrind). */
+static void
+dom_quiet(Fixture *f)
+{
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+}
+
+/* Lets DOM_QUIET_MS pass, then checks that r has had n signals in all. */
+static void
+recorder_assert_quiet(Fixture *f, const Recorder *r, guint n)
+{
+    dom_quiet(f);
+    g_assert_cmpuint(r->n_signals, ==, n);
+}
+
 #define DOM_ADD_BOTH(path, func)                                               \
-    do {                                                                       \
-        g_test_add("/xlev/source" path, Fixture,                               \
-                   GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup,    \
-                   func, dom_fixture_teardown);                                \
-        g_test_add("/xlev/hooks" path, Fixture,                                \
-                   GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS), fixture_setup,     \
-                   func, dom_fixture_teardown);                                \
-    } while (0)
+    XLEV_TEST_ADD_BOTH_WITH_TEARDOWN(path, func, dom_fixture_teardown)
 
 /* ------------------------------------------------------------------------ */
 
@@ -157,50 +178,36 @@ static void
 test_shutdown_then_died(Fixture *f, gconstpointer data)
 {
     g_autoptr(XlevDomainMonitor) mon = NULL;
-    struct xs_handle *h = dom_open_xs();
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(h, 5);
-    mon = monitor_recorded(f, 5, &r);
+    mon = monitor_introduced(f, 5, &r);
     g_assert_cmpuint(xlev_domain_monitor_get_domid(mon), ==, 5);
     g_assert_true(xlev_domain_monitor_get_active(mon));
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 0);
+    recorder_assert_quiet(f, &r, 0);
 
     dom_set(&f->xs, 5, "crashed");
-    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, 5);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
-                     XLEV_SHUTDOWN_REASON_CRASH);
+    recorder_wait_first_shutdown(f, &r, 5, XLEV_SHUTDOWN_REASON_CRASH);
     dom_set(&f->xs, 5, "dying");
     WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
     g_assert_cmpuint(g_array_index(r.deaths, guint, 0), ==, 5);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 2);
+    recorder_assert_quiet(f, &r, 2);
 
-    g_clear_object(&mon);
-    recorder_clear(&r);
-    xs_close(h);
+    monitor_recorded_clear(&mon, &r);
 }
 
 static void
 test_died_without_shutdown(Fixture *f, gconstpointer data)
 {
     g_autoptr(XlevDomainMonitor) mon = NULL;
-    struct xs_handle *h = dom_open_xs();
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(h, 6);
-    mon = monitor_recorded(f, 6, &r);
+    mon = monitor_introduced(f, 6, &r);
     dom_set(&f->xs, 6, "gone");
     WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 1);
-    g_clear_object(&mon);
-    recorder_clear(&r);
-    xs_close(h);
+    recorder_assert_quiet(f, &r, 1);
+    monitor_recorded_clear(&mon, &r);
 }
 
 static void
@@ -218,16 +225,14 @@ test_two_monitors_one_domid(Fixture *f, gconstpointer data)
     dom_set(&f->xs, 7, "gone");
     WAIT_FOR(f->main_context, ra.deaths->len == 1 && rb.deaths->len == 1,
              DOM_EVENT_TIMEOUT_MS);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
     /* "gone" may come in the same look as "shutdown": then the domain
      * was never seen shut down, and only dies. Either way, once each. */
     g_assert_cmpuint(ra.shutdowns->len, ==, rb.shutdowns->len);
     g_assert_cmpuint(ra.n_signals, ==, rb.n_signals);
     g_assert_cmpuint(ra.deaths->len, ==, 1);
-    g_clear_object(&a);
-    g_clear_object(&b);
-    recorder_clear(&ra);
-    recorder_clear(&rb);
+    monitor_recorded_clear(&a, &ra);
+    monitor_recorded_clear(&b, &rb);
 }
 
 static void
@@ -252,23 +257,21 @@ test_unref_before_event(Fixture *f, gconstpointer data)
     WAIT_FOR(f->main_context, rw.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
     dom_set(&f->xs, 8, "dying");
     WAIT_FOR(f->main_context, rw.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
     g_assert_cmpuint(rd.n_signals, ==, 0);
     /* cancelled in its shutdown handler: nothing after */
     g_assert_cmpuint(rc.n_signals, ==, 1);
     g_assert_false(xlev_domain_monitor_get_active(canceller));
-    g_clear_object(&witness);
-    g_clear_object(&canceller);
-    recorder_clear(&rd);
-    recorder_clear(&rw);
-    recorder_clear(&rc);
+    monitor_recorded_clear(&witness, &rw);
+    monitor_recorded_clear(&canceller, &rc);
+    recorder_clear(&rd); /* its monitor, dropped, is gone */
 }
 
 static void
 test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
 {
     g_autoptr(XlevDomainMonitor) mon = NULL;
-    struct xs_handle *h = dom_open_xs();
+    struct xs_handle *h = dom_xs(f);
     g_autofree guint *died = g_new0(guint, ALL_N);
     Recorder r;
 
@@ -283,7 +286,7 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
     WAIT_FOR(f->main_context, r.intros->len == ALL_N, 4 * DOM_EVENT_TIMEOUT_MS);
     /* Let the generators the introductions enabled take their first
      * look before the burst. */
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
 
     dom_set_burst(&f->xs, ALL_FIRST, ALL_N, "dying", 2);
     WAIT_FOR(f->main_context, r.deaths->len == ALL_N, 4 * DOM_EVENT_TIMEOUT_MS);
@@ -302,18 +305,14 @@ test_all_domains_burst_and_reuse(Fixture *f, gconstpointer data)
     dom_introduce(h, ALL_FIRST);
     WAIT_FOR(f->main_context, r.intros->len == ALL_N + 1, DOM_EVENT_TIMEOUT_MS);
     g_assert_cmpuint(g_array_index(r.intros, guint, ALL_N), ==, ALL_FIRST);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
     dom_set(&f->xs, ALL_FIRST, "shutdown 5");
-    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, ALL_FIRST);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
-                     XLEV_SHUTDOWN_REASON_SOFT_RESET);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    recorder_wait_first_shutdown(f, &r, ALL_FIRST,
+                                 XLEV_SHUTDOWN_REASON_SOFT_RESET);
+    dom_quiet(f);
     g_assert_cmpuint(r.deaths->len, ==, ALL_N);
 
-    g_clear_object(&mon);
-    recorder_clear(&r);
-    xs_close(h);
+    monitor_recorded_clear(&mon, &r);
 }
 
 static gboolean
@@ -370,12 +369,8 @@ test_all_domains_follows_present(Fixture *f, gconstpointer data)
     g_clear_pointer(&domids, g_array_unref);
 
     /* 54's shutdown is reported by the first look; nothing else. */
-    WAIT_FOR(f->main_context, r.shutdowns->len == 2, DOM_EVENT_TIMEOUT_MS);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 0), ==, 54);
-    g_assert_cmpuint(g_array_index(r.shutdowns, guint, 1), ==,
-                     XLEV_SHUTDOWN_REASON_SUSPEND);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 1);
+    recorder_wait_first_shutdown(f, &r, 54, XLEV_SHUTDOWN_REASON_SUSPEND);
+    recorder_assert_quiet(f, &r, 1);
 
     dom_introduce(h, 53);
     WAIT_FOR(f->main_context, r.intros->len == 1, DOM_EVENT_TIMEOUT_MS);
@@ -384,7 +379,7 @@ test_all_domains_follows_present(Fixture *f, gconstpointer data)
     g_assert_true(domids_has(domids, 53));
     g_clear_pointer(&domids, g_array_unref);
     /* Let the new domain's generator take its first look. */
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
 
     dom_set(&f->xs, 50, "shutdown 0");
     WAIT_FOR(f->main_context, r.shutdowns->len == 4, DOM_EVENT_TIMEOUT_MS);
@@ -394,7 +389,7 @@ test_all_domains_follows_present(Fixture *f, gconstpointer data)
     WAIT_FOR(f->main_context, r.shutdowns->len == 6, DOM_EVENT_TIMEOUT_MS);
     dom_set(&f->xs, 53, "dying");
     WAIT_FOR(f->main_context, r.deaths->len == 3, DOM_EVENT_TIMEOUT_MS);
-    iterate_ms(f->main_context, DOM_QUIET_MS);
+    dom_quiet(f);
 
     /* Each once: shutdown 54, 50, 53; died 50, 51, 53; introduced 53. */
     g_assert_cmpuint(r.n_signals, ==, 7);
@@ -418,8 +413,7 @@ test_all_domains_follows_present(Fixture *f, gconstpointer data)
     g_assert_true(domids_has(domids, 54));
     g_clear_pointer(&domids, g_array_unref);
 
-    g_clear_object(&mon);
-    recorder_clear(&r);
+    monitor_recorded_clear(&mon, &r);
 }
 
 /* A monitor of one domain lists it until it died. */
@@ -431,8 +425,7 @@ test_list_domains_one(Fixture *f, gconstpointer data)
     Recorder r;
 
     SKIP_WITHOUT_HYPERVISOR();
-    dom_introduce(dom_xs(f), 12);
-    mon = monitor_recorded(f, 12, &r);
+    mon = monitor_introduced(f, 12, &r);
     domids = xlev_domain_monitor_list_domains(mon);
     g_assert_cmpuint(domids->len, ==, 1);
     g_assert_cmpuint(g_array_index(domids, guint, 0), ==, 12);
@@ -441,8 +434,7 @@ test_list_domains_one(Fixture *f, gconstpointer data)
     WAIT_FOR(f->main_context, r.deaths->len == 1, DOM_EVENT_TIMEOUT_MS);
     domids = xlev_domain_monitor_list_domains(mon);
     g_assert_cmpuint(domids->len, ==, 0);
-    g_clear_object(&mon);
-    recorder_clear(&r);
+    monitor_recorded_clear(&mon, &r);
 }
 
 static void
@@ -451,7 +443,7 @@ test_disk_ejected(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) mon = NULL;
     g_autoptr(XlevDomainMonitor) all = NULL;
-    struct xs_handle *h = dom_open_xs();
+    struct xs_handle *h = dom_xs(f);
     g_autofree char *ej = g_strdup_printf(DOM_BACKEND_FMT "/eject", 9u, 5632);
     Recorder r;
 
@@ -476,18 +468,14 @@ test_disk_ejected(Fixture *f, gconstpointer data)
     g_assert_true(xs_write(h, XBT_NULL, ej, "1", 1));
     WAIT_FOR(f->main_context, r.ejects->len == 1, DOM_EVENT_TIMEOUT_MS);
     g_assert_cmpstr(g_ptr_array_index(r.ejects, 0), ==, "hdc");
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 1);
+    recorder_assert_quiet(f, &r, 1);
 
     xlev_domain_monitor_cancel(mon);
     g_assert_true(xs_write(h, XBT_NULL, ej, "1", 1));
-    iterate_ms(f->main_context, DOM_QUIET_MS);
-    g_assert_cmpuint(r.n_signals, ==, 1);
+    recorder_assert_quiet(f, &r, 1);
 
-    g_clear_object(&mon);
+    monitor_recorded_clear(&mon, &r);
     g_clear_object(&all);
-    recorder_clear(&r);
-    xs_close(h);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -531,8 +519,7 @@ no_hypervisor_child(void)
     recorder_init(&r);
     recorder_connect(&r, all);
     dom_introduce(h, 31);
-    deadline = g_get_monotonic_time()
-               + (gint64)xs_fixture_scale_ms(DOM_EVENT_TIMEOUT_MS) * 1000;
+    deadline = dom_deadline(DOM_EVENT_TIMEOUT_MS);
     while (r.intros->len == 0 && g_get_monotonic_time() < deadline)
         g_main_context_iteration(NULL, FALSE), g_usleep(1000);
     xs_close(h);
