@@ -55,6 +55,49 @@ should_fail(int *nth)
     return --*nth == 0;
 }
 
+/* Counts a register call; unless failure injection fails it, appends
+ * entry to table and hands out its handle (for_app): its index + 1. */
+static int
+table_register(TestHooks *th, int *n_calls, int *fail_nth, GArray *table,
+               const void *entry, void **for_app_out)
+{
+    g_mutex_lock(&th->lock);
+    (*n_calls)++;
+    if (should_fail(fail_nth)) {
+        g_mutex_unlock(&th->lock);
+        return th->fail_value;
+    }
+    g_array_append_vals(table, entry, 1);
+    *for_app_out = GSIZE_TO_POINTER(table->len);
+    g_mutex_unlock(&th->lock);
+    return 0;
+}
+
+/* The registration a handle names (the caller holds th->lock). */
+static TestHookFd *
+fd_entry(TestHooks *th, void *for_app, int fd)
+{
+    guint i = GPOINTER_TO_SIZE(for_app);
+    TestHookFd *r;
+
+    g_assert_cmpuint(i, >=, 1);
+    g_assert_cmpuint(i, <=, th->fds->len);
+    r = &g_array_index(th->fds, TestHookFd, i - 1);
+    g_assert_true(r->live);
+    g_assert_cmpint(r->fd, ==, fd);
+    return r;
+}
+
+static TestHookTime *
+time_entry(TestHooks *th, void *for_app)
+{
+    guint i = GPOINTER_TO_SIZE(for_app);
+
+    g_assert_cmpuint(i, >=, 1);
+    g_assert_cmpuint(i, <=, th->times->len);
+    return &g_array_index(th->times, TestHookTime, i - 1);
+}
+
 static int
 th_fd_register(void *user, int fd, void **for_app_out, short events,
                void *for_xlev)
@@ -64,16 +107,8 @@ th_fd_register(void *user, int fd, void **for_app_out, short events,
 
     g_assert_cmpint(events, !=, 0); /* the contract: never 0 */
     g_assert_null(*for_app_out);
-    g_mutex_lock(&th->lock);
-    th->n_fd_register++;
-    if (should_fail(&th->fail_fd_register_nth)) {
-        g_mutex_unlock(&th->lock);
-        return th->fail_value;
-    }
-    g_array_append_val(th->fds, r);
-    *for_app_out = GSIZE_TO_POINTER(th->fds->len);
-    g_mutex_unlock(&th->lock);
-    return 0;
+    return table_register(th, &th->n_fd_register, &th->fail_fd_register_nth,
+                          th->fds, &r, for_app_out);
 }
 
 static int
@@ -81,16 +116,11 @@ th_fd_modify(void *user, int fd, void **for_app_io, short events)
 {
     TestHooks *th = user;
     TestHookFd *r;
-    guint i = GPOINTER_TO_SIZE(*for_app_io);
 
     g_assert_cmpint(events, !=, 0);
     g_mutex_lock(&th->lock);
     th->n_fd_modify++;
-    g_assert_cmpuint(i, >=, 1);
-    g_assert_cmpuint(i, <=, th->fds->len);
-    r = &g_array_index(th->fds, TestHookFd, i - 1);
-    g_assert_true(r->live);
-    g_assert_cmpint(r->fd, ==, fd);
+    r = fd_entry(th, *for_app_io, fd);
     if (should_fail(&th->fail_fd_modify_nth)) {
         g_mutex_unlock(&th->lock);
         return th->fail_value;
@@ -105,15 +135,10 @@ th_fd_deregister(void *user, int fd, void *for_app)
 {
     TestHooks *th = user;
     TestHookFd *r;
-    guint i = GPOINTER_TO_SIZE(for_app);
 
     g_mutex_lock(&th->lock);
     th->n_fd_deregister++;
-    g_assert_cmpuint(i, >=, 1);
-    g_assert_cmpuint(i, <=, th->fds->len);
-    r = &g_array_index(th->fds, TestHookFd, i - 1);
-    g_assert_true(r->live);
-    g_assert_cmpint(r->fd, ==, fd);
+    r = fd_entry(th, for_app, fd);
     r->live = 0;
     g_mutex_unlock(&th->lock);
 }
@@ -126,16 +151,9 @@ th_timeout_register(void *user, void **for_app_out, struct timeval abs,
     TestHookTime r = {abs, for_xlev, 1};
 
     g_assert_null(*for_app_out);
-    g_mutex_lock(&th->lock);
-    th->n_timeout_register++;
-    if (should_fail(&th->fail_timeout_register_nth)) {
-        g_mutex_unlock(&th->lock);
-        return th->fail_value;
-    }
-    g_array_append_val(th->times, r);
-    *for_app_out = GSIZE_TO_POINTER(th->times->len);
-    g_mutex_unlock(&th->lock);
-    return 0;
+    return table_register(th, &th->n_timeout_register,
+                          &th->fail_timeout_register_nth, th->times, &r,
+                          for_app_out);
 }
 
 static int
@@ -143,13 +161,10 @@ th_timeout_modify(void *user, void **for_app_io, struct timeval abs)
 {
     TestHooks *th = user;
     TestHookTime *r;
-    guint i = GPOINTER_TO_SIZE(*for_app_io);
 
     g_mutex_lock(&th->lock);
     th->n_timeout_modify++;
-    g_assert_cmpuint(i, >=, 1);
-    g_assert_cmpuint(i, <=, th->times->len);
-    r = &g_array_index(th->times, TestHookTime, i - 1);
+    r = time_entry(th, *for_app_io);
     g_assert_true(r->live);
     r->abs = abs;
     g_mutex_unlock(&th->lock);
@@ -161,13 +176,10 @@ th_timeout_deregister(void *user, void *for_app)
 {
     TestHooks *th = user;
     TestHookTime *r;
-    guint i = GPOINTER_TO_SIZE(for_app);
 
     g_mutex_lock(&th->lock);
     th->n_timeout_deregister++;
-    g_assert_cmpuint(i, >=, 1);
-    g_assert_cmpuint(i, <=, th->times->len);
-    r = &g_array_index(th->times, TestHookTime, i - 1);
+    r = time_entry(th, for_app);
     /* Not live: the loop already took it as due and is about to report it
      * (test_hooks_iterate) when a callback deregistered it. The contract
      * allows that; the report is then ignored. */
@@ -199,6 +211,20 @@ test_hooks_clear(TestHooks *th)
     g_array_unref(th->fds);
     g_array_unref(th->times);
     g_mutex_clear(&th->lock);
+}
+
+static void
+test_hooks_register(TestHooks *th, xlev_ctx *ctx)
+{
+    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, th),
+                    ==, 0);
+}
+
+void
+test_hooks_install(TestHooks *th, xlev_ctx *ctx)
+{
+    test_hooks_init(th);
+    test_hooks_register(th, ctx);
 }
 
 int
@@ -356,9 +382,7 @@ drive_init(Drive *d, DriveMode mode, xlev_ctx *ctx)
     d->ctx = ctx;
     test_hooks_init(&d->hooks);
     if (mode == DRIVE_HOOKS) {
-        g_assert_cmpint(
-            xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &d->hooks), ==,
-            0);
+        test_hooks_register(&d->hooks, ctx);
         d->prepared = 1;
     }
 }
@@ -372,9 +396,7 @@ drive_prepare(Drive *d)
     if (d->mode == DRIVE_MIXED) {
         /* one poll-style round first, then hand over to the hooks */
         test_poll_iterate(d->ctx, 0);
-        g_assert_cmpint(xlev_osevent_register_hooks(d->ctx, &test_hooks_vtable,
-                                                    &d->hooks),
-                        ==, 0);
+        test_hooks_register(&d->hooks, d->ctx);
     }
 }
 
@@ -417,6 +439,13 @@ void
 drive_clear(Drive *d)
 {
     test_hooks_clear(&d->hooks);
+}
+
+void
+drive_free_ctx(Drive *d)
+{
+    xlev_ctx_free(d->ctx);
+    drive_clear(d);
 }
 
 xlev_ctx *

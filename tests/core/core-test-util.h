@@ -25,6 +25,9 @@ typedef enum {
 
 extern const char *const drive_mode_names[3];
 
+/* The DriveMode of a test added by core_test_add_modes*() (its data). */
+#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
+
 /* Adds one test per drive mode, /xlev/core/GROUP/MODE/NAME, with the
  * DriveMode as its data (GINT_TO_POINTER). */
 void core_test_add_modes(const char *group, const char *name,
@@ -35,6 +38,19 @@ void core_test_add_modes_fixture(const char *group, const char *name,
                                  gsize fixture_size, GTestFixtureFunc setup,
                                  GTestFixtureFunc fn,
                                  GTestFixtureFunc teardown);
+/* The same on the xenstored fixture: FN is a
+ * void (*)(XsFixture *, gconstpointer); for tests that include
+ * xs-fixture.h. */
+#define core_test_add_modes_xs(group, name, fn)                               \
+    G_STMT_START {                                                            \
+        void (*fn_)(XsFixture *, gconstpointer) = (fn);                       \
+                                                                              \
+        core_test_add_modes_fixture((group), (name), sizeof(XsFixture),       \
+                                    (GTestFixtureFunc)xs_fixture_setup,       \
+                                    (GTestFixtureFunc)fn_,                    \
+                                    (GTestFixtureFunc)xs_fixture_teardown);   \
+    }                                                                         \
+    G_STMT_END
 
 typedef struct {
     int fd;
@@ -66,6 +82,9 @@ extern const xlev_osevent_hooks test_hooks_vtable;
 
 void test_hooks_init(TestHooks *th);
 void test_hooks_clear(TestHooks *th);
+/* test_hooks_init(), then installs th on ctx with test_hooks_vtable
+ * (asserted to succeed). */
+void test_hooks_install(TestHooks *th, xlev_ctx *ctx);
 /* live fd registrations / timeouts the hooks hold */
 int test_hooks_n_live_fds(TestHooks *th);
 int test_hooks_n_live_times(TestHooks *th);
@@ -94,6 +113,9 @@ void drive_iterate(Drive *d, int max_ms);
 /* Iterates until *flag is nonzero or timeout_ms passed; returns *flag. */
 int drive_until(Drive *d, volatile int *flag, int timeout_ms);
 void drive_clear(Drive *d);
+/* Frees d's context, then clears d. In that order: freeing the context
+ * deregisters what it still holds through d's hooks. */
+void drive_free_ctx(Drive *d);
 
 /* A context without xenstore (pure unit tests). */
 xlev_ctx *test_ctx_new(void);

@@ -47,7 +47,15 @@ probe_init(FdProbe *p)
     xlev_ev_fd_init(&p->ev);
 }
 
-#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
+/* A connected AF_UNIX stream pair, both ends non-blocking and
+ * close-on-exec. */
+static void
+test_socketpair(int sv[2])
+{
+    g_assert_cmpint(
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+        ==, 0);
+}
 
 static void
 test_readable(gconstpointer data)
@@ -85,8 +93,7 @@ test_readable(gconstpointer data)
     if (MODE(data) != DRIVE_POLL)
         g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 0);
 
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(fds[0]);
     close(fds[1]);
 }
@@ -102,9 +109,7 @@ test_two_registrations_one_fd(gconstpointer data)
     int sv[2];
 
     drive_init(&d, MODE(data), ctx);
-    g_assert_cmpint(
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
-        ==, 0);
+    test_socketpair(sv);
     probe_init(&rd);
     probe_init(&wr);
     rd.read_it = 1;
@@ -156,8 +161,7 @@ test_two_registrations_one_fd(gconstpointer data)
     xlev_ev_fd_deregister(ctx, &rd.ev);
     if (MODE(data) != DRIVE_POLL)
         g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 0);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(sv[0]);
     close(sv[1]);
 }
@@ -200,8 +204,7 @@ test_zero_events_not_polled(gconstpointer data)
     g_assert_true(p.revents & POLLHUP);
     g_assert_false(xlev_ev_fd_isregistered(&p.ev));
 
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(fds[0]);
 }
 
@@ -214,9 +217,7 @@ test_modify(gconstpointer data)
     int sv[2];
 
     drive_init(&d, MODE(data), ctx);
-    g_assert_cmpint(
-        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
-        ==, 0);
+    test_socketpair(sv);
     probe_init(&p);
     p.read_it = 1;
     g_assert_cmpint(xlev_ev_fd_register(ctx, &p.ev, probe_cb, sv[0], POLLIN),
@@ -237,8 +238,7 @@ test_modify(gconstpointer data)
     xlev_ev_fd_deregister(ctx, &p.ev);
     g_assert_cmpint(xlev_ev_fd_modify(ctx, &p.ev, POLLIN), ==,
                     XLEV_ERROR_INVAL);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(sv[0]);
     close(sv[1]);
 }

@@ -49,9 +49,7 @@ test_fd_merge_hooks(void)
     int sv[2];
 
     test_pipe(sv);
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     g_assert_cmpint(xlev_ev_fd_register(ctx, &a.ev, fd_cb, sv[0], 0), ==, 0);
@@ -91,9 +89,7 @@ test_time_hooks(void)
     TimeProbe t;
     struct timeval now;
 
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     memset(&t, 0, sizeof(t));
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &t.ev, time_cb, -1), ==, 0);
     g_assert_cmpint(th.n_timeout_register, ==, 0);
@@ -146,9 +142,7 @@ test_callback_thread(void)
 
     test_pipe(fds);
     g_assert_cmpint(write(fds[1], "x", 1), ==, 1);
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     memset(&p, 0, sizeof(p));
     g_assert_cmpint(xlev_ev_fd_register(ctx, &p.ev, fd_cb, fds[0], POLLIN), ==,
                     0);
@@ -197,8 +191,7 @@ test_free_inside_callback_refused(void)
     g_assert_cmpint(log_errors, ==, 1);
     g_assert_true(xlev_ev_fd_isregistered(&p.ev));
     xlev_ev_fd_deregister(ctx, &p.ev);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(fds[0]);
     close(fds[1]);
 }

@@ -69,9 +69,7 @@ test_01_hook_result_propagated(void)
     int fds[2];
 
     test_pipe(fds);
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     memset(&t, 0, sizeof(t));
@@ -125,9 +123,7 @@ test_02_time_rel_returns_rc(void)
     g_assert_false(xlev_ev_time_isregistered(&t.ev));
 
     /* a hook refusing */
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &t.ev, time_cb, -1), ==, 0);
     th.fail_value = 5;
     th.fail_timeout_register_nth = 1;
@@ -252,9 +248,7 @@ test_05_fired_timeout_is_idle(void)
     g_assert_true(xlev_ev_time_isregistered(&u.ev));
 
     /* the same through occurred_timeout */
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &t.ev, time_cb, 0), ==, 0);
     r = g_array_index(th.times, TestHookTime, th.times->len - 1);
     g_array_index(th.times, TestHookTime, th.times->len - 1).live = 0;
@@ -284,9 +278,7 @@ test_07_late_occurrence_harmless(void)
 
     test_pipe(fds);
     test_pipe(fds2);
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     g_assert_cmpint(write(fds[1], "x", 1), ==, 1);
     g_assert_cmpint(xlev_ev_fd_register(ctx, &a->ev, fd_cb, fds[0], POLLIN), ==,
                     0);
@@ -350,9 +342,7 @@ test_08_misuse_is_an_error(void)
                     XLEV_ERROR_INVAL);
     g_assert_cmpint(xlev_osevent_afterpoll(ctx, 1, pfd, now), ==, 0);
 
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     g_assert_cmpint(xlev_ev_time_register_abs(ctx, &t.ev, time_cb, tv_far()),
                     ==, 0);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &inf.ev, time_cb, -1), ==,
@@ -426,8 +416,7 @@ test_09_callbacks_without_lock(void)
     g_assert_true(drive_until(&d, &j.done, 5000));
     g_assert_true(j.lock_free);
     g_assert_cmpint(j.other.rc, ==, 0);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(fds[0]);
     close(fds[1]);
 }
@@ -503,8 +492,7 @@ test_11_hup_nval_reach_callback(void)
     g_assert_true(drive_until(&d, &nval.calls, 2000));
     g_assert_true(nval.revents & POLLNVAL);
 
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(fds[0]);
 }
 
@@ -619,9 +607,7 @@ test_14_stale_revents_reach_nobody(void)
     close(reused);
 
     /* hooks: a report that the fd is readable when it is not */
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     g_assert_cmpint(xlev_ev_fd_register(ctx, &hk.ev, fd_cb, fds[0], POLLIN), ==,
                     0);
     g_assert_true(test_hooks_find_fd(&th, fds[0], &r));

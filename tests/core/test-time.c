@@ -5,8 +5,6 @@
  */
 #include "core-test-util.h"
 
-#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
-
 /* An injected clock. */
 static gint64 fake_mono_us = G_GINT64_CONSTANT(1000) * G_USEC_PER_SEC;
 static gint64 fake_real_us = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
@@ -118,8 +116,7 @@ test_order_never_early(gconstpointer data)
     }
     if (MODE(data) != DRIVE_POLL)
         g_assert_cmpint(test_hooks_n_live_times(&d.hooks), ==, 0);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* A callback that registers its timeout again. */
@@ -139,8 +136,7 @@ test_rearm_in_callback(gconstpointer data)
     g_assert_false(xlev_ev_time_isregistered(&t.ev));
     drive_iterate(&d, 20);
     g_assert_cmpint(t.calls, ==, 4);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* Equal deadlines fire in registration order. */
@@ -392,9 +388,7 @@ test_hooks_early_occurrence(void)
     TimeProbe t;
 
     xlev_ctx_set_clock(ctx, &fake_clock, NULL);
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     probe_init(&t, 0);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &t.ev, time_cb, 100), ==, 0);
     g_assert_cmpint(th.n_timeout_register, ==, 1);

@@ -13,7 +13,6 @@
 
 #include "core-test-util.h"
 
-#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
 #define NPIPES 31
 #define NTIMERS 31
 
@@ -133,8 +132,7 @@ test_many_at_once(gconstpointer data)
         g_assert_cmpint(p[i].calls + p[i].bad, ==, 1);
     for (i = 0; i < NTIMERS; i++)
         g_assert_cmpint(t[i].calls, ==, 1);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     probes_free(p, NPIPES);
     probes_free(t, NTIMERS);
 }
@@ -161,8 +159,7 @@ test_delete_before_poll(gconstpointer data)
     drive_iterate(&d, 30);
     drive_iterate(&d, 30);
     g_assert_cmpint(p[0].calls + p[1].calls, ==, 0);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     probes_free(p, 2);
 }
 
@@ -209,8 +206,7 @@ test_delete_from_other_callback(gconstpointer data)
     g_assert_cmpint(xlev_ev_fd_isregistered(&p[0].ev) +
                         xlev_ev_fd_isregistered(&p[1].ev),
                     ==, 1);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     probes_free(p, 4);
 }
 
@@ -245,8 +241,7 @@ test_same_fd_twice(gconstpointer data)
     if (MODE(data) != DRIVE_POLL)
         g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 0);
     xlev_ev_fd_deregister(ctx, &p[0].ev);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     close(p[0].fds[0]);
     close(p[1].fds[0]);
     close(p[1].fds[1]);
@@ -310,8 +305,7 @@ test_delete_during_poll(gconstpointer data)
             g_assert_cmpint(p[i].calls, >=, 1);
         probes_free(p, NPIPES);
     }
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* occurred_fd racing deregistration (and freeing) on another thread. */
@@ -369,9 +363,7 @@ test_occurred_fd_races_deregister(void)
 
     test_pipe(fds);
     g_assert_cmpint(write(fds[1], "x", 1), ==, 1); /* stays readable */
-    test_hooks_init(&th);
-    g_assert_cmpint(xlev_osevent_register_hooks(ctx, &test_hooks_vtable, &th),
-                    ==, 0);
+    test_hooks_install(&th, ctx);
     memset(&r, 0, sizeof(r));
     r.ctx = ctx;
     g_mutex_init(&r.lock);
