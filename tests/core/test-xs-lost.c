@@ -21,8 +21,6 @@
 #include "core-test-util.h"
 #include "xs-fixture.h"
 
-#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
-
 /* Noticing takes at most one liveness period after the daemon is gone;
  * the rest is slack for a loaded machine. */
 #define NOTICE_SLACK_MS 2000
@@ -61,14 +59,24 @@ watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
     ((Probe *)w)->calls++;
 }
 
+static void
+probe_init(Probe *p)
+{
+    memset(p, 0, sizeof(*p));
+    xlev_ev_xswatch_init(&p->w);
+}
+
+/* A context on the fixture's daemon, its disasters counted in dp, driven
+ * by d in mode (drive_free_ctx() frees both). */
 static xlev_ctx *
-ctx_new(DisasterProbe *dp)
+ctx_new(DisasterProbe *dp, Drive *d, DriveMode mode)
 {
     xlev_ctx *ctx = NULL;
 
     g_assert_cmpint(xlev_ctx_new(NULL, &ctx), ==, 0);
     memset(dp, 0, sizeof(*dp));
     xlev_ctx_set_disaster_hook(ctx, disaster_cb, dp);
+    drive_init(d, mode, ctx);
     return ctx;
 }
 
@@ -76,6 +84,17 @@ static int
 scaled(int ms)
 {
     return (int)xs_fixture_scale_ms(ms);
+}
+
+/* A watch by p on path, once its initial event has come (xenstored has
+ * set it). */
+static void
+start_watch(xlev_ctx *ctx, Drive *d, Probe *p, const char *path)
+{
+    probe_init(p);
+    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p->w, watch_cb, path), ==,
+                    0);
+    g_assert_true(drive_until(d, &p->calls, scaled(5000)));
 }
 
 /* SIGKILL, then wait until it is reaped (xs_fixture_daemon_alive calls
@@ -147,18 +166,14 @@ static void
 test_killed_with_watch(XsFixture *fx, gconstpointer data)
 {
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     Probe p, late;
     gint64 took;
     Drive d;
     int nfds, timeout, i;
 
-    drive_init(&d, MODE(data), ctx);
-    memset(&p, 0, sizeof(p));
-    xlev_ev_xswatch_init(&p.w);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/lost"),
-                    ==, 0);
-    g_assert_true(drive_until(&d, &p.calls, scaled(5000)));
+    ctx = ctx_new(&dp, &d, MODE(data));
+    start_watch(ctx, &d, &p, "/lost");
     if (MODE(data) == DRIVE_POLL) {
         poll_wants(ctx, &nfds, &timeout);
         g_assert_cmpint(nfds, ==, 1);
@@ -186,8 +201,7 @@ test_killed_with_watch(XsFixture *fx, gconstpointer data)
     }
 
     assert_ops_fail_promptly(ctx);
-    memset(&late, 0, sizeof(late));
-    xlev_ev_xswatch_init(&late.w);
+    probe_init(&late);
     g_assert_cmpint(
         xlev_ev_xswatch_register(ctx, &late.w, watch_cb, "/lost/late"), ==,
         XLEV_ERROR_BROKEN);
@@ -203,8 +217,7 @@ test_killed_with_watch(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(p.calls, ==, 0);
     g_assert_cmpint(dp.count, ==, 1);
 
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* No watch was ever registered (libxenstore has no reader thread): a plain
@@ -215,12 +228,12 @@ static void
 test_plain_op_finds_it(XsFixture *fx, gconstpointer data)
 {
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     gint64 start;
     Drive d;
     int nfds, timeout;
 
-    drive_init(&d, MODE(data), ctx);
+    ctx = ctx_new(&dp, &d, MODE(data));
     drive_prepare(&d);
     g_assert_cmpint(xlev_xs_write(ctx, "/lost/a", "1", 1), ==, 0);
     kill_daemon(fx);
@@ -249,8 +262,7 @@ test_plain_op_finds_it(XsFixture *fx, gconstpointer data)
     } else {
         g_assert_cmpint(test_hooks_n_live_times(&d.hooks), ==, 0);
     }
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* A watch came and went (libxenstore's reader thread exists, no liveness
@@ -260,17 +272,13 @@ static void
 test_plain_op_after_watches(XsFixture *fx, gconstpointer data)
 {
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     char *value = NULL;
     Probe p;
     Drive d;
 
-    drive_init(&d, DRIVE_POLL, ctx);
-    memset(&p, 0, sizeof(p));
-    xlev_ev_xswatch_init(&p.w);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/lost"),
-                    ==, 0);
-    g_assert_true(drive_until(&d, &p.calls, scaled(5000)));
+    ctx = ctx_new(&dp, &d, DRIVE_POLL);
+    start_watch(ctx, &d, &p, "/lost");
     xlev_ev_xswatch_deregister(ctx, &p.w);
     kill_daemon(fx);
     /* let the reader thread see the end of the connection */
@@ -283,8 +291,7 @@ test_plain_op_after_watches(XsFixture *fx, gconstpointer data)
     assert_ops_fail_promptly(ctx);
     drive_iterate(&d, 20);
     g_assert_cmpint(dp.count, ==, 1);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* Threads hammering plain operations while the daemon dies under them (a
@@ -328,16 +335,15 @@ test_concurrent_ops(XsFixture *fx, gconstpointer data)
 {
     enum { N_THREADS = 4 };
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     Hammer h[N_THREADS];
     GThread *thr[N_THREADS];
     Probe p;
     Drive d;
     int i;
 
-    drive_init(&d, DRIVE_HOOKS, ctx);
-    memset(&p, 0, sizeof(p));
-    xlev_ev_xswatch_init(&p.w);
+    ctx = ctx_new(&dp, &d, DRIVE_HOOKS);
+    probe_init(&p);
     g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/other"),
                     ==, 0);
     for (i = 0; i < N_THREADS; i++) {
@@ -363,8 +369,7 @@ test_concurrent_ops(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(dp.count, ==, 1);
     g_assert_cmpint(dp.kind, ==, XLEV_DISASTER_XENSTORE);
     xlev_ev_xswatch_deregister(ctx, &p.w);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 /* What an application does on the disaster: free the context and make a
@@ -373,39 +378,29 @@ static void
 test_new_context_after_restart(XsFixture *fx, gconstpointer data)
 {
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     XsFixture fx2;
     GError *error = NULL;
     char *value = NULL;
     Probe p;
     Drive d;
 
-    drive_init(&d, DRIVE_POLL, ctx);
-    memset(&p, 0, sizeof(p));
-    xlev_ev_xswatch_init(&p.w);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/lost"),
-                    ==, 0);
-    g_assert_true(drive_until(&d, &p.calls, scaled(5000)));
+    ctx = ctx_new(&dp, &d, DRIVE_POLL);
+    start_watch(ctx, &d, &p, "/lost");
     kill_daemon(fx);
     drive_until_disaster(&d, &dp,
                          scaled(XLEV_XS_LIVENESS_MS + NOTICE_SLACK_MS));
     g_assert_cmpint(dp.count, ==, 1);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 
     /* "restart": one fixture at a time, so the first one goes first */
     xs_fixture_stop(fx);
     g_assert_true(xs_fixture_start(&fx2, &error));
     g_assert_no_error(error);
 
-    ctx = ctx_new(&dp);
-    drive_init(&d, DRIVE_POLL, ctx);
+    ctx = ctx_new(&dp, &d, DRIVE_POLL);
     g_assert_cmpstr(xlev_ctx_get_xenstore_path(ctx), ==, fx2.socket_path);
-    memset(&p, 0, sizeof(p));
-    xlev_ev_xswatch_init(&p.w);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/again"),
-                    ==, 0);
-    g_assert_true(drive_until(&d, &p.calls, scaled(5000)));
+    start_watch(ctx, &d, &p, "/again");
     p.calls = 0;
     g_assert_cmpint(xlev_xs_write(ctx, "/again/x", "1", 1), ==, 0);
     g_assert_true(drive_until(&d, &p.calls, scaled(5000)));
@@ -414,8 +409,7 @@ test_new_context_after_restart(XsFixture *fx, gconstpointer data)
     free(value);
     g_assert_cmpint(dp.count, ==, 0);
     xlev_ev_xswatch_deregister(ctx, &p.w);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
     xs_fixture_stop(&fx2);
 }
 
@@ -426,12 +420,12 @@ static void
 test_idle_no_wakeups(XsFixture *fx, gconstpointer data)
 {
     DisasterProbe dp;
-    xlev_ctx *ctx = ctx_new(&dp);
+    xlev_ctx *ctx;
     Probe a, b;
     Drive d;
     int nfds, timeout;
 
-    drive_init(&d, MODE(data), ctx);
+    ctx = ctx_new(&dp, &d, MODE(data));
     drive_prepare(&d);
     g_assert_cmpint(xlev_xs_write(ctx, "/idle", "1", 1), ==, 0);
 
@@ -463,10 +457,8 @@ test_idle_no_wakeups(XsFixture *fx, gconstpointer data)
     drive_iterate(&d, 20);
     ASSERT_IDLE();
 
-    memset(&a, 0, sizeof(a));
-    memset(&b, 0, sizeof(b));
-    xlev_ev_xswatch_init(&a.w);
-    xlev_ev_xswatch_init(&b.w);
+    probe_init(&a);
+    probe_init(&b);
     g_assert_cmpint(xlev_ev_xswatch_register(ctx, &a.w, watch_cb, "/idle"),
                     ==, 0);
     ASSERT_WATCHING();
@@ -498,17 +490,13 @@ test_idle_no_wakeups(XsFixture *fx, gconstpointer data)
 #undef ASSERT_WATCHING
 
     g_assert_cmpint(dp.count, ==, 0);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    drive_free_ctx(&d);
 }
 
 static void
 add_modes(const char *name, void (*fn)(XsFixture *, gconstpointer))
 {
-    core_test_add_modes_fixture("xs-lost", name, sizeof(XsFixture),
-                                (GTestFixtureFunc)xs_fixture_setup,
-                                (GTestFixtureFunc)fn,
-                                (GTestFixtureFunc)xs_fixture_teardown);
+    core_test_add_modes_xs("xs-lost", name, fn);
 }
 
 int

@@ -18,8 +18,6 @@
 #include "core-test-util.h"
 #include "xs-fixture.h"
 
-#define MODE(data) ((DriveMode)GPOINTER_TO_INT(data))
-
 typedef struct {
     xlev_ev_xswatch w;
     const char *expect_path; /* what the watch was registered on */
@@ -92,6 +90,33 @@ other_write(struct xs_handle *xsh, const char *path, const char *value)
     g_assert_true(xs_write(xsh, XBT_NULL, path, value, strlen(value)));
 }
 
+/* What a watch test runs on: a context on the fixture's daemon, optionally
+ * a second libxenstore connection that writes as another program would,
+ * and a Drive in the test's mode. */
+typedef struct {
+    xlev_ctx *ctx;
+    struct xs_handle *other; /* NULL without WITH_OTHER */
+    Drive d;
+} WatchEnv;
+
+enum { NO_OTHER, WITH_OTHER };
+
+static void
+env_init(WatchEnv *env, XsFixture *fx, DriveMode mode, int with_other)
+{
+    env->ctx = xs_ctx_new(fx);
+    env->other = with_other ? other_connection() : NULL;
+    drive_init(&env->d, mode, env->ctx);
+}
+
+static void
+env_clear(WatchEnv *env)
+{
+    if (env->other)
+        xs_close(env->other);
+    drive_free_ctx(&env->d);
+}
+
 static int
 deadline_ms(int ms)
 {
@@ -102,35 +127,31 @@ deadline_ms(int ms)
 static void
 test_initial_and_change(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe p;
-    Drive d;
+    WatchEnv env;
 
-    drive_init(&d, MODE(data), ctx);
+    env_init(&env, fx, MODE(data), WITH_OTHER);
     probe_init(&p, "/test/a");
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/test/a"),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &p.w, watch_cb, "/test/a"), ==, 0);
     g_assert_true(xlev_ev_xswatch_isregistered(&p.w));
-    g_assert_true(drive_until(&d, &p.calls, deadline_ms(5000)));
+    g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
     g_assert_cmpstr(p.last_epath, ==, "/test/a");
 
-    other_write(other, "/test/a/b", "1");
-    g_assert_true(drive_until(&d, &p.seen_child, deadline_ms(5000)));
+    other_write(env.other, "/test/a/b", "1");
+    g_assert_true(drive_until(&env.d, &p.seen_child, deadline_ms(5000)));
     g_assert_cmpint(p.bad, ==, 0);
 
-    xlev_ev_xswatch_deregister(ctx, &p.w);
+    xlev_ev_xswatch_deregister(env.ctx, &p.w);
     g_assert_false(xlev_ev_xswatch_isregistered(&p.w));
-    xlev_ev_xswatch_deregister(ctx, &p.w);
+    xlev_ev_xswatch_deregister(env.ctx, &p.w);
     p.calls = 0;
-    other_write(other, "/test/a/c", "1");
-    drive_iterate(&d, 50);
-    drive_iterate(&d, 50);
+    other_write(env.other, "/test/a/c", "1");
+    drive_iterate(&env.d, 50);
+    drive_iterate(&env.d, 50);
     g_assert_cmpint(p.calls, ==, 0);
 
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    env_clear(&env);
 }
 
 /* Deregistering inside the callback: the arguments stay valid, no further
@@ -138,28 +159,24 @@ test_initial_and_change(XsFixture *fx, gconstpointer data)
 static void
 test_deregister_inside_callback(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe p;
-    Drive d;
+    WatchEnv env;
     int i;
 
-    drive_init(&d, MODE(data), ctx);
+    env_init(&env, fx, MODE(data), WITH_OTHER);
     probe_init(&p, "/test/self");
     p.deregister_self = 1;
     g_assert_cmpint(
-        xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/test/self"), ==, 0);
-    other_write(other, "/test/self/x", "1");
-    g_assert_true(drive_until(&d, &p.calls, deadline_ms(5000)));
+        xlev_ev_xswatch_register(env.ctx, &p.w, watch_cb, "/test/self"), ==, 0);
+    other_write(env.other, "/test/self/x", "1");
+    g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
     for (i = 0; i < 5; i++) {
-        other_write(other, "/test/self/x", "2");
-        drive_iterate(&d, 10);
+        other_write(env.other, "/test/self/x", "2");
+        drive_iterate(&env.d, 10);
     }
     g_assert_cmpint(p.calls, ==, 1);
     g_assert_cmpint(p.called_after_deregister, ==, 0);
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    env_clear(&env);
 }
 
 /* Events carrying a live watch's token but about a path outside its
@@ -168,37 +185,33 @@ test_deregister_inside_callback(XsFixture *fx, gconstpointer data)
 static void
 test_suppress_non_child(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe p;
     char token[32];
-    Drive d;
+    WatchEnv env;
     int i;
 
-    drive_init(&d, DRIVE_POLL, ctx);
+    env_init(&env, fx, DRIVE_POLL, WITH_OTHER);
     probe_init(&p, "/test/mine");
     g_assert_cmpint(
-        xlev_ev_xswatch_register(ctx, &p.w, watch_cb, "/test/mine"), ==, 0);
-    g_assert_true(drive_until(&d, &p.calls, deadline_ms(5000)));
+        xlev_ev_xswatch_register(env.ctx, &p.w, watch_cb, "/test/mine"), ==, 0);
+    g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
 
     snprintf(token, sizeof(token), "%d/%" PRIx32, p.w.slotnum,
              p.w.counterval);
-    g_assert_true(xs_watch(ctx->xsh, "/test/elsewhere", token));
-    g_assert_true(xs_watch(ctx->xsh, "/test/mine-not", token));
+    g_assert_true(xs_watch(env.ctx->xsh, "/test/elsewhere", token));
+    g_assert_true(xs_watch(env.ctx->xsh, "/test/mine-not", token));
     for (i = 0; i < 5; i++) {
-        other_write(other, "/test/elsewhere", "1");
-        other_write(other, "/test/mine-not", "1");
-        drive_iterate(&d, 20);
+        other_write(env.other, "/test/elsewhere", "1");
+        other_write(env.other, "/test/mine-not", "1");
+        drive_iterate(&env.d, 20);
     }
     /* and a genuine one still arrives */
-    other_write(other, "/test/mine/x", "1");
-    g_assert_true(drive_until(&d, &p.seen_child, deadline_ms(5000)));
+    other_write(env.other, "/test/mine/x", "1");
+    g_assert_true(drive_until(&env.d, &p.seen_child, deadline_ms(5000)));
     g_assert_cmpint(p.bad, ==, 0);
-    g_assert_true(xs_unwatch(ctx->xsh, "/test/elsewhere", token));
-    g_assert_true(xs_unwatch(ctx->xsh, "/test/mine-not", token));
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/elsewhere", token));
+    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/mine-not", token));
+    env_clear(&env);
 }
 
 /* A slot reused while an event for its previous token is still in flight:
@@ -207,36 +220,36 @@ test_suppress_non_child(XsFixture *fx, gconstpointer data)
 static void
 test_slot_reuse_stale_token(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe old, fresh;
     char token[32];
     int slot, i;
-    Drive d;
+    WatchEnv env;
 
-    drive_init(&d, DRIVE_POLL, ctx);
+    env_init(&env, fx, DRIVE_POLL, WITH_OTHER);
     probe_init(&old, "/test/old");
     probe_init(&fresh, "/test/old");
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &old.w, watch_cb, "/test/old"),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &old.w, watch_cb, "/test/old"), ==,
+        0);
     slot = old.w.slotnum;
     snprintf(token, sizeof(token), "%d/%" PRIx32, old.w.slotnum,
              old.w.counterval);
-    other_write(other, "/test/old/x", "1"); /* not yet read by anyone */
-    xlev_ev_xswatch_deregister(ctx, &old.w);
+    other_write(env.other, "/test/old/x", "1"); /* not yet read by anyone */
+    xlev_ev_xswatch_deregister(env.ctx, &old.w);
 
     g_assert_cmpint(
-        xlev_ev_xswatch_register(ctx, &fresh.w, watch_cb, "/test/old"), ==, 0);
+        xlev_ev_xswatch_register(env.ctx, &fresh.w, watch_cb, "/test/old"), ==,
+        0);
     g_assert_cmpint(fresh.w.slotnum, ==, slot); /* reused */
     g_assert_cmpuint(fresh.w.counterval, !=, old.w.counterval);
 
     /* events for the old token keep coming */
-    g_assert_true(xs_watch(ctx->xsh, "/test/old", token));
-    g_assert_true(drive_until(&d, &fresh.calls, deadline_ms(5000)));
+    g_assert_true(xs_watch(env.ctx->xsh, "/test/old", token));
+    g_assert_true(drive_until(&env.d, &fresh.calls, deadline_ms(5000)));
     fresh.calls = 0;
     for (i = 0; i < 3; i++) {
-        other_write(other, "/test/old/y", "1");
-        drive_iterate(&d, 20);
+        other_write(env.other, "/test/old/y", "1");
+        drive_iterate(&env.d, 20);
     }
     /* the fresh one saw the writes through its own token, and nothing came
      * twice for one write through the stale token... */
@@ -244,11 +257,9 @@ test_slot_reuse_stale_token(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(fresh.bad, ==, 0);
     g_assert_cmpint(fresh.calls, <=, 3);
     g_assert_cmpint(fresh.calls, >=, 1);
-    g_assert_true(xs_unwatch(ctx->xsh, "/test/old", token));
-    xlev_ev_xswatch_deregister(ctx, &fresh.w);
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/old", token));
+    xlev_ev_xswatch_deregister(env.ctx, &fresh.w);
+    env_clear(&env);
 }
 
 /* Events libxenstore has already queued for a watch when it is removed:
@@ -259,56 +270,53 @@ test_slot_reuse_stale_token(XsFixture *fx, gconstpointer data)
 static void
 test_deregister_with_queued_events(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe old, fresh;
     char *value = NULL;
-    Drive d;
+    WatchEnv env;
     int i, slot;
 
-    drive_init(&d, MODE(data), ctx);
+    env_init(&env, fx, MODE(data), WITH_OTHER);
     probe_init(&old, "/test/q");
     probe_init(&fresh, "/test/q");
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &old.w, watch_cb, "/test/q"),
-                    ==, 0);
-    g_assert_true(drive_until(&d, &old.calls, deadline_ms(5000)));
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &old.w, watch_cb, "/test/q"), ==, 0);
+    g_assert_true(drive_until(&env.d, &old.calls, deadline_ms(5000)));
     old.calls = 0;
     /* events queued in libxenstore, not read by the core */
     for (i = 0; i < 20; i++)
-        other_write(other, "/test/q/x", "1");
+        other_write(env.other, "/test/q/x", "1");
     /* a round trip on the watching connection: xenstored sent the events
      * before this reply, and the reader thread queued them in order */
-    g_assert_cmpint(xlev_xs_read(ctx, "/test/q/x", &value, NULL), ==, 0);
+    g_assert_cmpint(xlev_xs_read(env.ctx, "/test/q/x", &value, NULL), ==, 0);
     free(value);
     slot = old.w.slotnum;
-    xlev_ev_xswatch_deregister(ctx, &old.w);
+    xlev_ev_xswatch_deregister(env.ctx, &old.w);
 
     /* the same slot again */
     g_assert_cmpint(
-        xlev_ev_xswatch_register(ctx, &fresh.w, watch_cb, "/test/q"), ==, 0);
+        xlev_ev_xswatch_register(env.ctx, &fresh.w, watch_cb, "/test/q"), ==,
+        0);
     g_assert_cmpint(fresh.w.slotnum, ==, slot);
-    g_assert_true(drive_until(&d, &fresh.calls, deadline_ms(5000)));
+    g_assert_true(drive_until(&env.d, &fresh.calls, deadline_ms(5000)));
     for (i = 0; i < 5; i++)
-        drive_iterate(&d, 10);
+        drive_iterate(&env.d, 10);
     g_assert_cmpint(old.calls, ==, 0);
     g_assert_cmpint(fresh.calls, ==, 1); /* its own initial event only */
     g_assert_cmpint(fresh.bad, ==, 0);
 
     /* queued again, and this time the last watch goes */
     for (i = 0; i < 20; i++)
-        other_write(other, "/test/q/y", "1");
-    g_assert_cmpint(xlev_xs_read(ctx, "/test/q/y", &value, NULL), ==, 0);
+        other_write(env.other, "/test/q/y", "1");
+    g_assert_cmpint(xlev_xs_read(env.ctx, "/test/q/y", &value, NULL), ==, 0);
     free(value);
     fresh.calls = 0;
-    xlev_ev_xswatch_deregister(ctx, &fresh.w);
-    g_assert_false(xlev__test_watch_fd_registered(ctx));
-    drive_iterate(&d, 10);
+    xlev_ev_xswatch_deregister(env.ctx, &fresh.w);
+    g_assert_false(xlev__test_watch_fd_registered(env.ctx));
+    drive_iterate(&env.d, 10);
     g_assert_cmpint(fresh.calls, ==, 0);
-    g_assert_cmpint(xlev__test_npending(ctx), ==, 0);
+    g_assert_cmpint(xlev__test_npending(env.ctx), ==, 0);
 
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    env_clear(&env);
 }
 
 /* xlev_ev_xswatch_register_borrowed: the registration uses the caller's
@@ -318,38 +326,36 @@ test_deregister_with_queued_events(XsFixture *fx, gconstpointer data)
 static void
 test_borrowed_path(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     char *path = g_strdup("/test/borrowed");
     char *kept = g_strdup("/test/kept");
     WatchProbe p, k;
-    Drive d;
+    WatchEnv env;
 
-    drive_init(&d, MODE(data), ctx);
+    env_init(&env, fx, MODE(data), WITH_OTHER);
     probe_init(&p, "/test/borrowed");
-    g_assert_cmpint(xlev_ev_xswatch_register_borrowed(ctx, &p.w, watch_cb,
-                                                      "bad//path"),
-                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register_borrowed(env.ctx, &p.w, watch_cb, "bad//path"),
+        ==, XLEV_ERROR_INVAL);
     g_assert_false(xlev_ev_xswatch_isregistered(&p.w));
     g_assert_cmpint(
-        xlev_ev_xswatch_register_borrowed(ctx, &p.w, watch_cb, path), ==, 0);
+        xlev_ev_xswatch_register_borrowed(env.ctx, &p.w, watch_cb, path), ==,
+        0);
     g_assert_true(p.w.path == path);
-    g_assert_true(drive_until(&d, &p.calls, deadline_ms(5000)));
-    other_write(other, "/test/borrowed/x", "1");
-    g_assert_true(drive_until(&d, &p.seen_child, deadline_ms(5000)));
+    g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
+    other_write(env.other, "/test/borrowed/x", "1");
+    g_assert_true(drive_until(&env.d, &p.seen_child, deadline_ms(5000)));
     g_assert_cmpint(p.bad, ==, 0);
-    xlev_ev_xswatch_deregister(ctx, &p.w);
+    xlev_ev_xswatch_deregister(env.ctx, &p.w);
     g_assert_null(p.w.path);
     g_free(path);
 
     /* Still registered when the context goes. */
     probe_init(&k, "/test/kept");
     g_assert_cmpint(
-        xlev_ev_xswatch_register_borrowed(ctx, &k.w, watch_cb, kept), ==, 0);
-    g_assert_true(drive_until(&d, &k.calls, deadline_ms(5000)));
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+        xlev_ev_xswatch_register_borrowed(env.ctx, &k.w, watch_cb, kept), ==,
+        0);
+    g_assert_true(drive_until(&env.d, &k.calls, deadline_ms(5000)));
+    env_clear(&env);
     g_assert_false(xlev_ev_xswatch_isregistered(&k.w));
     g_free(kept);
 }
@@ -358,50 +364,46 @@ test_borrowed_path(XsFixture *fx, gconstpointer data)
 static void
 test_06_double_deregister(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe a, b, c, e;
-    Drive d;
+    WatchEnv env;
 
-    drive_init(&d, DRIVE_POLL, ctx);
+    env_init(&env, fx, DRIVE_POLL, WITH_OTHER);
     probe_init(&a, "/test/a");
     probe_init(&b, "/test/b");
     probe_init(&c, "/test/c");
     probe_init(&e, "/test/e");
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &a.w, watch_cb, "/test/a"),
-                    ==, 0);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &b.w, watch_cb, "/test/b"),
-                    ==, 0);
-    xlev_ev_xswatch_deregister(ctx, &a.w);
-    xlev_ev_xswatch_deregister(ctx, &a.w);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &a.w, watch_cb, "/test/a"), ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &b.w, watch_cb, "/test/b"), ==, 0);
+    xlev_ev_xswatch_deregister(env.ctx, &a.w);
+    xlev_ev_xswatch_deregister(env.ctx, &a.w);
     g_assert_cmpint(a.w.slotnum, ==, -1);
 
     /* both new registrations get their own slot, not b's nor each other's */
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &c.w, watch_cb, "/test/c"),
-                    ==, 0);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &e.w, watch_cb, "/test/e"),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &c.w, watch_cb, "/test/c"), ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &e.w, watch_cb, "/test/e"), ==, 0);
     g_assert_cmpint(c.w.slotnum, !=, b.w.slotnum);
     g_assert_cmpint(e.w.slotnum, !=, b.w.slotnum);
     g_assert_cmpint(e.w.slotnum, !=, c.w.slotnum);
 
-    other_write(other, "/test/b/x", "1");
-    other_write(other, "/test/c/x", "1");
-    other_write(other, "/test/e/x", "1");
+    other_write(env.other, "/test/b/x", "1");
+    other_write(env.other, "/test/c/x", "1");
+    other_write(env.other, "/test/e/x", "1");
     {
         gint64 deadline = test_now_ms() + deadline_ms(5000);
 
         while (!(b.seen_child && c.seen_child && e.seen_child) &&
                test_now_ms() < deadline)
-            drive_iterate(&d, 20);
+            drive_iterate(&env.d, 20);
     }
     g_assert_true(b.seen_child && c.seen_child && e.seen_child);
     g_assert_cmpint(a.calls, ==, 0);
     g_assert_cmpint(b.bad + c.bad + e.bad, ==, 0);
-    xs_close(other);
-    xlev_ctx_free(ctx);
+    env_clear(&env);
     g_assert_false(xlev_ev_xswatch_isregistered(&b.w));
-    drive_clear(&d);
 }
 
 /* Defect 15: the watch fd is registered with the first watch, deregistered
@@ -431,36 +433,36 @@ test_15_watch_fd_lazy_and_cloexec(XsFixture *fx, gconstpointer data)
     GHashTable *before = open_fds(), *after;
     GHashTableIter iter;
     gpointer key;
-    xlev_ctx *ctx = xs_ctx_new(fx);
     WatchProbe a, b;
-    Drive d;
+    WatchEnv env;
     int n, checked = 0;
 
-    drive_init(&d, MODE(data), ctx);
-    drive_prepare(&d);
+    env_init(&env, fx, MODE(data), NO_OTHER);
+    drive_prepare(&env.d);
     probe_init(&a, "/test/a");
     probe_init(&b, "/test/b");
-    g_assert_false(xlev__test_watch_fd_registered(ctx));
+    g_assert_false(xlev__test_watch_fd_registered(env.ctx));
     if (MODE(data) != DRIVE_POLL)
-        g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 0);
+        g_assert_cmpint(test_hooks_n_live_fds(&env.d.hooks), ==, 0);
 
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &a.w, watch_cb, "/test/a"),
-                    ==, 0);
-    g_assert_true(xlev__test_watch_fd_registered(ctx));
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &b.w, watch_cb, "/test/b"),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &a.w, watch_cb, "/test/a"), ==, 0);
+    g_assert_true(xlev__test_watch_fd_registered(env.ctx));
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &b.w, watch_cb, "/test/b"), ==, 0);
     if (MODE(data) == DRIVE_POLL) {
         struct timeval now = {0, 0};
         int timeout = -1;
 
         n = 0;
-        g_assert_cmpint(xlev_osevent_beforepoll(ctx, &n, NULL, &timeout, now),
-                        ==, XLEV_ERROR_BUFFERFULL);
+        g_assert_cmpint(
+            xlev_osevent_beforepoll(env.ctx, &n, NULL, &timeout, now), ==,
+            XLEV_ERROR_BUFFERFULL);
         g_assert_cmpint(n, ==, 1);
     } else {
-        g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 1);
+        g_assert_cmpint(test_hooks_n_live_fds(&env.d.hooks), ==, 1);
     }
-    g_assert_true(drive_until(&d, &b.calls, deadline_ms(5000)));
+    g_assert_true(drive_until(&env.d, &b.calls, deadline_ms(5000)));
 
     after = open_fds();
     g_hash_table_iter_init(&iter, after);
@@ -475,21 +477,20 @@ test_15_watch_fd_lazy_and_cloexec(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(checked, >=, 3); /* socket, two pipe ends */
     g_hash_table_unref(after);
 
-    xlev_ev_xswatch_deregister(ctx, &a.w);
-    g_assert_true(xlev__test_watch_fd_registered(ctx));
-    xlev_ev_xswatch_deregister(ctx, &b.w);
-    g_assert_false(xlev__test_watch_fd_registered(ctx));
+    xlev_ev_xswatch_deregister(env.ctx, &a.w);
+    g_assert_true(xlev__test_watch_fd_registered(env.ctx));
+    xlev_ev_xswatch_deregister(env.ctx, &b.w);
+    g_assert_false(xlev__test_watch_fd_registered(env.ctx));
     if (MODE(data) != DRIVE_POLL)
-        g_assert_cmpint(test_hooks_n_live_fds(&d.hooks), ==, 0);
+        g_assert_cmpint(test_hooks_n_live_fds(&env.d.hooks), ==, 0);
 
     b.calls = 0;
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &b.w, watch_cb, "/test/b"),
-                    ==, 0);
-    g_assert_true(xlev__test_watch_fd_registered(ctx));
-    g_assert_true(drive_until(&d, &b.calls, deadline_ms(5000)));
-    xlev_ctx_free(ctx);
+    g_assert_cmpint(
+        xlev_ev_xswatch_register(env.ctx, &b.w, watch_cb, "/test/b"), ==, 0);
+    g_assert_true(xlev__test_watch_fd_registered(env.ctx));
+    g_assert_true(drive_until(&env.d, &b.calls, deadline_ms(5000)));
+    env_clear(&env);
     g_hash_table_unref(before);
-    drive_clear(&d);
 }
 
 /* Many watches, registered and removed in random order; every event reaches
@@ -502,16 +503,14 @@ test_many_random(XsFixture *fx, gconstpointer data)
     int n = g_getenv("XLEV_UNDER_VALGRIND") ? 1000
             : MODE(data) == DRIVE_POLL      ? 10000
                                             : 2000;
-    xlev_ctx *ctx = xs_ctx_new(fx);
-    struct xs_handle *other = other_connection();
     WatchProbe *p = g_new0(WatchProbe, n);
     char **paths = g_new0(char *, n);
     int *perm = g_new(int, n);
     GRand *rand = g_rand_new_with_seed(15);
     int i, done;
-    Drive d;
+    WatchEnv env;
 
-    drive_init(&d, MODE(data), ctx);
+    env_init(&env, fx, MODE(data), WITH_OTHER);
     for (i = 0; i < n; i++) {
         paths[i] = g_strdup_printf("/many/w%d", i);
         perm[i] = i;
@@ -528,35 +527,35 @@ test_many_random(XsFixture *fx, gconstpointer data)
 
         probe_init(q, paths[perm[i]]);
         g_assert_cmpint(
-            xlev_ev_xswatch_register(ctx, &q->w, watch_cb, paths[perm[i]]), ==,
-            0);
+            xlev_ev_xswatch_register(env.ctx, &q->w, watch_cb, paths[perm[i]]),
+            ==, 0);
         if (i % 512 == 0)
-            drive_iterate(&d, 0);
+            drive_iterate(&env.d, 0);
     }
     /* every initial event arrives */
     for (done = 0; done < n;) {
-        drive_iterate(&d, 50);
+        drive_iterate(&env.d, 50);
         while (done < n && p[done].calls)
             done++;
     }
 
     /* remove half in random order, write to every path */
     for (i = 0; i < n; i += 2)
-        xlev_ev_xswatch_deregister(ctx, &p[perm[i]].w);
+        xlev_ev_xswatch_deregister(env.ctx, &p[perm[i]].w);
     for (i = 0; i < n; i++) {
         char *child = g_strdup_printf("%s/c", paths[i]);
 
-        other_write(other, child, "1");
+        other_write(env.other, child, "1");
         g_free(child);
     }
     for (done = 0; done < n;) {
-        drive_iterate(&d, 50);
+        drive_iterate(&env.d, 50);
         while (done < n &&
                (!xlev_ev_xswatch_isregistered(&p[perm[done]].w) ||
                 p[perm[done]].seen_child))
             done++;
     }
-    drive_iterate(&d, 20);
+    drive_iterate(&env.d, 20);
     for (i = 0; i < n; i++) {
         g_assert_cmpint(p[i].bad, ==, 0);
         if (xlev_ev_xswatch_isregistered(&p[i].w))
@@ -567,12 +566,10 @@ test_many_random(XsFixture *fx, gconstpointer data)
 
     /* the rest, in random order */
     for (i = 1; i < n; i += 2)
-        xlev_ev_xswatch_deregister(ctx, &p[perm[i]].w);
-    g_assert_false(xlev__test_watch_fd_registered(ctx));
+        xlev_ev_xswatch_deregister(env.ctx, &p[perm[i]].w);
+    g_assert_false(xlev__test_watch_fd_registered(env.ctx));
 
-    xs_close(other);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    env_clear(&env);
     for (i = 0; i < n; i++)
         g_free(paths[i]);
     g_free(paths);
@@ -633,26 +630,26 @@ deregister_thread(gpointer data)
 static void
 test_deregister_waits_for_callback(XsFixture *fx, gconstpointer data)
 {
-    xlev_ctx *ctx = xs_ctx_new(fx);
     SlowProbe s;
-    Deregisterer dr = {ctx, &s, 0};
+    Deregisterer dr = { NULL, &s, 0 };
     GThread *thr;
-    Drive d;
+    WatchEnv env;
 
     memset(&s, 0, sizeof(s));
     g_mutex_init(&s.lock);
     g_cond_init(&s.cond);
-    drive_init(&d, DRIVE_POLL, ctx);
+    env_init(&env, fx, DRIVE_POLL, NO_OTHER);
+    dr.ctx = env.ctx;
     probe_init(&s.probe, "/test/slow");
     g_assert_cmpint(
-        xlev_ev_xswatch_register(ctx, &s.probe.w, slow_cb, "/test/slow"), ==, 0);
+        xlev_ev_xswatch_register(env.ctx, &s.probe.w, slow_cb, "/test/slow"),
+        ==, 0);
     thr = g_thread_new("deregister", deregister_thread, &dr);
     while (!s.returned)
-        drive_iterate(&d, 50);
+        drive_iterate(&env.d, 50);
     g_thread_join(thr);
     g_assert_true(dr.returned_seen);
-    xlev_ctx_free(ctx);
-    drive_clear(&d);
+    env_clear(&env);
     g_mutex_clear(&s.lock);
     g_cond_clear(&s.cond);
 }
@@ -718,10 +715,7 @@ test_bad_input(XsFixture *fx, gconstpointer data)
 static void
 add_modes(const char *name, void (*fn)(XsFixture *, gconstpointer))
 {
-    core_test_add_modes_fixture("xswatch", name, sizeof(XsFixture),
-                                (GTestFixtureFunc)xs_fixture_setup,
-                                (GTestFixtureFunc)fn,
-                                (GTestFixtureFunc)xs_fixture_teardown);
+    core_test_add_modes_xs("xswatch", name, fn);
 }
 
 int
