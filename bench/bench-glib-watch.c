@@ -526,11 +526,10 @@ glib_context(const char *kind)
     return ctx;
 }
 
-static GPtrArray *
-add_idle_watches(XlevContext *ctx, int n)
+/* Adds n watches on IDLE_ROOT/w<i> that never fire to @idle. */
+static void
+add_idle_watches(XlevContext *ctx, GPtrArray *idle, int n)
 {
-    GPtrArray *idle = g_ptr_array_new_full(n, g_object_unref);
-
     for (int i = 0; i < n; i++) {
         g_autoptr(GError) error = NULL;
         char path[KEY_MAX];
@@ -543,7 +542,6 @@ add_idle_watches(XlevContext *ctx, int n)
             die("xlev_context_watch %s: %s", path, error->message);
         g_ptr_array_add(idle, iw);
     }
-    return idle;
 }
 
 static int
@@ -564,7 +562,8 @@ run_watcher_glib(void)
     if (watch == NULL)
         die("xlev_context_watch %s: %s", g.w.prefix, error->message);
     g_signal_connect(watch, "changed", G_CALLBACK(on_changed), &g);
-    idle = add_idle_watches(g.ctx, opt_idle);
+    idle = g_ptr_array_new_full(opt_idle, g_object_unref);
+    add_idle_watches(g.ctx, idle, opt_idle);
     if (!xlev_context_write(g.ctx, sentinel, "1", NULL, &error))
         die("write %s: %s", sentinel, error->message);
 
@@ -637,17 +636,7 @@ run_memory(void)
      * library's: allocated before the first measurement. */
     idle = g_ptr_array_new_full(n, g_object_unref);
     before = mallinfo2();
-    for (int i = 0; i < n; i++) {
-        char path[KEY_MAX];
-        XlevWatch *iw;
-
-        snprintf(path, sizeof(path), IDLE_ROOT "/w%d", i);
-        iw = xlev_context_watch(ctx, path, XLEV_WATCH_FLAGS_SKIP_INITIAL,
-                                &error);
-        if (iw == NULL)
-            die("xlev_context_watch %s: %s", path, error->message);
-        g_ptr_array_add(idle, iw);
-    }
+    add_idle_watches(ctx, idle, n);
     drain(ctx, probe, sentinel);
     after = mallinfo2();
     g_ptr_array_set_size(idle, 0);
