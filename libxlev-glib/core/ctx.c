@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -123,6 +124,24 @@ xlev_strerror(int rc)
  * is shared), so it must not call into the context.
  */
 
+/*
+ * The process-wide default logger, for contexts without their own and for
+ * messages from before a context exists (xlev_ctx_new). Guarded by
+ * default_log_lock, which is taken after a ctx->lock, never before one.
+ */
+static pthread_mutex_t default_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static xlev_log_fn *default_log_fn;
+static void *default_log_user;
+
+void
+xlev_set_default_logger(xlev_log_fn *fn, void *user)
+{
+    pthread_mutex_lock(&default_log_lock);
+    default_log_fn = fn;
+    default_log_user = fn ? user : NULL;
+    pthread_mutex_unlock(&default_log_lock);
+}
+
 static void
 log_valist(xlev_ctx *ctx, int level, const char *fmt, va_list ap)
 {
@@ -130,10 +149,14 @@ log_valist(xlev_ctx *ctx, int level, const char *fmt, va_list ap)
     int saved_errno = errno;
 
     vsnprintf(buf, sizeof(buf), fmt, ap);
-    if (ctx && ctx->log_fn)
+    if (ctx && ctx->log_fn) {
         ctx->log_fn(ctx->log_user, level, buf);
-    else if (level <= LOG_ERR)
-        fprintf(stderr, "libxlev-glib: %s\n", buf);
+    } else {
+        pthread_mutex_lock(&default_log_lock);
+        if (default_log_fn)
+            default_log_fn(default_log_user, level, buf);
+        pthread_mutex_unlock(&default_log_lock);
+    }
     errno = saved_errno;
 }
 

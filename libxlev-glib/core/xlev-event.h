@@ -151,11 +151,23 @@ typedef void xlev_log_fn(void *user, int level, const char *msg);
 
 /*
  * xlev_ctx_set_logger: sends the core's log messages to @fn (NULL restores
- * the default: LOG_ERR and worse to stderr, the rest dropped). @fn may be
- * called with the context's lock held: it must not call into the context.
+ * the default: the process-wide default logger below). @fn may be called
+ * with the context's lock held: it must not call into the context.
  */
 XLEV_AVAILABLE_IN_1_0
 void xlev_ctx_set_logger(xlev_ctx *ctx, xlev_log_fn *fn, void *user);
+
+/*
+ * xlev_set_default_logger: the logger for contexts that have none of their
+ * own, and for messages written before a context exists (while
+ * xlev_ctx_new() connects). With none set (the default), messages are
+ * dropped: the core never writes to stderr itself, and every failure it
+ * logs is also returned to its caller or reported to the disaster hook.
+ * May be called from any thread; @fn is called with an internal lock held
+ * (and possibly a context's lock): it must not call into the core.
+ */
+XLEV_AVAILABLE_IN_1_0
+void xlev_set_default_logger(xlev_log_fn *fn, void *user);
 
 /* What a disaster was about. */
 typedef enum {
