@@ -24,5 +24,7 @@
 #include "xlev-watch.h"
 #include "xlev-timeout.h"
 #include "xlev-domain-monitor.h"
+#include "xlev-domain.h"
+#include "xlev-domain-list.h"
 
 #undef XLEV_INSIDE

@@ -195,5 +195,53 @@ class DomainMonitorTest(XlevTestCase):
         self.assertEqual(xs_cli('xenstore-read', be + '/eject').strip(), '0')
 
 
+
+class DomainListTest(XlevTestCase):
+    """Xlev.DomainList as a Gio.ListModel of Xlev.Domain, from Python."""
+
+    def introduce(self, domid, name):
+        xs_cli('xenstore-write', '/local/domain/%d/name' % domid, name)
+        self.fx.introduce_domain(domid, port=PORT)
+
+    def domids(self, domains):
+        return [d.props.domid for d in domains]
+
+    def test_list_model(self):
+        ctx = self.context()
+        self.introduce(21, 'alpha')
+        domains = Xlev.DomainList.new(ctx)
+        self.assertEqual(domains.get_item_type(), Xlev.Domain.__gtype__)
+        self.assertIn(21, self.domids(domains))
+        changes = []
+        domains.connect('items-changed',
+                        lambda m, pos, rem, add: changes.append((rem, add)))
+        self.introduce(22, 'beta')
+        self.run_until(lambda: 22 in self.domids(domains), 'domain 22')
+        self.assertEqual(changes, [(0, 1)])
+        self.assertEqual(domains.props.n_items, len(list(domains)))
+        self.assertEqual(self.domids(domains), sorted(self.domids(domains)))
+        beta = domains.lookup(22)
+        self.run_until(lambda: beta.props.name == 'beta', 'the name')
+        self.assertEqual(beta.props.state, Xlev.DomainState.RUNNING)
+        self.assertIsNone(domains.lookup(23))
+
+    @needs_hypervisor
+    def test_states(self):
+        ctx = self.context()
+        self.introduce(24, 'gamma')
+        domains = Xlev.DomainList.new(ctx)
+        gamma = domains.lookup(24)
+        states = []
+        gamma.connect('notify::state',
+                      lambda d, pspec: states.append(d.props.state))
+        self.fx.set_domain(24, 'crashed')
+        self.run_until(lambda: states, 'the shutdown')
+        self.assertEqual(gamma.props.shutdown_reason,
+                         Xlev.ShutdownReason.CRASH)
+        self.fx.set_domain(24, 'dying')
+        self.run_until(lambda: 24 not in self.domids(domains), 'the death')
+        self.assertEqual(states, [Xlev.DomainState.SHUTDOWN,
+                                  Xlev.DomainState.GONE])
+
 if __name__ == '__main__':
     unittest.main()
