@@ -101,6 +101,17 @@ class NulTest(XlevTestCase):
         self.assertEqual(tried, len(arguments))
         self.assert_untouched()
 
+    def test_watch_flags_default_to_none(self):
+        watch = self.ctx.watch('/nul/victim')
+        self.assertEqual(watch.get_flags(), Xlev.WatchFlags.NONE)
+        events = []
+        watch.connect('changed', lambda w, path: events.append(path))
+        self.run_until(lambda: events, 'the initial event')
+        self.assertEqual(events[0], '/nul/victim')
+        watch.cancel()
+        with self.assertRaisesRegex(ValueError, 'null character'):
+            self.ctx.watch('/nul/victim\0/child')
+
     def test_nul_in_construct_property(self):
         with self.assertRaisesRegex(ValueError, 'xenstore_path'):
             Xlev.Context(xenstore_path='/tmp/a\0b')

@@ -120,3 +120,15 @@ def _install():
 
 
 _install()
+
+
+# Defaults C cannot express: ctx.watch(path) is a watch with no flags.
+_checked_watch = Context.watch  # noqa: F821 (made by _install)
+
+
+def _watch(self, path, flags=Xlev.WatchFlags.NONE):
+    return _checked_watch(self, path, flags)
+
+
+_watch.__doc__ = _checked_watch.__doc__
+Context.watch = _watch  # noqa: F821
