@@ -220,6 +220,16 @@ main(int argc, char **argv)
     if (system_path) {
         printf("xlev-demo: using the xenstored at %s\n", system_path);
     } else {
+        /* The stand-in is a test artefact, never installed: tools/demo
+         * names the one it built. */
+        if (!*xs_fixture_fakexen_path()) {
+            g_printerr("xlev-demo: %s, and no hypervisor stand-in to start a "
+                       "private one: set XLEV_TEST_FAKEXEN to the test "
+                       "suite's libfakexen.so (tools/demo does)\n",
+                       private_daemon ? "--private given"
+                                      : "no xenstored answering");
+            return 1;
+        }
         if (!xs_fixture_start(&fixture, &error)) {
             g_printerr("xlev-demo: no xenstored answering, and a private "
                        "one did not start: %s\n",

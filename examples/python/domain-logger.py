@@ -4,13 +4,22 @@
 # Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
 #
-# Run it as a systemd service (stdout goes to the journal) or by hand:
+# Run it as a systemd service (xlev-domain-logger.service, installed with
+# the examples) or by hand:
 #
 #     /usr/bin/python3 domain-logger.py [--socket PATH]
 #
-# Every line is one event as `key=value` fields, values quoted when they
-# need it, so `journalctl -u domain-logger | grep event=domain-shutdown`
-# or a log shipper can take them apart:
+# Under systemd (JOURNAL_STREAM names our stdout or stderr) each event goes
+# to the journal as one entry with structured fields, written to journald's
+# socket in its native protocol (no library needed): MESSAGE (the line
+# below without the timestamp), XLEV_EVENT, one XLEV_<KEY> per field
+# (XLEV_DOMID, XLEV_REASON, ...), PRIORITY, SYSLOG_IDENTIFIER, so
+#
+#     journalctl -u xlev-domain-logger XLEV_EVENT=domain-shutdown -o json
+#
+# selects them without parsing text. Otherwise every line is one event as
+# `key=value` fields on stdout, values quoted when they need it, so grep or
+# a log shipper can take them apart:
 #
 #     ts=2026-11-25T20:31:02.118Z event=following domids=0,3
 #     ts=2026-11-25T20:31:02.120Z event=connected attempt=1 socket=default
@@ -40,13 +49,17 @@
 #    creates a new one with exponential backoff until the daemon answers
 #    again; then it reads the domain list afresh and logs what changed
 #    while it was away;
-#  - a clean exit on SIGTERM and SIGINT (GLib.unix_signal_add), status 0.
+#  - a clean exit on SIGTERM and SIGINT (GLib.unix_signal_add), status 0,
+#    even when stdout is closed (a reader that went away): the log line is
+#    lost, the exit is not.
 
 import argparse
 import datetime
 import os
 import re
 import signal
+import socket
+import struct
 import sys
 
 import gi
@@ -65,18 +78,118 @@ _SAFE_VALUE = re.compile(r'^[A-Za-z0-9_.,:/@+-]*$')
 _DOMAIN_PATH = re.compile(r'^/local/domain/([0-9]+)(/|$)')
 
 
-def log(event, **fields):
-    """Prints one `key=value` line; quotes values with other characters."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    parts = ['ts=' + now.strftime('%Y-%m-%dT%H:%M:%S.')
-             + '%03dZ' % (now.microsecond // 1000), 'event=' + event]
+# journald's socket for native-protocol entries (systemd.journal-fields(7));
+# XLEV_JOURNAL_SOCKET names another (the tests' own).
+JOURNAL_SOCKET = '/run/systemd/journal/socket'
+SYSLOG_IDENTIFIER = 'xlev-domain-logger'
+# syslog priorities: the events are informational, failures warnings.
+PRIORITY_INFO = 6
+PRIORITY_WARNING = 4
+WARNING_EVENTS = ('error', 'disaster', 'connection-lost', 'connect-failed')
+
+
+def _journal_stream_is_ours():
+    """Whether systemd connected our stdout or stderr to the journal:
+    JOURNAL_STREAM is "DEVICE:INODE" of that stream (systemd.exec(5)); a
+    redirected stdout no longer matches."""
+    try:
+        dev, ino = (int(x) for x in
+                    os.environ.get('JOURNAL_STREAM', '').split(':'))
+    except ValueError:
+        return False
+    for fd in (1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (dev, ino):
+            return True
+    return False
+
+
+class Journal:
+    """Entries to journald through its native protocol: one datagram of
+    FIELD=value lines; a value with a newline as FIELD, a 64-bit
+    little-endian length, the value."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+    @staticmethod
+    def _field(name, value):
+        data = str(value).encode('utf-8', 'replace')
+        if b'\n' in data:
+            return (name.encode() + b'\n' + struct.pack('<Q', len(data))
+                    + data + b'\n')
+        return name.encode() + b'=' + data + b'\n'
+
+    def send(self, message, event, fields):
+        priority = (PRIORITY_WARNING if event in WARNING_EVENTS
+                    else PRIORITY_INFO)
+        entry = [self._field('MESSAGE', message),
+                 self._field('PRIORITY', priority),
+                 self._field('SYSLOG_IDENTIFIER', SYSLOG_IDENTIFIER),
+                 self._field('XLEV_EVENT', event)]
+        for key, value in fields.items():
+            name = 'XLEV_' + re.sub(r'[^A-Z0-9_]', '_', key.upper())
+            entry.append(self._field(name, value))
+        self.sock.sendto(b''.join(entry), self.path)
+
+
+def _open_journal():
+    if not _journal_stream_is_ours():
+        return None
+    return Journal(os.environ.get('XLEV_JOURNAL_SOCKET') or JOURNAL_SOCKET)
+
+
+_journal = _open_journal()
+_stdout_gone = False
+
+
+def _print_line(line):
+    """Prints a line; once stdout is gone (EPIPE: the reader went away),
+    drops this and every later line rather than fail the caller."""
+    global _stdout_gone
+    if _stdout_gone:
+        return
+    try:
+        print(line, flush=True)
+    except OSError:
+        _stdout_gone = True
+        # Nothing left to flush at exit either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _format_fields(event, fields):
+    parts = ['event=' + event]
     for key, value in fields.items():
         value = str(value)
         if not _SAFE_VALUE.match(value) or value == '':
             value = '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"') \
                                   .replace('\n', '\\n')
         parts.append('%s=%s' % (key, value))
-    print(' '.join(parts), flush=True)
+    return ' '.join(parts)
+
+
+def log(event, **fields):
+    """Logs one event: a journal entry with structured fields under
+    systemd, else a `ts=... event=... key=value` line on stdout (values
+    quoted when they have other characters)."""
+    global _journal
+    text = _format_fields(event, fields)
+    if _journal is not None:
+        try:
+            _journal.send(text, event, fields)
+            return
+        except OSError:
+            # journald gone: plain lines from now on.
+            _journal = None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    _print_line('ts=' + now.strftime('%Y-%m-%dT%H:%M:%S.')
+                + '%03dZ ' % (now.microsecond // 1000) + text)
 
 
 def is_connection_error(error):
@@ -257,20 +370,25 @@ class DomainLogger:
         self.domains = domids
 
     def stop(self, signame):
-        log('stopping', signal=signame)
-        if self.retry_id:
-            GLib.source_remove(self.retry_id)
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-        self.loop.quit()
+        # Whatever happens to the last line or the teardown, the loop quits.
+        try:
+            log('stopping', signal=signame)
+            if self.retry_id:
+                GLib.source_remove(self.retry_id)
+                self.retry_id = 0
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+        finally:
+            self.loop.quit()
         return GLib.SOURCE_REMOVE
 
 
 def main():
     parser = argparse.ArgumentParser(
-        description='Log every Xen domain lifecycle event as key=value '
-                    'lines.')
+        description='Log every Xen domain lifecycle event: to the journal '
+                    'with structured fields under systemd, else as '
+                    'key=value lines.')
     parser.add_argument('--socket', default=None,
                         help="xenstored's socket (default: $XENSTORED_PATH "
                              "or the system's)")

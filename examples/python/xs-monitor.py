@@ -16,8 +16,16 @@
 # reported.  Everything happens in one GLib main loop: the signals and the
 # asynchronous reads, which never block the loop.  Uses the xenstored at
 # $XENSTORED_PATH or the system's.  Ctrl-C stops it.
+#
+# Exit status, the convention of every example (see xlev-watch(1)):
+#   0  done: --events events seen, --timeout expired with no --events, or
+#      SIGINT / SIGTERM
+#   1  failure: xenstored cannot be reached, or the connection was lost
+#   2  bad usage (argparse)
+#   3  --timeout expired before --events events
 
 import argparse
+import os
 import signal
 import sys
 
@@ -28,6 +36,12 @@ gi.require_version('Xlev', '1.0')
 from gi.repository import GLib, Xlev  # noqa: E402
 
 DOMAINS = '/local/domain'  # the default path
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_TIMED_OUT = 3
+# The program's name as called, as GLib's g_get_prgname() (less .py).
+PROG = os.path.basename(sys.argv[0]).removesuffix('.py')
 
 
 class Monitor:
@@ -55,6 +69,9 @@ class Monitor:
         # loop runs, the list and the signals agree.  (The watches and the
         # monitor are registered by now: a change from here on is seen.)
         present = self.domains.list_domains()
+        # Stopped by SIGINT / SIGTERM from the first line on.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, self.quit)
         print('domains: %s' % (' '.join(map(str, present)) or '-'),
               flush=True)
 
@@ -67,15 +84,24 @@ class Monitor:
         except GLib.Error as e:
             if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
                 raise
-            print('xs-monitor: %s: domains that go away are not reported'
-                  % e.message, file=sys.stderr)
+            print('%s: %s: domains that go away are not reported'
+                  % (PROG, e.message), file=sys.stderr)
 
-    def quit(self, status=0):
+    def quit(self, status=EXIT_OK):
         self.status = max(self.status, status)
         for watch in self.watches:
             watch.cancel()
         self.domains.cancel()
         self.loop.quit()
+        return GLib.SOURCE_REMOVE
+
+    def timed_out(self, timeout):
+        if self.max_events:
+            print('%s: timed out after %g s with %d of %d events'
+                  % (PROG, timeout, self.events, self.max_events),
+                  file=sys.stderr)
+            return self.quit(EXIT_TIMED_OUT)
+        return self.quit(EXIT_OK)
 
     def counted(self):
         self.events += 1
@@ -109,9 +135,9 @@ class Monitor:
         self.counted()
 
     def on_disaster(self, ctx, kind, message):
-        print('lost the connection to xenstored: %s' % message,
+        print('%s: lost the connection to xenstored: %s' % (PROG, message),
               file=sys.stderr)
-        self.quit(1)
+        self.quit(EXIT_FAILURE)
 
 
 def main():
@@ -123,18 +149,22 @@ def main():
     parser.add_argument('--events', type=int, default=0, metavar='N',
                         help='exit after N events')
     parser.add_argument('--timeout', type=float, default=0, metavar='S',
-                        help='exit with status 2 after S seconds')
+                        help='exit after S seconds (decimals allowed): with '
+                        'status 0, or 3 if --events were asked for and not '
+                        'all came')
     args = parser.parse_args()
+    if args.events < 0 or not args.timeout >= 0:
+        parser.error('--events and --timeout must not be negative')
 
     try:
         monitor = Monitor(args.paths or [DOMAINS], args.events)
     except GLib.Error as e:
-        print('xs-monitor: %s' % e.message, file=sys.stderr)
-        return 1
+        print('%s: %s' % (PROG, e.message), file=sys.stderr)
+        return EXIT_FAILURE
 
-    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, monitor.quit)
     if args.timeout > 0:
-        GLib.timeout_add(int(args.timeout * 1000), monitor.quit, 2)
+        GLib.timeout_add(int(args.timeout * 1000 + 0.5), monitor.timed_out,
+                         args.timeout)
     monitor.loop.run()
     return monitor.status
 

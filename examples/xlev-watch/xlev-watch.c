@@ -22,12 +22,17 @@
  * (no Xen, XLEV_ERROR_CODE_NO_HYPERVISOR) the special paths are watched
  * as plain paths and printed as plain events, after a note on stderr.
  *
- * Exit status (also in xlev-watch.1):
- *   0  --count events seen, --timeout expired with no --count, or SIGINT /
- *      SIGTERM
- *   1  the connection to xenstored was lost, or --timeout expired before
- *      --count events
- *   2  bad usage: a bad option or path, or xenstored cannot be reached
+ * Output: text (UTF-8 printed as UTF-8, control characters C-escaped) or,
+ * with --json, one JSON object per line built with json-glib. Messages
+ * name the program as it was called (g_get_prgname()).
+ *
+ * Exit status, the convention of every example (xlev-watch.1, and
+ * xs-monitor.py):
+ *   0  done: --count events seen, --timeout expired with no --count, or
+ *      SIGINT / SIGTERM
+ *   1  failure: xenstored cannot be reached, or the connection was lost
+ *   2  bad usage: a bad option or path
+ *   3  --timeout expired before --count events
  */
 
 #include <locale.h>
@@ -37,11 +42,13 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
 #include <xlev.h>
 
 #define EXIT_RUNTIME_FAILURE 1
 #define EXIT_USAGE 2
+#define EXIT_TIMED_OUT 3
 
 typedef struct {
     char *watch_path; /* the path given on the command line */
@@ -75,8 +82,8 @@ typedef struct {
     gboolean json;
     gboolean value;
     gboolean skip_initial;
-    gint count;   /* 0: forever */
-    gint timeout; /* seconds, 0: none */
+    gint count;     /* 0: forever */
+    double timeout; /* seconds, 0: none */
 
     /* Domain events (DOMAINS_MONITOR): which special paths were asked
      * for, and the monitor of all domains that reports them. */
@@ -104,39 +111,88 @@ event_free(gpointer data)
     g_free(ev);
 }
 
-/* Appends @s as a JSON string: quotes, backslash and control characters
- * escaped (RFC 8259, section 7); invalid UTF-8 replaced by U+FFFD. */
+/* Adds @s as a JSON string member; json-glib escapes it (RFC 8259) and
+ * wants valid UTF-8: invalid sequences become U+FFFD. */
 static void
-json_append_string(GString *out, const char *s)
+json_add_string(JsonBuilder *builder, const char *member, const char *s)
 {
     g_autofree char *valid = g_utf8_make_valid(s, -1);
 
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)valid; *p; p++) {
-        switch (*p) {
-        case '"':
-            g_string_append(out, "\\\"");
-            break;
-        case '\\':
-            g_string_append(out, "\\\\");
-            break;
-        case '\n':
-            g_string_append(out, "\\n");
-            break;
-        case '\r':
-            g_string_append(out, "\\r");
-            break;
-        case '\t':
-            g_string_append(out, "\\t");
-            break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                g_string_append_printf(out, "\\u%04x", *p);
-            else
-                g_string_append_c(out, (char)*p);
-        }
+    json_builder_set_member_name(builder, member);
+    json_builder_add_string_value(builder, valid);
+}
+
+/* json-glib 1.6 (Debian 12) escapes the control characters below U+001F
+ * but leaves U+001F itself raw, which RFC 8259 forbids. The byte 0x1f only
+ * occurs in the generator's output inside a string (never in UTF-8
+ * multibyte sequences nor in JSON's own syntax): escape it there. */
+#define JSON_UNIT_SEPARATOR '\x1f'
+
+static char *
+json_escape_unit_separator(char *json /* owned */)
+{
+    GString *out;
+
+    if (strchr(json, JSON_UNIT_SEPARATOR) == NULL)
+        return json;
+    out = g_string_new(NULL);
+    for (const char *p = json; *p; p++) {
+        if (*p == JSON_UNIT_SEPARATOR)
+            g_string_append(out, "\\u001f");
+        else
+            g_string_append_c(out, *p);
     }
-    g_string_append_c(out, '"');
+    g_free(json);
+    return g_string_free(out, FALSE);
+}
+
+static char *
+event_to_json(App *app, Event *ev)
+{
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(builder);
+    json_add_string(builder, "path", ev->event_path);
+    json_add_string(builder, "watch", ev->watch_path);
+    if (ev->domid >= 0) {
+        json_builder_set_member_name(builder, "domid");
+        json_builder_add_int_value(builder, ev->domid);
+        json_add_string(builder, "state", ev->state);
+        if (ev->reason != NULL)
+            json_add_string(builder, "reason", ev->reason);
+    }
+    if (app->value && ev->event_path[0] == '/') {
+        if (ev->value != NULL) {
+            json_add_string(builder, "value", ev->value);
+        } else {
+            json_builder_set_member_name(builder, "value");
+            json_builder_add_null_value(builder);
+        }
+        if (ev->error != NULL)
+            json_add_string(builder, "error", ev->error);
+    }
+    json_builder_end_object(builder);
+
+    root = json_builder_get_root(builder);
+    json_generator_set_root(generator, root);
+    return json_escape_unit_separator(json_generator_to_data(generator, NULL));
+}
+
+/* Bytes g_strescape() leaves alone in text output: everything from 0x80,
+ * so UTF-8 is printed as UTF-8 (the value was made valid first), while
+ * control characters, quotes and backslashes are C-escaped. */
+static const char *
+text_escape_exceptions(void)
+{
+    static char exceptions[0x100 - 0x80 + 1];
+
+    if (exceptions[0] == '\0') {
+        for (int c = 0x80; c < 0x100; c++)
+            exceptions[c - 0x80] = (char)c;
+    }
+    return exceptions;
 }
 
 static void
@@ -145,32 +201,9 @@ event_print(App *app, Event *ev)
     g_autoptr(GString) line = g_string_new(NULL);
 
     if (app->json) {
-        g_string_append(line, "{\"path\":");
-        json_append_string(line, ev->event_path);
-        g_string_append(line, ",\"watch\":");
-        json_append_string(line, ev->watch_path);
-        if (ev->domid >= 0) {
-            g_string_append_printf(line, ",\"domid\":%" G_GINT64_FORMAT,
-                                   ev->domid);
-            g_string_append(line, ",\"state\":");
-            json_append_string(line, ev->state);
-            if (ev->reason != NULL) {
-                g_string_append(line, ",\"reason\":");
-                json_append_string(line, ev->reason);
-            }
-        }
-        if (app->value && ev->event_path[0] == '/') {
-            g_string_append(line, ",\"value\":");
-            if (ev->value != NULL)
-                json_append_string(line, ev->value);
-            else
-                g_string_append(line, "null");
-            if (ev->error != NULL) {
-                g_string_append(line, ",\"error\":");
-                json_append_string(line, ev->error);
-            }
-        }
-        g_string_append_c(line, '}');
+        g_autofree char *json = event_to_json(app, ev);
+
+        g_string_append(line, json);
     } else {
         g_string_append(line, ev->event_path);
         if (ev->domid >= 0) {
@@ -180,7 +213,9 @@ event_print(App *app, Event *ev)
                 g_string_append_printf(line, " reason=%s", ev->reason);
         } else if (app->value && ev->event_path[0] == '/') {
             if (ev->value != NULL) {
-                g_autofree char *escaped = g_strescape(ev->value, NULL);
+                g_autofree char *valid = g_utf8_make_valid(ev->value, -1);
+                g_autofree char *escaped
+                    = g_strescape(valid, text_escape_exceptions());
 
                 g_string_append_printf(line, " = \"%s\"", escaped);
             } else if (ev->error != NULL) {
@@ -286,8 +321,9 @@ disaster_cb(XlevContext *ctx, XlevDisaster kind, const char *message,
 {
     App *app = user_data;
 
-    g_printerr(_("xlev-watch: lost the connection to xenstored: %s\n"),
-               message);
+    /* TRANSLATORS: %1$s is the program's name, %2$s the reason */
+    g_printerr(_("%1$s: lost the connection to xenstored: %2$s\n"),
+               g_get_prgname(), message);
     app_stop(app, EXIT_RUNTIME_FAILURE);
 }
 
@@ -297,10 +333,13 @@ timeout_cb(gpointer user_data)
     App *app = user_data;
 
     if (app->count > 0) {
-        g_printerr(_("xlev-watch: timed out after %d s with %u of %d "
+        /* TRANSLATORS: %1$s is the program's name, %2$g the --timeout in
+         * seconds (may have decimals), %3$u the events seen, %4$d those
+         * asked for */
+        g_printerr(_("%1$s: timed out after %2$g s with %3$u of %4$d "
                      "events\n"),
-                   app->timeout, app->n_events, app->count);
-        app_stop(app, EXIT_RUNTIME_FAILURE);
+                   g_get_prgname(), app->timeout, app->n_events, app->count);
+        app_stop(app, EXIT_TIMED_OUT);
     } else {
         app_stop(app, EXIT_SUCCESS);
     }
@@ -399,10 +438,11 @@ app_start_domains(App *app, GError **error)
             g_propagate_error(error, g_steal_pointer(&local_error));
             return FALSE;
         }
-        g_printerr(_("xlev-watch: no hypervisor (%s): @introduceDomain and "
+        /* TRANSLATORS: %1$s is the program's name, %2$s the reason */
+        g_printerr(_("%1$s: no hypervisor (%2$s): @introduceDomain and "
                      "@releaseDomain events are printed without domain "
                      "ids\n"),
-                   local_error->message);
+                   g_get_prgname(), local_error->message);
         app->domains = DOMAINS_PLAIN;
         return TRUE;
     }
@@ -474,7 +514,9 @@ main(int argc, char **argv)
     g_auto(GStrv) paths = NULL;
     g_autofree char *xenstore_path = NULL;
     gboolean json = FALSE, value = FALSE, skip_initial = FALSE;
-    gint count = 0, timeout = 0;
+    gboolean version = FALSE;
+    gint count = 0;
+    double timeout = 0;
     const GOptionEntry entries[] = {
         { "json", 'j', 0, G_OPTION_ARG_NONE, &json,
           N_("Print one JSON object per event and line"), NULL },
@@ -482,14 +524,16 @@ main(int argc, char **argv)
           N_("Print the node's new value with each event"), NULL },
         { "count", 'n', 0, G_OPTION_ARG_INT, &count, N_("Exit after N events"),
           N_("N") },
-        { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
-          N_("Exit after S seconds"), N_("S") },
+        { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
+          N_("Exit after S seconds (decimals allowed: 0.5)"), N_("S") },
         { "skip-initial", 's', 0, G_OPTION_ARG_NONE, &skip_initial,
           N_("Do not report the event each watch fires when it is set up"),
           NULL },
         { "socket", 0, 0, G_OPTION_ARG_FILENAME, &xenstore_path,
           N_("The xenstored socket (default: $XENSTORED_PATH or the system's)"),
           N_("PATH") },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          N_("Print the version and exit"), NULL },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &paths, NULL,
           N_("PATH…") },
         G_OPTION_ENTRY_NULL,
@@ -508,24 +552,38 @@ main(int argc, char **argv)
           "per event.\nThe special paths @introduceDomain and @releaseDomain "
           "report domains coming and going."));
     g_option_context_set_description(
-        options, _("Exit status: 0 on success, 1 if the connection to "
-                   "xenstored was lost or --timeout expired before --count "
-                   "events, 2 on bad usage, a bad path or an unreachable "
-                   "xenstored."));
+        options, _("Exit status: 0 on success (--count events seen, "
+                   "--timeout expired with no --count, or a signal), 1 if "
+                   "xenstored cannot be reached or the connection was lost, "
+                   "2 on bad usage or a bad path, 3 if --timeout expired "
+                   "before --count events."));
     g_option_context_add_main_entries(options, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(options, &argc, &argv, &error)) {
-        g_printerr("xlev-watch: %s\n", error->message);
-        g_printerr(_("Try “xlev-watch --help” for more information.\n"));
+        g_printerr("%s: %s\n", g_get_prgname(), error->message);
+        /* TRANSLATORS: %s is the program's name */
+        g_printerr(_("Try “%s --help” for more information.\n"),
+                   g_get_prgname());
         return EXIT_USAGE;
+    }
+    if (version) {
+        /* The library's version is the one it was built with: the
+         * examples are built and installed with it. */
+        g_print("%s %s\n", g_get_prgname(), PACKAGE_VERSION);
+        return EXIT_SUCCESS;
     }
     if (paths == NULL || paths[0] == NULL) {
-        g_printerr(_("xlev-watch: no path given\n"));
-        g_printerr(_("Try “xlev-watch --help” for more information.\n"));
+        /* TRANSLATORS: %s is the program's name */
+        g_printerr(_("%s: no path given\n"), g_get_prgname());
+        g_printerr(_("Try “%s --help” for more information.\n"),
+                   g_get_prgname());
         return EXIT_USAGE;
     }
-    if (count < 0 || timeout < 0) {
-        g_printerr(_("xlev-watch: --count and --timeout must not be "
-                     "negative\n"));
+    /* !(timeout >= 0) also refuses NaN. */
+    if (count < 0 || !(timeout >= 0) || timeout > G_MAXUINT / 1000) {
+        /* TRANSLATORS: %s is the program's name */
+        g_printerr(_("%s: --count and --timeout must not be negative, and "
+                     "--timeout at most 49 days\n"),
+                   g_get_prgname());
         return EXIT_USAGE;
     }
 
@@ -539,9 +597,10 @@ main(int argc, char **argv)
 
     app.ctx = xlev_context_new(xenstore_path, NULL, &error);
     if (app.ctx == NULL) {
-        g_printerr(_("xlev-watch: cannot reach xenstored: %s\n"),
-                   error->message);
-        return EXIT_USAGE;
+        /* TRANSLATORS: %1$s is the program's name, %2$s the reason */
+        g_printerr(_("%1$s: cannot reach xenstored: %2$s\n"),
+                   g_get_prgname(), error->message);
+        return EXIT_RUNTIME_FAILURE;
     }
     g_object_set_data(G_OBJECT(app.ctx), "xlev-watch-app", &app);
     g_signal_connect(app.ctx, "disaster", G_CALLBACK(disaster_cb), &app);
@@ -552,19 +611,23 @@ main(int argc, char **argv)
 
     for (guint i = 0; paths[i] != NULL; i++) {
         if (!app_add_path(&app, paths[i], &error)) {
-            if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL))
-                g_printerr(_("xlev-watch: bad path “%s”: %s\n"), paths[i],
-                           error->message);
-            else
-                g_printerr(_("xlev-watch: cannot watch “%s”: %s\n"), paths[i],
-                           error->message);
-            app.status = EXIT_USAGE;
+            if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL)) {
+                /* TRANSLATORS: %1$s is the program's name, %2$s the path,
+                 * %3$s the reason */
+                g_printerr(_("%1$s: bad path “%2$s”: %3$s\n"),
+                           g_get_prgname(), paths[i], error->message);
+                app.status = EXIT_USAGE;
+            } else {
+                g_printerr(_("%1$s: cannot watch “%2$s”: %3$s\n"),
+                           g_get_prgname(), paths[i], error->message);
+                app.status = EXIT_RUNTIME_FAILURE;
+            }
             goto out;
         }
     }
 
     if (timeout > 0)
-        g_timeout_add_seconds((guint)timeout, timeout_cb, &app);
+        g_timeout_add((guint)(timeout * 1000 + 0.5), timeout_cb, &app);
     g_unix_signal_add(SIGINT, signal_cb, &app);
     g_unix_signal_add(SIGTERM, signal_cb, &app);
 

@@ -15,9 +15,14 @@
 # directory (which the stand-in preloaded into the logger reads), and
 # re-pointed after the restart.
 
+import configparser
 import os
+import select
 import shutil
 import signal
+import socket
+import struct
+import subprocess
 import tempfile
 import time
 import unittest
@@ -209,6 +214,163 @@ class DomainLoggerTest(unittest.TestCase):
                      'domain-died'):
             self.assertEqual([l for l in log.lines if event_is(name)(l)],
                              [], name)
+
+
+def journal_entry(data):
+    """The fields of one native-protocol journal datagram."""
+    entry = {}
+    while data:
+        nl = data.index(b'\n')
+        line = data[:nl]
+        if b'=' in line:
+            key, value = line.split(b'=', 1)
+            data = data[nl + 1:]
+        else:
+            key = line
+            (size,) = struct.unpack('<Q', data[nl + 1:nl + 9])
+            value = data[nl + 9:nl + 9 + size]
+            if data[nl + 9 + size:nl + 10 + size] != b'\n':
+                raise AssertionError('bad binary field %r' % key)
+            data = data[nl + 10 + size:]
+        entry[key.decode()] = value.decode()
+    return entry
+
+
+class DomainLoggerServiceTest(unittest.TestCase):
+    """The logger as a service: the journal under systemd, SIGTERM with
+    its stdout gone, the unit file."""
+
+    def setUp(self):
+        self.fx = XsFixture()
+        self.fx.start()
+        self.addCleanup(self.fx.stop)
+        self.tmp = tempfile.mkdtemp(prefix='xlev-logger-')
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def spawn(self, env, stdout):
+        proc = subprocess.Popen(
+            ['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER']],
+            stdout=stdout, stderr=subprocess.PIPE, env=env)
+
+        def reap():
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        self.addCleanup(reap)
+        return proc
+
+    def test_journal_fields_under_systemd(self):
+        # What systemd does: stdout connected to the journal, and
+        # JOURNAL_STREAM naming it. The entries go to the journal socket
+        # (here the test's own), none to stdout.
+        journal_path = os.path.join(self.tmp, 'journal')
+        journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(journal.close)
+        journal.bind(journal_path)
+        read_fd, write_fd = os.pipe()
+        self.addCleanup(os.close, read_fd)
+        st = os.fstat(write_fd)
+        env = self.fx.hypervisor_environ()
+        env['JOURNAL_STREAM'] = '%d:%d' % (st.st_dev, st.st_ino)
+        env['XLEV_JOURNAL_SOCKET'] = journal_path
+        proc = self.spawn(env, write_fd)
+        os.close(write_fd)
+
+        entries = []
+
+        def wait_for(event, **want):
+            deadline = time.monotonic() + 5.0
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([journal], [], [],
+                                            deadline - time.monotonic())
+                if not ready:
+                    break
+                e = journal_entry(journal.recv(65536))
+                entries.append(e)
+                if e.get('XLEV_EVENT') == event and all(
+                        e.get(k) == v for k, v in want.items()):
+                    return e
+            raise AssertionError('no journal entry %s %r; got %r'
+                                 % (event, want, entries))
+
+        e = wait_for('connected')
+        self.assertEqual(e['XLEV_ATTEMPT'], '1')
+        self.assertEqual(e['SYSLOG_IDENTIFIER'], 'xlev-domain-logger')
+        self.assertEqual(e['PRIORITY'], '6')
+        self.assertTrue(e['MESSAGE'].startswith('event=connected '), e)
+        self.write_domain(DOMID)
+        self.fx.introduce_domain(DOMID, PORT)
+        wait_for('domain-introduced', XLEV_DOMID=str(DOMID))
+        self.fx.set_domain(DOMID, 'shutdown 0')
+        e = wait_for('domain-shutdown', XLEV_DOMID=str(DOMID))
+        self.assertEqual(e['XLEV_REASON'], 'poweroff')
+        self.assertEqual(e['MESSAGE'],
+                         'event=domain-shutdown domid=%d reason=poweroff'
+                         % DOMID)
+        proc.send_signal(signal.SIGTERM)
+        wait_for('stopping', XLEV_SIGNAL='TERM')
+        proc.wait(5)
+        self.assertEqual(proc.returncode, 0, proc.stderr.read())
+        # Nothing went to stdout.
+        self.assertEqual(os.read(read_fd, 4096), b'')
+
+    def test_journal_stream_of_another_stream_means_plain_lines(self):
+        # JOURNAL_STREAM inherited, but stdout redirected elsewhere: plain
+        # lines on stdout, as systemd.exec(5) asks.
+        env = self.fx.hypervisor_environ()
+        env['JOURNAL_STREAM'] = '1:1'
+        env['XLEV_JOURNAL_SOCKET'] = os.path.join(self.tmp, 'none')
+        log = Child(['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER']],
+                    env=env)
+        self.addCleanup(log.kill)
+        log.wait_for(event_is('connected', attempt=1), 'first connection')
+        self.assertTrue(log.lines[0].startswith('ts='), log.lines)
+
+    def test_sigterm_with_stdout_closed_exits_0(self):
+        # The reader of its stdout goes away; the next line (the one
+        # SIGTERM logs) fails with EPIPE: the logger still stops.
+        read_fd, write_fd = os.pipe()
+        proc = self.spawn(dict(os.environ), write_fd)
+        os.close(write_fd)
+        with os.fdopen(read_fd, 'rb') as out:
+            deadline = time.monotonic() + 5.0
+            seen = b''
+            while b'event=connected' not in seen:
+                self.assertLess(time.monotonic(), deadline, seen)
+                ready, _, _ = select.select([out], [], [], 0.1)
+                if ready:
+                    chunk = os.read(read_fd, 4096)
+                    self.assertTrue(chunk, 'logger exited: %r' % seen)
+                    seen += chunk
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.fail('the logger ignored SIGTERM with stdout closed')
+        err = proc.stderr.read().decode()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertNotIn('Traceback', err)
+        self.assertNotIn('BrokenPipeError', err)
+
+    def test_systemd_unit(self):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.optionxform = str
+        with open(os.environ['XLEV_DOMAIN_LOGGER_UNIT'],
+                  encoding='utf-8') as f:
+            unit.read_file(f)
+        exec_start = unit['Service']['ExecStart'].split()
+        self.assertEqual(exec_start[0], '/usr/bin/python3')
+        self.assertTrue(exec_start[1].endswith(
+            '/libexec/xlev-examples/domain-logger.py'), exec_start)
+        self.assertTrue(os.path.isabs(exec_start[1]))
+        self.assertEqual(unit['Install']['WantedBy'], 'multi-user.target')
+        # The script it starts: not a path of the build tree.
+        self.assertNotIn(os.environ.get('MESON_BUILD_ROOT', '/nonexistent'),
+                         exec_start[1])
+
+    def write_domain(self, domid):
+        xs_request(self.fx.socket_path, XS_WRITE,
+                   '/local/domain/%d/name' % domid, 'guest')
 
 
 if __name__ == '__main__':

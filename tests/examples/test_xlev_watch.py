@@ -16,6 +16,10 @@
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -35,6 +39,12 @@ DOMID_BEFORE = 3
 INTRODUCE = '@introduceDomain'
 RELEASE = '@releaseDomain'
 NO_HYPERVISOR_NOTE = 'no hypervisor'
+
+# The exit statuses of every example (xlev-watch.1, EXIT STATUS).
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_TIMED_OUT = 3
 
 # How long xlev-watch may take to notice that xenstored died (seconds): the
 # library notices within its liveness period of about a second.
@@ -239,13 +249,120 @@ class XlevWatchTest(unittest.TestCase):
         self.assertEqual(rest, '')
         self.assertGreaterEqual(time.monotonic() - start, 0.9)
 
-    def test_timeout_before_count_exits_1(self):
+    def test_timeout_before_count_exits_3(self):
         w = self.watcher('--count', '5', '--timeout', '1', '/t')
         self.assertEqual(w.line(), '/t')
         status, rest, err = w.finish()
-        self.assertEqual(status, 1)
+        self.assertEqual(status, EXIT_TIMED_OUT)
         self.assertIn('timed out', err)
         self.assertIn('1 of 5', err)
+
+    def test_timeout_in_fractional_seconds(self):
+        start = time.monotonic()
+        w = self.watcher('--skip-initial', '--timeout', '0.3', '/t')
+        status, rest, err = w.finish()
+        elapsed = time.monotonic() - start
+        self.assertEqual(status, EXIT_OK, err)
+        self.assertGreaterEqual(elapsed, 0.3)
+        # Not rounded up to a whole second.
+        self.assertLess(elapsed, 0.95)
+        w = self.watcher('--count', '2', '-t', '0.25', '/t')
+        self.assertEqual(w.line(), '/t')
+        status, rest, err = w.finish()
+        self.assertEqual(status, EXIT_TIMED_OUT)
+        self.assertIn('after 0.25 s', err)
+
+    def test_bad_timeouts_exit_2(self):
+        for bad in ('-1', 'nan', 'soon', '1e12'):
+            with self.subTest(timeout=bad):
+                status, out, err = self.watcher('--timeout', bad,
+                                                '/a').finish()
+                self.assertEqual(status, EXIT_USAGE, err)
+
+    def test_utf8_value_printed_as_utf8(self):
+        w = self.watcher('--value', '/u')
+        self.assertEqual(w.line(), '/u (no such node)')
+        self.write('/u', 'grüße 日本 \u2603')
+        # Not octal escapes: the characters themselves; control
+        # characters and quotes are still escaped.
+        self.assertEqual(w.line(), '/u = "grüße 日本 \u2603"')
+        self.write('/u', 'a\x07"b"')
+        self.assertEqual(w.line(), '/u = "a\\007\\"b\\""')
+
+    def test_json_is_valid_json_for_odd_values(self):
+        w = self.watcher('--json', '--value', '/o')
+        self.assertEqual(w.json_line(), {'path': '/o', 'watch': '/o',
+                                         'value': None})
+        for value in ('\u2603 snow', 'ctl \x01\x1f\x7f', 'slash / and \\'):
+            self.write('/o', value)
+            self.assertEqual(w.json_line(),
+                             {'path': '/o', 'watch': '/o', 'value': value})
+
+    def test_version(self):
+        status, out, err = self.watcher('--version').finish()
+        self.assertEqual(status, EXIT_OK, err)
+        self.assertEqual(out, 'xlev-watch %s\n'
+                         % os.environ['XLEV_PROJECT_VERSION'])
+
+    def test_messages_name_the_program_as_called(self):
+        # A copy under another name: every message says that name.
+        tmp = tempfile.mkdtemp(prefix='xlev-watch-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        renamed = os.path.join(tmp, 'xs-renamed')
+        os.symlink(os.environ['XLEV_WATCH'], renamed)
+        env = dict(os.environ)
+        env['XENSTORED_PATH'] = os.path.join(self.fx.rundir, 'no-socket')
+        for args, status, env_ in ((['relative'], EXIT_USAGE, None),
+                                   ([], EXIT_USAGE, None),
+                                   (['--bogus', '/a'], EXIT_USAGE, None),
+                                   (['/a'], EXIT_FAILURE, env)):
+            with self.subTest(args=args):
+                proc = subprocess.run([renamed] + args, capture_output=True,
+                                      text=True, env=env_, timeout=10)
+                self.assertEqual(proc.returncode, status, proc.stderr)
+                self.assertTrue(proc.stderr.startswith('xs-renamed: '),
+                                proc.stderr)
+                self.assertNotIn('xlev-watch', proc.stderr)
+        proc = subprocess.run([renamed, '--version'], capture_output=True,
+                              text=True, timeout=10)
+        self.assertTrue(proc.stdout.startswith('xs-renamed '), proc.stdout)
+
+    def test_man_page_documents_the_exit_statuses(self):
+        with open(os.environ['XLEV_WATCH_MAN'], encoding='utf-8') as f:
+            man = f.read()
+        section = man.split('.SH EXIT STATUS', 1)[1].split('.SH ', 1)[0]
+        codes = re.findall(r'^\.TP\n\.B (\d+)$', section, re.M)
+        self.assertEqual(codes, ['0', '1', '2', '3'])
+        self.assertIn('xs\\-monitor.py', section)
+        self.assertIn('\\-\\-version', man)
+
+    def complete(self, *words):
+        """COMPREPLY of the bash completion for `xlev-watch WORDS`."""
+        script = ('source "$XLEV_WATCH_COMPLETION"\n'
+                  'COMP_WORDS=(xlev-watch "$@")\n'
+                  'COMP_CWORD=$#\n'
+                  'COMP_LINE="${COMP_WORDS[*]}"\n'
+                  '_xlev_watch\n'
+                  'printf "%s\\n" "${COMPREPLY[@]}"\n')
+        proc = subprocess.run(['bash', '-c', script, 'complete'] + list(words),
+                              capture_output=True, text=True, timeout=10)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return [l for l in proc.stdout.splitlines() if l]
+
+    def test_bash_completion(self):
+        self.assertEqual(self.complete('--j'), ['--json'])
+        self.assertIn('--version', self.complete('--'))
+        self.assertEqual(self.complete('@r'), ['@releaseDomain'])
+        self.assertEqual(self.complete('--count', ''), [])
+        # Paths: the children xenstored lists (xenstore-list, through
+        # XENSTORED_PATH: the private daemon).
+        self.write('/comp/alpha', '1')
+        self.write('/comp/beta', '2')
+        self.write('/comp/alpine', '3')
+        # (xenstore-utils, installed by tools/install-deps.)
+        self.assertEqual(sorted(self.complete('/comp/al')),
+                         ['/comp/alpha', '/comp/alpine'])
+        self.assertEqual(self.complete('/comp/b'), ['/comp/beta'])
 
     def test_bad_path_exits_2(self):
         for bad in ('relative/path', '/with space', '/a//b'):
@@ -256,12 +373,12 @@ class XlevWatchTest(unittest.TestCase):
                 self.assertIn('bad path', err)
                 self.assertIn(bad, err)
 
-    def test_unreachable_daemon_exits_2(self):
+    def test_unreachable_daemon_exits_1(self):
         env = dict(os.environ)
         env['XENSTORED_PATH'] = os.path.join(self.fx.rundir, 'no-socket')
         w = self.watcher('/a', env=env)
         status, out, err = w.finish()
-        self.assertEqual(status, 2)
+        self.assertEqual(status, EXIT_FAILURE)
         self.assertIn('cannot reach xenstored', err)
         self.assertEqual(out, '')
 

@@ -5,7 +5,9 @@
 # Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
 #
-# Usage: check-complete.py SOURCE_ROOT
+# Usage: check-complete.py SOURCE_ROOT [PO_DIR]
+#   PO_DIR, relative to SOURCE_ROOT: po (the library's, the default) or
+#   examples/po (the examples' text domain).
 
 import os
 import re
@@ -18,14 +20,14 @@ KEYWORDS = ["_", "N_", "C_:1c,2", "NC_:1c,2", "g_dcgettext:2",
             "g_dngettext:2,3", "g_dpgettext2:2c,3"]
 
 
-def main(root):
-    po_dir = os.path.join(root, "po")
+def main(root, po_subdir="po"):
+    po_dir = os.path.join(root, po_subdir)
     with open(os.path.join(po_dir, "POTFILES.in"), encoding="utf-8") as f:
         sources = [l.strip() for l in f if l.strip() and not l.startswith("#")]
     with open(os.path.join(po_dir, "LINGUAS"), encoding="utf-8") as f:
         linguas = [l.strip() for l in f if l.strip() and not l.startswith("#")]
     if not linguas:
-        print("po/LINGUAS lists no language")
+        print(po_subdir + "/LINGUAS lists no language")
         return 1
 
     failed = 0
@@ -51,4 +53,4 @@ def main(root):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))
