@@ -409,6 +409,8 @@ xlev_domain_list_new(XlevContext *context, GError **error)
  * xlev_domain_list_get_context:
  * @self: a domain list
  *
+ * Gets the context whose connection the list follows.
+ *
  * Returns: (transfer none): the list's context
  *
  * Since: 1.0

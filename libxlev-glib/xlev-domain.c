@@ -243,6 +243,8 @@ xlev_domain_set_gone(XlevDomain *self)
  * xlev_domain_get_domid:
  * @self: a domain
  *
+ * Gets the domain's id.
+ *
  * Returns: the domain's id
  *
  * Since: 1.0
@@ -257,6 +259,8 @@ xlev_domain_get_domid(XlevDomain *self)
 /**
  * xlev_domain_get_name:
  * @self: a domain
+ *
+ * Gets the domain's name.
  *
  * Returns: (nullable): the domain's name, or %NULL if not known
  *
@@ -273,6 +277,8 @@ xlev_domain_get_name(XlevDomain *self)
  * xlev_domain_get_uuid:
  * @self: a domain
  *
+ * Gets the domain's UUID.
+ *
  * Returns: (nullable): the domain's UUID, or %NULL if not known
  *
  * Since: 1.0
@@ -288,6 +294,8 @@ xlev_domain_get_uuid(XlevDomain *self)
  * xlev_domain_get_state:
  * @self: a domain
  *
+ * Gets where the domain is in its life.
+ *
  * Returns: where the domain is in its life
  *
  * Since: 1.0
@@ -302,6 +310,8 @@ xlev_domain_get_state(XlevDomain *self)
 /**
  * xlev_domain_get_shutdown_reason:
  * @self: a domain
+ *
+ * Gets why the domain shut down.
  *
  * Returns: why the domain shut down; meaningful only in state
  *   [enum@Xlev.DomainState.SHUTDOWN]
