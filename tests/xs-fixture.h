@@ -5,12 +5,34 @@
  *
  * What it is
  * ----------
- * xs_fixture_start() starts Debian's real C xenstored in a private run
- * directory $D, with tests/fakexen (libfakexen.so) preloaded into it to stand
- * in for the hypervisor, waits until its socket answers a request, and points
- * this process's libxenstore at it (XENSTORED_PATH=$D/socket).  Everything
- * xenstored does (tree, permissions, transactions, watches, quotas,
- * @introduceDomain / @releaseDomain) is the real daemon's behaviour.
+ * xs_fixture_start() starts one of Debian's real xenstore daemons in a
+ * private run directory $D, with tests/fakexen (libfakexen.so) preloaded into
+ * it to stand in for the hypervisor, waits until its socket answers a
+ * request, and points this process's libxenstore at it
+ * (XENSTORED_PATH=$D/socket).  Everything the daemon does (tree, permissions,
+ * transactions, watches, quotas, @introduceDomain / @releaseDomain) is the
+ * real daemon's behaviour.
+ *
+ * Which daemon
+ * ------------
+ * The C xenstored by default; the OCaml oxenstored (the one XenServer and
+ * XCP-ng run) when XLEV_TEST_XENSTORED=oxenstored is in the test's
+ * environment.  `meson test --setup oxenstored` sets it for every test, and
+ * tools/check runs the whole suite once that way.  The same variable may
+ * also name a program by path (its file name "oxenstored" selects the OCaml
+ * daemon's command line).  tests/python/xsfixture.py reads the same variable.
+ *
+ *   xenstored:  xenstored -N -F $D/pid, with XENSTORED_RUNDIR=$D
+ *   oxenstored: oxenstored --no-fork --config-file $D/oxenstored.conf
+ *               --pid-file $D/pid; the fixture writes the configuration
+ *               (xenstored-kva and xenstored-port, pid and log files in $D),
+ *               and the stand-in moves oxenstored's compiled-in
+ *               /var/run/xenstored (its socket, its database dumps) into $D
+ *               and clamps its RLIMIT_NOFILE request to the hard limit.
+ *
+ * Both pass the same tests; where they really behave differently, a test
+ * branches once on xs_fixture_daemon() (or fx->daemon) and says why, and
+ * tests/DAEMONS.md lists the difference.
  * xs_fixture_stop() kills it, reaps it and removes $D.  No test ever talks
  * to the system's own xenstored.
  *
@@ -71,7 +93,9 @@
  *
  * Configuration (environment of the test process)
  * -----------------------------------------------
- *   XLEV_TEST_XENSTORED           the daemon (default: meson's `xenstored`)
+ *   XLEV_TEST_XENSTORED           the daemon: "xenstored" (default: meson's
+ *                                 `xenstored` option), "oxenstored" (the
+ *                                 same directory's oxenstored) or a path
  *   XLEV_TEST_FAKEXEN             the stand-in (default: the build's
  *                                 tests/fakexen/libfakexen.so)
  *   XLEV_TEST_XENSTORED_WRAPPER   a command prefix for the daemon, e.g.
@@ -94,16 +118,23 @@ G_BEGIN_DECLS
 
 typedef struct _XsFixturePrivate XsFixturePrivate;
 
+/* The two daemons the fixture can start. */
+typedef enum {
+    XS_FIXTURE_DAEMON_XENSTORED,  /* the C xenstored (the default) */
+    XS_FIXTURE_DAEMON_OXENSTORED, /* the OCaml oxenstored */
+} XsFixtureDaemon;
+
 typedef struct {
-    char *rundir;      /* private temp dir $D */
-    char *socket_path; /* $D/socket */
-    GPid pid;          /* the daemon */
+    char *rundir;           /* private temp dir $D */
+    char *socket_path;      /* $D/socket */
+    GPid pid;               /* the daemon */
+    XsFixtureDaemon daemon; /* which one */
     /*< private >*/
     XsFixturePrivate *priv;
 } XsFixture;
 
-/* Starts a private xenstored (env -u XENSTORED_PATH, XENSTORED_RUNDIR=$D,
- * LD_PRELOAD=fakexen, xenstored -N -F $D/pid), waits until its socket answers
+/* Starts a private daemon (env -u XENSTORED_PATH, XENSTORED_RUNDIR=$D,
+ * LD_PRELOAD=fakexen, the command line above), waits until its socket answers
  * a request (a deadline; on each poll checks the daemon is alive; a failure
  * reports the daemon's output), then sets XENSTORED_PATH=$D/socket and
  * XLEV_FAKEXEN_DIR=$D in this process.  Returns FALSE with @error set (and
@@ -163,7 +194,12 @@ char *xs_fixture_daemon_output(XsFixture *fx);
  * system's daemon and a private one. */
 gboolean xs_fixture_socket_answers(const char *path, guint timeout_ms);
 
-/* The daemon and stand-in the fixture uses (overridden by
+/* The daemon xs_fixture_start() starts, as XLEV_TEST_XENSTORED chooses
+ * (read on each call), and its name ("xenstored" or "oxenstored"). */
+XsFixtureDaemon xs_fixture_daemon(void);
+const char *xs_fixture_daemon_name(void);
+
+/* The daemon's program and the stand-in the fixture uses (chosen by
  * XLEV_TEST_XENSTORED / XLEV_TEST_FAKEXEN). */
 const char *xs_fixture_xenstored_path(void);
 const char *xs_fixture_fakexen_path(void);

@@ -11,7 +11,8 @@ import subprocess
 import time
 import unittest
 
-from xsfixture import XsFixture, XsFixtureError, socket_answers
+from xsfixture import (OXENSTORED, XENSTORED, XsFixture, XsFixtureError,
+                       daemon_program, socket_answers)
 
 
 def xs(*argv):
@@ -31,6 +32,33 @@ class FixtureTest(unittest.TestCase):
         self.assertTrue(self.fx.socket_path.startswith(self.fx.rundir))
         self.assertTrue(socket_answers(self.fx.socket_path))
         self.assertTrue(self.fx.alive())
+
+    def test_daemon_is_the_chosen_one(self):
+        # XLEV_TEST_XENSTORED=oxenstored (the oxenstored test setup) picks
+        # the OCaml daemon, anything else here the C one.
+        want = (OXENSTORED
+                if os.environ.get('XLEV_TEST_XENSTORED') == OXENSTORED
+                else XENSTORED)
+        self.assertEqual(self.fx.daemon, want)
+        if not os.environ.get('XLEV_TEST_XENSTORED_WRAPPER'):
+            self.assertEqual(os.readlink('/proc/%d/exe' % self.fx.pid),
+                             daemon_program())
+        with open(os.path.join(self.fx.rundir, 'pid')) as f:
+            self.assertEqual(int(f.read().strip()), self.fx.pid)
+
+    def test_unknown_daemon_is_refused(self):
+        fx = XsFixture()
+        saved = os.environ.get('XLEV_TEST_XENSTORED')
+        os.environ['XLEV_TEST_XENSTORED'] = 'nostored'
+        try:
+            with self.assertRaisesRegex(XsFixtureError, 'nostored'):
+                fx.start()
+        finally:
+            if saved is None:
+                del os.environ['XLEV_TEST_XENSTORED']
+            else:
+                os.environ['XLEV_TEST_XENSTORED'] = saved
+        self.assertIsNone(fx.rundir)
 
     def test_cli_round_trip(self):
         xs('xenstore-write', '/py/a', 'one', '/py/b', 'two')
