@@ -85,14 +85,15 @@
 #define ENV_UNDER_VALGRIND "XLEV_UNDER_VALGRIND"
 
 struct _XsFixturePrivate {
-    char *log_path;       /* the daemon's stdout and stderr */
-    char *table_path;     /* $D/domains */
-    char *ctl_path;       /* $D/ctl */
-    int ctl_fd;           /* -1 until the first control line */
-    guint64 lines_sent;   /* control lines written so far */
-    gboolean reaped;      /* the daemon was waited for */
-    int wait_status;      /* its status, once reaped */
-    gboolean gentle_stop; /* SIGTERM first (valgrind) */
+    char *log_path;               /* the daemon's stdout and stderr */
+    char *table_path;             /* $D/domains */
+    char *ctl_path;               /* $D/ctl */
+    int ctl_fd;                   /* -1 until the first control line */
+    guint64 lines_sent;           /* control lines written so far */
+    gboolean reaped;              /* the daemon was waited for */
+    int wait_status;              /* its status, once reaped */
+    gboolean gentle_stop;         /* SIGTERM first (valgrind) */
+    XsFixtureTransport transport; /* what XENSTORED_PATH names */
     /* This process's environment before start(), restored by stop(). */
     char *saved_xenstored_path;
     char *saved_fakexen_dir;
@@ -403,8 +404,11 @@ xs_fixture_stop(XsFixture *fx)
         remove_tree(fx->rundir);
 
     /* Restore the environment only where it still names this fixture. */
-    if (fx->socket_path
-        && g_strcmp0(g_getenv("XENSTORED_PATH"), fx->socket_path) == 0)
+    if ((fx->socket_path
+         && g_strcmp0(g_getenv("XENSTORED_PATH"), fx->socket_path) == 0)
+        || (priv->transport == XS_FIXTURE_TRANSPORT_XENBUS
+            && g_strcmp0(g_getenv("XENSTORED_PATH"), XS_FIXTURE_XENBUS_PATH)
+                   == 0))
         restore_env("XENSTORED_PATH", priv->saved_xenstored_path);
     if (fx->rundir && g_strcmp0(g_getenv(ENV_FAKEXEN_DIR), fx->rundir) == 0)
         restore_env(ENV_FAKEXEN_DIR, priv->saved_fakexen_dir);
@@ -840,6 +844,40 @@ xs_fixture_export_hypervisor_env(XsFixture *fx)
     g_setenv("LD_PRELOAD", preload, TRUE);
     g_setenv(ENV_FAKEXEN_DIR, fx->rundir, TRUE);
     g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
+}
+
+gboolean
+xs_fixture_select_transport(XsFixture *fx, XsFixtureTransport transport,
+                            GError **error)
+{
+    XsFixturePrivate *priv = fx->priv;
+
+    if (!priv || fx->pid <= 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                    "the fixture is not started");
+        return FALSE;
+    }
+    switch (transport) {
+    case XS_FIXTURE_TRANSPORT_SOCKET:
+        g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
+        break;
+    case XS_FIXTURE_TRANSPORT_XENBUS:
+        if (!xs_fixture_hypervisor_preloaded()) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "the xenbus device needs %s preloaded into this "
+                        "process (see tests/xs-fixture.h)",
+                        xs_fixture_fakexen_path());
+            return FALSE;
+        }
+        g_setenv("XENSTORED_PATH", XS_FIXTURE_XENBUS_PATH, TRUE);
+        break;
+    default:
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "unknown transport %d", (int)transport);
+        return FALSE;
+    }
+    priv->transport = transport;
+    return TRUE;
 }
 
 gboolean

@@ -87,6 +87,32 @@
  *     Tests that need it check xs_fixture_hypervisor_preloaded() and
  *     g_test_skip() otherwise.
  *
+ * The xenbus device
+ * -----------------
+ * libxenstore has a second transport: the xenbus device (/dev/xen/xenbus,
+ * or /proc/xen/xenbus), which a domain uses when xenstored is not a local
+ * socket (a guest; dom0 with a xenstore stub domain).  Preloaded into the
+ * test process with a fixture started (XLEV_FAKEXEN_DIR set), the stand-in
+ * makes both paths exist as character devices, and open() of either returns
+ * a unix socket connected to the private daemon ($D/socket): libxenstore's
+ * device code path (stat: not a socket, so open, then the same wire
+ * protocol) then talks to the real daemon, either of the two.  The daemon
+ * sees a domain-0 socket client, not a guest: this proves the transport,
+ * not a guest's permissions.
+ *
+ * A test selects it with (1. and 2. above for the preload)
+ *
+ *   xs_fixture_select_transport (fx, XS_FIXTURE_TRANSPORT_XENBUS, &error);
+ *
+ * which sets XENSTORED_PATH=/dev/xen/xenbus in this process: xs_open(0)
+ * takes that path whatever the machine has at /var/run/xenstored/socket.
+ * XS_FIXTURE_TRANSPORT_SOCKET goes back to $D/socket; stop() restores
+ * XENSTORED_PATH either way.  With XENSTORED_PATH unset and no socket at
+ * libxenstore's default path, xs_open(0) finds the stand-in's device by
+ * itself (access("/dev/xen/xenbus")).  For a child program, set
+ * XENSTORED_PATH=/dev/xen/xenbus in xs_fixture_hypervisor_environ()'s
+ * result.  /xlev/fixture/xenbus-device (tests/fixture) is the example.
+ *
  * A child program that must see the same domains gets its environment from
  * xs_fixture_hypervisor_environ() (for g_spawn), or after
  * xs_fixture_export_hypervisor_env() inherits it.
@@ -145,6 +171,24 @@ gboolean xs_fixture_start(XsFixture *fx, GError **error);
  * removes $D, restores XENSTORED_PATH and XLEV_FAKEXEN_DIR (and LD_PRELOAD if
  * exported).  Idempotent. */
 void xs_fixture_stop(XsFixture *fx);
+
+/* How this process's libxenstore reaches the daemon (see "The xenbus device"
+ * above). */
+typedef enum {
+    XS_FIXTURE_TRANSPORT_SOCKET, /* XENSTORED_PATH=$D/socket (the default) */
+    XS_FIXTURE_TRANSPORT_XENBUS, /* XENSTORED_PATH=/dev/xen/xenbus */
+} XsFixtureTransport;
+
+/* The device path the stand-in answers (/proc/xen/xenbus too). */
+#define XS_FIXTURE_XENBUS_PATH "/dev/xen/xenbus"
+
+/* Points XENSTORED_PATH in this process at @transport.  The xenbus device
+ * needs the stand-in preloaded (G_IO_ERROR_NOT_SUPPORTED otherwise).  Call
+ * it, like start(), while no other thread reads the environment; handles
+ * opened before keep their transport. */
+gboolean xs_fixture_select_transport(XsFixture *fx,
+                                     XsFixtureTransport transport,
+                                     GError **error);
 
 /* g_test_add()-compatible wrappers: setup asserts that start succeeded. */
 void xs_fixture_setup(XsFixture *fx, gconstpointer data);

@@ -398,12 +398,6 @@ FAKEXEN_REDIRECT_PATH_CALL(int, mkdir, (const char *path, mode_t mode),
 FAKEXEN_REDIRECT_PATH_CALL(int, rmdir, (const char *path), (path))
 FAKEXEN_REDIRECT_PATH_CALL(int, chmod, (const char *path, mode_t mode),
                            (path, mode))
-FAKEXEN_REDIRECT_PATH_CALL(int, access, (const char *path, int mode),
-                           (path, mode))
-FAKEXEN_REDIRECT_PATH_CALL(int, stat64, (const char *path, struct stat64 *st),
-                           (path, st))
-FAKEXEN_REDIRECT_PATH_CALL(int, lstat64, (const char *path, struct stat64 *st),
-                           (path, st))
 
 int
 rename(const char *from, const char *to)
@@ -452,6 +446,138 @@ setrlimit(__rlimit_resource_t resource, const struct rlimit *rlim)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The xenbus device, in a test process                                     */
+
+/* libxenstore's other transport: the xenbus device of a domain whose
+ * xenstored is elsewhere (a guest, or dom0 with a xenstore stub domain).
+ * xs_open() stats the socket (XENSTORED_PATH, else
+ * /var/run/xenstored/socket), then, if that is not there, takes
+ * XENSTORED_PATH or, when unset, /dev/xen/xenbus if access() finds it, else
+ * /proc/xen/xenbus; a path that stat() reports as anything but a socket is
+ * open()ed and spoken to with the same wire protocol.
+ *
+ * In a test process with a run directory ($XLEV_FAKEXEN_DIR, which the
+ * fixture sets), both device paths exist as character devices, and opening
+ * one gives a unix socket connected to the private daemon ($D/socket): so
+ * libxenstore's device code runs against the real daemon.  The daemon sees
+ * one more socket client (domain 0), not a guest. */
+#define FAKEXEN_XENBUS_DEV "/dev/xen/xenbus"
+#define FAKEXEN_XENBUS_PROC "/proc/xen/xenbus"
+#define FAKEXEN_SOCKET "socket"
+
+/* The xenbus device opens answered in this process so far.  Exported so
+ * that a test can tell that libxenstore took the device path
+ * (dlsym (RTLD_DEFAULT, "xlev_fakexen_xenbus_opens")); any thread. */
+unsigned long xlev_fakexen_xenbus_opens(void);
+
+static unsigned long xenbus_opens;
+
+unsigned long
+xlev_fakexen_xenbus_opens(void)
+{
+    return __atomic_load_n(&xenbus_opens, __ATOMIC_RELAXED);
+}
+
+/* path is a xenbus device this process has a daemon behind. */
+static bool
+fakexen_is_xenbus(const char *path)
+{
+    return path
+           && (strcmp(path, FAKEXEN_XENBUS_DEV) == 0
+               || strcmp(path, FAKEXEN_XENBUS_PROC) == 0)
+           && !fakexen_is_daemon() && fakexen_dir();
+}
+
+/* open() of the device: a socket connected to $D/socket, with the open
+ * flags that apply (O_CLOEXEC, O_NONBLOCK). */
+static int
+xenbus_open(int flags)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    char path[PATH_MAX];
+    int fd;
+
+    if (fakexen_path(path, sizeof path, FAKEXEN_SOCKET) < 0)
+        return -1;
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | ((flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0),
+                0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0
+        || ((flags & O_NONBLOCK)
+            && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)) {
+        int saved = errno;
+
+        fakexen_log("xenbus: cannot connect to %s: %s", path, strerror(saved));
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    __atomic_add_fetch(&xenbus_opens, 1, __ATOMIC_RELAXED);
+    DEBUG("open %s -> socket %d to %s", FAKEXEN_XENBUS_DEV, fd, path);
+    return fd;
+}
+
+/* What stat() says of the device: a character device, read-write for its
+ * owner (the real one is a misc device; the numbers do not matter). */
+#define FAKEXEN_XENBUS_STAT(st)                                                \
+    do {                                                                       \
+        memset((st), 0, sizeof *(st));                                         \
+        (st)->st_mode = S_IFCHR | S_IRUSR | S_IWUSR;                           \
+        (st)->st_nlink = 1;                                                    \
+        (st)->st_uid = getuid();                                               \
+        (st)->st_gid = getgid();                                               \
+    } while (0)
+
+/* Declares a stand-in for a libc stat call: the xenbus device in a test
+ * process, oxenstored's run directory in the daemon. */
+#define FAKEXEN_STAT_CALL(name, type)                                          \
+    int name(const char *path, type *st)                                       \
+    {                                                                          \
+        NEXT(name);                                                            \
+        char buf[PATH_MAX];                                                    \
+                                                                               \
+        if (fakexen_is_xenbus(path)) {                                         \
+            FAKEXEN_XENBUS_STAT(st);                                           \
+            return 0;                                                          \
+        }                                                                      \
+        if (fakexen_redirect(&path, buf, sizeof buf) < 0)                      \
+            return -1;                                                         \
+        if (!next_##name) {                                                    \
+            errno = ENOSYS;                                                    \
+            return -1;                                                         \
+        }                                                                      \
+        return next_##name(path, st);                                          \
+    }
+
+FAKEXEN_STAT_CALL(stat, struct stat)
+FAKEXEN_STAT_CALL(stat64, struct stat64)
+FAKEXEN_STAT_CALL(lstat, struct stat)
+FAKEXEN_STAT_CALL(lstat64, struct stat64)
+
+int
+access(const char *path, int mode)
+{
+    NEXT(access);
+    char buf[PATH_MAX];
+
+    if (fakexen_is_xenbus(path))
+        return 0;
+    if (fakexen_redirect(&path, buf, sizeof buf) < 0)
+        return -1;
+    if (!next_access) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next_access(path, mode);
+}
+
+/* ------------------------------------------------------------------------ */
 /* /proc/xen/xsd_port and /proc/xen/xsd_kva                                 */
 
 static int
@@ -496,16 +622,19 @@ fakexen_open_mode(int flags, va_list ap)
     return 0;
 }
 
-/* open() and open64(): the two /proc/xen files are ours, paths in
- * oxenstored's run directory are redirected, the rest goes to the real
- * function (next). */
+/* open() and open64(): the two /proc/xen files and (in a test process) the
+ * xenbus device are ours, paths in oxenstored's run directory are
+ * redirected, the rest goes to the real function (next). */
 static int
 fakexen_open_common(int (*next)(const char *, int, ...), const char *path,
                     int flags, va_list ap)
 {
     char buf[PATH_MAX];
-    int fd = fakexen_proc_xen(path);
+    int fd;
 
+    if (fakexen_is_xenbus(path))
+        return xenbus_open(flags);
+    fd = fakexen_proc_xen(path);
     if (fd != -2)
         return fd;
     if (!next) {

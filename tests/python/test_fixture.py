@@ -11,8 +11,8 @@ import subprocess
 import time
 import unittest
 
-from xsfixture import (OXENSTORED, XENSTORED, XsFixture, XsFixtureError,
-                       daemon_program, socket_answers)
+from xsfixture import (OXENSTORED, XENBUS_PATH, XENSTORED, XsFixture,
+                       XsFixtureError, daemon_program, socket_answers)
 
 
 def xs(*argv):
@@ -45,6 +45,31 @@ class FixtureTest(unittest.TestCase):
                              daemon_program())
         with open(os.path.join(self.fx.rundir, 'pid')) as f:
             self.assertEqual(int(f.read().strip()), self.fx.pid)
+
+    def test_cli_through_xenbus_device(self):
+        # The stock clients' libxenstore, through the stand-in's xenbus
+        # device: write, read back over the socket, and a watch event.
+        env = self.fx.hypervisor_environ(xenbus=True)
+        self.assertEqual(env['XENSTORED_PATH'], XENBUS_PATH)
+
+        def dev(*argv):
+            return subprocess.run(argv, check=True, capture_output=True,
+                                  text=True, timeout=10, env=env).stdout
+
+        dev('xenstore-write', '/xb/a', 'through-device')
+        self.assertEqual(xs('xenstore-read', '/xb/a').strip(),
+                         'through-device')
+        xs('xenstore-write', '/xb/b', 'through-socket')
+        self.assertEqual(dev('xenstore-read', '/xb/b').strip(),
+                         'through-socket')
+        # The initial event, then the write's.
+        watch = subprocess.Popen(['xenstore-watch', '-n', '2', '/xb/c'],
+                                 stdout=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(watch.kill)
+        self.assertEqual(watch.stdout.readline().split(), ['/xb/c'])
+        xs('xenstore-write', '/xb/c', '1')
+        self.assertEqual(watch.stdout.readline().split(), ['/xb/c'])
+        self.assertEqual(watch.wait(10), 0)
 
     def test_unknown_daemon_is_refused(self):
         fx = XsFixture()

@@ -44,7 +44,8 @@ import tempfile
 import time
 
 __all__ = ['XsFixture', 'XsFixtureError', 'daemon', 'daemon_program',
-           'socket_answers', 'xs_request', 'XENSTORED', 'OXENSTORED']
+           'socket_answers', 'xs_request', 'XENSTORED', 'OXENSTORED',
+           'XENBUS_PATH']
 
 # Deadlines (seconds); see XS_FIXTURE_* in tests/xs-fixture.c.
 START_TIMEOUT = 5.0
@@ -63,6 +64,9 @@ XS_IS_DOMAIN_INTRODUCED = 17
 XS_HEADER = struct.Struct('=IIII')
 
 _STATES = ('running', 'shutdown', 'crashed', 'dying', 'gone')
+
+# The xenbus device the stand-in answers in a process it is preloaded into.
+XENBUS_PATH = '/dev/xen/xenbus'
 
 # The two daemons (XsFixture.daemon, daemon()).
 XENSTORED = 'xenstored'
@@ -350,9 +354,13 @@ class XsFixture:
             self.daemon, self.pid, how, while_doing,
             self.daemon_output() or '(none)')
 
-    def hypervisor_environ(self):
+    def hypervisor_environ(self, xenbus=False):
         """A copy of os.environ for a child that must see the same daemon and
-        domain table (LD_PRELOAD with the stand-in appended)."""
+        domain table (LD_PRELOAD with the stand-in appended).  With
+        `xenbus`, the child's libxenstore reaches the daemon through the
+        stand-in's xenbus device instead of the socket
+        (XENSTORED_PATH=/dev/xen/xenbus; see "The xenbus device" in
+        tests/xs-fixture.h)."""
         env = dict(os.environ)
         fakexen = _program('XLEV_TEST_FAKEXEN')
         preload = env.get('LD_PRELOAD', '')
@@ -360,7 +368,7 @@ class XsFixture:
             preload = preload + ':' + fakexen if preload else fakexen
         env['LD_PRELOAD'] = preload
         env['XLEV_FAKEXEN_DIR'] = self.rundir
-        env['XENSTORED_PATH'] = self.socket_path
+        env['XENSTORED_PATH'] = XENBUS_PATH if xenbus else self.socket_path
         return env
 
     # -- control lines -------------------------------------------------------
