@@ -34,8 +34,7 @@
 #error "XS_FIXTURE_XENSTORED (the daemon's path) must be defined by meson"
 #endif
 #ifndef XS_FIXTURE_OXENSTORED
-#error                                                                         \
-    "XS_FIXTURE_OXENSTORED (the OCaml daemon's path) must be defined by meson"
+#error "XS_FIXTURE_OXENSTORED (oxenstored's path) must be defined by meson"
 #endif
 #ifndef XS_FIXTURE_FAKEXEN
 #error "XS_FIXTURE_FAKEXEN (libfakexen.so's path) must be defined by meson"
@@ -128,6 +127,14 @@ xs_fixture_daemon_name(void)
 {
     return xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED ? "oxenstored"
                                                                : "xenstored";
+}
+
+/* The name of the daemon a started fixture runs. */
+static const char *
+fixture_daemon_name(XsFixture *fx)
+{
+    return fx->daemon == XS_FIXTURE_DAEMON_OXENSTORED ? "oxenstored"
+                                                      : "xenstored";
 }
 
 const char *
@@ -325,7 +332,7 @@ set_died_error(XsFixture *fx, GError **error, const char *while_doing)
 
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
                 "%s (%s, pid %d) %s %s; its output:\n%s",
-                xs_fixture_daemon_name(), xs_fixture_xenstored_path(),
+                fixture_daemon_name(fx), xs_fixture_xenstored_path(),
                 (int)fx->pid, how, while_doing, *output ? output : "(none)\n");
 }
 
@@ -611,7 +618,7 @@ xs_fixture_start(XsFixture *fx, GError **error)
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                         "%s (pid %d) did not answer on %s within %u "
                         "ms; its output:\n%s",
-                        xs_fixture_daemon_name(), (int)fx->pid, fx->socket_path,
+                        fixture_daemon_name(fx), (int)fx->pid, fx->socket_path,
                         timeout_ms, *output ? output : "(none)\n");
             goto fail;
         }
@@ -715,8 +722,8 @@ send_control_line(XsFixture *fx, const char *line, GError **error)
                         "%s (pid %d) did not act on \"%s\" within %u "
                         "ms (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                         " lines done)",
-                        xs_fixture_daemon_name(), (int)fx->pid, line,
-                        timeout_ms, lines_done(fx), priv->lines_sent);
+                        fixture_daemon_name(fx), (int)fx->pid, line, timeout_ms,
+                        lines_done(fx), priv->lines_sent);
             return FALSE;
         }
         g_usleep(XS_FIXTURE_CONTROL_POLL_US);

@@ -11,7 +11,8 @@
  * request, and points this process's libxenstore at it
  * (XENSTORED_PATH=$D/socket).  Everything the daemon does (tree, permissions,
  * transactions, watches, quotas, @introduceDomain / @releaseDomain) is the
- * real daemon's behaviour.
+ * real daemon's behaviour.  xs_fixture_stop() kills it, reaps it and removes
+ * $D.  No test ever talks to the system's own xenstored.
  *
  * Which daemon
  * ------------
@@ -33,8 +34,6 @@
  * Both pass the same tests; where they really behave differently, a test
  * branches once on xs_fixture_daemon() (or fx->daemon) and says why, and
  * tests/DAEMONS.md lists the difference.
- * xs_fixture_stop() kills it, reaps it and removes $D.  No test ever talks
- * to the system's own xenstored.
  *
  * Use with g_test:
  *
@@ -76,9 +75,9 @@
  *
  *     (in a sanitizer build also 'ASAN_OPTIONS=verify_asan_link_order=0',
  *     available as the meson list `fakexen_test_env`, which holds both).
- *     Preloaded into a process that is not xenstored, the stand-in answers
- *     only the libxenctrl calls and the /proc/xen files; event channels and
- *     grant tables go to the real libraries.
+ *     Preloaded into a process that is not the daemon, the stand-in answers
+ *     only the libxenctrl calls, the /proc/xen files and the xenbus device
+ *     (below); event channels and grant tables go to the real libraries.
  *  2. main() calls xs_fixture_reexec_with_hypervisor (argv) first: when the
  *     stand-in is not preloaded yet (the binary run by hand), it re-executes
  *     the program with it; otherwise it returns at once.

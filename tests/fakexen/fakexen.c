@@ -23,9 +23,10 @@
  *    rename, stat and a few more), and its RLIMIT_NOFILE request clamped to
  *    the hard limit.
  *
- *  - "test": any other process.  Only the libxenctrl calls and the two
- *    /proc/xen files are stood in for; event-channel and grant calls go to
- *    the real libraries (or the test would read the daemon's control lines).
+ *  - "test": any other process.  Only the libxenctrl calls, the two
+ *    /proc/xen files and the xenbus device (a socket to the daemon; see
+ *    below) are stood in for; event-channel and grant calls go to the real
+ *    libraries (or the test would read the daemon's control lines).
  *    The domain table is read from $D/domains on every query.
  *
  * The run directory $D is $XLEV_FAKEXEN_DIR (in the daemon, $XENSTORED_RUNDIR
