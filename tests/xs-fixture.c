@@ -33,6 +33,9 @@
 #ifndef XS_FIXTURE_XENSTORED
 #error "XS_FIXTURE_XENSTORED (the daemon's path) must be defined by meson"
 #endif
+#ifndef XS_FIXTURE_OXENSTORED
+#error "XS_FIXTURE_OXENSTORED (oxenstored's path) must be defined by meson"
+#endif
 #ifndef XS_FIXTURE_FAKEXEN
 #error "XS_FIXTURE_FAKEXEN (libfakexen.so's path) must be defined by meson"
 #endif
@@ -64,6 +67,12 @@
 /* Domain ids from here up are reserved (DOMID_FIRST_RESERVED, xen/xen.h). */
 #define XS_FIXTURE_DOMID_FIRST_RESERVED 0x7FF0U
 
+/* The files oxenstored is given in $D: its configuration (there is no
+ * command-line option for most of it) and its two logs. */
+#define XS_FIXTURE_OXENSTORED_CONF "oxenstored.conf"
+#define XS_FIXTURE_OXENSTORED_LOG "oxenstored.log"
+#define XS_FIXTURE_OXENSTORED_ACCESS_LOG "oxenstored-access.log"
+
 /* Environment variable names (shared with tests/fakexen/fakexen.c). */
 #define ENV_FAKEXEN_DIR "XLEV_FAKEXEN_DIR"
 #define ENV_FAKEXEN_ROLE "XLEV_FAKEXEN_ROLE"
@@ -75,14 +84,15 @@
 #define ENV_UNDER_VALGRIND "XLEV_UNDER_VALGRIND"
 
 struct _XsFixturePrivate {
-    char *log_path;       /* the daemon's stdout and stderr */
-    char *table_path;     /* $D/domains */
-    char *ctl_path;       /* $D/ctl */
-    int ctl_fd;           /* -1 until the first control line */
-    guint64 lines_sent;   /* control lines written so far */
-    gboolean reaped;      /* the daemon was waited for */
-    int wait_status;      /* its status, once reaped */
-    gboolean gentle_stop; /* SIGTERM first (valgrind) */
+    char *log_path;               /* the daemon's stdout and stderr */
+    char *table_path;             /* $D/domains */
+    char *ctl_path;               /* $D/ctl */
+    int ctl_fd;                   /* -1 until the first control line */
+    guint64 lines_sent;           /* control lines written so far */
+    gboolean reaped;              /* the daemon was waited for */
+    int wait_status;              /* its status, once reaped */
+    gboolean gentle_stop;         /* SIGTERM first (valgrind) */
+    XsFixtureTransport transport; /* what XENSTORED_PATH names */
     /* This process's environment before start(), restored by stop(). */
     char *saved_xenstored_path;
     char *saved_fakexen_dir;
@@ -92,12 +102,51 @@ struct _XsFixturePrivate {
 
 /* ------------------------------------------------------------------------ */
 
-const char *
-xs_fixture_xenstored_path(void)
+/* XLEV_TEST_XENSTORED as set, or the default daemon's name. */
+static const char *
+daemon_setting(void)
 {
     const char *p = g_getenv(ENV_TEST_XENSTORED);
 
-    return p && *p ? p : XS_FIXTURE_XENSTORED;
+    return p && *p ? p : "xenstored";
+}
+
+XsFixtureDaemon
+xs_fixture_daemon(void)
+{
+    const char *p = daemon_setting();
+    const char *base = strrchr(p, '/');
+
+    return g_str_equal(base ? base + 1 : p, "oxenstored")
+               ? XS_FIXTURE_DAEMON_OXENSTORED
+               : XS_FIXTURE_DAEMON_XENSTORED;
+}
+
+const char *
+xs_fixture_daemon_name(void)
+{
+    return xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED ? "oxenstored"
+                                                               : "xenstored";
+}
+
+/* The name of the daemon a started fixture runs. */
+static const char *
+fixture_daemon_name(XsFixture *fx)
+{
+    return fx->daemon == XS_FIXTURE_DAEMON_OXENSTORED ? "oxenstored"
+                                                      : "xenstored";
+}
+
+const char *
+xs_fixture_xenstored_path(void)
+{
+    const char *p = daemon_setting();
+
+    if (g_str_equal(p, "xenstored"))
+        return XS_FIXTURE_XENSTORED;
+    if (g_str_equal(p, "oxenstored"))
+        return XS_FIXTURE_OXENSTORED;
+    return p;
 }
 
 const char *
@@ -282,9 +331,9 @@ set_died_error(XsFixture *fx, GError **error, const char *while_doing)
     g_autofree char *output = xs_fixture_daemon_output(fx);
 
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
-                "xenstored (%s, pid %d) %s %s; its output:\n%s",
-                xs_fixture_xenstored_path(), (int)fx->pid, how, while_doing,
-                *output ? output : "(none)\n");
+                "%s (%s, pid %d) %s %s; its output:\n%s",
+                fixture_daemon_name(fx), xs_fixture_xenstored_path(),
+                (int)fx->pid, how, while_doing, *output ? output : "(none)\n");
 }
 
 static gboolean
@@ -362,8 +411,11 @@ xs_fixture_stop(XsFixture *fx)
         remove_tree(fx->rundir);
 
     /* Restore the environment only where it still names this fixture. */
-    if (fx->socket_path
-        && g_strcmp0(g_getenv("XENSTORED_PATH"), fx->socket_path) == 0)
+    if ((fx->socket_path
+         && g_strcmp0(g_getenv("XENSTORED_PATH"), fx->socket_path) == 0)
+        || (priv->transport == XS_FIXTURE_TRANSPORT_XENBUS
+            && g_strcmp0(g_getenv("XENSTORED_PATH"), XS_FIXTURE_XENBUS_PATH)
+                   == 0))
         restore_env("XENSTORED_PATH", priv->saved_xenstored_path);
     if (fx->rundir && g_strcmp0(g_getenv(ENV_FAKEXEN_DIR), fx->rundir) == 0)
         restore_env(ENV_FAKEXEN_DIR, priv->saved_fakexen_dir);
@@ -382,7 +434,33 @@ xs_fixture_stop(XsFixture *fx)
     memset(fx, 0, sizeof *fx);
 }
 
-/* The daemon's command line: [wrapper...] xenstored -N -F $D/pid. */
+/* Writes $D/oxenstored.conf: where to find domain 0's ring page and port
+ * (the stand-in answers these /proc/xen files; oxenstored fails to set up
+ * domain 0 without them) and where to write its pid and logs (else under
+ * /var/run and /var/log). */
+static gboolean
+write_oxenstored_config(XsFixture *fx, const char *path, GError **error)
+{
+    g_autofree char *log
+        = g_build_filename(fx->rundir, XS_FIXTURE_OXENSTORED_LOG, NULL);
+    g_autofree char *access_log
+        = g_build_filename(fx->rundir, XS_FIXTURE_OXENSTORED_ACCESS_LOG, NULL);
+    g_autofree char *pid = g_build_filename(fx->rundir, "pid", NULL);
+    g_autofree char *text
+        = g_strdup_printf("# A private oxenstored: see tests/xs-fixture.h.\n"
+                          "xenstored-kva = /proc/xen/xsd_kva\n"
+                          "xenstored-port = /proc/xen/xsd_port\n"
+                          "pid-file = %s\n"
+                          "xenstored-log-file = %s\n"
+                          "access-log-file = %s\n",
+                          pid, log, access_log);
+
+    return g_file_set_contents(path, text, -1, error);
+}
+
+/* The daemon's command line: [wrapper...] xenstored -N -F $D/pid, or
+ * [wrapper...] oxenstored --no-fork --config-file $D/oxenstored.conf
+ * --pid-file $D/pid. */
 static char **
 daemon_argv(XsFixture *fx, GError **error)
 {
@@ -400,8 +478,23 @@ daemon_argv(XsFixture *fx, GError **error)
             g_ptr_array_add(argv, g_strdup(*p));
     }
     g_ptr_array_add(argv, g_strdup(xs_fixture_xenstored_path()));
-    g_ptr_array_add(argv, g_strdup("-N")); /* foreground: we reap it */
-    g_ptr_array_add(argv, g_strdup("-F"));
+    if (fx->daemon == XS_FIXTURE_DAEMON_OXENSTORED) {
+        char *conf
+            = g_build_filename(fx->rundir, XS_FIXTURE_OXENSTORED_CONF, NULL);
+
+        if (!write_oxenstored_config(fx, conf, error)) {
+            g_free(conf);
+            g_ptr_array_unref(argv);
+            return NULL;
+        }
+        g_ptr_array_add(argv, g_strdup("--no-fork")); /* we reap it */
+        g_ptr_array_add(argv, g_strdup("--config-file"));
+        g_ptr_array_add(argv, conf);
+        g_ptr_array_add(argv, g_strdup("--pid-file"));
+    } else {
+        g_ptr_array_add(argv, g_strdup("-N")); /* foreground: we reap it */
+        g_ptr_array_add(argv, g_strdup("-F"));
+    }
     g_ptr_array_add(argv, g_build_filename(fx->rundir, "pid", NULL));
     g_ptr_array_add(argv, NULL);
     return (char **)g_ptr_array_free(argv, FALSE);
@@ -463,7 +556,18 @@ xs_fixture_start(XsFixture *fx, GError **error)
     priv->saved_xenstored_path = g_strdup(g_getenv("XENSTORED_PATH"));
     priv->saved_fakexen_dir = g_strdup(g_getenv(ENV_FAKEXEN_DIR));
 
-    if (!check_file("xenstored", xs_fixture_xenstored_path(), TRUE, error)
+    fx->daemon = xs_fixture_daemon();
+    if (!strchr(daemon_setting(), '/')
+        && !g_str_equal(daemon_setting(), "xenstored")
+        && !g_str_equal(daemon_setting(), "oxenstored")) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s=%s: expected xenstored, oxenstored or a path to "
+                    "either",
+                    ENV_TEST_XENSTORED, daemon_setting());
+        goto fail;
+    }
+    if (!check_file(xs_fixture_daemon_name(), xs_fixture_xenstored_path(), TRUE,
+                    error)
         || !check_file("libfakexen.so", xs_fixture_fakexen_path(), FALSE,
                        error))
         goto fail;
@@ -512,10 +616,10 @@ xs_fixture_start(XsFixture *fx, GError **error)
         if (left_ms <= 0) {
             g_autofree char *output = xs_fixture_daemon_output(fx);
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                        "xenstored (pid %d) did not answer on %s within %u "
+                        "%s (pid %d) did not answer on %s within %u "
                         "ms; its output:\n%s",
-                        (int)fx->pid, fx->socket_path, timeout_ms,
-                        *output ? output : "(none)\n");
+                        fixture_daemon_name(fx), (int)fx->pid, fx->socket_path,
+                        timeout_ms, *output ? output : "(none)\n");
             goto fail;
         }
         if (g_file_test(fx->socket_path, G_FILE_TEST_EXISTS)
@@ -615,11 +719,11 @@ send_control_line(XsFixture *fx, const char *line, GError **error)
         }
         if (g_get_monotonic_time() > deadline) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                        "xenstored (pid %d) did not act on \"%s\" within %u "
+                        "%s (pid %d) did not act on \"%s\" within %u "
                         "ms (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                         " lines done)",
-                        (int)fx->pid, line, timeout_ms, lines_done(fx),
-                        priv->lines_sent);
+                        fixture_daemon_name(fx), (int)fx->pid, line, timeout_ms,
+                        lines_done(fx), priv->lines_sent);
             return FALSE;
         }
         g_usleep(XS_FIXTURE_CONTROL_POLL_US);
@@ -747,6 +851,40 @@ xs_fixture_export_hypervisor_env(XsFixture *fx)
     g_setenv("LD_PRELOAD", preload, TRUE);
     g_setenv(ENV_FAKEXEN_DIR, fx->rundir, TRUE);
     g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
+}
+
+gboolean
+xs_fixture_select_transport(XsFixture *fx, XsFixtureTransport transport,
+                            GError **error)
+{
+    XsFixturePrivate *priv = fx->priv;
+
+    if (!priv || fx->pid <= 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                    "the fixture is not started");
+        return FALSE;
+    }
+    switch (transport) {
+    case XS_FIXTURE_TRANSPORT_SOCKET:
+        g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
+        break;
+    case XS_FIXTURE_TRANSPORT_XENBUS:
+        if (!xs_fixture_hypervisor_preloaded()) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "the xenbus device needs %s preloaded into this "
+                        "process (see tests/xs-fixture.h)",
+                        xs_fixture_fakexen_path());
+            return FALSE;
+        }
+        g_setenv("XENSTORED_PATH", XS_FIXTURE_XENBUS_PATH, TRUE);
+        break;
+    default:
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "unknown transport %d", (int)transport);
+        return FALSE;
+    }
+    priv->transport = transport;
+    return TRUE;
 }
 
 gboolean

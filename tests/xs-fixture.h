@@ -5,14 +5,35 @@
  *
  * What it is
  * ----------
- * xs_fixture_start() starts Debian's real C xenstored in a private run
- * directory $D, with tests/fakexen (libfakexen.so) preloaded into it to stand
- * in for the hypervisor, waits until its socket answers a request, and points
- * this process's libxenstore at it (XENSTORED_PATH=$D/socket).  Everything
- * xenstored does (tree, permissions, transactions, watches, quotas,
- * @introduceDomain / @releaseDomain) is the real daemon's behaviour.
- * xs_fixture_stop() kills it, reaps it and removes $D.  No test ever talks
- * to the system's own xenstored.
+ * xs_fixture_start() starts one of Debian's real xenstore daemons in a
+ * private run directory $D, with tests/fakexen (libfakexen.so) preloaded into
+ * it to stand in for the hypervisor, waits until its socket answers a
+ * request, and points this process's libxenstore at it
+ * (XENSTORED_PATH=$D/socket).  Everything the daemon does (tree, permissions,
+ * transactions, watches, quotas, @introduceDomain / @releaseDomain) is the
+ * real daemon's behaviour.  xs_fixture_stop() kills it, reaps it and removes
+ * $D.  No test ever talks to the system's own xenstored.
+ *
+ * Which daemon
+ * ------------
+ * The C xenstored by default; the OCaml oxenstored (the one XenServer and
+ * XCP-ng run) when XLEV_TEST_XENSTORED=oxenstored is in the test's
+ * environment.  `meson test --setup oxenstored` sets it for every test, and
+ * tools/check runs the whole suite once that way.  The same variable may
+ * also name a program by path (its file name "oxenstored" selects the OCaml
+ * daemon's command line).  tests/python/xsfixture.py reads the same variable.
+ *
+ *   xenstored:  xenstored -N -F $D/pid, with XENSTORED_RUNDIR=$D
+ *   oxenstored: oxenstored --no-fork --config-file $D/oxenstored.conf
+ *               --pid-file $D/pid; the fixture writes the configuration
+ *               (xenstored-kva and xenstored-port, pid and log files in $D),
+ *               and the stand-in moves oxenstored's compiled-in
+ *               /var/run/xenstored (its socket, its database dumps) into $D
+ *               and clamps its RLIMIT_NOFILE request to the hard limit.
+ *
+ * Both pass the same tests; where they really behave differently, a test
+ * branches once on xs_fixture_daemon() (or fx->daemon) and says why, and
+ * tests/DAEMONS.md lists the difference.
  *
  * Use with g_test:
  *
@@ -54,9 +75,9 @@
  *
  *     (in a sanitizer build also 'ASAN_OPTIONS=verify_asan_link_order=0',
  *     available as the meson list `fakexen_test_env`, which holds both).
- *     Preloaded into a process that is not xenstored, the stand-in answers
- *     only the libxenctrl calls and the /proc/xen files; event channels and
- *     grant tables go to the real libraries.
+ *     Preloaded into a process that is not the daemon, the stand-in answers
+ *     only the libxenctrl calls, the /proc/xen files and the xenbus device
+ *     (below); event channels and grant tables go to the real libraries.
  *  2. main() calls xs_fixture_reexec_with_hypervisor (argv) first: when the
  *     stand-in is not preloaded yet (the binary run by hand), it re-executes
  *     the program with it; otherwise it returns at once.
@@ -65,13 +86,41 @@
  *     Tests that need it check xs_fixture_hypervisor_preloaded() and
  *     g_test_skip() otherwise.
  *
+ * The xenbus device
+ * -----------------
+ * libxenstore has a second transport: the xenbus device (/dev/xen/xenbus,
+ * or /proc/xen/xenbus), which a domain uses when xenstored is not a local
+ * socket (a guest; dom0 with a xenstore stub domain).  Preloaded into the
+ * test process with a fixture started (XLEV_FAKEXEN_DIR set), the stand-in
+ * makes both paths exist as character devices, and open() of either returns
+ * a unix socket connected to the private daemon ($D/socket): libxenstore's
+ * device code path (stat: not a socket, so open, then the same wire
+ * protocol) then talks to the real daemon, either of the two.  The daemon
+ * sees a domain-0 socket client, not a guest: this proves the transport,
+ * not a guest's permissions.
+ *
+ * A test selects it with (1. and 2. above for the preload)
+ *
+ *   xs_fixture_select_transport (fx, XS_FIXTURE_TRANSPORT_XENBUS, &error);
+ *
+ * which sets XENSTORED_PATH=/dev/xen/xenbus in this process: xs_open(0)
+ * takes that path whatever the machine has at /var/run/xenstored/socket.
+ * XS_FIXTURE_TRANSPORT_SOCKET goes back to $D/socket; stop() restores
+ * XENSTORED_PATH either way.  With XENSTORED_PATH unset and no socket at
+ * libxenstore's default path, xs_open(0) finds the stand-in's device by
+ * itself (access("/dev/xen/xenbus")).  For a child program, set
+ * XENSTORED_PATH=/dev/xen/xenbus in xs_fixture_hypervisor_environ()'s
+ * result.  /xlev/fixture/xenbus-device (tests/fixture) is the example.
+ *
  * A child program that must see the same domains gets its environment from
  * xs_fixture_hypervisor_environ() (for g_spawn), or after
  * xs_fixture_export_hypervisor_env() inherits it.
  *
  * Configuration (environment of the test process)
  * -----------------------------------------------
- *   XLEV_TEST_XENSTORED           the daemon (default: meson's `xenstored`)
+ *   XLEV_TEST_XENSTORED           the daemon: "xenstored" (default: meson's
+ *                                 `xenstored` option), "oxenstored" (the
+ *                                 same directory's oxenstored) or a path
  *   XLEV_TEST_FAKEXEN             the stand-in (default: the build's
  *                                 tests/fakexen/libfakexen.so)
  *   XLEV_TEST_XENSTORED_WRAPPER   a command prefix for the daemon, e.g.
@@ -94,16 +143,23 @@ G_BEGIN_DECLS
 
 typedef struct _XsFixturePrivate XsFixturePrivate;
 
+/* The two daemons the fixture can start. */
+typedef enum {
+    XS_FIXTURE_DAEMON_XENSTORED,  /* the C xenstored (the default) */
+    XS_FIXTURE_DAEMON_OXENSTORED, /* the OCaml oxenstored */
+} XsFixtureDaemon;
+
 typedef struct {
-    char *rundir;      /* private temp dir $D */
-    char *socket_path; /* $D/socket */
-    GPid pid;          /* the daemon */
+    char *rundir;           /* private temp dir $D */
+    char *socket_path;      /* $D/socket */
+    GPid pid;               /* the daemon */
+    XsFixtureDaemon daemon; /* which one */
     /*< private >*/
     XsFixturePrivate *priv;
 } XsFixture;
 
-/* Starts a private xenstored (env -u XENSTORED_PATH, XENSTORED_RUNDIR=$D,
- * LD_PRELOAD=fakexen, xenstored -N -F $D/pid), waits until its socket answers
+/* Starts a private daemon (env -u XENSTORED_PATH, XENSTORED_RUNDIR=$D,
+ * LD_PRELOAD=fakexen, the command line above), waits until its socket answers
  * a request (a deadline; on each poll checks the daemon is alive; a failure
  * reports the daemon's output), then sets XENSTORED_PATH=$D/socket and
  * XLEV_FAKEXEN_DIR=$D in this process.  Returns FALSE with @error set (and
@@ -114,6 +170,24 @@ gboolean xs_fixture_start(XsFixture *fx, GError **error);
  * removes $D, restores XENSTORED_PATH and XLEV_FAKEXEN_DIR (and LD_PRELOAD if
  * exported).  Idempotent. */
 void xs_fixture_stop(XsFixture *fx);
+
+/* How this process's libxenstore reaches the daemon (see "The xenbus device"
+ * above). */
+typedef enum {
+    XS_FIXTURE_TRANSPORT_SOCKET, /* XENSTORED_PATH=$D/socket (the default) */
+    XS_FIXTURE_TRANSPORT_XENBUS, /* XENSTORED_PATH=/dev/xen/xenbus */
+} XsFixtureTransport;
+
+/* The device path the stand-in answers (/proc/xen/xenbus too). */
+#define XS_FIXTURE_XENBUS_PATH "/dev/xen/xenbus"
+
+/* Points XENSTORED_PATH in this process at @transport.  The xenbus device
+ * needs the stand-in preloaded (G_IO_ERROR_NOT_SUPPORTED otherwise).  Call
+ * it, like start(), while no other thread reads the environment; handles
+ * opened before keep their transport. */
+gboolean xs_fixture_select_transport(XsFixture *fx,
+                                     XsFixtureTransport transport,
+                                     GError **error);
 
 /* g_test_add()-compatible wrappers: setup asserts that start succeeded. */
 void xs_fixture_setup(XsFixture *fx, gconstpointer data);
@@ -163,7 +237,12 @@ char *xs_fixture_daemon_output(XsFixture *fx);
  * system's daemon and a private one. */
 gboolean xs_fixture_socket_answers(const char *path, guint timeout_ms);
 
-/* The daemon and stand-in the fixture uses (overridden by
+/* The daemon xs_fixture_start() starts, as XLEV_TEST_XENSTORED chooses
+ * (read on each call), and its name ("xenstored" or "oxenstored"). */
+XsFixtureDaemon xs_fixture_daemon(void);
+const char *xs_fixture_daemon_name(void);
+
+/* The daemon's program and the stand-in the fixture uses (chosen by
  * XLEV_TEST_XENSTORED / XLEV_TEST_FAKEXEN). */
 const char *xs_fixture_xenstored_path(void);
 const char *xs_fixture_fakexen_path(void);

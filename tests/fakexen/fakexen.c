@@ -3,23 +3,30 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * This library is LD_PRELOADed into Debian's real xenstored (and, when a
- * test wants it, into the test process itself) on a machine without Xen.
+ * This library is LD_PRELOADed into Debian's real xenstored or oxenstored
+ * (and, when a test wants it, into the test process itself) on a machine
+ * without Xen.
  * It answers the few hypervisor requests xenstored makes; xenstored's own
  * logic stays the real one.  See /work/shared/XENSTORE-TESTING.md and
  * tests/xs-fixture.h for the whole picture.
  *
  * Two roles:
  *
- *  - "daemon": inside xenstored (XLEV_FAKEXEN_ROLE=daemon in its
- *    environment, or a program named "xenstored").  Everything below is
- *    stood in for: /proc/xen/xsd_port and xsd_kva, libxenctrl's domain
- *    queries, libxenevtchn (over the control FIFO $D/ctl) and libxengnttab
- *    (over the files $D/ring-<domid>).  The daemon owns the domain table.
+ *  - "daemon": inside the daemon (XLEV_FAKEXEN_ROLE=daemon in its
+ *    environment, or a program named "xenstored" or "oxenstored").
+ *    Everything below is stood in for: /proc/xen/xsd_port and xsd_kva,
+ *    libxenctrl's domain queries, libxenevtchn (over the control FIFO
+ *    $D/ctl) and libxengnttab (over the files $D/ring-<domid>).  The daemon
+ *    owns the domain table.  For oxenstored also: xc_map_foreign_range (the
+ *    same ring files), its compiled-in run directory /var/run/xenstored
+ *    moved into $D (paths rewritten in open, bind, connect, unlink, mkdir,
+ *    rename, stat and a few more), and its RLIMIT_NOFILE request clamped to
+ *    the hard limit.
  *
- *  - "test": any other process.  Only the libxenctrl calls and the two
- *    /proc/xen files are stood in for; event-channel and grant calls go to
- *    the real libraries (or the test would read the daemon's control lines).
+ *  - "test": any other process.  Only the libxenctrl calls, the two
+ *    /proc/xen files and the xenbus device (a socket to the daemon; see
+ *    below) are stood in for; event-channel and grant calls go to the real
+ *    libraries (or the test would read the daemon's control lines).
  *    The domain table is read from $D/domains on every query.
  *
  * The run directory $D is $XLEV_FAKEXEN_DIR (in the daemon, $XENSTORED_RUNDIR
@@ -70,16 +77,22 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+/* xc_map_foreign_range, which oxenstored maps guest rings with. */
+#define XC_WANT_COMPAT_MAP_FOREIGN_API
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
@@ -207,7 +220,8 @@ fakexen_is_daemon(void)
         if (role)
             v = strcmp(role, "daemon") == 0;
         else
-            v = strcmp(program_invocation_short_name, "xenstored") == 0;
+            v = strcmp(program_invocation_short_name, "xenstored") == 0
+                || strcmp(program_invocation_short_name, "oxenstored") == 0;
         __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
     return v;
@@ -259,6 +273,312 @@ fakexen_parse_uint(const char *s, unsigned long max, unsigned long *out)
 }
 
 /* ------------------------------------------------------------------------ */
+/* oxenstored's run directory and file limit                                */
+
+/* oxenstored's run directory, compiled in with no option to move it: its
+ * socket (Define.xs_daemon_socket, "/var/run/xenstored/socket") and the
+ * database it dumps on SIGTERM, SIGUSR1 and log rotation (db, db.debug).
+ * Inside the daemon, every path in it is taken to mean the same name in $D;
+ * outside the daemon nothing is redirected. */
+#define FAKEXEN_OXENSTORED_RUNDIR "/var/run/xenstored"
+
+/* Points *path at buf holding it moved into $D, if it is in that
+ * directory; -1 (errno set) if the moved path does not fit. */
+static int
+fakexen_redirect(const char **path, char *buf, size_t size)
+{
+    const size_t n = strlen(FAKEXEN_OXENSTORED_RUNDIR);
+    const char *p = *path;
+    const char *d;
+    int len;
+
+    if (!p || strncmp(p, FAKEXEN_OXENSTORED_RUNDIR, n) != 0
+        || (p[n] != '\0' && p[n] != '/') || !fakexen_is_daemon())
+        return 0;
+    d = fakexen_dir();
+    if (!d)
+        return 0;
+    len = snprintf(buf, size, "%s%s", d, p + n);
+    if (len < 0 || (size_t)len >= size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    DEBUG("%s -> %s", p, buf);
+    *path = buf;
+    return 0;
+}
+
+/* The same for a socket address: addr, or buf holding it moved into $D
+ * (*len updated); NULL (errno set) if it does not fit. */
+static const struct sockaddr *
+fakexen_redirect_addr(const struct sockaddr *addr, socklen_t *len,
+                      struct sockaddr_un *buf)
+{
+    const size_t off = offsetof(struct sockaddr_un, sun_path);
+    const struct sockaddr_un *un = (const struct sockaddr_un *)addr;
+    char path[sizeof un->sun_path + 1];
+    char moved[PATH_MAX];
+    const char *to;
+    size_t plen;
+
+    if (!addr || *len <= off || addr->sa_family != AF_UNIX
+        || un->sun_path[0] == '\0') /* abstract */
+        return addr;
+    plen = *len - off;
+    if (plen > sizeof un->sun_path)
+        plen = sizeof un->sun_path;
+    memcpy(path, un->sun_path, plen);
+    path[plen] = '\0';
+    to = path;
+    if (fakexen_redirect(&to, moved, sizeof moved) < 0)
+        return NULL;
+    if (to == path)
+        return addr;
+    if (strlen(to) >= sizeof buf->sun_path) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    memset(buf, 0, sizeof *buf);
+    buf->sun_family = AF_UNIX;
+    strcpy(buf->sun_path, to);
+    *len = (socklen_t)(off + strlen(to) + 1);
+    return (const struct sockaddr *)buf;
+}
+
+int
+bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    NEXT(bind);
+    struct sockaddr_un buf;
+
+    addr = fakexen_redirect_addr(addr, &len, &buf);
+    if (!addr)
+        return -1;
+    if (!next_bind) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next_bind(fd, addr, len);
+}
+
+int
+connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    NEXT(connect);
+    struct sockaddr_un buf;
+
+    addr = fakexen_redirect_addr(addr, &len, &buf);
+    if (!addr)
+        return -1;
+    if (!next_connect) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next_connect(fd, addr, len);
+}
+
+/* Declares a stand-in for a libc call whose first argument is a path. */
+#define FAKEXEN_REDIRECT_PATH_CALL(ret, name, params, args)                    \
+    ret name params                                                            \
+    {                                                                          \
+        NEXT(name);                                                            \
+        char buf[PATH_MAX];                                                    \
+                                                                               \
+        if (fakexen_redirect(&path, buf, sizeof buf) < 0)                      \
+            return -1;                                                         \
+        if (!next_##name) {                                                    \
+            errno = ENOSYS;                                                    \
+            return -1;                                                         \
+        }                                                                      \
+        return next_##name args;                                               \
+    }
+
+FAKEXEN_REDIRECT_PATH_CALL(int, unlink, (const char *path), (path))
+FAKEXEN_REDIRECT_PATH_CALL(int, mkdir, (const char *path, mode_t mode),
+                           (path, mode))
+FAKEXEN_REDIRECT_PATH_CALL(int, rmdir, (const char *path), (path))
+FAKEXEN_REDIRECT_PATH_CALL(int, chmod, (const char *path, mode_t mode),
+                           (path, mode))
+
+int
+rename(const char *from, const char *to)
+{
+    NEXT(rename);
+    char buf_from[PATH_MAX], buf_to[PATH_MAX];
+
+    if (fakexen_redirect(&from, buf_from, sizeof buf_from) < 0
+        || fakexen_redirect(&to, buf_to, sizeof buf_to) < 0)
+        return -1;
+    if (!next_rename) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next_rename(from, to);
+}
+
+/* oxenstored raises RLIMIT_NOFILE to the kernel's nr_open while its modules
+ * initialise, before it parses argv; without CAP_SYS_RESOURCE (a container)
+ * that fails with EPERM and the daemon dies.  Inside the daemon a request
+ * the kernel refuses is clamped to the hard limit and tried again. */
+int
+setrlimit(__rlimit_resource_t resource, const struct rlimit *rlim)
+{
+    NEXT(setrlimit);
+    struct rlimit now, clamped;
+    int rc;
+
+    if (!next_setrlimit) {
+        errno = ENOSYS;
+        return -1;
+    }
+    rc = next_setrlimit(resource, rlim);
+    if (rc == 0 || errno != EPERM || resource != RLIMIT_NOFILE
+        || !fakexen_is_daemon() || getrlimit(RLIMIT_NOFILE, &now) < 0) {
+        return rc;
+    }
+    clamped.rlim_max
+        = rlim->rlim_max < now.rlim_max ? rlim->rlim_max : now.rlim_max;
+    clamped.rlim_cur
+        = rlim->rlim_cur < clamped.rlim_max ? rlim->rlim_cur : clamped.rlim_max;
+    DEBUG("setrlimit (RLIMIT_NOFILE, %llu) refused; clamped to %llu",
+          (unsigned long long)rlim->rlim_cur,
+          (unsigned long long)clamped.rlim_cur);
+    return next_setrlimit(resource, &clamped);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The xenbus device, in a test process                                     */
+
+/* libxenstore's other transport: the xenbus device of a domain whose
+ * xenstored is elsewhere (a guest, or dom0 with a xenstore stub domain).
+ * xs_open() stats the socket (XENSTORED_PATH, else
+ * /var/run/xenstored/socket), then, if that is not there, takes
+ * XENSTORED_PATH or, when unset, /dev/xen/xenbus if access() finds it, else
+ * /proc/xen/xenbus; a path that stat() reports as anything but a socket is
+ * open()ed and spoken to with the same wire protocol.
+ *
+ * In a test process with a run directory ($XLEV_FAKEXEN_DIR, which the
+ * fixture sets), both device paths exist as character devices, and opening
+ * one gives a unix socket connected to the private daemon ($D/socket): so
+ * libxenstore's device code runs against the real daemon.  The daemon sees
+ * one more socket client (domain 0), not a guest. */
+#define FAKEXEN_XENBUS_DEV "/dev/xen/xenbus"
+#define FAKEXEN_XENBUS_PROC "/proc/xen/xenbus"
+#define FAKEXEN_SOCKET "socket"
+
+/* The xenbus device opens answered in this process so far.  Exported so
+ * that a test can tell that libxenstore took the device path
+ * (dlsym (RTLD_DEFAULT, "xlev_fakexen_xenbus_opens")); any thread. */
+unsigned long xlev_fakexen_xenbus_opens(void);
+
+static unsigned long xenbus_opens;
+
+unsigned long
+xlev_fakexen_xenbus_opens(void)
+{
+    return __atomic_load_n(&xenbus_opens, __ATOMIC_RELAXED);
+}
+
+/* path is a xenbus device this process has a daemon behind. */
+static bool
+fakexen_is_xenbus(const char *path)
+{
+    return path
+           && (strcmp(path, FAKEXEN_XENBUS_DEV) == 0
+               || strcmp(path, FAKEXEN_XENBUS_PROC) == 0)
+           && !fakexen_is_daemon() && fakexen_dir();
+}
+
+/* open() of the device: a socket connected to $D/socket, with the open
+ * flags that apply (O_CLOEXEC, O_NONBLOCK). */
+static int
+xenbus_open(int flags)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    char path[PATH_MAX];
+    int fd;
+
+    if (fakexen_path(path, sizeof path, FAKEXEN_SOCKET) < 0)
+        return -1;
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_STREAM | ((flags & O_CLOEXEC) ? SOCK_CLOEXEC : 0),
+                0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0
+        || ((flags & O_NONBLOCK)
+            && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)) {
+        int saved = errno;
+
+        fakexen_log("xenbus: cannot connect to %s: %s", path, strerror(saved));
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    __atomic_add_fetch(&xenbus_opens, 1, __ATOMIC_RELAXED);
+    DEBUG("open %s -> socket %d to %s", FAKEXEN_XENBUS_DEV, fd, path);
+    return fd;
+}
+
+/* What stat() says of the device: a character device, read-write for its
+ * owner (the real one is a misc device; the numbers do not matter). */
+#define FAKEXEN_XENBUS_STAT(st)                                                \
+    do {                                                                       \
+        memset((st), 0, sizeof *(st));                                         \
+        (st)->st_mode = S_IFCHR | S_IRUSR | S_IWUSR;                           \
+        (st)->st_nlink = 1;                                                    \
+        (st)->st_uid = getuid();                                               \
+        (st)->st_gid = getgid();                                               \
+    } while (0)
+
+/* Declares a stand-in for a libc stat call: the xenbus device in a test
+ * process, oxenstored's run directory in the daemon. */
+#define FAKEXEN_STAT_CALL(name, type)                                          \
+    int name(const char *path, type *st)                                       \
+    {                                                                          \
+        NEXT(name);                                                            \
+        char buf[PATH_MAX];                                                    \
+                                                                               \
+        if (fakexen_is_xenbus(path)) {                                         \
+            FAKEXEN_XENBUS_STAT(st);                                           \
+            return 0;                                                          \
+        }                                                                      \
+        if (fakexen_redirect(&path, buf, sizeof buf) < 0)                      \
+            return -1;                                                         \
+        if (!next_##name) {                                                    \
+            errno = ENOSYS;                                                    \
+            return -1;                                                         \
+        }                                                                      \
+        return next_##name(path, st);                                          \
+    }
+
+FAKEXEN_STAT_CALL(stat, struct stat)
+FAKEXEN_STAT_CALL(stat64, struct stat64)
+FAKEXEN_STAT_CALL(lstat, struct stat)
+FAKEXEN_STAT_CALL(lstat64, struct stat64)
+
+int
+access(const char *path, int mode)
+{
+    NEXT(access);
+    char buf[PATH_MAX];
+
+    if (fakexen_is_xenbus(path))
+        return 0;
+    if (fakexen_redirect(&path, buf, sizeof buf) < 0)
+        return -1;
+    if (!next_access) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next_access(path, mode);
+}
+
+/* ------------------------------------------------------------------------ */
 /* /proc/xen/xsd_port and /proc/xen/xsd_kva                                 */
 
 static int
@@ -303,20 +623,27 @@ fakexen_open_mode(int flags, va_list ap)
     return 0;
 }
 
-/* open() and open64(): the two /proc/xen files are ours, the rest goes to
- * the real function (next). */
+/* open() and open64(): the two /proc/xen files and (in a test process) the
+ * xenbus device are ours, paths in oxenstored's run directory are
+ * redirected, the rest goes to the real function (next). */
 static int
 fakexen_open_common(int (*next)(const char *, int, ...), const char *path,
                     int flags, va_list ap)
 {
-    int fd = fakexen_proc_xen(path);
+    char buf[PATH_MAX];
+    int fd;
 
+    if (fakexen_is_xenbus(path))
+        return xenbus_open(flags);
+    fd = fakexen_proc_xen(path);
     if (fd != -2)
         return fd;
     if (!next) {
         errno = ENOSYS;
         return -1;
     }
+    if (fakexen_redirect(&path, buf, sizeof buf) < 0)
+        return -1;
     return next(path, flags, fakexen_open_mode(flags, ap));
 }
 
@@ -1209,6 +1536,58 @@ xenevtchn_pending(xenevtchn_handle *xce)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Guest ring pages                                                         */
+
+/* Maps $D/ring-<domid> (created zero-filled if missing): the guest's ring
+ * page as the C daemon maps it through the grant table and oxenstored
+ * through libxenctrl's foreign mapping.  Unmapped with munmap. */
+static void *
+ring_map(uint32_t domid, size_t size, int prot)
+{
+    char name[32], path[PATH_MAX];
+    struct stat st;
+    void *addr;
+    int fd;
+
+    snprintf(name, sizeof name, "ring-%u", domid);
+    if (fakexen_path(path, sizeof path, name) < 0)
+        return NULL;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fakexen_log("open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0
+        || (st.st_size < (off_t)size && ftruncate(fd, (off_t)size) < 0)) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
+    addr = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
+    close(fd);
+    return addr == MAP_FAILED ? NULL : addr;
+}
+
+/* oxenstored maps an introduced domain's ring page with this (the frame
+ * number is ignored, as the grant reference is for the C daemon).  Any
+ * process: xc_interface_open always gives our own handle. */
+void *
+xc_map_foreign_range(xc_interface *xch, uint32_t dom, int size, int prot,
+                     unsigned long mfn)
+{
+    void *addr;
+
+    if (size <= 0 || size % FAKEXEN_PAGE_SIZE != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    addr = ring_map(dom, (size_t)size, prot);
+    DEBUG("xc_map_foreign_range (%u, %d, %#lx) -> %p", dom, size, mfn, addr);
+    return addr;
+}
+
+/* ------------------------------------------------------------------------ */
 /* libxengnttab                                                             */
 
 struct xengntdev_handle {
@@ -1274,10 +1653,7 @@ void *
 xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid, uint32_t ref,
                         int prot)
 {
-    char name[32], path[PATH_MAX];
-    struct stat st;
     void *addr;
-    int fd;
 
     if (!fakexen_is_daemon()) {
         NEXT(xengnttab_map_grant_ref);
@@ -1287,26 +1663,7 @@ xengnttab_map_grant_ref(xengnttab_handle *xgt, uint32_t domid, uint32_t ref,
         }
         return next_xengnttab_map_grant_ref(xgt, domid, ref, prot);
     }
-    snprintf(name, sizeof name, "ring-%u", domid);
-    if (fakexen_path(path, sizeof path, name) < 0)
-        return NULL;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fakexen_log("open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fd, &st) < 0
-        || (st.st_size < (off_t)FAKEXEN_PAGE_SIZE
-            && ftruncate(fd, FAKEXEN_PAGE_SIZE) < 0)) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return NULL;
-    }
-    addr = mmap(NULL, FAKEXEN_PAGE_SIZE, prot, MAP_SHARED, fd, 0);
-    close(fd);
-    if (addr == MAP_FAILED)
-        return NULL;
+    addr = ring_map(domid, FAKEXEN_PAGE_SIZE, prot);
     DEBUG("map_grant_ref (%u, %u) -> %p", domid, ref, addr);
     return addr;
 }

@@ -11,7 +11,8 @@ import subprocess
 import time
 import unittest
 
-from xsfixture import XsFixture, XsFixtureError, socket_answers
+from xsfixture import (OXENSTORED, XENBUS_PATH, XENSTORED, XsFixture,
+                       XsFixtureError, daemon_program, socket_answers)
 
 
 def xs(*argv):
@@ -31,6 +32,58 @@ class FixtureTest(unittest.TestCase):
         self.assertTrue(self.fx.socket_path.startswith(self.fx.rundir))
         self.assertTrue(socket_answers(self.fx.socket_path))
         self.assertTrue(self.fx.alive())
+
+    def test_daemon_is_the_chosen_one(self):
+        # XLEV_TEST_XENSTORED=oxenstored (the oxenstored test setup) picks
+        # the OCaml daemon, anything else here the C one.
+        want = (OXENSTORED
+                if os.environ.get('XLEV_TEST_XENSTORED') == OXENSTORED
+                else XENSTORED)
+        self.assertEqual(self.fx.daemon, want)
+        if not os.environ.get('XLEV_TEST_XENSTORED_WRAPPER'):
+            self.assertEqual(os.readlink('/proc/%d/exe' % self.fx.pid),
+                             daemon_program())
+        with open(os.path.join(self.fx.rundir, 'pid')) as f:
+            self.assertEqual(int(f.read().strip()), self.fx.pid)
+
+    def test_cli_through_xenbus_device(self):
+        # The stock clients' libxenstore, through the stand-in's xenbus
+        # device: write, read back over the socket, and a watch event.
+        env = self.fx.hypervisor_environ(xenbus=True)
+        self.assertEqual(env['XENSTORED_PATH'], XENBUS_PATH)
+
+        def dev(*argv):
+            return subprocess.run(argv, check=True, capture_output=True,
+                                  text=True, timeout=10, env=env).stdout
+
+        dev('xenstore-write', '/xb/a', 'through-device')
+        self.assertEqual(xs('xenstore-read', '/xb/a').strip(),
+                         'through-device')
+        xs('xenstore-write', '/xb/b', 'through-socket')
+        self.assertEqual(dev('xenstore-read', '/xb/b').strip(),
+                         'through-socket')
+        # The initial event, then the write's.
+        watch = subprocess.Popen(['xenstore-watch', '-n', '2', '/xb/c'],
+                                 stdout=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(watch.kill)
+        self.assertEqual(watch.stdout.readline().split(), ['/xb/c'])
+        xs('xenstore-write', '/xb/c', '1')
+        self.assertEqual(watch.stdout.readline().split(), ['/xb/c'])
+        self.assertEqual(watch.wait(10), 0)
+
+    def test_unknown_daemon_is_refused(self):
+        fx = XsFixture()
+        saved = os.environ.get('XLEV_TEST_XENSTORED')
+        os.environ['XLEV_TEST_XENSTORED'] = 'nostored'
+        try:
+            with self.assertRaisesRegex(XsFixtureError, 'nostored'):
+                fx.start()
+        finally:
+            if saved is None:
+                del os.environ['XLEV_TEST_XENSTORED']
+            else:
+                os.environ['XLEV_TEST_XENSTORED'] = saved
+        self.assertIsNone(fx.rundir)
 
     def test_cli_round_trip(self):
         xs('xenstore-write', '/py/a', 'one', '/py/b', 'two')

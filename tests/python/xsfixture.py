@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: LGPL-2.1-only
 #
 # The Python twin of tests/xs-fixture.[ch] (read xs-fixture.h for the whole
-# picture): Debian's real xenstored in a private run directory $D, with
-# tests/fakexen/libfakexen.so preloaded to stand in for the hypervisor.
+# picture): one of Debian's real xenstore daemons in a private run directory
+# $D, with tests/fakexen/libfakexen.so preloaded to stand in for the
+# hypervisor.
 #
 #     with XsFixture() as fx:             # or fx.start() / fx.stop()
 #         os.environ['XENSTORED_PATH']     # == fx.socket_path
@@ -18,8 +19,14 @@
 #         self.fx.start()
 #         self.addCleanup(self.fx.stop)
 #
+# Which daemon, as in the C fixture:
+#   XLEV_TEST_XENSTORED   "xenstored" (the default, the C daemon),
+#                         "oxenstored" (the OCaml daemon; meson test
+#                         --setup oxenstored sets this) or a path to either
 # Paths come from the environment meson gives the test:
-#   XLEV_TEST_XENSTORED   the daemon
+#   XLEV_TEST_XENSTORED_PROGRAM    the C daemon
+#   XLEV_TEST_OXENSTORED_PROGRAM   the OCaml daemon
+#                         (both default to Debian's /usr/lib/xen-4.17/bin)
 #   XLEV_TEST_FAKEXEN     the stand-in (libfakexen.so)
 #   XLEV_TEST_XENSTORED_WRAPPER   optional command prefix (e.g. valgrind)
 #   XLEV_UNDER_VALGRIND   stretches the deadlines
@@ -36,7 +43,9 @@ import subprocess
 import tempfile
 import time
 
-__all__ = ['XsFixture', 'XsFixtureError', 'socket_answers', 'xs_request']
+__all__ = ['XsFixture', 'XsFixtureError', 'daemon', 'daemon_program',
+           'socket_answers', 'xs_request', 'XENSTORED', 'OXENSTORED',
+           'XENBUS_PATH']
 
 # Deadlines (seconds); see XS_FIXTURE_* in tests/xs-fixture.c.
 START_TIMEOUT = 5.0
@@ -55,6 +64,25 @@ XS_IS_DOMAIN_INTRODUCED = 17
 XS_HEADER = struct.Struct('=IIII')
 
 _STATES = ('running', 'shutdown', 'crashed', 'dying', 'gone')
+
+# The xenbus device the stand-in answers in a process it is preloaded into.
+XENBUS_PATH = '/dev/xen/xenbus'
+
+# The two daemons (XsFixture.daemon, daemon()).
+XENSTORED = 'xenstored'
+OXENSTORED = 'oxenstored'
+_DEFAULT_PROGRAMS = {
+    XENSTORED: ('XLEV_TEST_XENSTORED_PROGRAM',
+                '/usr/lib/xen-4.17/bin/xenstored'),
+    OXENSTORED: ('XLEV_TEST_OXENSTORED_PROGRAM',
+                 '/usr/lib/xen-4.17/bin/oxenstored'),
+}
+
+# The files oxenstored is given in $D (see XS_FIXTURE_OXENSTORED_* in
+# tests/xs-fixture.c).
+OXENSTORED_CONF = 'oxenstored.conf'
+OXENSTORED_LOG = 'oxenstored.log'
+OXENSTORED_ACCESS_LOG = 'oxenstored-access.log'
 
 
 class XsFixtureError(Exception):
@@ -118,6 +146,29 @@ def xs_request(path, msg_type, *args, timeout=5.0):
     return body
 
 
+def _daemon_setting():
+    return os.environ.get('XLEV_TEST_XENSTORED') or XENSTORED
+
+
+def daemon():
+    """The daemon XsFixture starts: XENSTORED or OXENSTORED, as
+    XLEV_TEST_XENSTORED chooses (a name, or a path whose file name says)."""
+    name = os.path.basename(_daemon_setting())
+    return OXENSTORED if name == OXENSTORED else XENSTORED
+
+
+def daemon_program():
+    """The path of the daemon XsFixture starts."""
+    setting = _daemon_setting()
+    if '/' in setting:
+        return setting
+    if setting not in _DEFAULT_PROGRAMS:
+        raise XsFixtureError('XLEV_TEST_XENSTORED=%s: expected xenstored, '
+                             'oxenstored or a path to either' % setting)
+    env_name, default = _DEFAULT_PROGRAMS[setting]
+    return os.environ.get(env_name) or default
+
+
 def _program(env_name):
     path = os.environ.get(env_name)
     if not path:
@@ -129,10 +180,16 @@ def _program(env_name):
 class XsFixture:
     """A private xenstored; see the module comment."""
 
-    def __init__(self):
+    def __init__(self, oxenstored_config=None):
+        """`oxenstored_config`: extra settings ({key: value}) for the
+        configuration file of oxenstored, e.g. a quota a test must raise
+        (say why in the test); the C daemon has no such file and ignores
+        them."""
+        self._oxenstored_config = dict(oxenstored_config or {})
         self.rundir = None
         self.socket_path = None
         self.pid = None
+        self.daemon = None
         self._proc = None
         self._log_path = None
         self._ctl_fd = None
@@ -156,8 +213,9 @@ class XsFixture:
         in os.environ.  Raises XsFixtureError, leaving nothing behind."""
         if self._proc is not None:
             raise XsFixtureError('already started')
-        xenstored = _program('XLEV_TEST_XENSTORED')
+        xenstored = daemon_program()
         fakexen = _program('XLEV_TEST_FAKEXEN')
+        self.daemon = daemon()
         for path in (xenstored, fakexen):
             if not os.path.exists(path):
                 raise XsFixtureError('%s not found' % path)
@@ -191,8 +249,13 @@ class XsFixture:
             'XLEV_FAKEXEN_WATCH_PID': str(os.getpid()),
         })
         wrapper = shlex.split(os.environ.get('XLEV_TEST_XENSTORED_WRAPPER', ''))
-        argv = wrapper + [xenstored, '-N', '-F',
-                          os.path.join(self.rundir, 'pid')]
+        pidfile = os.path.join(self.rundir, 'pid')
+        if self.daemon == OXENSTORED:
+            conf = self._write_oxenstored_config()
+            argv = wrapper + [xenstored, '--no-fork', '--config-file', conf,
+                              '--pid-file', pidfile]
+        else:
+            argv = wrapper + [xenstored, '-N', '-F', pidfile]
         # Output to a file in $D, never to our stdout: a daemon outliving a
         # killed test must not hold the test runner's pipe open.
         with open(self._log_path, 'wb') as log:
@@ -201,6 +264,25 @@ class XsFixture:
                                           stdout=log, stderr=log,
                                           close_fds=True)
         self.pid = self._proc.pid
+
+    def _write_oxenstored_config(self):
+        """$D/oxenstored.conf, as tests/xs-fixture.c writes it: domain 0's
+        ring page and port (the stand-in answers these /proc/xen files), the
+        pid and log files in $D."""
+        path = os.path.join(self.rundir, OXENSTORED_CONF)
+        with open(path, 'w') as f:
+            f.write('# A private oxenstored: see tests/xs-fixture.h.\n'
+                    'xenstored-kva = /proc/xen/xsd_kva\n'
+                    'xenstored-port = /proc/xen/xsd_port\n'
+                    'pid-file = %s\n'
+                    'xenstored-log-file = %s\n'
+                    'access-log-file = %s\n'
+                    % (os.path.join(self.rundir, 'pid'),
+                       os.path.join(self.rundir, OXENSTORED_LOG),
+                       os.path.join(self.rundir, OXENSTORED_ACCESS_LOG)))
+            for key, value in self._oxenstored_config.items():
+                f.write('%s = %s\n' % (key, value))
+        return path
 
     def _wait_ready(self):
         timeout = _scale(START_TIMEOUT)
@@ -211,8 +293,9 @@ class XsFixture:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise XsFixtureError(
-                    'xenstored (pid %d) did not answer on %s within %.1f s; '
-                    'its output:\n%s' % (self.pid, self.socket_path, timeout,
+                    '%s (pid %d) did not answer on %s within %.1f s; '
+                    'its output:\n%s' % (self.daemon, self.pid,
+                                         self.socket_path, timeout,
                                          self.daemon_output() or '(none)'))
             if (os.path.exists(self.socket_path)
                     and socket_answers(self.socket_path, left)):
@@ -249,6 +332,7 @@ class XsFixture:
         self.rundir = None
         self.socket_path = None
         self.pid = None
+        self.daemon = None
 
     # -- the daemon ----------------------------------------------------------
 
@@ -266,12 +350,17 @@ class XsFixture:
         code = self._proc.returncode
         how = ('was killed by signal %d' % -code if code < 0
                else 'exited with status %d' % code)
-        return 'xenstored (pid %d) %s %s; its output:\n%s' % (
-            self.pid, how, while_doing, self.daemon_output() or '(none)')
+        return '%s (pid %d) %s %s; its output:\n%s' % (
+            self.daemon, self.pid, how, while_doing,
+            self.daemon_output() or '(none)')
 
-    def hypervisor_environ(self):
+    def hypervisor_environ(self, xenbus=False):
         """A copy of os.environ for a child that must see the same daemon and
-        domain table (LD_PRELOAD with the stand-in appended)."""
+        domain table (LD_PRELOAD with the stand-in appended).  With
+        `xenbus`, the child's libxenstore reaches the daemon through the
+        stand-in's xenbus device instead of the socket
+        (XENSTORED_PATH=/dev/xen/xenbus; see "The xenbus device" in
+        tests/xs-fixture.h)."""
         env = dict(os.environ)
         fakexen = _program('XLEV_TEST_FAKEXEN')
         preload = env.get('LD_PRELOAD', '')
@@ -279,7 +368,7 @@ class XsFixture:
             preload = preload + ':' + fakexen if preload else fakexen
         env['LD_PRELOAD'] = preload
         env['XLEV_FAKEXEN_DIR'] = self.rundir
-        env['XENSTORED_PATH'] = self.socket_path
+        env['XENSTORED_PATH'] = XENBUS_PATH if xenbus else self.socket_path
         return env
 
     # -- control lines -------------------------------------------------------
@@ -313,9 +402,9 @@ class XsFixture:
             if self._proc.poll() is not None:
                 raise XsFixtureError(self._died('before acting on %r' % line))
             if time.monotonic() > deadline:
-                raise XsFixtureError('xenstored (pid %d) did not act on %r '
-                                     'within %.1f s' % (self.pid, line,
-                                                        timeout))
+                raise XsFixtureError('%s (pid %d) did not act on %r '
+                                     'within %.1f s' % (self.daemon, self.pid,
+                                                        line, timeout))
             time.sleep(0.001)
 
     def set_domain(self, domid, state):
