@@ -6,22 +6,23 @@
  *
  * The bottom of the GObject layer: it calls the core's public header and
  * GLib, nothing else of ours. Above it, the two integrations (xlev-source.c,
- * xlev-glib-hooks.c) run the core through xlev_dispatch_run(); above them,
+ * xlev-glib-hooks.c) run the core between xlev_dispatch_begin() and
+ * xlev_dispatch_end(); above them,
  * XlevContext owns one XlevDispatch; on top, the objects (XlevWatch,
  * XlevTimeout, XlevDomainMonitor) queue XlevItems from their core callbacks
  * and emit them from their emit functions.
  *
  * One event's way (docs/overview.md has it as a list of hops):
  *
- *   1. An integration's dispatch calls xlev_dispatch_run() with a function
- *      that makes the core call (afterpoll, occurred_fd, occurred_timeout).
- *   2. Inside it the core runs the due registrations' callbacks with its
- *      lock dropped; they only build an XlevItem (xlev_item_new()) and
- *      queue it (xlev_dispatch_queue()).
- *   3. When the core call has returned, xlev_dispatch_run() delivers: it
- *      takes the items one by one, references each one's target under the
- *      queue lock and calls the item's emit function, which emits the
- *      signal with no lock held.
+ *   1. An integration's dispatch calls xlev_dispatch_begin(), then the
+ *      core (afterpoll, occurred_fd, occurred_timeout).
+ *   2. Inside that call the core runs the due registrations' callbacks
+ *      with its lock dropped; they only build an XlevItem
+ *      (xlev_item_new()) and queue it (xlev_dispatch_queue()).
+ *   3. When the core call has returned, the integration calls
+ *      xlev_dispatch_end(), which delivers: it takes the items one by one,
+ *      references each one's target under the queue lock and calls the
+ *      item's emit function, which emits the signal with no lock held.
  *
  * Items that do not come from a core call made by an integration (a
  * disaster, a property notification from another thread) are posted
@@ -29,7 +30,7 @@
  * dispatch attached to the owner's main context delivers them there.
  *
  * Threads: every function may be called from any thread, except
- * xlev_dispatch_run() and xlev_dispatch_is_running(), which belong to the
+ * xlev_dispatch_begin(), _end() and _is_running(), which belong to the
  * thread iterating the owner's main context.
  */
 #pragma once
@@ -100,8 +101,8 @@ void xlev_dispatch_close(XlevDispatch *self);
 
 /* Appends @item (taking it). Called from a core callback (core lock
  * dropped) or by a thread holding a reference to the target. Takes only
- * the queue lock. Delivered by the xlev_dispatch_run() that made the core
- * call. */
+ * the queue lock. Delivered by the xlev_dispatch_end() that follows the
+ * core call. */
 void xlev_dispatch_queue(XlevDispatch *self, XlevItem *item);
 
 /* The same, and makes sure it is delivered in the owner's main context
@@ -119,26 +120,31 @@ void xlev_dispatch_unqueue(XlevDispatch *self, GObject *target);
 void xlev_dispatch_notify(XlevDispatch *self, GObject *object,
                           GParamSpec *pspec);
 
-/* Integrations. A core call made from a GSource's dispatch. */
-typedef void (*XlevCoreCall)(xlev_ctx *core, gpointer data);
+/* Integrations. A GSource's dispatch that runs the core is bracketed:
+ *
+ *     core = xlev_dispatch_begin (d, &owner);
+ *     if (core == NULL)
+ *         return G_SOURCE_REMOVE;      (the owner is gone)
+ *     xlev_osevent_afterpoll (core, ...);   (callbacks queue)
+ *     xlev_dispatch_end (d, owner);          (delivers, drops owner)
+ *
+ * In the thread iterating the owner's main context. begin returns the
+ * core and a strong reference to the owner (so the core stays valid), or
+ * NULL if the owner is gone; it counts the dispatch as running. end
+ * delivers what is queued unless this is a nested iteration inside
+ * another dispatch of this dispatch (then the outer one delivers), and
+ * releases @owner. */
+xlev_ctx *xlev_dispatch_begin(XlevDispatch *self, GObject **owner_out);
+void xlev_dispatch_end(XlevDispatch *self, GObject *owner);
 
-/* In the thread iterating the owner's main context. If the owner is gone
- * or closed, does nothing and returns FALSE. Else holds a strong
- * reference to the owner (so the core stays valid), calls @call (NULL: no
- * core call), then, unless this is a nested iteration inside another
- * xlev_dispatch_run() of this dispatch, delivers what is queued; returns
- * TRUE. */
-gboolean xlev_dispatch_run(XlevDispatch *self, XlevCoreCall call,
-                           gpointer data);
-
-/* Whether an xlev_dispatch_run() of this dispatch is under way in the
- * calling thread (which iterates the owner's main context): a prepare or
- * check that finds it so runs in a nested iteration, and polls nothing. */
+/* Whether a dispatch (begin .. end) is under way in the calling thread
+ * (which iterates the owner's main context): a prepare or check that finds
+ * it so runs in a nested iteration, and polls nothing. */
 gboolean xlev_dispatch_is_running(XlevDispatch *self);
 
-/* The core, or NULL once the owner is gone; only for the caller of a
- * GSource function that holds no owner reference but needs the core's
- * clock: it takes the reference itself in *owner_out (unref it). */
+/* The core and a strong reference to the owner in *owner_out (unref it),
+ * or NULL once the owner is gone; for a prepare or check that needs the
+ * core's clock. */
 xlev_ctx *xlev_dispatch_hold(XlevDispatch *self, GObject **owner_out);
 
 /* The core's timeval (its monotonic clock) in microseconds, the unit of

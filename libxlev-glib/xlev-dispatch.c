@@ -52,7 +52,7 @@
  *      emitting, the loop's reference keeps it alive until emit returns;
  *      of another target O2, O2's dispose removes its items under the
  *      lock before O2 can go, so the loop never pops one (by 1). Of the
- *      owner: xlev_dispatch_run() holds a reference, and the loop checks
+ *      owner: xlev_dispatch_begin() took a reference, and the loop checks
  *      `closed` before every item.
  *   4. Once cancel or dispose has returned in the thread that delivers, O
  *      emits nothing more: nothing runs there between the pop and the
@@ -65,7 +65,7 @@
  * dispatch, which drops everything queued.
  *
  * Nested iterations. A handler may iterate the main context itself (a
- * modal dialog). `running` counts the xlev_dispatch_run() calls under way
+ * modal dialog). `running` counts the dispatches (begin .. end) under way
  * in the thread iterating the main context (which owns it, so no other
  * thread touches the count meanwhile). Only the outermost one delivers:
  * items queued by a nested one wait, in order, until the handler returns,
@@ -81,7 +81,7 @@
 
 #include <string.h>
 
-/* Items delivered per xlev_dispatch_run() before the loop yields to the
+/* Items delivered per xlev_dispatch_end() before the loop yields to the
  * main context (the rest are delivered from the wake source). Unbounded
  * for now. */
 #define XLEV_DISPATCH_BATCH G_MAXUINT
@@ -141,8 +141,11 @@ wake_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
     XlevWakeSource *self = (XlevWakeSource *)source;
 
+    GObject *owner = NULL;
+
     g_source_set_ready_time(source, -1);
-    xlev_dispatch_run(self->dispatch, NULL, NULL);
+    if (xlev_dispatch_begin(self->dispatch, &owner) != NULL)
+        xlev_dispatch_end(self->dispatch, owner);
     return G_SOURCE_CONTINUE;
 }
 
@@ -364,23 +367,24 @@ xlev_dispatch_hold(XlevDispatch *self, GObject **owner_out)
     return *owner_out != NULL ? self->core : NULL;
 }
 
-gboolean
-xlev_dispatch_run(XlevDispatch *self, XlevCoreCall call, gpointer data)
+xlev_ctx *
+xlev_dispatch_begin(XlevDispatch *self, GObject **owner_out)
 {
-    g_autoptr(GObject) owner = NULL;
-    xlev_ctx *core = xlev_dispatch_hold(self, &owner);
+    xlev_ctx *core = xlev_dispatch_hold(self, owner_out);
 
-    if (core == NULL)
-        return FALSE;
+    if (core != NULL)
+        self->running++;
+    return core;
+}
 
-    self->running++;
-    if (call != NULL)
-        call(core, data);
+void
+xlev_dispatch_end(XlevDispatch *self, GObject *owner)
+{
     /* Handlers run in here and may iterate the main context. */
     if (self->running == 1)
         deliver(self);
     self->running--;
-    return TRUE;
+    g_object_unref(owner);
 }
 
 gboolean

@@ -9,9 +9,9 @@
  * keep one GLib source per fd (XlevFdSource, below) and one per timeout
  * (a source with a ready time) in the context's GMainContext. When one
  * fires, its dispatch calls xlev_osevent_occurred_fd() or _timeout()
- * through xlev_dispatch_run(): the core runs the due callbacks, which
- * queue, and xlev_dispatch_run() then emits what was queued, with no lock
- * held.
+ * between xlev_dispatch_begin() and _end(): the core runs the due
+ * callbacks, which queue, and xlev_dispatch_end() then emits what was
+ * queued, with no lock held.
  *
  * Locking. The hooks are called with the core's lock held, from whatever
  * thread made the core change its set (a thread creating a watch, the main
@@ -197,28 +197,17 @@ fd_source_check(GSource *source)
            g_source_query_unix_fd(source, self->tag) != 0;
 }
 
-typedef struct {
-    XlevHookFd *h;
-    short events;
-    short revents;
-} XlevFdReady;
-
-static void
-occurred_fd(xlev_ctx *core, gpointer data)
-{
-    XlevFdReady *r = data;
-
-    xlev_osevent_occurred_fd(core, r->h->for_xlev, r->h->fd, r->events,
-                             r->revents);
-}
-
 /* In the context's GMainContext: the fd is ready. */
 static gboolean
 fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
     XlevFdSource *self = (XlevFdSource *)source;
-    XlevDispatch *dispatch = self->h->hooks->dispatch;
-    XlevFdReady ready = { .h = self->h };
+    XlevHookFd *h = self->h;
+    XlevDispatch *dispatch = h->hooks->dispatch;
+    GObject *owner = NULL;
+    GIOCondition revents;
+    xlev_ctx *core;
+    short events;
 
     /* Inside a dispatch of the context. Rare: a nested prepare removes
      * our fds and a nested check says not ready, but GLib also finds a
@@ -228,14 +217,19 @@ fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
     if (xlev_dispatch_is_running(dispatch) || self->tag == NULL)
         return G_SOURCE_CONTINUE;
 
-    ready.revents = (short)g_source_query_unix_fd(source, self->tag);
+    /* The context is being finalized; its core will deregister us. */
+    core = xlev_dispatch_begin(dispatch, &owner);
+    if (core == NULL)
+        return G_SOURCE_REMOVE;
+
+    revents = g_source_query_unix_fd(source, self->tag);
     g_mutex_lock(&self->lock);
-    ready.events = self->events;
+    events = self->events;
     g_mutex_unlock(&self->lock);
 
-    /* The context is being finalized; its core will deregister us. */
-    if (!xlev_dispatch_run(dispatch, occurred_fd, &ready))
-        return G_SOURCE_REMOVE;
+    xlev_osevent_occurred_fd(core, h->for_xlev, h->fd, events,
+                             (short)revents);
+    xlev_dispatch_end(dispatch, owner);
     return G_SOURCE_CONTINUE;
 }
 
@@ -353,31 +347,29 @@ static GSourceFuncs ready_time_funcs = {
     .dispatch = ready_time_dispatch,
 };
 
-static void
-occurred_timeout(xlev_ctx *core, gpointer data)
-{
-    XlevHookTimeout *t = data;
-
-    xlev_osevent_occurred_timeout(core, t->for_xlev);
-    /* Firing deregisters implicitly: the core will not call
-     * timeout_deregister for this registration, so its reference is
-     * dropped here (the source's own keeps `t` valid until we return). */
-    hook_timeout_unref(t);
-}
-
 /* In the context's GMainContext: the deadline has come. */
 static gboolean
 hook_timeout_due(gpointer data)
 {
     XlevHookTimeout *t = data;
+    XlevDispatch *dispatch = t->hooks->dispatch;
+    GObject *owner = NULL;
+    xlev_ctx *core;
 
     /* Deregistered meanwhile: the deregistration dropped its reference. */
     if (!g_atomic_int_compare_and_exchange(&t->registered, 1, 0))
         return G_SOURCE_REMOVE;
 
-    /* The context is being finalized: nobody to tell. */
-    if (!xlev_dispatch_run(t->hooks->dispatch, occurred_timeout, t))
-        hook_timeout_unref(t);
+    /* Firing deregisters implicitly: the core will not call
+     * timeout_deregister for this registration, so its reference is
+     * dropped here (the source's own keeps `t` valid until we return).
+     * If the context is being finalized there is nobody to tell. */
+    core = xlev_dispatch_begin(dispatch, &owner);
+    if (core != NULL)
+        xlev_osevent_occurred_timeout(core, t->for_xlev);
+    hook_timeout_unref(t);
+    if (core != NULL)
+        xlev_dispatch_end(dispatch, owner);
     return G_SOURCE_REMOVE;
 }
 

@@ -16,11 +16,10 @@
  *   check     ready if GLib saw anything on one of our fds
  *             (g_source_query_unix_fd()) or the deadline has passed.
  *   dispatch  the revents go back into the core's pollfd array, in the
- *             order beforepoll gave them, and xlev_dispatch_run() makes
- *             the core call, xlev_osevent_afterpoll(), which does the I/O
- *             and runs the core callbacks, which only queue
- *             (xlev-dispatch-private.h); then it emits the queued signals,
- *             with no core lock held.
+ *             order beforepoll gave them, and xlev_osevent_afterpoll()
+ *             does the I/O and runs the core callbacks, which only queue
+ *             (xlev-dispatch-private.h); then xlev_dispatch_end() emits
+ *             the queued signals, with no core lock held.
  *
  * Nested main loops. A signal handler may iterate the main context itself
  * (a modal dialog, g_main_context_iteration() inside the handler). The
@@ -52,7 +51,7 @@
  * The source holds a reference to the context's XlevDispatch, which holds
  * only a weak one to the XlevContext. Each of prepare, check and dispatch
  * turns that into a strong one for its own duration
- * (xlev_dispatch_hold(), xlev_dispatch_run()), so the core context (freed
+ * (xlev_dispatch_hold(), xlev_dispatch_begin()), so the core context (freed
  * when the XlevContext is finalized) cannot go away under a core call;
  * once the XlevContext is gone the source does nothing. Before each
  * emission the delivery loop checks again that the context was not
@@ -244,19 +243,30 @@ xlev_source_check(GSource *source)
     return xlev_timeval_to_us(&now) >= self->deadline_us;
 }
 
-/* The core call of a dispatch: revents back into the core's array, then
- * afterpoll. */
-static void
-afterpoll(xlev_ctx *core, gpointer data)
+static gboolean
+xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
-    XlevSource *self = data;
+    XlevSource *self = (XlevSource *)source;
+    GObject *owner = NULL;
     struct timeval now;
+    xlev_ctx *core;
     int rc;
+
+    /* Inside our own dispatch. Rare: a nested prepare removes our fds
+     * and a nested check says not ready, but GLib also finds a source
+     * ready from its fds' revents, still those of the outer poll if
+     * the nested iteration skipped our prepare (a higher-priority
+     * source was ready) and then reached our check. */
+    if (xlev_dispatch_is_running(self->dispatch))
+        return G_SOURCE_CONTINUE;
+    core = xlev_dispatch_begin(self->dispatch, &owner);
+    if (core == NULL)
+        return G_SOURCE_REMOVE; /* the context is gone */
 
     for (int i = 0; i < self->nfds; i++) {
         self->fds[i].revents =
             self->tags[i] != NULL
-                ? (short)g_source_query_unix_fd(&self->source, self->tags[i])
+                ? (short)g_source_query_unix_fd(source, self->tags[i])
                 : 0;
     }
 
@@ -269,22 +279,8 @@ afterpoll(xlev_ctx *core, gpointer data)
                    "driving this context?)",
                    xlev_strerror(rc));
     }
-}
 
-static gboolean
-xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
-{
-    XlevSource *self = (XlevSource *)source;
-
-    /* Inside our own dispatch. Rare: a nested prepare removes our fds
-     * and a nested check says not ready, but GLib also finds a source
-     * ready from its fds' revents, still those of the outer poll if
-     * the nested iteration skipped our prepare (a higher-priority
-     * source was ready) and then reached our check. */
-    if (xlev_dispatch_is_running(self->dispatch))
-        return G_SOURCE_CONTINUE;
-    if (!xlev_dispatch_run(self->dispatch, afterpoll, self))
-        return G_SOURCE_REMOVE; /* the context is gone */
+    xlev_dispatch_end(self->dispatch, owner);
     return G_SOURCE_CONTINUE;
 }
 
