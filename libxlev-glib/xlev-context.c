@@ -133,7 +133,24 @@ static void
 core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
                  int errnoval)
 {
-    xlev_context_report_disaster(user, (XlevDisaster)kind, msg, errnoval);
+    XlevDisaster what;
+
+    /* XlevDisaster has the core's values; a kind the GObject layer does
+     * not know yet is reported as the catch-all rather than as a value
+     * outside the enum. */
+    switch (kind) {
+    case XLEV_DISASTER_NOMEM:
+        what = XLEV_DISASTER_KIND_NOMEM;
+        break;
+    case XLEV_DISASTER_OSEVENT:
+        what = XLEV_DISASTER_KIND_OSEVENT;
+        break;
+    case XLEV_DISASTER_XENSTORE:
+    default:
+        what = XLEV_DISASTER_KIND_XENSTORE;
+        break;
+    }
+    xlev_context_report_disaster(user, what, msg, errnoval);
 }
 
 /* Domain events: see XlevDomainSink in xlev-context-private.h. */
@@ -395,8 +412,8 @@ xlev_context_class_init(XlevContextClass *klass)
      * @message: a description of the failure, for a log
      *
      * Something the context should have delivered could not be, and
-     * nobody else could be told: watch events or timeouts may have been
-     * lost. The usual answer is to drop the context and make a new one,
+     * nobody else could be told: watch events, timeouts or the domain
+     * events of a [class@Xlev.DomainMonitor] may have been lost. The usual answer is to drop the context and make a new one,
      * then re-read the state the watches were about.
      *
      * Emitted in the context's main context, whatever thread the failure
