@@ -60,7 +60,7 @@ typedef enum {
 typedef void (*XlevEmitFunc)(GObject *target, const XlevItem *item);
 
 struct _XlevItem {
-    XlevItem *next; /* the queue's; nobody else touches it */
+    XlevItem *next;  /* the queue's; nobody else touches it */
     GObject *target; /* no reference: see "Naming the target" */
     XlevEmitFunc emit;
     XlevItemKind kind;
@@ -82,8 +82,8 @@ struct _XlevItem {
 
 /* A new item for @target, one allocation with a copy of @text (NULL: ""
  * is stored). The caller fills in `u` and queues or posts it. */
-XlevItem *xlev_item_new(GObject *target, XlevEmitFunc emit,
-                        XlevItemKind kind, const char *text);
+XlevItem *xlev_item_new(GObject *target, XlevEmitFunc emit, XlevItemKind kind,
+                        const char *text);
 
 /* @owner: the XlevContext (a weak reference is kept; the dispatch never
  * keeps it alive); @core: its core context, valid while @owner is alive;

@@ -92,16 +92,16 @@ typedef struct {
 } XlevWakeSource;
 
 struct _XlevDispatch {
-    GWeakRef owner;            /* the XlevContext */
-    xlev_ctx *core;            /* valid while owner is alive */
+    GWeakRef owner; /* the XlevContext */
+    xlev_ctx *core; /* valid while owner is alive */
     GMainContext *main_context;
 
     GMutex lock;
-    XlevItem *head, *tail;     /* oldest first */
-    GSource *wake;             /* posted items; NULL once closed */
-    gint closed;               /* atomic */
+    XlevItem *head, *tail; /* oldest first */
+    GSource *wake;         /* posted items; NULL once closed */
+    gint closed;           /* atomic */
 
-    guint running;             /* thread iterating the main context only */
+    guint running; /* thread iterating the main context only */
 };
 
 XlevItem *
@@ -308,8 +308,8 @@ xlev_dispatch_notify(XlevDispatch *self, GObject *object, GParamSpec *pspec)
     g_autoptr(GMainContext) here = g_main_context_ref_thread_default();
     XlevItem *item;
 
-    if (here == self->main_context ||
-        g_main_context_is_owner(self->main_context)) {
+    if (here == self->main_context
+        || g_main_context_is_owner(self->main_context)) {
         g_object_notify_by_pspec(object, pspec);
         return;
     }

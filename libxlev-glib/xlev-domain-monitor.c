@@ -166,9 +166,9 @@ emit_domain_event(GObject *target, const XlevItem *item)
 static void
 follow_failed(XlevDomainMonitor *self, guint domid, int rc)
 {
-    g_autofree char *msg = g_strdup_printf(
-        "domain %u: not following its shutdown and death: %s", domid,
-        xlev_strerror(rc));
+    g_autofree char *msg
+        = g_strdup_printf("domain %u: not following its shutdown and death: %s",
+                          domid, xlev_strerror(rc));
 
     if (rc == XLEV_ERROR_XENSTORE || rc == XLEV_ERROR_BROKEN) {
         g_debug("%s", msg);
@@ -240,13 +240,14 @@ queue_event(XlevDomainMonitor *self, const xlev_event *ev)
 static void
 sink_occurs(XlevDomainSink *sink, xlev_event *ev)
 {
-    XlevDomainMonitor *self = (XlevDomainMonitor *)((char *)sink -
-        G_STRUCT_OFFSET(XlevDomainMonitor, sink));
+    XlevDomainMonitor *self
+        = (XlevDomainMonitor *)((char *)sink
+                                - G_STRUCT_OFFSET(XlevDomainMonitor, sink));
     xlev_ctx *core = xlev_context_get_core(self->context);
 
     queue_event(self, ev);
-    if (ev->type == XLEV_EVENT_TYPE_DOMAIN_DEATH &&
-        self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
+    if (ev->type == XLEV_EVENT_TYPE_DOMAIN_DEATH
+        && self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
         all_domains_forget(self, core, ev->domid);
     else if (ev->type == XLEV_EVENT_TYPE_DOMAIN_INTRODUCE)
         all_domains_follow(self, core, ev->domid);

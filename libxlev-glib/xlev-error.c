@@ -18,7 +18,10 @@
  *
  * Since: 1.0
  */
+/* The quark's name is the string "xlev-error-quark": no spaces. */
+/* clang-format off */
 G_DEFINE_QUARK(xlev-error-quark, xlev_error)
+/* clang-format on */
 
 void
 xlev_i18n_init(void)

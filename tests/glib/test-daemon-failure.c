@@ -53,8 +53,8 @@ assert_new_fails_clearly(const char *socket)
 
     for (guint i = 0; i < G_N_ELEMENTS(integrations); i++) {
         g_autoptr(GError) error = NULL;
-        XlevContext *ctx = xlev_context_new_full(NULL, integrations[i], NULL,
-                                                 NULL, &error);
+        XlevContext *ctx
+            = xlev_context_new_full(NULL, integrations[i], NULL, NULL, &error);
 
         g_assert_null(ctx);
         g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
@@ -148,13 +148,13 @@ test_no_daemon_core_message_bridged(void)
             LogRecord *r = g_ptr_array_index(log_records, i);
 
             /* Never a warning or worse, whatever the core logged. */
-            g_assert_cmpint(r->level & (G_LOG_LEVEL_ERROR |
-                                        G_LOG_LEVEL_CRITICAL |
-                                        G_LOG_LEVEL_WARNING),
+            g_assert_cmpint(r->level
+                                & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL
+                                   | G_LOG_LEVEL_WARNING),
                             ==, 0);
-            if (r->message != NULL &&
-                strstr(r->message, "cannot connect") != NULL &&
-                strstr(r->message, socket) != NULL) {
+            if (r->message != NULL
+                && strstr(r->message, "cannot connect") != NULL
+                && strstr(r->message, socket) != NULL) {
                 g_assert_cmpint(r->level, ==, G_LOG_LEVEL_DEBUG);
                 g_assert_cmpstr(r->syslog_priority, ==, err_level);
                 found = TRUE;
@@ -271,9 +271,9 @@ c_event_occurs(void *user, xlev_event *ev)
 {
     CHooks *c = user;
 
-    if (ev->for_user == C_HOOKS_USER &&
-        ev->type == XLEV_EVENT_TYPE_DOMAIN_INTRODUCE &&
-        ev->domid == C_HOOKS_DOMID)
+    if (ev->for_user == C_HOOKS_USER
+        && ev->type == XLEV_EVENT_TYPE_DOMAIN_INTRODUCE
+        && ev->domid == C_HOOKS_DOMID)
         c->introduced++;
     else
         c->foreign++;
@@ -332,10 +332,9 @@ main(int argc, char **argv)
         "/xlev/source/daemon-failure/dies-under-fatal-warnings",
         GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE),
         test_daemon_dies_fatal_warnings);
-    g_test_add_data_func(
-        "/xlev/hooks/daemon-failure/dies-under-fatal-warnings",
-        GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS),
-        test_daemon_dies_fatal_warnings);
+    g_test_add_data_func("/xlev/hooks/daemon-failure/dies-under-fatal-warnings",
+                         GINT_TO_POINTER(XLEV_INTEGRATION_HOOKS),
+                         test_daemon_dies_fatal_warnings);
     XLEV_TEST_ADD_BOTH("/daemon-failure/c-event-hooks-survive-monitors",
                        test_c_event_hooks_survive_monitors);
 
