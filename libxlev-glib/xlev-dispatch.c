@@ -98,7 +98,7 @@ struct _XlevDispatch {
 
     GMutex lock;
     XlevItem *head, *tail; /* oldest first */
-    GSource *wake;         /* posted items; NULL once closed */
+    GSource *wake;         /* posted items; made when first needed */
     gint closed;           /* atomic */
 
     guint running; /* thread iterating the main context only */
@@ -162,12 +162,25 @@ static GSourceFuncs wake_funcs = {
     .finalize = wake_finalize,
 };
 
-/* Lock held. */
+/* Lock held. Made the first time it is needed (most contexts never post
+ * anything, and an attached source costs every main loop iteration a
+ * little), never again once closed. */
 static void
 wake_soon_locked(XlevDispatch *self)
 {
-    if (self->wake != NULL)
-        g_source_set_ready_time(self->wake, 0);
+    if (g_atomic_int_get(&self->closed))
+        return;
+    if (self->wake == NULL) {
+        XlevWakeSource *wake;
+
+        self->wake = g_source_new(&wake_funcs, sizeof(XlevWakeSource));
+        wake = (XlevWakeSource *)self->wake;
+        wake->dispatch = xlev_dispatch_ref(self);
+        g_source_set_priority(self->wake, G_PRIORITY_DEFAULT);
+        g_source_set_static_name(self->wake, "[xlev] posted");
+        g_source_attach(self->wake, self->main_context);
+    }
+    g_source_set_ready_time(self->wake, 0);
 }
 
 /*======================================================================*/
@@ -176,19 +189,11 @@ XlevDispatch *
 xlev_dispatch_new(GObject *owner, xlev_ctx *core, GMainContext *main_context)
 {
     XlevDispatch *self = g_atomic_rc_box_new0(XlevDispatch);
-    XlevWakeSource *wake;
 
     g_weak_ref_init(&self->owner, owner);
     self->core = core;
     self->main_context = g_main_context_ref(main_context);
     g_mutex_init(&self->lock);
-
-    self->wake = g_source_new(&wake_funcs, sizeof(XlevWakeSource));
-    wake = (XlevWakeSource *)self->wake;
-    wake->dispatch = xlev_dispatch_ref(self);
-    g_source_set_priority(self->wake, G_PRIORITY_DEFAULT);
-    g_source_set_static_name(self->wake, "[xlev] posted");
-    g_source_attach(self->wake, main_context);
     return self;
 }
 
@@ -203,7 +208,7 @@ dispatch_clear(gpointer data)
 {
     XlevDispatch *self = data;
 
-    /* The wake source held a reference, so close has run. */
+    /* A wake source held a reference, so close has run if there was one. */
     free_items(self->head);
     g_mutex_clear(&self->lock);
     g_weak_ref_clear(&self->owner);
