@@ -10,9 +10,8 @@
 #include "xlev-error-private.h"
 #include "xlev-hooks-private.h"
 #include "xlev-i18n-private.h"
-#include "xlev-source.h"
-
-#include <syslog.h>
+#include "xlev-log-private.h"
+#include "xlev-source-private.h"
 
 /**
  * XlevContext:
@@ -44,83 +43,21 @@
  */
 
 /*
- * The pending queue (see xlev-context-private.h for the path of an event).
- *
- * pending_lock protects `pending` and nothing else. It is taken by core
- * callbacks, which run with the core's lock dropped, and by
- * xlev_context_deliver(), the unqueue functions and dispose/finalize. It is
- * the innermost lock: nothing is called with it held but g_object_ref()
- * and g_weak_ref_get() (which takes GObject's weak-location lock inside
- * it), so the core's lock and the targets' own locks are never taken
- * inside it. (g_object_ref() of an object with a toggle reference, as
- * language bindings make, runs the binding's toggle notification when the
- * count goes from 1 to 2; that only adjusts the binding's own reference
- * and calls nothing of ours.)
+ * The context owns the core context (from init to finalize), the way it
+ * is driven (an XlevSource until dispose, or the GLib-native hooks until
+ * finalize) and the delivery module (xlev-dispatch.c) every object made
+ * from it queues its events on. Delivery itself is not here: the
+ * integrations run the core through the XlevDispatch and deliver there.
  *
  * Lifetime: the core context lives until finalize, never shorter than any
- * object made from the context (each holds a strong reference) nor than any
- * dispatch of our sources (each holds a strong reference for its
- * duration). dispose only stops delivery: it destroys the XlevSource and
- * sets `disposed`, after which queued and newly queued items are dropped
- * unemitted. So a signal handler may dispose the context, cancel any watch
- * or drop the last reference to anything, and the delivery loop notices
- * before the next emission.
- *
- * Targets. An item names the object that will emit it in one of two ways:
- *
- *   object - a plain pointer, no reference (xlev_context_queue_object();
- *            XlevWatch). Costs the object nothing.
- *   weak   - a GWeakRef inside the object (xlev_context_queue();
- *            XlevTimeout, XlevDomainMonitor). GObject 2.74 keeps weak
- *            locations in a list in the object's qdata: 112 bytes of
- *            heap per object (bench/RESULTS.md, memory).
- *
- * Why a plain pointer is safe. The target's class promises:
- *
- *   (Q) it queues items for O only from the callback of a core
- *       registration embedded in O, so only while that registration is
- *       Active or its callback is running;
- *   (D) O's dispose makes that registration Idle (the core's deregister
- *       waits for a callback in flight in another thread to return) and
- *       then calls xlev_context_unqueue_object(O); dispose may run more
- *       than once and is harmless the second time;
- *   (E) its emit function emits only if O is still active, a flag that
- *       cancel and dispose clear (atomically) before they deregister.
- *
- * By (Q) and (D) no item for O is added after dispose's unqueue returns,
- * and that unqueue removes every earlier one; so an item for O is on the
- * queue only between O's construction and the unqueue inside O's dispose.
- * GObject runs dispose from g_object_unref() with the count still at 1
- * and lowers it to 0, and finalizes, only after dispose returned and only
- * if the count was not raised meanwhile ("may have been re-referenced
- * meanwhile" in gobject.c). Hence:
- *
- *   1. While an item for O is on the queue, O's count is at least 1:
- *      xlev_context_deliver() pops the item and calls g_object_ref(O)
- *      under pending_lock, before the unqueue in a concurrent dispose can
- *      take the lock, so the ref is valid and O is not finalized.
- *   2. Once deliver holds its reference, O is not finalized until deliver
- *      drops it: a dispose already running in another thread finishes,
- *      sees the raised count and leaves O alive (disposed) for deliver's
- *      g_object_unref() to dispose again (no-op) and finalize.
- *   3. A handler may drop the last reference of any object: of the one
- *      emitting, deliver's reference keeps it alive until emit returns; of
- *      another target O2, its dispose removes O2's items under the lock
- *      before O2 can go, so deliver never pops one (by 1). Of the context:
- *      the dispatch that calls deliver holds a reference, and deliver
- *      checks `disposed` before every item.
- *   4. Once cancel or dispose (the last unref) has returned in the thread
- *      that delivers, O emits nothing more: nothing runs there between
- *      the pop and the emission, so such a cancel either came first (its
- *      unqueue removed the item) or ran inside the emission itself. From
- *      another thread: the emit function reads O's flag (E) after deliver
- *      popped the item, and cancel and dispose clear it before they
- *      return, so only an emission whose check came just before that may
- *      still be under way when they return, as xlev_watch_cancel()
- *      documents.
- *
- * Items never own a reference to their target: a watch that is only
- * queued, never delivered, is still freed by its owner's last unref.
+ * object made from the context (each holds a strong reference) nor than
+ * any dispatch of our sources (each holds a strong reference for its
+ * duration, through the XlevDispatch's weak one). dispose only stops
+ * delivery: it destroys the XlevSource and closes the XlevDispatch, after
+ * which queued and newly queued items are dropped unemitted. So a signal
+ * handler may dispose the context, cancel any watch or drop the last
+ * reference to anything, and the delivery loop notices before the next
+ * emission.
  */
 struct _XlevContext {
     GObject parent_instance;
@@ -129,22 +66,11 @@ struct _XlevContext {
     GMainContext *main_context; /* construct-only, never NULL after that */
     XlevIntegration integration;
 
-    xlev_ctx *core;         /* from init to finalize */
-    GSource *source;        /* XLEV_INTEGRATION_SOURCE, until dispose */
-    XlevGlibHooks *hooks;   /* XLEV_INTEGRATION_HOOKS, until finalize */
-
-    GMutex pending_lock;
-    GQueue pending;         /* of XlevPending, oldest first */
-    gint disposed;          /* atomic */
-    guint delivering;       /* main context's thread only: see deliver */
+    xlev_ctx *core;          /* from init to finalize */
+    XlevDispatch *dispatch;  /* from init to finalize */
+    GSource *source;         /* XLEV_INTEGRATION_SOURCE, until dispose */
+    XlevGlibHooks *hooks;    /* XLEV_INTEGRATION_HOOKS, until finalize */
 };
-
-typedef struct {
-    GObject *object;  /* target, no reference held; or NULL and: */
-    GWeakRef *weak;   /* target, inside the object that emits */
-    XlevEmitFunc emit;
-    char *event_path;
-} XlevPending;
 
 enum {
     PROP_0,
@@ -170,96 +96,77 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(XlevContext, xlev_context, G_TYPE_OBJECT,
                                   G_TYPE_INITABLE,
                                   xlev_context_initable_iface_init))
 
-static void
-pending_free(XlevPending *p)
-{
-    g_free(p->event_path);
-    g_free(p);
-}
-
 /*======================================================================*/
-/* Core hooks: logging and disasters */
-
-/* May be called with the core's lock held: it only logs. */
-static void
-core_log_cb(void *user, int level, const char *msg)
-{
-    GLogLevelFlags flags;
-
-    /* Warnings would abort programs run with G_DEBUG=fatal-warnings; what
-     * the core reports as an error also reaches the caller as a GError or
-     * a ::disaster signal, so it is logged as a message. */
-    if (level <= LOG_WARNING)
-        flags = G_LOG_LEVEL_MESSAGE;
-    else if (level <= LOG_INFO)
-        flags = G_LOG_LEVEL_INFO;
-    else
-        flags = G_LOG_LEVEL_DEBUG;
-    g_log(G_LOG_DOMAIN, flags, "%s", msg);
-}
-
-typedef struct {
-    GWeakRef owner;
-    XlevDisaster kind;
-    char *message;
-} XlevDisasterEvent;
+/* Disasters */
 
 static void
-disaster_event_free(gpointer data)
+emit_disaster(GObject *target, const XlevItem *item)
 {
-    XlevDisasterEvent *d = data;
-
-    g_weak_ref_clear(&d->owner);
-    g_free(d->message);
-    g_free(d);
-}
-
-static gboolean
-emit_disaster(gpointer data)
-{
-    XlevDisasterEvent *d = data;
-    g_autoptr(XlevContext) self = g_weak_ref_get(&d->owner);
-
-    if (self != NULL && !g_atomic_int_get(&self->disposed))
-        g_signal_emit(self, signals[DISASTER], 0, d->kind, d->message);
-    return G_SOURCE_REMOVE;
+    g_signal_emit(target, signals[DISASTER], 0,
+                  (XlevDisaster)item->u.disaster.kind, item->text);
 }
 
 void
 xlev_context_report_disaster(XlevContext *self, XlevDisaster kind,
                              const char *message, int errnoval)
 {
-    XlevDisasterEvent *d = g_new0(XlevDisasterEvent, 1);
-    GSource *idle;
+    g_autofree char *text = NULL;
+    XlevItem *item;
 
-    g_weak_ref_init(&d->owner, self);
-    d->kind = kind;
+    if (self->dispatch == NULL)
+        return;
     if (errnoval != 0)
-        d->message = g_strdup_printf("%s: %s", message, g_strerror(errnoval));
-    else
-        d->message = g_strdup(message);
-
-    idle = g_idle_source_new();
-    g_source_set_priority(idle, G_PRIORITY_DEFAULT);
-    g_source_set_static_name(idle, "[xlev] disaster");
-    g_source_set_callback(idle, emit_disaster, d, disaster_event_free);
-    g_source_attach(idle, self->main_context);
-    g_source_unref(idle);
+        text = g_strdup_printf("%s: %s", message, g_strerror(errnoval));
+    item = xlev_item_new(G_OBJECT(self), emit_disaster, XLEV_ITEM_DISASTER,
+                         text != NULL ? text : message);
+    item->u.disaster.kind = kind;
+    xlev_dispatch_post(self->dispatch, item);
 }
 
 /* The core calls this from whatever thread hit the failure, with its lock
  * dropped; that thread holds a reference to the context (it is inside one
- * of our calls). The signal is emitted from an idle source in the
- * context's GMainContext, which holds only a weak reference. */
+ * of our calls). The signal is emitted in the context's GMainContext:
+ * posted on the delivery queue, whose target rule the context keeps by
+ * closing the queue in dispose. Domain-event failures come here too (the
+ * monitors install no disaster callback of their own). */
 static void
 core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
                  int errnoval)
 {
-    xlev_context_report_disaster(user, (XlevDisaster)kind, msg, errnoval);
+    XlevDisaster what;
+
+    /* XlevDisaster has the core's values; a kind the GObject layer does
+     * not know yet is reported as the catch-all rather than as a value
+     * outside the enum. */
+    switch (kind) {
+    case XLEV_DISASTER_NOMEM:
+        what = XLEV_DISASTER_KIND_NOMEM;
+        break;
+    case XLEV_DISASTER_OSEVENT:
+        what = XLEV_DISASTER_KIND_OSEVENT;
+        break;
+    case XLEV_DISASTER_XENSTORE:
+    default:
+        what = XLEV_DISASTER_KIND_XENSTORE;
+        break;
+    }
+    xlev_context_report_disaster(user, what, msg, errnoval);
 }
 
-/*======================================================================*/
-/* The pending queue */
+/* Domain events: see XlevDomainSink in xlev-context-private.h. */
+static void
+domain_event_occurs(void *user, xlev_event *event)
+{
+    XlevDomainSink *sink = (XlevDomainSink *)(uintptr_t)event->for_user;
+
+    sink->occurs(sink, event);
+}
+
+static const xlev_event_hooks domain_event_hooks = {
+    .event_occurs_mask = XLEV_EVENTMASK_ALL,
+    .event_occurs = domain_event_occurs,
+    .disaster = NULL, /* to the context's disaster hook */
+};
 
 xlev_ctx *
 xlev_context_get_core(XlevContext *self)
@@ -267,173 +174,10 @@ xlev_context_get_core(XlevContext *self)
     return self->core;
 }
 
-/* Takes pending_lock. */
-static void
-queue_item(XlevContext *self, GObject *object, GWeakRef *weak,
-           XlevEmitFunc emit, const char *event_path)
+XlevDispatch *
+xlev_context_get_dispatch(XlevContext *self)
 {
-    XlevPending *p = g_new(XlevPending, 1);
-
-    p->object = object;
-    p->weak = weak;
-    p->emit = emit;
-    p->event_path = g_strdup(event_path);
-
-    g_mutex_lock(&self->pending_lock);
-    g_queue_push_tail(&self->pending, p);
-    g_mutex_unlock(&self->pending_lock);
-}
-
-/* Takes pending_lock. */
-static void
-unqueue_items(XlevContext *self, GObject *object, GWeakRef *weak)
-{
-    GList *l, *next;
-
-    g_mutex_lock(&self->pending_lock);
-    for (l = self->pending.head; l != NULL; l = next) {
-        XlevPending *p = l->data;
-
-        next = l->next;
-        if (p->object == object && p->weak == weak) {
-            g_queue_delete_link(&self->pending, l);
-            pending_free(p);
-        }
-    }
-    g_mutex_unlock(&self->pending_lock);
-}
-
-void
-xlev_context_queue(XlevContext *self, GWeakRef *target, XlevEmitFunc emit,
-                   const char *event_path)
-{
-    queue_item(self, NULL, target, emit, event_path);
-}
-
-void
-xlev_context_unqueue(XlevContext *self, GWeakRef *target)
-{
-    unqueue_items(self, NULL, target);
-}
-
-void
-xlev_context_queue_object(XlevContext *self, GObject *target,
-                          XlevEmitFunc emit, const char *event_path)
-{
-    queue_item(self, target, NULL, emit, event_path);
-}
-
-void
-xlev_context_unqueue_object(XlevContext *self, GObject *target)
-{
-    unqueue_items(self, target, NULL);
-}
-
-static void
-unqueue_all(XlevContext *self)
-{
-    g_mutex_lock(&self->pending_lock);
-    g_queue_clear_full(&self->pending, (GDestroyNotify)pending_free);
-    g_mutex_unlock(&self->pending_lock);
-}
-
-static void
-deliver_items(XlevContext *self)
-{
-    for (;;) {
-        XlevPending *p;
-        GObject *object = NULL;
-
-        /* A handler may have disposed the context: emit nothing more. */
-        if (g_atomic_int_get(&self->disposed))
-            return;
-
-        /* The target is referenced under the lock, before a concurrent
-         * dispose can remove its items: see "Why a plain pointer is safe"
-         * above. (A GWeakRef, likewise, lives inside its object, which
-         * removes its items before that memory goes away.) */
-        g_mutex_lock(&self->pending_lock);
-        p = g_queue_pop_head(&self->pending);
-        if (p != NULL) {
-            if (p->object != NULL)
-                object = g_object_ref(p->object);
-            else
-                object = g_weak_ref_get(p->weak);
-        }
-        g_mutex_unlock(&self->pending_lock);
-
-        if (p == NULL)
-            return;
-        if (object != NULL) {
-            p->emit(object, p->event_path);
-            g_object_unref(object);
-        }
-        pending_free(p);
-    }
-}
-
-/* Not re-entrant: a handler that iterates the main context (a nested
- * loop) may make another source of this context run a core call and queue
- * items; they wait here, in order, until the handler returns and the outer
- * call goes on, as GLib holds back a source that is being dispatched. */
-void
-xlev_context_deliver(XlevContext *self)
-{
-    if (self->delivering)
-        return;
-    self->delivering++;
-    deliver_items(self);
-    self->delivering--;
-}
-
-typedef struct {
-    GObject *object;
-    GParamSpec *pspec;
-} XlevNotify;
-
-static gboolean
-emit_notify(gpointer data)
-{
-    XlevNotify *n = data;
-
-    g_object_notify_by_pspec(n->object, n->pspec);
-    return G_SOURCE_REMOVE;
-}
-
-static void
-notify_free(gpointer data)
-{
-    XlevNotify *n = data;
-
-    g_object_unref(n->object);
-    g_free(n);
-}
-
-/* "Here" is the thread iterating the main context, or a thread whose
- * thread-default main context it is (the context's home thread, between
- * iterations). Elsewhere, an idle source carries the notification there. */
-void
-xlev_context_notify(XlevContext *self, GObject *object, GParamSpec *pspec)
-{
-    g_autoptr(GMainContext) here = g_main_context_ref_thread_default();
-    XlevNotify *n;
-    GSource *idle;
-
-    if (here == self->main_context ||
-        g_main_context_is_owner(self->main_context)) {
-        g_object_notify_by_pspec(object, pspec);
-        return;
-    }
-
-    n = g_new0(XlevNotify, 1);
-    n->object = g_object_ref(object);
-    n->pspec = pspec;
-    idle = g_idle_source_new();
-    g_source_set_priority(idle, G_PRIORITY_DEFAULT);
-    g_source_set_static_name(idle, "[xlev] notify");
-    g_source_set_callback(idle, emit_notify, n, notify_free);
-    g_source_attach(idle, self->main_context);
-    g_source_unref(idle);
+    return self->dispatch;
 }
 
 /*======================================================================*/
@@ -452,6 +196,8 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
         return FALSE;
 
     xlev_i18n_init();
+    /* Messages written while connecting go to GLib's log too. */
+    xlev_log_bridge_install();
 
     rc = xlev_ctx_new(self->xenstore_path, &self->core);
     if (rc != 0) {
@@ -470,13 +216,16 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
     g_free(self->xenstore_path);
     self->xenstore_path = g_strdup(xlev_ctx_get_xenstore_path(self->core));
 
-    xlev_ctx_set_logger(self->core, core_log_cb, NULL);
+    xlev_ctx_set_logger(self->core, xlev_log_bridge, NULL);
+    self->dispatch =
+        xlev_dispatch_new(G_OBJECT(self), self->core, self->main_context);
     xlev_ctx_set_disaster_hook(self->core, core_disaster_cb, self);
+    xlev_event_register_callbacks(self->core, &domain_event_hooks, NULL);
 
     switch (self->integration) {
     case XLEV_INTEGRATION_HOOKS:
-        rc = xlev_glib_hooks_install(self, self->core, self->main_context,
-                                     &self->hooks);
+        rc = xlev_glib_hooks_install(self->dispatch, self->core,
+                                     self->main_context, &self->hooks);
         if (rc != 0) {
             xlev_error_from_core(error, rc,
                                  _("Cannot hook into the main context"));
@@ -485,7 +234,7 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
         break;
     case XLEV_INTEGRATION_SOURCE:
     default:
-        self->source = xlev_source_new(self);
+        self->source = xlev_source_new_for_dispatch(self->dispatch);
         g_source_attach(self->source, self->main_context);
         break;
     }
@@ -494,6 +243,8 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
 fail:
     xlev_ctx_set_disaster_hook(self->core, NULL, NULL);
     g_clear_pointer(&self->core, xlev_ctx_free);
+    xlev_dispatch_close(self->dispatch);
+    g_clear_pointer(&self->dispatch, xlev_dispatch_unref);
     return FALSE;
 }
 
@@ -519,7 +270,9 @@ xlev_context_dispose(GObject *object)
 {
     XlevContext *self = XLEV_CONTEXT(object);
 
-    g_atomic_int_set(&self->disposed, 1);
+    /* Nothing is emitted from now on. */
+    if (self->dispatch != NULL)
+        xlev_dispatch_close(self->dispatch);
 
     /* The source goes before the core context does (in finalize); once
      * destroyed it is not dispatched again, and a dispatch running in
@@ -528,7 +281,6 @@ xlev_context_dispose(GObject *object)
         g_source_destroy(self->source);
         g_clear_pointer(&self->source, g_source_unref);
     }
-    unqueue_all(self);
 
     G_OBJECT_CLASS(xlev_context_parent_class)->dispose(object);
 }
@@ -545,9 +297,11 @@ xlev_context_finalize(GObject *object)
         g_clear_pointer(&self->core, xlev_ctx_free);
     }
     g_clear_pointer(&self->hooks, xlev_glib_hooks_unref);
+    if (self->dispatch != NULL) {
+        xlev_dispatch_close(self->dispatch);
+        g_clear_pointer(&self->dispatch, xlev_dispatch_unref);
+    }
 
-    unqueue_all(self);
-    g_mutex_clear(&self->pending_lock);
     g_clear_pointer(&self->main_context, g_main_context_unref);
     g_free(self->xenstore_path);
 
@@ -658,8 +412,8 @@ xlev_context_class_init(XlevContextClass *klass)
      * @message: a description of the failure, for a log
      *
      * Something the context should have delivered could not be, and
-     * nobody else could be told: watch events or timeouts may have been
-     * lost. The usual answer is to drop the context and make a new one,
+     * nobody else could be told: watch events, timeouts or the domain
+     * events of a [class@Xlev.DomainMonitor] may have been lost. The usual answer is to drop the context and make a new one,
      * then re-read the state the watches were about.
      *
      * Emitted in the context's main context, whatever thread the failure
@@ -675,8 +429,6 @@ xlev_context_class_init(XlevContextClass *klass)
 static void
 xlev_context_init(XlevContext *self)
 {
-    g_mutex_init(&self->pending_lock);
-    g_queue_init(&self->pending);
 }
 
 /**
@@ -787,4 +539,34 @@ xlev_context_get_integration(XlevContext *self)
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), XLEV_INTEGRATION_SOURCE);
 
     return self->integration;
+}
+
+/**
+ * xlev_source_new:
+ * @context: the context to drive
+ *
+ * Creates the [struct@GLib.Source] that runs @context's
+ * beforepoll/afterpoll cycle: it polls the core's file descriptors, wakes
+ * up for the core's next timeout, and on dispatch lets the core handle what
+ * happened and emits the resulting signals.
+ *
+ * A context made with %XLEV_INTEGRATION_SOURCE makes one with this
+ * function and attaches it to its main context itself; applications do not
+ * need to. At most one such source may drive a context at a time (the core
+ * keeps one set of poll bookkeeping per context).
+ *
+ * The source holds only a weak reference to @context and does nothing
+ * once @context is gone.
+ *
+ * Returns: (transfer full): a new, unattached source
+ *
+ * Since: 1.0
+ */
+GSource *
+xlev_source_new(XlevContext *context)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
+    g_return_val_if_fail(context->dispatch != NULL, NULL);
+
+    return xlev_source_new_for_dispatch(context->dispatch);
 }

@@ -49,8 +49,9 @@ typedef enum {
 
 /**
  * XlevDisaster:
- * @XLEV_DISASTER_KIND_XENSTORE: the xenstore connection failed: watch
- *   events may have been lost
+ * @XLEV_DISASTER_KIND_XENSTORE: the xenstore connection failed, or a
+ *   domain event could not be produced: watch or domain events may have
+ *   been lost
  * @XLEV_DISASTER_KIND_NOMEM: an event was due but memory ran out
  * @XLEV_DISASTER_KIND_OSEVENT: the main loop integration failed where
  *   nobody could be told: a file descriptor or a timeout may be lost

@@ -3,10 +3,6 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  */
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "xlev-domain-monitor.h"
 #include "xlev-context-private.h"
 #include "xlev-enums.h"
@@ -47,14 +43,24 @@
 
 /*
  * How an event travels: the core's domain generators (core/domain-*.c) find
- * it inside the context's core processing and call the hooks this file
- * installs on the context's xlev_ctx (event_occurs, core lock dropped, in
- * the thread iterating the main context); event_occurs turns the event
- * into an XlevPending on the context's queue (xlev_context_queue), which
- * the context delivers as a signal when the core call returns. The core
- * event's for_user is the monitor's address: the core's evdisable waits
- * for an event_occurs of that generator running in another thread, and
- * dispose disables every generator before the memory can go.
+ * it inside the context's core processing and call the event hooks the
+ * XlevContext installed on its xlev_ctx once, when it was made (core lock
+ * dropped, in the thread iterating the main context). The core event's
+ * for_user is the address of the monitor's `sink`, whose function,
+ * sink_occurs, turns the event into a typed XlevItem (domid and reason as
+ * integers) on the context's delivery queue; emit_domain_event emits it
+ * when the core call returns. The core's evdisable waits for an
+ * event_occurs of that generator running in another thread, and dispose
+ * disables every generator before the memory can go.
+ *
+ * Queued items point at the monitor itself, with no reference (the rule
+ * is at "Naming the target" in xlev-dispatch.c): sink_occurs queues only
+ * for a generator of this monitor, deactivate disables them all and then
+ * unqueues, and emit_domain_event checks `active`.
+ *
+ * A failure to produce an event (the core's domain-event disasters) goes
+ * to the context's disaster hook, so to XlevContext::disaster: the
+ * context's event hooks have no disaster callback of their own.
  *
  * A monitor of all domains follows (one death generator each) the
  * domains of its introduce generator's present set (enabled while it is
@@ -85,7 +91,7 @@ struct _XlevDomainMonitor {
     XlevContext *context; /* strong; keeps the core context alive */
     guint domid;          /* XLEV_DOMAIN_MONITOR_ALL_DOMAINS for all */
     gint active;          /* atomic */
-    GWeakRef self_ref;    /* what queued items point at */
+    XlevDomainSink sink;  /* what the generators' for_user points at */
 
     GMutex lock;
     xlev_evgen_domain_death *death;         /* one domain */
@@ -107,42 +113,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE(XlevDomainMonitor, xlev_domain_monitor, G_TYPE_OBJECT)
 
 /* ------------------------------------------------------------------------ */
-/* Delivery: in the main context's thread, no lock held. The payload is
- * the event's data as text (the context's queue carries one string). */
-
-static gboolean
-parse_uints(const char *s, guint *a, guint *b)
-{
-    char *end;
-    guint64 v;
-
-    v = g_ascii_strtoull(s, &end, 10);
-    if (end == s || v > G_MAXUINT)
-        return FALSE;
-    *a = (guint)v;
-    if (!b)
-        return *end == '\0';
-    if (*end != ' ')
-        return FALSE;
-    s = end + 1;
-    v = g_ascii_strtoull(s, &end, 10);
-    if (end == s || *end != '\0' || v > G_MAXUINT)
-        return FALSE;
-    *b = (guint)v;
-    return TRUE;
-}
-
-static void
-emit_shutdown(GObject *object, const char *payload)
-{
-    XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
-    guint domid, reason;
-
-    if (g_atomic_int_get(&self->active)
-        && parse_uints(payload, &domid, &reason))
-        g_signal_emit(self, signals[SHUTDOWN], 0, domid,
-                      (XlevShutdownReason)reason);
-}
+/* Delivery: in the main context's thread, no lock held. */
 
 /* Updates the set list_domains returns, just before the signal that
  * tells it is emitted. */
@@ -158,41 +129,57 @@ domains_update(XlevDomainMonitor *self, guint domid, gboolean add)
 }
 
 static void
-emit_died(GObject *object, const char *payload)
+emit_domain_event(GObject *target, const XlevItem *item)
 {
-    XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
-    guint domid;
+    XlevDomainMonitor *self = (XlevDomainMonitor *)target;
+    guint domid = item->u.domain.domid;
 
-    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL)) {
+    if (!g_atomic_int_get(&self->active))
+        return;
+    switch (item->u.domain.type) {
+    case XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN:
+        g_signal_emit(self, signals[SHUTDOWN], 0, domid,
+                      (XlevShutdownReason)item->u.domain.reason);
+        break;
+    case XLEV_EVENT_TYPE_DOMAIN_DEATH:
         domains_update(self, domid, FALSE);
         g_signal_emit(self, signals[DIED], 0, domid);
-    }
-}
-
-static void
-emit_disk_ejected(GObject *object, const char *payload)
-{
-    XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
-
-    if (g_atomic_int_get(&self->active))
-        g_signal_emit(self, signals[DISK_EJECTED], 0, payload);
-}
-
-static void
-emit_introduced(GObject *object, const char *payload)
-{
-    XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
-    guint domid;
-
-    if (g_atomic_int_get(&self->active) && parse_uints(payload, &domid, NULL)) {
+        break;
+    case XLEV_EVENT_TYPE_DISK_EJECT:
+        g_signal_emit(self, signals[DISK_EJECTED], 0, item->text);
+        break;
+    case XLEV_EVENT_TYPE_DOMAIN_INTRODUCE:
         domains_update(self, domid, TRUE);
         g_signal_emit(self, signals[INTRODUCED], 0, domid);
+        break;
     }
 }
 
 /* ------------------------------------------------------------------------ */
 /* The core's event hooks: core lock dropped, in the thread running the
  * core (the main context's). Queue; never emit. */
+
+/* A domain of a monitor of all domains that will not be followed: its
+ * shutdown and death will not be reported, which the application must
+ * hear about, as ::disaster. Except when the connection to xenstored is
+ * lost: the context raises its own disaster for that, once. */
+static void
+follow_failed(XlevDomainMonitor *self, guint domid, int rc)
+{
+    g_autofree char *msg
+        = g_strdup_printf("domain %u: not following its shutdown and death: %s",
+                          domid, xlev_strerror(rc));
+
+    if (rc == XLEV_ERROR_XENSTORE || rc == XLEV_ERROR_BROKEN) {
+        g_debug("%s", msg);
+        return;
+    }
+    xlev_context_report_disaster(self->context,
+                                 rc == XLEV_ERROR_NOMEM
+                                     ? XLEV_DISASTER_KIND_NOMEM
+                                     : XLEV_DISASTER_KIND_XENSTORE,
+                                 msg, 0);
+}
 
 /* Enables the death generator of one domain of a monitor of all domains.
  * Without the hypervisor the first attempt fails and the monitor stops
@@ -201,22 +188,22 @@ static void
 all_domains_follow(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
 {
     xlev_evgen_domain_death *gen = NULL;
-    int rc;
+    int rc = 0;
 
     g_mutex_lock(&self->lock);
     if (g_atomic_int_get(&self->active) && self->deaths != NULL
         && !self->no_hypervisor
         && !g_hash_table_contains(self->deaths, GUINT_TO_POINTER(domid))) {
-        rc = xlev_evenable_domain_death(core, domid, (uintptr_t)self, &gen);
+        rc = xlev_evenable_domain_death(core, domid, (uintptr_t)&self->sink,
+                                        &gen);
         if (rc == 0)
             g_hash_table_insert(self->deaths, GUINT_TO_POINTER(domid), gen);
         else if (rc == XLEV_ERROR_NO_HYPERVISOR)
             self->no_hypervisor = TRUE;
-        else
-            g_warning("domain %u: not following its shutdown and death: %s",
-                      domid, xlev_strerror(rc));
     }
     g_mutex_unlock(&self->lock);
+    if (rc != 0 && rc != XLEV_ERROR_NO_HYPERVISOR)
+        follow_failed(self, domid, rc);
 }
 
 static void
@@ -234,53 +221,38 @@ all_domains_forget(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
         xlev_evdisable_domain_death(core, gen);
 }
 
+/* Queues the item for @ev. */
 static void
-monitor_event_occurs(void *user, xlev_event *ev)
+queue_event(XlevDomainMonitor *self, const xlev_event *ev)
 {
-    XlevDomainMonitor *self = (XlevDomainMonitor *)(uintptr_t)ev->for_user;
-    xlev_ctx *core = xlev_context_get_core(self->context);
-    char payload[2 * sizeof("4294967295")];
+    XlevItem *item = xlev_item_new(
+        G_OBJECT(self), emit_domain_event, XLEV_ITEM_DOMAIN,
+        ev->type == XLEV_EVENT_TYPE_DISK_EJECT ? ev->u.disk_eject.vdev : NULL);
 
-    switch (ev->type) {
-    case XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN:
-        g_snprintf(payload, sizeof(payload), "%" PRIu32 " %u", ev->domid,
-                   (unsigned int)ev->u.domain_shutdown.reason);
-        xlev_context_queue(self->context, &self->self_ref, emit_shutdown,
-                           payload);
-        break;
-    case XLEV_EVENT_TYPE_DOMAIN_DEATH:
-        g_snprintf(payload, sizeof(payload), "%" PRIu32, ev->domid);
-        xlev_context_queue(self->context, &self->self_ref, emit_died, payload);
-        if (self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
-            all_domains_forget(self, core, ev->domid);
-        break;
-    case XLEV_EVENT_TYPE_DISK_EJECT:
-        xlev_context_queue(self->context, &self->self_ref, emit_disk_ejected,
-                           ev->u.disk_eject.vdev);
-        break;
-    case XLEV_EVENT_TYPE_DOMAIN_INTRODUCE:
-        g_snprintf(payload, sizeof(payload), "%" PRIu32, ev->domid);
-        xlev_context_queue(self->context, &self->self_ref, emit_introduced,
-                           payload);
+    item->u.domain.type = ev->type;
+    item->u.domain.domid = ev->domid;
+    if (ev->type == XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN)
+        item->u.domain.reason = ev->u.domain_shutdown.reason;
+    xlev_dispatch_queue(xlev_context_get_dispatch(self->context), item);
+}
+
+/* The event hook of one of our generators (see xlev-context-private.h). */
+static void
+sink_occurs(XlevDomainSink *sink, xlev_event *ev)
+{
+    XlevDomainMonitor *self
+        = (XlevDomainMonitor *)((char *)sink
+                                - G_STRUCT_OFFSET(XlevDomainMonitor, sink));
+    xlev_ctx *core = xlev_context_get_core(self->context);
+
+    queue_event(self, ev);
+    if (ev->type == XLEV_EVENT_TYPE_DOMAIN_DEATH
+        && self->domid == XLEV_DOMAIN_MONITOR_ALL_DOMAINS)
+        all_domains_forget(self, core, ev->domid);
+    else if (ev->type == XLEV_EVENT_TYPE_DOMAIN_INTRODUCE)
         all_domains_follow(self, core, ev->domid);
-        break;
-    }
     xlev_event_free(core, ev);
 }
-
-static void
-monitor_disaster(void *user, xlev_event_type type, const char *msg,
-                 int errnoval)
-{
-    g_warning("domain events may have been lost: %s%s%s", msg,
-              errnoval ? ": " : "", errnoval ? g_strerror(errnoval) : "");
-}
-
-static const xlev_event_hooks monitor_hooks = {
-    .event_occurs_mask = XLEV_EVENTMASK_ALL,
-    .event_occurs = monitor_event_occurs,
-    .disaster = monitor_disaster,
-};
 
 /* ------------------------------------------------------------------------ */
 
@@ -321,7 +293,8 @@ deactivate(XlevDomainMonitor *self)
     if (ejects)
         for (guint i = 0; i < ejects->len; i++)
             xlev_evdisable_disk_eject(core, g_ptr_array_index(ejects, i));
-    xlev_context_unqueue(self->context, &self->self_ref);
+    xlev_dispatch_unqueue(xlev_context_get_dispatch(self->context),
+                          G_OBJECT(self));
     return TRUE;
 }
 
@@ -343,7 +316,6 @@ xlev_domain_monitor_finalize(GObject *object)
 {
     XlevDomainMonitor *self = XLEV_DOMAIN_MONITOR(object);
 
-    g_weak_ref_clear(&self->self_ref);
     g_mutex_clear(&self->lock);
     g_hash_table_unref(self->domains);
 
@@ -497,7 +469,7 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
 static void
 xlev_domain_monitor_init(XlevDomainMonitor *self)
 {
-    g_weak_ref_init(&self->self_ref, self);
+    self->sink.occurs = sink_occurs;
     g_mutex_init(&self->lock);
     self->ejects = g_ptr_array_new();
     self->domains = g_hash_table_new(NULL, NULL);
@@ -507,15 +479,12 @@ static XlevDomainMonitor *
 monitor_new(XlevContext *context, guint domid)
 {
     XlevDomainMonitor *self = g_object_new(XLEV_TYPE_DOMAIN_MONITOR, NULL);
-    xlev_ctx *core = xlev_context_get_core(context);
 
     self->context = g_object_ref(context);
     self->domid = domid;
     /* Active before the core knows: events may come as soon as a
-     * generator exists. The same hooks for every monitor: installing them
-     * again changes nothing. */
+     * generator exists. */
     g_atomic_int_set(&self->active, 1);
-    xlev_event_register_callbacks(core, &monitor_hooks, NULL);
     return self;
 }
 
@@ -552,7 +521,7 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
 
     self = monitor_new(context, domid);
     rc = xlev_evenable_domain_death(xlev_context_get_core(context), domid,
-                                    (uintptr_t)self, &gen);
+                                    (uintptr_t)&self->sink, &gen);
     if (rc != 0) {
         g_atomic_int_set(&self->active, 0);
         xlev_error_from_core(error, rc, _("Cannot monitor domain %u"), domid);
@@ -617,7 +586,7 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
     self = monitor_new(context, XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     self->deaths = g_hash_table_new(NULL, NULL);
     core = xlev_context_get_core(context);
-    rc = xlev_evenable_domain_introduce(core, (uintptr_t)self, &gen);
+    rc = xlev_evenable_domain_introduce(core, (uintptr_t)&self->sink, &gen);
     if (rc == 0) {
         g_mutex_lock(&self->lock);
         self->introduce = gen;
@@ -733,7 +702,8 @@ xlev_domain_monitor_watch_disk(XlevDomainMonitor *self, const char *vdev,
      * generator in the list or has already taken the list away (then it
      * is disabled here). */
     rc = xlev_evenable_disk_eject(xlev_context_get_core(self->context),
-                                  self->domid, vdev, (uintptr_t)self, &gen);
+                                  self->domid, vdev, (uintptr_t)&self->sink,
+                                  &gen);
     if (rc != 0) {
         xlev_error_from_core(error, rc, _("Cannot watch disk %s of domain %u"),
                              vdev, self->domid);
@@ -885,6 +855,6 @@ xlev_domain_monitor_cancel(XlevDomainMonitor *self)
     g_return_if_fail(XLEV_IS_DOMAIN_MONITOR(self));
 
     if (self->context != NULL && deactivate(self))
-        xlev_context_notify(self->context, G_OBJECT(self),
-                            properties[PROP_ACTIVE]);
+        xlev_dispatch_notify(xlev_context_get_dispatch(self->context),
+                             G_OBJECT(self), properties[PROP_ACTIVE]);
 }

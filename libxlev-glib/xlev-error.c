@@ -18,7 +18,10 @@
  *
  * Since: 1.0
  */
+/* The quark's name is the string "xlev-error-quark": no spaces. */
+/* clang-format off */
 G_DEFINE_QUARK(xlev-error-quark, xlev_error)
+/* clang-format on */
 
 void
 xlev_i18n_init(void)
@@ -36,60 +39,71 @@ xlev_i18n_init(void)
     }
 }
 
-/* The translated description of a core code; codes the GError enum has no
- * name for are reported as FAIL. */
-static const char *
-describe(int code)
+/* The one table between the core's negative libxl-style codes and the
+ * GError codes. The description is translated when looked up. */
+static const struct {
+    int core;
+    XlevError code;
+    const char *description;
+} code_table[] = {
+    { XLEV_ERROR_FAIL, XLEV_ERROR_CODE_FAIL, N_("Operation failed") },
+    { XLEV_ERROR_NOMEM, XLEV_ERROR_CODE_NOMEM, N_("Out of memory") },
+    { XLEV_ERROR_INVAL, XLEV_ERROR_CODE_INVAL, N_("Invalid argument") },
+    { XLEV_ERROR_NOT_READY, XLEV_ERROR_CODE_NOT_READY,
+      N_("Nothing to report yet") },
+    { XLEV_ERROR_OSEVENT_REG_FAIL, XLEV_ERROR_CODE_OSEVENT_REG_FAIL,
+      N_("The main loop could not watch a file descriptor or a timeout") },
+    { XLEV_ERROR_BUFFERFULL, XLEV_ERROR_CODE_BUFFERFULL,
+      N_("Buffer too small") },
+    { XLEV_ERROR_NOENT, XLEV_ERROR_CODE_NOENT, N_("No such xenstore path") },
+    { XLEV_ERROR_PERM, XLEV_ERROR_CODE_PERM,
+      N_("Permission denied by xenstored") },
+    { XLEV_ERROR_XENSTORE, XLEV_ERROR_CODE_XENSTORE,
+      N_("The xenstore daemon cannot be reached") },
+    { XLEV_ERROR_NO_HYPERVISOR, XLEV_ERROR_CODE_NO_HYPERVISOR,
+      N_("Xen is not running") },
+    { XLEV_ERROR_BROKEN, XLEV_ERROR_CODE_BROKEN,
+      N_("The context is unusable after an earlier failure") },
+};
+
+/* The table's row for a core code; FAIL's for a code it does not list. */
+static guint
+row_from_core(int rc)
 {
-    switch (code) {
-    case XLEV_ERROR_NOMEM:
-        return _("Out of memory");
-    case XLEV_ERROR_INVAL:
-        return _("Invalid argument");
-    case XLEV_ERROR_NOT_READY:
-        return _("Nothing to report yet");
-    case XLEV_ERROR_OSEVENT_REG_FAIL:
-        return _("The main loop could not watch a file descriptor or a "
-                 "timeout");
-    case XLEV_ERROR_BUFFERFULL:
-        return _("Buffer too small");
-    case XLEV_ERROR_NOENT:
-        return _("No such xenstore path");
-    case XLEV_ERROR_PERM:
-        return _("Permission denied by xenstored");
-    case XLEV_ERROR_XENSTORE:
-        return _("The xenstore daemon cannot be reached");
-    case XLEV_ERROR_NO_HYPERVISOR:
-        return _("Xen is not running");
-    case XLEV_ERROR_BROKEN:
-        return _("The context is unusable after an earlier failure");
-    case XLEV_ERROR_FAIL:
-    default:
-        return _("Operation failed");
+    for (guint i = 0; i < G_N_ELEMENTS(code_table); i++) {
+        if (code_table[i].core == rc)
+            return i;
     }
+    return 0; /* XLEV_ERROR_FAIL */
 }
 
-static int
-code_from_core(int rc)
+XlevError
+xlev_error_code_from_core(int rc)
 {
     if (rc > 0)
         return XLEV_ERROR_CODE_OSEVENT_REG_FAIL; /* a hook's own value */
-    switch (rc) {
-    case XLEV_ERROR_FAIL:
-    case XLEV_ERROR_NOMEM:
-    case XLEV_ERROR_INVAL:
-    case XLEV_ERROR_NOT_READY:
-    case XLEV_ERROR_OSEVENT_REG_FAIL:
-    case XLEV_ERROR_BUFFERFULL:
-    case XLEV_ERROR_NOENT:
-    case XLEV_ERROR_PERM:
-    case XLEV_ERROR_XENSTORE:
-    case XLEV_ERROR_NO_HYPERVISOR:
-    case XLEV_ERROR_BROKEN:
-        return rc;
-    default:
-        return XLEV_ERROR_CODE_FAIL;
+    return code_table[row_from_core(rc)].code;
+}
+
+int
+xlev_error_code_to_core(XlevError code)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(code_table); i++) {
+        if (code_table[i].code == code)
+            return code_table[i].core;
     }
+    return XLEV_ERROR_FAIL;
+}
+
+/* The translated description of a GError code. */
+static const char *
+describe(XlevError code)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(code_table); i++) {
+        if (code_table[i].code == code)
+            return _(code_table[i].description);
+    }
+    return _(code_table[0].description);
 }
 
 void
@@ -97,7 +111,7 @@ xlev_error_from_core(GError **error, int rc, const char *format, ...)
 {
     g_autofree char *what = NULL;
     va_list args;
-    int code;
+    XlevError code;
 
     g_return_if_fail(rc != 0);
 
@@ -105,7 +119,7 @@ xlev_error_from_core(GError **error, int rc, const char *format, ...)
         return;
 
     xlev_i18n_init();
-    code = code_from_core(rc);
+    code = xlev_error_code_from_core(rc);
 
     va_start(args, format);
     what = g_strdup_vprintf(format, args);

@@ -30,7 +30,8 @@ G_BEGIN_DECLS
  * @XLEV_ERROR_CODE_FAIL: an operation failed for a reason not listed here
  * @XLEV_ERROR_CODE_NOMEM: out of memory
  * @XLEV_ERROR_CODE_INVAL: invalid argument: a path that is %NULL, empty,
- *   relative, too long, not valid UTF-8 or otherwise not a xenstore path
+ *   relative, too long, not valid UTF-8 or otherwise not a xenstore path,
+ *   a timeout that is too long, a domid or disk name that names nothing
  * @XLEV_ERROR_CODE_NOT_READY: nothing to report yet
  * @XLEV_ERROR_CODE_OSEVENT_REG_FAIL: the main loop integration could not
  *   register a file descriptor or a timeout
@@ -44,26 +45,26 @@ G_BEGIN_DECLS
  *
  * Error codes of the %XLEV_ERROR domain.
  *
- * Each code has the value of the core's error of the same name, so C code
- * may also compare with the core's constants:
- * `g_error_matches (error, XLEV_ERROR, XLEV_ERROR_INVAL)` is the same test
- * as `g_error_matches (error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL)`.
- * (The values are negative, as in the core.)
+ * As in GLib's own error domains the codes are non-negative, and
+ * %XLEV_ERROR_CODE_FAIL, the catch-all, is 0. Each stands for the core's
+ * error of the same name (`XLEV_ERROR_INVAL` for %XLEV_ERROR_CODE_INVAL),
+ * whose values are negative, as libxl's are: compare a #GError's code with
+ * these names only, never with the core's constants.
  *
  * Since: 1.0
  */
 typedef enum {
-    XLEV_ERROR_CODE_FAIL = XLEV_ERROR_FAIL,
-    XLEV_ERROR_CODE_NOMEM = XLEV_ERROR_NOMEM,
-    XLEV_ERROR_CODE_INVAL = XLEV_ERROR_INVAL,
-    XLEV_ERROR_CODE_NOT_READY = XLEV_ERROR_NOT_READY,
-    XLEV_ERROR_CODE_OSEVENT_REG_FAIL = XLEV_ERROR_OSEVENT_REG_FAIL,
-    XLEV_ERROR_CODE_BUFFERFULL = XLEV_ERROR_BUFFERFULL,
-    XLEV_ERROR_CODE_NOENT = XLEV_ERROR_NOENT,
-    XLEV_ERROR_CODE_PERM = XLEV_ERROR_PERM,
-    XLEV_ERROR_CODE_XENSTORE = XLEV_ERROR_XENSTORE,
-    XLEV_ERROR_CODE_NO_HYPERVISOR = XLEV_ERROR_NO_HYPERVISOR,
-    XLEV_ERROR_CODE_BROKEN = XLEV_ERROR_BROKEN,
+    XLEV_ERROR_CODE_FAIL = 0,
+    XLEV_ERROR_CODE_NOMEM = 1,
+    XLEV_ERROR_CODE_INVAL = 2,
+    XLEV_ERROR_CODE_NOT_READY = 3,
+    XLEV_ERROR_CODE_OSEVENT_REG_FAIL = 4,
+    XLEV_ERROR_CODE_BUFFERFULL = 5,
+    XLEV_ERROR_CODE_NOENT = 6,
+    XLEV_ERROR_CODE_PERM = 7,
+    XLEV_ERROR_CODE_XENSTORE = 8,
+    XLEV_ERROR_CODE_NO_HYPERVISOR = 9,
+    XLEV_ERROR_CODE_BROKEN = 10,
 } XlevError;
 
 XLEV_AVAILABLE_IN_1_0

@@ -8,9 +8,10 @@
  * iteration (xlev-source.c), the core tells us when its set changes and we
  * keep one GLib source per fd (XlevFdSource, below) and one per timeout
  * (a source with a ready time) in the context's GMainContext. When one
- * fires, its dispatch calls xlev_osevent_occurred_fd() or _timeout(); the
- * core runs the due callbacks, which queue, and the dispatch then emits
- * what was queued (xlev_context_deliver()), with no lock held.
+ * fires, its dispatch calls xlev_osevent_occurred_fd() or _timeout()
+ * between xlev_dispatch_begin() and _end(): the core runs the due
+ * callbacks, which queue, and xlev_dispatch_end() then emits what was
+ * queued, with no lock held.
  *
  * Locking. The hooks are called with the core's lock held, from whatever
  * thread made the core change its set (a thread creating a watch, the main
@@ -29,11 +30,14 @@
  * in GLib 2.74 blocking and unblocking a source with an fd each write the
  * context's wakeup eventfd, which made every event cost two iterations.
  * XlevFdSource is therefore can-recurse and does what blocking did only
- * when a nested iteration happens: its prepare, finding its own dispatch
- * under way, removes its fd from the GSource and reports not ready, and
- * the outer dispatch adds the fd back when it returns (see XlevFdSource
- * for why removed and not polled for no events). The timeout sources have
- * no fd, so GLib's blocking costs them nothing, and they stay as they are.
+ * when a nested iteration happens: its prepare, finding a dispatch of the
+ * context under way (xlev_dispatch_is_running(), the same test the
+ * XlevSource makes), removes its fd from the GSource and reports not
+ * ready, and the next prepare outside a dispatch adds the fd back (see
+ * XlevFdSource for why removed and not polled for no events). The timeout
+ * sources have no fd, so GLib's blocking costs them nothing, and they stay
+ * as they are: one that fires in a nested iteration tells the core, whose
+ * callbacks queue, and the outer dispatch delivers.
  *
  * Lifetime. A registration is an XlevHookFd or XlevHookTimeout, a
  * reference-counted box: one reference for the core's registration, one
@@ -43,20 +47,21 @@
  * dispatch that races with a deregistration in another thread still has
  * valid memory; what it tells the core then is late, and the core ignores late
  * reports. Every box also holds a reference to the XlevGlibHooks, which
- * the XlevContext releases only after freeing the core context.
+ * the XlevContext releases only after freeing the core context, and the
+ * XlevGlibHooks one to the XlevDispatch, whose weak reference to the
+ * XlevContext keeps the core valid for the duration of a dispatch.
  *
  * Clock. The `abs` deadlines the core hands us are on its monotonic clock,
  * CLOCK_MONOTONIC, which is also the clock of g_get_monotonic_time() and
  * of g_source_set_ready_time(): they are used as ready times unchanged.
  */
 #include "xlev-hooks-private.h"
-#include "xlev-context-private.h"
 
 #include <glib-unix.h>
 
 struct _XlevGlibHooks {
     GMainContext *main_context;
-    GWeakRef owner; /* XlevContext */
+    XlevDispatch *dispatch; /* strong */
 };
 
 typedef struct _XlevFdSource XlevFdSource;
@@ -79,7 +84,7 @@ typedef struct {
  * iterating never adds the fd to a destroyed source). `tag` changes only
  * in the thread iterating, so that thread reads it without the lock.
  *
- * In a nested iteration (`dispatching` non-zero, only ever touched by the
+ * In a nested iteration (xlev_dispatch_is_running(), asked only by the
  * thread iterating, which owns the context) the fd is taken out of the
  * GSource with g_source_remove_unix_fd(), not left in with no events: GLib
  * polls an fd with no events too, poll() still reports POLLHUP, POLLERR
@@ -98,8 +103,6 @@ struct _XlevFdSource {
     short events;
     gboolean deregistered;
     gpointer tag; /* from g_source_add_unix_fd(); NULL while removed */
-
-    int dispatching;
 };
 
 /* A timeout is Active until either the core deregisters it or it fires;
@@ -117,7 +120,7 @@ hooks_clear(gpointer data)
 {
     XlevGlibHooks *hooks = data;
 
-    g_weak_ref_clear(&hooks->owner);
+    xlev_dispatch_unref(hooks->dispatch);
     g_main_context_unref(hooks->main_context);
 }
 
@@ -125,12 +128,6 @@ void
 xlev_glib_hooks_unref(XlevGlibHooks *hooks)
 {
     g_atomic_rc_box_release_full(hooks, hooks_clear);
-}
-
-static gint64
-timeval_to_us(const struct timeval *tv)
-{
-    return (gint64)tv->tv_sec * G_USEC_PER_SEC + tv->tv_usec;
 }
 
 /*======================================================================*/
@@ -164,7 +161,7 @@ fd_source_hide(XlevFdSource *self)
     g_mutex_unlock(&self->lock);
 }
 
-/* Puts the fd back once the outer dispatch is over. Thread iterating. */
+/* Puts the fd back once no dispatch is under way. Thread iterating. */
 static void
 fd_source_show(XlevFdSource *self)
 {
@@ -183,8 +180,10 @@ fd_source_prepare(GSource *source, gint *timeout_out)
     XlevFdSource *self = (XlevFdSource *)source;
 
     *timeout_out = -1;
-    if (self->dispatching > 0)
+    if (xlev_dispatch_is_running(self->h->hooks->dispatch))
         fd_source_hide(self);
+    else
+        fd_source_show(self);
     return FALSE;
 }
 
@@ -193,7 +192,8 @@ fd_source_check(GSource *source)
 {
     XlevFdSource *self = (XlevFdSource *)source;
 
-    return self->dispatching == 0 && self->tag != NULL &&
+    return !xlev_dispatch_is_running(self->h->hooks->dispatch) &&
+           self->tag != NULL &&
            g_source_query_unix_fd(source, self->tag) != 0;
 }
 
@@ -203,21 +203,23 @@ fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
     XlevFdSource *self = (XlevFdSource *)source;
     XlevHookFd *h = self->h;
-    g_autoptr(XlevContext) owner = NULL;
+    XlevDispatch *dispatch = h->hooks->dispatch;
+    GObject *owner = NULL;
     GIOCondition revents;
+    xlev_ctx *core;
     short events;
 
-    /* Inside our own dispatch. Rare: a nested prepare removes our fds
-     * and a nested check says not ready, but GLib also finds a source
-     * ready from its fds' revents, still those of the outer poll if
-     * the nested iteration skipped our prepare (a higher-priority
+    /* Inside a dispatch of the context. Rare: a nested prepare removes
+     * our fds and a nested check says not ready, but GLib also finds a
+     * source ready from its fds' revents, still those of the outer poll
+     * if the nested iteration skipped our prepare (a higher-priority
      * source was ready) and then reached our check. */
-    if (self->dispatching > 0 || self->tag == NULL)
+    if (xlev_dispatch_is_running(dispatch) || self->tag == NULL)
         return G_SOURCE_CONTINUE;
 
     /* The context is being finalized; its core will deregister us. */
-    owner = g_weak_ref_get(&h->hooks->owner);
-    if (owner == NULL)
+    core = xlev_dispatch_begin(dispatch, &owner);
+    if (core == NULL)
         return G_SOURCE_REMOVE;
 
     revents = g_source_query_unix_fd(source, self->tag);
@@ -225,15 +227,9 @@ fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
     events = self->events;
     g_mutex_unlock(&self->lock);
 
-    /* Handlers run in here and may iterate the context. */
-    self->dispatching++;
-    xlev_osevent_occurred_fd(xlev_context_get_core(owner), h->for_xlev, h->fd,
-                             events, (short)revents);
-    xlev_context_deliver(owner);
-    self->dispatching--;
-
-    if (self->dispatching == 0)
-        fd_source_show(self);
+    xlev_osevent_occurred_fd(core, h->for_xlev, h->fd, events,
+                             (short)revents);
+    xlev_dispatch_end(dispatch, owner);
     return G_SOURCE_CONTINUE;
 }
 
@@ -356,7 +352,9 @@ static gboolean
 hook_timeout_due(gpointer data)
 {
     XlevHookTimeout *t = data;
-    g_autoptr(XlevContext) owner = NULL;
+    XlevDispatch *dispatch = t->hooks->dispatch;
+    GObject *owner = NULL;
+    xlev_ctx *core;
 
     /* Deregistered meanwhile: the deregistration dropped its reference. */
     if (!g_atomic_int_compare_and_exchange(&t->registered, 1, 0))
@@ -364,15 +362,14 @@ hook_timeout_due(gpointer data)
 
     /* Firing deregisters implicitly: the core will not call
      * timeout_deregister for this registration, so its reference is
-     * dropped here (the source's own keeps `t` valid until we return). */
-    owner = g_weak_ref_get(&t->hooks->owner);
-    if (owner != NULL) {
-        xlev_osevent_occurred_timeout(xlev_context_get_core(owner),
-                                      t->for_xlev);
-    }
+     * dropped here (the source's own keeps `t` valid until we return).
+     * If the context is being finalized there is nobody to tell. */
+    core = xlev_dispatch_begin(dispatch, &owner);
+    if (core != NULL)
+        xlev_osevent_occurred_timeout(core, t->for_xlev);
     hook_timeout_unref(t);
-    if (owner != NULL)
-        xlev_context_deliver(owner);
+    if (core != NULL)
+        xlev_dispatch_end(dispatch, owner);
     return G_SOURCE_REMOVE;
 }
 
@@ -389,7 +386,7 @@ timeout_register(void *user, void **for_app_registration_out,
     t->registered = 1;
     t->source = g_source_new(&ready_time_funcs, sizeof(GSource));
     g_source_set_static_name(t->source, "[xlev] timeout");
-    g_source_set_ready_time(t->source, timeval_to_us(&abs));
+    g_source_set_ready_time(t->source, xlev_timeval_to_us(&abs));
     g_source_set_callback(t->source, hook_timeout_due,
                           g_atomic_rc_box_acquire(t), hook_timeout_unref);
     g_source_attach(t->source, hooks->main_context);
@@ -406,7 +403,7 @@ timeout_modify(void *user, void **for_app_registration_update,
     XlevHookTimeout *t = *for_app_registration_update;
 
     if (g_atomic_int_get(&t->registered))
-        g_source_set_ready_time(t->source, timeval_to_us(&abs));
+        g_source_set_ready_time(t->source, xlev_timeval_to_us(&abs));
     return 0;
 }
 
@@ -432,14 +429,14 @@ static const xlev_osevent_hooks glib_hooks = {
 };
 
 int
-xlev_glib_hooks_install(XlevContext *owner, xlev_ctx *core,
+xlev_glib_hooks_install(XlevDispatch *dispatch, xlev_ctx *core,
                         GMainContext *main_context, XlevGlibHooks **hooks_out)
 {
     XlevGlibHooks *hooks = g_atomic_rc_box_new0(XlevGlibHooks);
     int rc;
 
     hooks->main_context = g_main_context_ref(main_context);
-    g_weak_ref_init(&hooks->owner, owner);
+    hooks->dispatch = xlev_dispatch_ref(dispatch);
 
     /* The core's existing fds (its xenstore connection) are handed to the
      * hooks before this returns. */

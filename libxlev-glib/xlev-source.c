@@ -16,9 +16,9 @@
  *   check     ready if GLib saw anything on one of our fds
  *             (g_source_query_unix_fd()) or the deadline has passed.
  *   dispatch  the revents go back into the core's pollfd array, in the
- *             order beforepoll gave them, and xlev_osevent_afterpoll() does
- *             the I/O and runs the core callbacks, which only queue
- *             (xlev-context-private.h). Then xlev_context_deliver() emits
+ *             order beforepoll gave them, and xlev_osevent_afterpoll()
+ *             does the I/O and runs the core callbacks, which only queue
+ *             (xlev-dispatch-private.h); then xlev_dispatch_end() emits
  *             the queued signals, with no core lock held.
  *
  * Nested main loops. A signal handler may iterate the main context itself
@@ -34,9 +34,9 @@
  * (bench/RESULTS.md, "GLib binding: watch events").
  *
  * So the source is marked can-recurse and keeps the guarantee itself, paid
- * for only when a nested iteration actually happens. `dispatching` counts
- * the dispatches under way (0 or 1). A prepare or check that
- * runs while it is non-zero is a nested iteration; it reports not ready
+ * for only when a nested iteration actually happens. The dispatch module
+ * counts the dispatches under way (xlev_dispatch_is_running()). A prepare
+ * or check that runs while one is is a nested iteration; it reports not ready
  * and, in prepare, takes the source's fds out of the GSource (forget_fds()),
  * as GLib's blocking would. Removing them, rather than polling them for no
  * events, matters: poll() still reports POLLHUP, POLLERR and POLLNVAL for
@@ -48,15 +48,17 @@
  * and adds them again (sync_fds()). Outside nested loops no fd is added or
  * removed per dispatch, and the loop wakes once per event.
  *
- * The source holds only a weak reference to its XlevContext. Each of
- * prepare, check and dispatch turns it into a strong one for its own
- * duration, so the core context (freed when the XlevContext is finalized)
- * cannot go away under a core call; once the XlevContext is gone the
- * source does nothing. Before each emission xlev_context_deliver() checks
- * again that the context was not disposed by an earlier handler.
+ * The source holds a reference to the context's XlevDispatch, which holds
+ * only a weak one to the XlevContext. Each of prepare, check and dispatch
+ * turns that into a strong one for its own duration
+ * (xlev_dispatch_hold(), xlev_dispatch_begin()), so the core context (freed
+ * when the XlevContext is finalized) cannot go away under a core call;
+ * once the XlevContext is gone the source does nothing. Before each
+ * emission the delivery loop checks again that the context was not
+ * disposed by an earlier handler.
  */
-#include "xlev-source.h"
-#include "xlev-context-private.h"
+#include "xlev-source-private.h"
+#include "xlev-dispatch-private.h"
 
 #include <glib-unix.h>
 
@@ -70,7 +72,7 @@ typedef struct {
 
 typedef struct {
     GSource source;
-    GWeakRef owner; /* XlevContext */
+    XlevDispatch *dispatch; /* strong */
 
     /* The core's set as of the last successful beforepoll: afterpoll wants
      * exactly this array back, revents filled in. tags[i] is the GSource
@@ -88,19 +90,7 @@ typedef struct {
     /* When the core next needs to run, on its monotonic clock, in us;
      * -1 for never. */
     gint64 deadline_us;
-
-    /* Dispatches of this source under way in the thread iterating the
-     * context (which owns the context, so no other thread prepares,
-     * checks or dispatches meanwhile): non-zero means that prepare and
-     * check are running in a nested iteration. */
-    int dispatching;
 } XlevSource;
-
-static gint64
-timeval_to_us(const struct timeval *tv)
-{
-    return (gint64)tv->tv_sec * G_USEC_PER_SEC + tv->tv_usec;
-}
 
 static XlevPolledFd *
 find_polled(XlevSource *self, int fd)
@@ -179,20 +169,22 @@ static gboolean
 xlev_source_prepare(GSource *source, gint *timeout_out)
 {
     XlevSource *self = (XlevSource *)source;
-    g_autoptr(XlevContext) owner = g_weak_ref_get(&self->owner);
+    g_autoptr(GObject) owner = NULL;
     struct timeval now;
     xlev_ctx *core;
     int nfds, timeout, rc;
 
     *timeout_out = -1;
     self->deadline_us = -1;
-    /* Gone, or a nested iteration inside our own dispatch: poll nothing,
+    /* A nested iteration inside our own dispatch, or gone: poll nothing,
      * wake up for nothing. */
-    if (owner == NULL || self->dispatching > 0) {
+    core = xlev_dispatch_is_running(self->dispatch)
+               ? NULL
+               : xlev_dispatch_hold(self->dispatch, &owner);
+    if (core == NULL) {
         forget_fds(self);
         return FALSE;
     }
-    core = xlev_context_get_core(owner);
 
     xlev_osevent_now(core, &now);
     for (;;) {
@@ -218,7 +210,7 @@ xlev_source_prepare(GSource *source, gint *timeout_out)
     sync_fds(self);
 
     if (timeout >= 0)
-        self->deadline_us = timeval_to_us(&now) + (gint64)timeout * 1000;
+        self->deadline_us = xlev_timeval_to_us(&now) + (gint64)timeout * 1000;
     *timeout_out = timeout;
     return timeout == 0;
 }
@@ -227,11 +219,12 @@ static gboolean
 xlev_source_check(GSource *source)
 {
     XlevSource *self = (XlevSource *)source;
-    g_autoptr(XlevContext) owner = NULL;
+    g_autoptr(GObject) owner = NULL;
     struct timeval now;
+    xlev_ctx *core;
 
     /* Nested iteration: prepare removed our fds; not ready either way. */
-    if (self->dispatching > 0)
+    if (xlev_dispatch_is_running(self->dispatch))
         return FALSE;
 
     for (int i = 0; i < self->nfds; i++) {
@@ -242,33 +235,33 @@ xlev_source_check(GSource *source)
 
     if (self->deadline_us < 0)
         return FALSE;
-    owner = g_weak_ref_get(&self->owner);
-    if (owner == NULL)
+    core = xlev_dispatch_hold(self->dispatch, &owner);
+    if (core == NULL)
         return FALSE;
     /* The deadline is on the core's clock, so compare with that clock. */
-    xlev_osevent_now(xlev_context_get_core(owner), &now);
-    return timeval_to_us(&now) >= self->deadline_us;
+    xlev_osevent_now(core, &now);
+    return xlev_timeval_to_us(&now) >= self->deadline_us;
 }
 
 static gboolean
 xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
     XlevSource *self = (XlevSource *)source;
-    g_autoptr(XlevContext) owner = g_weak_ref_get(&self->owner);
-    xlev_ctx *core;
+    GObject *owner = NULL;
     struct timeval now;
+    xlev_ctx *core;
     int rc;
 
-    if (owner == NULL)
-        return G_SOURCE_REMOVE;
     /* Inside our own dispatch. Rare: a nested prepare removes our fds
      * and a nested check says not ready, but GLib also finds a source
      * ready from its fds' revents, still those of the outer poll if
      * the nested iteration skipped our prepare (a higher-priority
      * source was ready) and then reached our check. */
-    if (self->dispatching > 0)
+    if (xlev_dispatch_is_running(self->dispatch))
         return G_SOURCE_CONTINUE;
-    core = xlev_context_get_core(owner);
+    core = xlev_dispatch_begin(self->dispatch, &owner);
+    if (core == NULL)
+        return G_SOURCE_REMOVE; /* the context is gone */
 
     for (int i = 0; i < self->nfds; i++) {
         self->fds[i].revents =
@@ -287,10 +280,7 @@ xlev_source_dispatch(GSource *source, GSourceFunc callback, gpointer data)
                    xlev_strerror(rc));
     }
 
-    /* Handlers run in here and may iterate the context. */
-    self->dispatching++;
-    xlev_context_deliver(owner);
-    self->dispatching--;
+    xlev_dispatch_end(self->dispatch, owner);
     return G_SOURCE_CONTINUE;
 }
 
@@ -299,7 +289,7 @@ xlev_source_finalize(GSource *source)
 {
     XlevSource *self = (XlevSource *)source;
 
-    g_weak_ref_clear(&self->owner);
+    xlev_dispatch_unref(self->dispatch);
     g_free(self->fds);
     g_free(self->tags);
     g_array_unref(self->polled);
@@ -312,38 +302,13 @@ static GSourceFuncs xlev_source_funcs = {
     .finalize = xlev_source_finalize,
 };
 
-/**
- * xlev_source_new:
- * @context: the context to drive
- *
- * Creates the [struct@GLib.Source] that runs @context's
- * beforepoll/afterpoll cycle: it polls the core's file descriptors, wakes
- * up for the core's next timeout, and on dispatch lets the core handle what
- * happened and emits the resulting signals.
- *
- * A context made with %XLEV_INTEGRATION_SOURCE makes one with this
- * function and attaches it to its main context itself; applications do not
- * need to. At most one such source may drive a context at a time (the core
- * keeps one set of poll bookkeeping per context).
- *
- * The source holds only a weak reference to @context and does nothing
- * once @context is gone.
- *
- * Returns: (transfer full): a new, unattached source
- *
- * Since: 1.0
- */
 GSource *
-xlev_source_new(XlevContext *context)
+xlev_source_new_for_dispatch(XlevDispatch *dispatch)
 {
-    GSource *source;
-    XlevSource *self;
+    GSource *source = g_source_new(&xlev_source_funcs, sizeof(XlevSource));
+    XlevSource *self = (XlevSource *)source;
 
-    g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
-
-    source = g_source_new(&xlev_source_funcs, sizeof(XlevSource));
-    self = (XlevSource *)source;
-    g_weak_ref_init(&self->owner, context);
+    self->dispatch = xlev_dispatch_ref(dispatch);
     self->polled = g_array_new(FALSE, FALSE, sizeof(XlevPolledFd));
     self->deadline_us = -1;
     /* No blocking by GLib during dispatch: see "Nested main loops". */

@@ -38,13 +38,19 @@
  *
  * `ev` is Active while armed and Idle once fired or cancelled (the core
  * makes it Idle just before calling timeout_cb).
+ *
+ * Queued items point at the timeout itself, with no reference (the rule
+ * is at "Naming the target" in xlev-dispatch.c): timeout_cb queues only
+ * while `ev` is registered or its callback running; cancel, which dispose
+ * calls, deregisters `ev` and then unqueues; emit_fired emits only while
+ * `disposed` is 0, which dispose sets before it cancels.
  */
 struct _XlevTimeout {
     GObject parent_instance;
 
     XlevContext *context; /* strong; keeps the core context alive */
     GMutex lock;
-    GWeakRef self_ref; /* what queued items point at */
+    gint disposed; /* atomic */
     xlev_ev_time ev;
 };
 
@@ -67,9 +73,12 @@ G_DEFINE_FINAL_TYPE(XlevTimeout, xlev_timeout, G_TYPE_OBJECT)
 
 /* Delivery, in the main context's thread, no lock held. */
 static void
-emit_fired(GObject *object, const char *unused)
+emit_fired(GObject *target, const XlevItem *item)
 {
-    g_signal_emit(object, signals[FIRED], 0);
+    XlevTimeout *self = (XlevTimeout *)target;
+
+    if (!g_atomic_int_get(&self->disposed))
+        g_signal_emit(self, signals[FIRED], 0);
 }
 
 /* Core callback: core lock dropped, in the main context's thread. */
@@ -80,7 +89,9 @@ timeout_cb(xlev_ctx *core, xlev_ev_time *ev,
     XlevTimeout *self =
         (XlevTimeout *)((char *)ev - G_STRUCT_OFFSET(XlevTimeout, ev));
 
-    xlev_context_queue(self->context, &self->self_ref, emit_fired, NULL);
+    xlev_dispatch_queue(xlev_context_get_dispatch(self->context),
+                        xlev_item_new(G_OBJECT(self), emit_fired,
+                                      XLEV_ITEM_TIMEOUT, NULL));
 }
 
 static gboolean
@@ -102,6 +113,7 @@ xlev_timeout_dispose(GObject *object)
     XlevTimeout *self = XLEV_TIMEOUT(object);
 
     if (self->context != NULL) {
+        g_atomic_int_set(&self->disposed, 1);
         xlev_timeout_cancel(self);
         g_clear_object(&self->context);
     }
@@ -114,7 +126,6 @@ xlev_timeout_finalize(GObject *object)
 {
     XlevTimeout *self = XLEV_TIMEOUT(object);
 
-    g_weak_ref_clear(&self->self_ref);
     g_mutex_clear(&self->lock);
 
     G_OBJECT_CLASS(xlev_timeout_parent_class)->finalize(object);
@@ -175,7 +186,6 @@ static void
 xlev_timeout_init(XlevTimeout *self)
 {
     g_mutex_init(&self->lock);
-    g_weak_ref_init(&self->self_ref, self);
     xlev_ev_time_init(&self->ev);
 }
 
@@ -329,7 +339,8 @@ xlev_timeout_reschedule(XlevTimeout *self, guint ms, GError **error)
 
     core = xlev_context_get_core(self->context);
     g_mutex_lock(&self->lock);
-    xlev_context_unqueue(self->context, &self->self_ref);
+    xlev_dispatch_unqueue(xlev_context_get_dispatch(self->context),
+                          G_OBJECT(self));
     rc = xlev_ev_time_modify_rel(core, &self->ev, (int)ms);
     if (rc == XLEV_ERROR_INVAL) /* Idle: fired or cancelled */
         rc = xlev_ev_time_register_rel(core, &self->ev, timeout_cb, (int)ms);
@@ -360,6 +371,7 @@ xlev_timeout_cancel(XlevTimeout *self)
         return;
     g_mutex_lock(&self->lock);
     xlev_ev_time_deregister(xlev_context_get_core(self->context), &self->ev);
-    xlev_context_unqueue(self->context, &self->self_ref);
+    xlev_dispatch_unqueue(xlev_context_get_dispatch(self->context),
+                          G_OBJECT(self));
     g_mutex_unlock(&self->lock);
 }

@@ -49,11 +49,10 @@
  * already taken off the queue by the delivery loop re-checks `active`
  * before emitting.
  *
- * Queued items point at the watch itself, with no reference
- * (xlev_context_queue_object()): that is sound because watch_cb queues
- * only while `ev` is registered, dispose deregisters it and then unqueues,
- * and emit_changed checks `active`; the argument is at "The pending queue"
- * in xlev-context.c. The last unref cannot race a cancel in another
+ * Queued items point at the watch itself, with no reference: that is
+ * sound because watch_cb queues only while `ev` is registered, dispose
+ * deregisters it and then unqueues, and emit_changed checks `active`; the
+ * argument is at "Naming the target" in xlev-dispatch.c. The last unref cannot race a cancel in another
  * thread (that thread holds a reference), so when dispose loses the
  * compare-and-exchange, the Cancelled transition has already completed.
  *
@@ -94,12 +93,12 @@ G_DEFINE_FINAL_TYPE(XlevWatch, xlev_watch, G_TYPE_OBJECT)
 
 /* Delivery, in the main context's thread, no lock held. */
 static void
-emit_changed(GObject *object, const char *event_path)
+emit_changed(GObject *target, const XlevItem *item)
 {
-    XlevWatch *self = XLEV_WATCH(object);
+    XlevWatch *self = (XlevWatch *)target;
 
     if (g_atomic_int_get(&self->active))
-        g_signal_emit(self, signals[CHANGED], 0, event_path);
+        g_signal_emit(self, signals[CHANGED], 0, item->text);
 }
 
 /* Core callback: core lock dropped, in the thread that called into the
@@ -116,8 +115,9 @@ watch_cb(xlev_ctx *core, xlev_ev_xswatch *w, const char *watch_path,
         self->skip_next = FALSE;
         return;
     }
-    xlev_context_queue_object(self->context, G_OBJECT(self), emit_changed,
-                              event_path);
+    xlev_dispatch_queue(xlev_context_get_dispatch(self->context),
+                        xlev_item_new(G_OBJECT(self), emit_changed,
+                                      XLEV_ITEM_WATCH, event_path));
 }
 
 /* Active -> Cancelled; TRUE if this call did it. Any thread; not from
@@ -129,7 +129,8 @@ deactivate(XlevWatch *self)
         return FALSE;
     xlev_ev_xswatch_deregister(xlev_context_get_core(self->context),
                                &self->ev);
-    xlev_context_unqueue_object(self->context, G_OBJECT(self));
+    xlev_dispatch_unqueue(xlev_context_get_dispatch(self->context),
+                          G_OBJECT(self));
     return TRUE;
 }
 
@@ -403,7 +404,7 @@ xlev_watch_cancel(XlevWatch *self)
     g_return_if_fail(XLEV_IS_WATCH(self));
 
     if (self->context != NULL && deactivate(self)) {
-        xlev_context_notify(self->context, G_OBJECT(self),
-                            properties[PROP_ACTIVE]);
+        xlev_dispatch_notify(xlev_context_get_dispatch(self->context),
+                             G_OBJECT(self), properties[PROP_ACTIVE]);
     }
 }

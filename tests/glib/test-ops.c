@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  */
 #include "xlev-test-common.h"
+#include "xlev-error-private.h"
 
 static void
 test_sync_ops(Fixture *f, gconstpointer data)
@@ -56,15 +57,15 @@ test_bad_input(Fixture *f, gconstpointer data)
         g_autoptr(GError) e5 = NULL;
 
         g_assert_null(xlev_context_read(f->ctx, bad[i], NULL, &e1));
-        g_assert_error(e1, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_error(e1, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
         g_assert_false(xlev_context_write(f->ctx, bad[i], "v", NULL, &e2));
-        g_assert_error(e2, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_error(e2, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
         g_assert_null(xlev_context_directory(f->ctx, bad[i], NULL, &e3));
-        g_assert_error(e3, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_error(e3, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
         g_assert_false(xlev_context_rm(f->ctx, bad[i], NULL, &e4));
-        g_assert_error(e4, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_error(e4, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
         g_assert_false(xlev_context_exists(f->ctx, bad[i], NULL, &e5));
-        g_assert_error(e5, XLEV_ERROR, XLEV_ERROR_INVAL);
+        g_assert_error(e5, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     }
 }
 
@@ -152,14 +153,14 @@ test_async_bad_input(Fixture *f, gconstpointer data)
     xlev_context_read_async(f->ctx, "not/absolute", NULL, on_ready, &w);
     ASYNC_WAIT(f, w);
     g_assert_null(xlev_context_read_finish(f->ctx, w.result, &error));
-    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_INVAL);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_object(&w.result);
     g_clear_error(&error);
 
     xlev_context_write_async(f->ctx, NULL, "v", NULL, on_ready, &w);
     ASYNC_WAIT(f, w);
     g_assert_false(xlev_context_write_finish(f->ctx, w.result, &error));
-    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_INVAL);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_object(&w.result);
 }
 
@@ -285,12 +286,54 @@ test_error_quark(void)
     g_assert_cmpstr(v->value_nick, ==, "inval");
 }
 
+/* GError codes are non-negative, FAIL (the catch-all) is 0, and each maps
+ * to the core's negative code of the same name and back. */
+static void
+test_error_codes(void)
+{
+    static const struct {
+        XlevError code;
+        int core;
+    } pairs[] = {
+        { XLEV_ERROR_CODE_FAIL, XLEV_ERROR_FAIL },
+        { XLEV_ERROR_CODE_NOMEM, XLEV_ERROR_NOMEM },
+        { XLEV_ERROR_CODE_INVAL, XLEV_ERROR_INVAL },
+        { XLEV_ERROR_CODE_NOT_READY, XLEV_ERROR_NOT_READY },
+        { XLEV_ERROR_CODE_OSEVENT_REG_FAIL, XLEV_ERROR_OSEVENT_REG_FAIL },
+        { XLEV_ERROR_CODE_BUFFERFULL, XLEV_ERROR_BUFFERFULL },
+        { XLEV_ERROR_CODE_NOENT, XLEV_ERROR_NOENT },
+        { XLEV_ERROR_CODE_PERM, XLEV_ERROR_PERM },
+        { XLEV_ERROR_CODE_XENSTORE, XLEV_ERROR_XENSTORE },
+        { XLEV_ERROR_CODE_NO_HYPERVISOR, XLEV_ERROR_NO_HYPERVISOR },
+        { XLEV_ERROR_CODE_BROKEN, XLEV_ERROR_BROKEN },
+    };
+    g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_ERROR);
+
+    g_assert_cmpint(XLEV_ERROR_CODE_FAIL, ==, 0);
+    g_assert_cmpuint(klass->n_values, ==, G_N_ELEMENTS(pairs));
+    g_assert_cmpint(klass->minimum, >=, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(pairs); i++) {
+        g_assert_cmpint(pairs[i].code, >=, 0);
+        g_assert_cmpint(xlev_error_code_from_core(pairs[i].core), ==,
+                        pairs[i].code);
+        g_assert_cmpint(xlev_error_code_to_core(pairs[i].code), ==,
+                        pairs[i].core);
+    }
+    /* A hook's own positive value, and a code the table does not know. */
+    g_assert_cmpint(xlev_error_code_from_core(7), ==,
+                    XLEV_ERROR_CODE_OSEVENT_REG_FAIL);
+    g_assert_cmpint(xlev_error_code_from_core(-1000), ==,
+                    XLEV_ERROR_CODE_FAIL);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
     g_test_add_func("/xlev/error/quark-and-enum", test_error_quark);
+    g_test_add_func("/xlev/error/codes-non-negative-and-mapped",
+                    test_error_codes);
     XLEV_TEST_ADD_BOTH("/ops/sync", test_sync_ops);
     XLEV_TEST_ADD_BOTH("/ops/bad-input-is-inval", test_bad_input);
     XLEV_TEST_ADD_BOTH("/ops/async", test_async_ops);

@@ -150,6 +150,120 @@ test_unref_cancels(Fixture *f, gconstpointer data)
     g_assert_cmpint(c.fired, ==, 0);
 }
 
+/* Timeouts made, fired and dropped from other threads while the main
+ * context delivers: a queued ::fired points at its timeout without a
+ * reference ("Naming the target" in libxlev-glib/xlev-dispatch.c), so an
+ * item that outlived its timeout would be a use after free (ASan,
+ * valgrind) or a critical from g_object_ref() (fatal under g_test). Each
+ * handler checks the record it was connected with, freed with the
+ * timeout. */
+#define LIFETIME_MAGIC 0x544fu /* "TO" */
+#define LIFETIME_DROPPERS 2
+
+typedef struct {
+    XlevContext *ctx;
+    GMainContext *mc;
+    int iterations;
+    gint made;          /* atomic */
+    gint freed;         /* atomic */
+    gint fired;         /* atomic */
+    gint droppers_left; /* atomic */
+} Lifetime;
+
+typedef struct {
+    guint magic;
+    Lifetime *lt;
+} LifetimeRec;
+
+static void
+lifetime_rec_free(gpointer data, GClosure *closure)
+{
+    LifetimeRec *rec = data;
+
+    g_assert_cmpuint(rec->magic, ==, LIFETIME_MAGIC);
+    rec->magic = 0;
+    g_atomic_int_inc(&rec->lt->freed);
+    g_free(rec);
+}
+
+static void
+on_fired_lifetime(XlevTimeout *t, gpointer data)
+{
+    LifetimeRec *rec = data;
+
+    g_assert_cmpuint(rec->magic, ==, LIFETIME_MAGIC);
+    g_assert_true(g_main_context_is_owner(rec->lt->mc));
+    g_atomic_int_inc(&rec->lt->fired);
+}
+
+static gpointer
+lifetime_dropper(gpointer data)
+{
+    Lifetime *lt = data;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(g_test_rand_int());
+
+    for (int i = 0; i < lt->iterations; i++) {
+        g_autoptr(GError) error = NULL;
+        XlevTimeout *t = xlev_context_timeout(lt->ctx, 0, &error);
+        LifetimeRec *rec = g_new0(LifetimeRec, 1);
+
+        g_assert_no_error(error);
+        rec->magic = LIFETIME_MAGIC;
+        rec->lt = lt;
+        g_atomic_int_inc(&lt->made);
+        g_signal_connect_data(t, "fired", G_CALLBACK(on_fired_lifetime), rec,
+                              lifetime_rec_free, 0);
+
+        /* Let it fire, be queued or be delivered, then drop it. */
+        g_usleep(g_rand_int_range(rand, 0, 400));
+        switch (i % 3) {
+        case 0:
+            break;
+        case 1:
+            g_assert_true(xlev_timeout_reschedule(t, 0, &error));
+            g_usleep(g_rand_int_range(rand, 0, 100));
+            break;
+        default:
+            xlev_timeout_cancel(t);
+            break;
+        }
+        g_object_unref(t);
+    }
+    g_atomic_int_dec_and_test(&lt->droppers_left);
+    g_main_context_wakeup(lt->mc);
+    return NULL;
+}
+
+static void
+test_dropped_from_other_threads(Fixture *f, gconstpointer data)
+{
+    Lifetime lt = {
+        .ctx = f->ctx,
+        .mc = f->main_context,
+        .iterations = g_getenv("XLEV_UNDER_VALGRIND") ? 60 : 300,
+        .droppers_left = LIFETIME_DROPPERS,
+    };
+    GThread *threads[LIFETIME_DROPPERS];
+
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        threads[i] = g_thread_new("dropper", lifetime_dropper, &lt);
+    /* Not blocking: a timeout made in another thread need not wake a
+     * loop in XLEV_INTEGRATION_SOURCE until its next prepare. */
+    while (g_atomic_int_get(&lt.droppers_left) > 0) {
+        if (!g_main_context_iteration(f->main_context, FALSE))
+            g_usleep(50);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(threads); i++)
+        g_thread_join(threads[i]);
+    spin_for(f->main_context, 20);
+
+    g_assert_cmpint(g_atomic_int_get(&lt.made), ==,
+                    LIFETIME_DROPPERS * lt.iterations);
+    g_assert_cmpint(g_atomic_int_get(&lt.freed), ==,
+                    g_atomic_int_get(&lt.made));
+    g_assert_cmpint(g_atomic_int_get(&lt.fired), >, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,6 +278,8 @@ main(int argc, char **argv)
                        test_cancel_other_in_handler);
     XLEV_TEST_ADD_BOTH("/timeout/too-long-is-inval", test_too_long_is_inval);
     XLEV_TEST_ADD_BOTH("/timeout/unref-cancels", test_unref_cancels);
+    XLEV_TEST_ADD_BOTH("/timeout/dropped-from-other-threads",
+                       test_dropped_from_other_threads);
 
     return g_test_run();
 }

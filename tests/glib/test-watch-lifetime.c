@@ -5,8 +5,8 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * Queued events point at their watch without a reference (see "The
- * pending queue" in libxlev-glib/xlev-context.c). These tests make that
+ * Queued events point at their watch without a reference (see "Naming
+ * the target" in libxlev-glib/xlev-dispatch.c). These tests make that
  * race as often as they can: a writer thread keeps xenstored sending
  * events for every watch on STRESS_PATH while watches are cancelled and
  * their last references dropped, in the main context's thread (from

@@ -48,6 +48,16 @@ class ErrorTest(XlevTestCase):
         self.assertTrue(e.matches(Xlev.error_quark(), code))
         self.assertTrue(e.message)
 
+    def test_codes_are_non_negative(self):
+        # GLib convention: non-negative codes, the catch-all FAIL is 0.
+        names = ('FAIL', 'NOMEM', 'INVAL', 'NOT_READY', 'OSEVENT_REG_FAIL',
+                 'BUFFERFULL', 'NOENT', 'PERM', 'XENSTORE', 'NO_HYPERVISOR',
+                 'BROKEN')
+        values = [int(getattr(Xlev.Error, name)) for name in names]
+        self.assertEqual(values[0], 0)
+        self.assertTrue(all(v >= 0 for v in values), values)
+        self.assertEqual(len(set(values)), len(names))
+
     def test_invalid_paths(self):
         ctx = self.context()
         for path in ('', 'relative', '/a//b', '/trailing/', '/sp ace',

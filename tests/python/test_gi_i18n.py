@@ -33,7 +33,7 @@ for name, call in (('read', lambda: ctx.read('/no/such/node', None)),
         call()
         out[name] = None
     except GLib.Error as e:
-        out[name] = [e.domain, e.code, e.message]
+        out[name] = [e.domain, Xlev.Error(e.code).value_nick, e.message]
 out['domain_after'] = locale.textdomain(None)
 print(json.dumps(out))
 '''
@@ -64,13 +64,13 @@ class TranslationTest(unittest.TestCase):
     def test_german(self):
         out = self.run_child(LANGUAGE='de', LANG='C.UTF-8')
         self.assertEqual(out['read'], [
-            'xlev-error-quark', -12,
+            'xlev-error-quark', 'noent',
             '/no/such/node kann nicht gelesen werden: '
             'Dieser xenstore-Pfad existiert nicht'])
         self.assertEqual(out['watch'], [
-            'xlev-error-quark', -6,
+            'xlev-error-quark', 'inval',
             'Der xenstore-Pfad ist nicht absolut: „relative“'])
-        self.assertEqual(out['write'][:2], ['xlev-error-quark', -6])
+        self.assertEqual(out['write'][:2], ['xlev-error-quark', 'inval'])
         self.assertEqual(out['write'][2],
                          'Kein gültiger xenstore-Pfad: „/a b“')
 
