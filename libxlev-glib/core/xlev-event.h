@@ -69,7 +69,7 @@
 #include <poll.h>
 #include <sys/time.h>
 
-#include "../xlev-version-macros.h"
+#include "xlev-visibility.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -178,6 +178,12 @@ typedef enum {
     XLEV_DISASTER_OSEVENT = 3,  /* an osevent hook failed where nobody could
                                    be told: the ctx may have lost an fd or a
                                    timeout */
+    XLEV_DISASTER_EVENTS = 4,   /* a domain event could not be produced (the
+                                   hypervisor failed to list domains,
+                                   xenstore refused a read or the eject
+                                   acknowledgement): the application's view
+                                   of domains may be out of date (see
+                                   xlev-domain.h) */
 } xlev_disaster_kind;
 
 typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
@@ -189,8 +195,13 @@ typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
  * exit() there). It is called with the lock dropped, like a registration's
  * callback, from the thread running xlev_osevent_afterpoll() or
  * xlev_osevent_occurred_*(), and may call any xlev function (typically the
- * application drops the context and makes a new one). With no hook a clear
- * message goes to stderr and the context stays as usable as it can.
+ * application drops the context and makes a new one). Every disaster of the
+ * context comes here, domain events' included, by one path: it is logged
+ * at LOG_CRIT when found (see xlev_ctx_set_logger) and reported to this
+ * hook from the loop. With no hook the log message is all there is (the
+ * core never writes to stderr) and the context stays as usable as it can.
+ * When memory runs out even for recording a disaster, the hook still gets
+ * an XLEV_DISASTER_NOMEM (with a generic message).
  *
  * XLEV_DISASTER_XENSTORE is raised at most once per context, when the
  * connection to xenstored is found lost (the daemon died or was

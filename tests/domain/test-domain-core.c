@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "xlev-event-private.h"
-#include "hypervisor-private.h" /* XLEV__HV_BATCH */
+#include "domain/hypervisor-private.h" /* XLEV__HV_BATCH */
 #include "domain-test-util.h"
 
 #define POLL_SLICE_MS 50

@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "Timeouts" in xlev-event-private.h for the states. Insert, remove and
+ * See "Timeouts" in loop-private.h for the states. Insert, remove and
  * modify are O(log n) (the seed kept a sorted list: O(n) inserts).
  */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xlev-event-private.h"
+#include "loop-private.h"
 
 #define USEC_PER_SEC 1000000
 #define USEC_PER_MSEC 1000
@@ -21,9 +21,9 @@
 static const struct timeval time_infinite = {XLEV__TIME_INFINITE_SEC, 0};
 
 int
-xlev__time_is_infinite(const xlev_ev_time *ev)
+xlev__test_time_is_infinite(const xlev_ev_time *ev)
 {
-    return ev->infinite;
+    return xlev_ev_time_isregistered(ev) && ev->infinite;
 }
 
 void
@@ -361,8 +361,13 @@ time_modify_locked(xlev_ctx *ctx, xlev_ev_time *ev, int infinite,
             ev->infinite = oldinf;
             return rc;
         }
-        xlev__pending_cancel_locked(ctx, ev);
-        ev->firing = 0;
+        {
+            xlev_ev_time_callback *func = ev->func;
+
+            /* disposing of the record makes ev Idle: it stays Active */
+            xlev__deferred_cancel_locked(ctx, ev);
+            ev->func = func;
+        }
         heap_insert(ctx, ev);
         return 0;
     }
@@ -434,8 +439,7 @@ xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
     if (!xlev_ev_time_isregistered(ev))
         return;
     if (ev->firing) {
-        xlev__pending_cancel_locked(ctx, ev);
-        ev->firing = 0;
+        xlev__deferred_cancel_locked(ctx, ev); /* makes it Idle */
     } else {
         xlev__time_hook_deregister_locked(ctx, ev);
         heap_remove(ctx, ev);
@@ -450,21 +454,69 @@ xlev_ev_time_deregister(xlev_ctx *ctx, xlev_ev_time *ev)
         return;
     XLEV__LOCK(ctx);
     xlev__time_deregister_locked(ctx, ev);
-    xlev__inflight_wait_locked(ctx, ev);
+    xlev__deferred_wait_locked(ctx, ev);
     XLEV__UNLOCK(ctx);
 }
 
 /*
- * Firing. `hook_gone`: the application reported it (occurred_timeout), so
- * its registration no longer exists and timeout_deregister is not called.
+ * Firing: the timeout leaves the heap and becomes one deferred record
+ * (target: the registration), Active, fired, queued until it runs. It is
+ * Idle just before its callback is called, which may register it again;
+ * disposing of the record (deregister, modify, xlev_ctx_free) makes it
+ * Idle too.
  */
+struct time_rec {
+    struct xlev__deferred d;
+    xlev_ev_time *ev;
+    struct timeval abs;
+    xlev_ev_time_callback *func; /* prepare_locked */
+};
+
+static int
+time_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->ev->firing = 0;
+    r->func = r->ev->func;
+    r->ev->func = NULL;
+    return 1;
+}
+
+static void
+time_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->func(ctx, r->ev, &r->abs);
+    free(r);
+}
+
+static void
+time_rec_dispose_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->ev->firing = 0;
+    r->ev->func = NULL;
+    free(r);
+}
+
+static const struct xlev__deferred_ops time_rec_ops = {
+    .prepare_locked = time_rec_prepare_locked,
+    .run = time_rec_run,
+    .dispose_locked = time_rec_dispose_locked,
+};
+
+/* `hook_gone`: the application reported it (occurred_timeout), so its
+ * registration no longer exists and timeout_deregister is not called. */
 static int
 time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev, int hook_gone)
 {
-    struct xlev__pending *p;
+    struct time_rec *r;
 
-    p = xlev__calloc(1, sizeof(*p));
-    if (!p) {
+    r = xlev__calloc(1, sizeof(*r));
+    if (!r) {
         xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
                               "cannot queue a timeout's callback");
         return XLEV_ERROR_NOMEM;
@@ -475,10 +527,9 @@ time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev, int hook_gone)
         xlev__time_hook_deregister_locked(ctx, ev);
     heap_remove(ctx, ev);
     ev->firing = 1;
-    p->kind = XLEV__PENDING_TIME;
-    p->ev = ev;
-    p->u.time.abs = ev->abs;
-    xlev__pending_append_locked(ctx, p);
+    r->ev = ev;
+    r->abs = ev->abs;
+    xlev__deferred_queue_locked(ctx, &r->d, &time_rec_ops, ev);
     return 0;
 }
 
@@ -508,27 +559,17 @@ xlev__time_fire_due_locked(xlev_ctx *ctx, struct timeval now)
     }
 }
 
-/* ctx_free: every timeout goes Idle, the hooks are told. Queued ones are
- * found on the pending queue (the caller frees the records). */
+/* ctx_free: every waiting timeout goes Idle, the hooks are told. Fired
+ * ones go Idle when the caller disposes of the queue. */
 void
 xlev__time_free_all_locked(xlev_ctx *ctx)
 {
-    struct xlev__pending *p;
-
     while (ctx->theap_used) {
         xlev_ev_time *ev = ctx->theap[0];
 
         xlev__time_hook_deregister_locked(ctx, ev);
         heap_remove(ctx, ev);
         ev->func = NULL;
-    }
-    for (p = ctx->pending_head; p; p = p->next) {
-        if (p->kind == XLEV__PENDING_TIME) {
-            xlev_ev_time *ev = p->ev;
-
-            ev->firing = 0;
-            ev->func = NULL;
-        }
     }
 }
 
