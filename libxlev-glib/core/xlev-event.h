@@ -409,51 +409,32 @@ void xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev);
  * A timeout becomes Idle when it fires, just before its callback is called
  * (the callback may register it again).
  *
- * The fields are private to the core.
+ * The structs are opaque storage: their size and alignment are part of the
+ * ABI (so they can be embedded), their contents are the core's and neither
+ * API nor ABI. Only the functions below may look at them.
  */
 
-typedef struct xlev_ev_fd xlev_ev_fd;
+typedef struct xlev_ev_fd {
+    /*< private >*/
+    uint64_t xlev_private[6];
+} xlev_ev_fd;
 typedef void xlev_ev_fd_callback(xlev_ctx *ctx, xlev_ev_fd *ev, int fd,
                                  short events, short revents);
-struct xlev_ev_fd {
-    /* private */
-    int fd; /* -1 when Idle */
-    short events;
-    xlev_ev_fd_callback *func;
-    struct xlev__fdent *fdent; /* the per-fd record this joins */
-    struct xlev_ev_fd *fdent_next;
-    uint64_t reg_seq; /* beforepoll generation at registration */
-    int npending;     /* queued callbacks not yet run */
-};
 
-typedef struct xlev_ev_time xlev_ev_time;
+typedef struct xlev_ev_time {
+    /*< private >*/
+    uint64_t xlev_private[8];
+} xlev_ev_time;
 typedef void xlev_ev_time_callback(xlev_ctx *ctx, xlev_ev_time *ev,
                                    const struct timeval *requested_abs);
-struct xlev_ev_time {
-    /* private */
-    xlev_ev_time_callback *func; /* NULL when Idle */
-    int infinite;                /* registered, but with no deadline */
-    int heap_index;              /* -1 when not in the heap */
-    int firing;                  /* fired, callback queued */
-    struct timeval abs;
-    uint64_t seq;                /* tie-break among equal deadlines */
-    struct xlev__nexus *nexus;   /* hooks mode */
-    void *for_app_reg;
-};
 
-typedef struct xlev_ev_xswatch xlev_ev_xswatch;
+typedef struct xlev_ev_xswatch {
+    /*< private >*/
+    uint64_t xlev_private[4];
+} xlev_ev_xswatch;
 typedef void xlev_ev_xswatch_callback(xlev_ctx *ctx, xlev_ev_xswatch *w,
                                       const char *watch_path,
                                       const char *event_path);
-struct xlev_ev_xswatch {
-    /* private */
-    int slotnum; /* -1 when Idle */
-    uint32_t counterval;
-    char *path; /* the core's copy, or the caller's (path_borrowed) */
-    xlev_ev_xswatch_callback *callback;
-    int npending;
-    int path_borrowed;
-};
 
 /* fds. @fd stays the caller's: the core never closes it. Several
  * registrations may share one fd (say, one for POLLIN, one for POLLOUT);

@@ -17,11 +17,9 @@
 
 #define FDTAB_MIN_SIZE 64
 
-void
-xlev_ev_fd_init(xlev_ev_fd *ev)
+static void
+fd_reg_init(struct xlev__fd_reg *ev)
 {
-    if (!ev)
-        return;
     ev->fd = -1;
     ev->events = 0;
     ev->func = NULL;
@@ -31,10 +29,23 @@ xlev_ev_fd_init(xlev_ev_fd *ev)
     ev->npending = 0;
 }
 
-int
-xlev_ev_fd_isregistered(const xlev_ev_fd *ev)
+static int
+fd_reg_active(const struct xlev__fd_reg *ev)
 {
-    return ev && ev->fd >= 0;
+    return ev->fd >= 0;
+}
+
+void
+xlev_ev_fd_init(xlev_ev_fd *pub)
+{
+    if (pub)
+        fd_reg_init(XLEV__FD(pub));
+}
+
+int
+xlev_ev_fd_isregistered(const xlev_ev_fd *pub)
+{
+    return pub && fd_reg_active(XLEV__FD_C(pub));
 }
 
 static struct xlev__fdent *
@@ -72,9 +83,9 @@ fdtab_ensure(xlev_ctx *ctx, int fd)
 }
 
 static short
-fdent_merged_events(const struct xlev__fdent *fdent, const xlev_ev_fd *skip)
+fdent_merged_events(const struct xlev__fdent *fdent, const struct xlev__fd_reg *skip)
 {
-    const xlev_ev_fd *ev;
+    const struct xlev__fd_reg *ev;
     short events = 0;
 
     for (ev = fdent->regs; ev; ev = ev->fdent_next)
@@ -216,9 +227,11 @@ fdent_free_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
 }
 
 int
-xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
+xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *pub,
                          xlev_ev_fd_callback *func, int fd, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     struct xlev__fdent *fdent;
     int created = 0;
     int rc;
@@ -250,32 +263,36 @@ xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
 }
 
 int
-xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *ev, xlev_ev_fd_callback *func,
+xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *pub, xlev_ev_fd_callback *func,
                     int fd, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     int rc;
 
     if (!ctx || !ev || !func || fd < 0)
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);
-    rc = xlev__fd_register_locked(ctx, ev, func, fd, events);
+    rc = xlev__fd_register_locked(ctx, pub, func, fd, events);
     if (rc)
-        xlev_ev_fd_init(ev);
+        fd_reg_init(ev);
     XLEV__UNLOCK(ctx);
     return rc;
 }
 
 int
-xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *ev, short events)
+xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *pub, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     int rc;
 
     if (!ctx || !ev)
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);
-    if (!xlev_ev_fd_isregistered(ev) || !ev->fdent) {
+    if (!fd_reg_active(ev) || !ev->fdent) {
         rc = XLEV_ERROR_INVAL;
         goto out;
     }
@@ -291,12 +308,14 @@ out:
 }
 
 void
-xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev)
+xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *pub)
 {
-    struct xlev__fdent *fdent = ev->fdent;
-    xlev_ev_fd **pp;
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
 
-    if (!xlev_ev_fd_isregistered(ev))
+    struct xlev__fdent *fdent = ev->fdent;
+    struct xlev__fd_reg **pp;
+
+    if (!fd_reg_active(ev))
         return;
 
     if (ev->npending)
@@ -325,13 +344,15 @@ xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev)
 }
 
 void
-xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *ev)
+xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *pub)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     if (!ctx || !ev)
         return;
 
     XLEV__LOCK(ctx);
-    xlev__fd_deregister_locked(ctx, ev);
+    xlev__fd_deregister_locked(ctx, pub);
     xlev__deferred_wait_locked(ctx, ev);
     XLEV__UNLOCK(ctx);
 }
@@ -345,7 +366,7 @@ xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *ev)
  */
 struct fd_rec {
     struct xlev__deferred d;
-    xlev_ev_fd *ev;
+    struct xlev__fd_reg *ev;
     short revents; /* what poll said, masked when queued */
     /* prepare_locked: the registration as it is when the callback runs */
     xlev_ev_fd_callback *func;
@@ -357,11 +378,11 @@ static int
 fd_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
 {
     struct fd_rec *r = XLEV__CONTAINER_OF(d, struct fd_rec, d);
-    xlev_ev_fd *ev = r->ev;
+    struct xlev__fd_reg *ev = r->ev;
 
     ev->npending--;
     r->revents = xlev__reg_revents(ev->events, r->revents);
-    if (!xlev_ev_fd_isregistered(ev) || !r->revents) {
+    if (!fd_reg_active(ev) || !r->revents) {
         free(r); /* modified since: no longer interested */
         return 0;
     }
@@ -376,7 +397,7 @@ fd_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
 {
     struct fd_rec *r = XLEV__CONTAINER_OF(d, struct fd_rec, d);
 
-    r->func(ctx, r->ev, r->fd, r->events, r->revents);
+    r->func(ctx, XLEV__FD_PUB(r->ev), r->fd, r->events, r->revents);
     free(r);
 }
 
@@ -389,7 +410,7 @@ void
 xlev__fdent_deliver_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
                            short revents, uint64_t poll_gen)
 {
-    xlev_ev_fd *ev;
+    struct xlev__fd_reg *ev;
 
     for (ev = fdent->regs; ev; ev = ev->fdent_next) {
         struct fd_rec *r;
@@ -423,7 +444,7 @@ xlev__fd_free_all_locked(xlev_ctx *ctx)
         struct xlev__fdent *fdent = ctx->fdents;
 
         while (fdent->regs) {
-            xlev_ev_fd *ev = fdent->regs;
+            struct xlev__fd_reg *ev = fdent->regs;
 
             fdent->regs = ev->fdent_next;
             ev->fd = -1;
@@ -463,7 +484,9 @@ xlev__fd_ensure_cloexec(xlev_ctx *ctx, int fd)
 }
 
 short
-xlev__test_fd_events(const xlev_ev_fd *ev)
+xlev__test_fd_events(const xlev_ev_fd *pub)
 {
-    return xlev_ev_fd_isregistered(ev) ? ev->events : 0;
+    const struct xlev__fd_reg *ev = XLEV__FD_C(pub);
+
+    return fd_reg_active(ev) ? ev->events : 0;
 }

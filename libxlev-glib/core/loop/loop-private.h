@@ -53,6 +53,57 @@ struct xlev__domain; /* ../domain/domain-private.h */
  * deferral mechanism. They may call anything.
  */
 /*======================================================================*/
+/* Registrations: what the opaque public structs hold
+ *
+ * xlev_ev_fd and xlev_ev_time (xlev-event.h) are caller-allocated opaque
+ * storage; the core sees them as the structs below (the xenstore room's
+ * xlev_ev_xswatch likewise, in ../xs/xs-private.h). Functions declared in
+ * a header take the public types and convert on entry (XLEV__FD(),
+ * XLEV__TIME()); inside a file and in the core's own structs (the per-fd
+ * lists, the timeout heap, the nexi) the private view is used. The
+ * conversions are checked below: each view fits its storage. may_alias:
+ * the same memory is reached through both types.
+ */
+struct xlev__fdent;
+struct xlev__nexus;
+
+struct xlev__fd_reg {
+    int fd; /* -1 when Idle */
+    short events;
+    xlev_ev_fd_callback *func;
+    struct xlev__fdent *fdent; /* the per-fd record this joins */
+    struct xlev__fd_reg *fdent_next;
+    uint64_t reg_seq; /* beforepoll generation at registration */
+    int npending;     /* queued callbacks not yet run */
+} __attribute__((may_alias));
+
+struct xlev__time_reg {
+    xlev_ev_time_callback *func; /* NULL when Idle */
+    int infinite;                /* registered, but with no deadline */
+    int heap_index;              /* -1 when not in the heap */
+    int firing;                  /* fired, callback queued */
+    struct timeval abs;
+    uint64_t seq;              /* tie-break among equal deadlines */
+    struct xlev__nexus *nexus; /* hooks mode */
+    void *for_app_reg;
+} __attribute__((may_alias));
+
+_Static_assert(sizeof(struct xlev__fd_reg) <= sizeof(xlev_ev_fd) &&
+                   _Alignof(struct xlev__fd_reg) <= _Alignof(xlev_ev_fd),
+               "xlev_ev_fd's storage is too small for struct xlev__fd_reg");
+_Static_assert(sizeof(struct xlev__time_reg) <= sizeof(xlev_ev_time) &&
+                   _Alignof(struct xlev__time_reg) <= _Alignof(xlev_ev_time),
+               "xlev_ev_time's storage is too small for struct "
+               "xlev__time_reg");
+
+#define XLEV__FD(pub) ((struct xlev__fd_reg *)(void *)(pub))
+#define XLEV__FD_C(pub) ((const struct xlev__fd_reg *)(const void *)(pub))
+#define XLEV__FD_PUB(reg) ((xlev_ev_fd *)(void *)(reg))
+#define XLEV__TIME(pub) ((struct xlev__time_reg *)(void *)(pub))
+#define XLEV__TIME_C(pub) ((const struct xlev__time_reg *)(const void *)(pub))
+#define XLEV__TIME_PUB(reg) ((xlev_ev_time *)(void *)(reg))
+
+/*======================================================================*/
 /* Per-fd records
  *
  * All the xlev_ev_fd registrations on one fd number share one
@@ -78,7 +129,7 @@ struct xlev__fdent {
     short events;
     short hook_events;
     int poll_index;
-    xlev_ev_fd *regs;
+    struct xlev__fd_reg *regs;
     struct xlev__fdent *next, *prev;
     struct xlev__nexus *nexus; /* hooks mode, while hook_events != 0 */
     void *for_app_reg;
@@ -110,8 +161,8 @@ enum xlev__nexus_kind {
 
 struct xlev__nexus {
     enum xlev__nexus_kind kind;
-    struct xlev__fdent *fdent; /* XLEV__NEXUS_FD */
-    xlev_ev_time *time;        /* XLEV__NEXUS_TIME */
+    struct xlev__fdent *fdent;   /* XLEV__NEXUS_FD */
+    struct xlev__time_reg *time; /* XLEV__NEXUS_TIME */
     struct xlev__nexus *next_free;
     struct xlev__nexus *next_all;
 };
@@ -213,7 +264,7 @@ struct xlev_ctx {
     uint64_t poll_gen;           /* bumped by every filling beforepoll */
 
     /* timeouts */
-    xlev_ev_time **theap;
+    struct xlev__time_reg **theap;
     int theap_used, theap_allocd;
     uint64_t time_seq;
 
@@ -310,10 +361,12 @@ void xlev__fd_free_all_locked(xlev_ctx *ctx);
 void xlev__fd_ensure_cloexec(xlev_ctx *ctx, int fd);
 
 /* time.c; lock held */
-int xlev__time_hook_register_locked(xlev_ctx *ctx, xlev_ev_time *ev);
-void xlev__time_hook_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev);
+int xlev__time_hook_register_locked(xlev_ctx *ctx,
+                                    struct xlev__time_reg *ev);
+void xlev__time_hook_deregister_locked(xlev_ctx *ctx,
+                                       struct xlev__time_reg *ev);
 /* Takes ev out of the heap (and the hooks) and queues its callback. */
-int xlev__time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev);
+int xlev__time_fire_locked(xlev_ctx *ctx, struct xlev__time_reg *ev);
 void xlev__time_fire_due_locked(xlev_ctx *ctx, struct timeval now);
 /* The next deadline, or NULL. */
 const struct timeval *xlev__time_next_locked(xlev_ctx *ctx);

@@ -266,7 +266,7 @@ void
 xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev)
 {
     struct xlev__nexus *nexus = for_xlev;
-    xlev_ev_time *ev;
+    struct xlev__time_reg *ev;
     struct timeval now;
 
     if (!ctx || !nexus)

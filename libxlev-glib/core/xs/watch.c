@@ -22,11 +22,9 @@
 #define WATCH_TOKEN_MAX (sizeof("-2147483648/ffffffff"))
 #define WATCH_SLOTS_MIN 4
 
-void
-xlev_ev_xswatch_init(xlev_ev_xswatch *w)
+static void
+xswatch_reg_init(struct xlev__xswatch_reg *w)
 {
-    if (!w)
-        return;
     w->slotnum = -1;
     w->counterval = 0;
     w->path = NULL;
@@ -35,10 +33,17 @@ xlev_ev_xswatch_init(xlev_ev_xswatch *w)
     w->npending = 0;
 }
 
-int
-xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *w)
+void
+xlev_ev_xswatch_init(xlev_ev_xswatch *pub)
 {
-    return w && w->slotnum >= 0;
+    if (pub)
+        xswatch_reg_init(XLEV__XSW(pub));
+}
+
+int
+xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *pub)
+{
+    return pub && XLEV__XSW_C(pub)->slotnum >= 0;
 }
 
 static void
@@ -236,9 +241,10 @@ slot_put_locked(xlev_ctx *ctx, int slotnum)
 /* Both registrations. With @borrow, the registration keeps @path itself
  * (the caller guarantees it outlives the registration); otherwise a copy. */
 static int
-xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
                  xlev_ev_xswatch_callback *func, const char *path, int borrow)
 {
+    struct xlev__xswatch_reg *w = XLEV__XSW(pub);
     char token[WATCH_TOKEN_MAX];
     char *path_copy = NULL;
     int slotnum = -1;
@@ -247,7 +253,7 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
 
     if (!ctx || !w || !func || !xlev__xs_path_check(path, 1))
         return XLEV_ERROR_INVAL;
-    xlev_ev_xswatch_init(w);
+    xswatch_reg_init(w);
 
     XLEV__LOCK(ctx);
     if (!ctx->xs || !ctx->xs->xsh) {
@@ -339,7 +345,7 @@ xlev_ev_xswatch_register_borrowed(xlev_ctx *ctx, xlev_ev_xswatch *w,
 }
 
 static void
-xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
+xswatch_deregister_locked(xlev_ctx *ctx, struct xlev__xswatch_reg *w, int unwatch)
 {
     char token[WATCH_TOKEN_MAX];
 
@@ -388,8 +394,10 @@ xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
 }
 
 void
-xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w)
+xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *pub)
 {
+    struct xlev__xswatch_reg *w = XLEV__XSW(pub);
+
     if (!ctx || !w)
         return;
     XLEV__LOCK(ctx);
@@ -407,7 +415,7 @@ xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w)
  */
 struct watch_rec {
     struct xlev__deferred d;
-    xlev_ev_xswatch *w;
+    struct xlev__xswatch_reg *w;
     int slotnum;
     uint32_t counterval;
     xlev_ev_xswatch_callback *func; /* prepare_locked */
@@ -419,7 +427,7 @@ static int
 watch_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
 {
     struct watch_rec *r = XLEV__CONTAINER_OF(d, struct watch_rec, d);
-    xlev_ev_xswatch *w = r->w;
+    struct xlev__xswatch_reg *w = r->w;
 
     w->npending--;
     if (w->slotnum != r->slotnum || w->counterval != r->counterval) {
@@ -435,7 +443,7 @@ watch_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
 {
     struct watch_rec *r = XLEV__CONTAINER_OF(d, struct watch_rec, d);
 
-    r->func(ctx, r->w, r->paths, r->epath);
+    r->func(ctx, XLEV__XSW_PUB(r->w), r->paths, r->epath);
     free(r);
 }
 
@@ -448,7 +456,7 @@ static void
 watch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
 {
     struct watch_rec *r;
-    xlev_ev_xswatch *w;
+    struct xlev__xswatch_reg *w;
     size_t wlen, elen;
     int slotnum, n;
     uint32_t counterval;
@@ -549,7 +557,7 @@ xlev__xswatch_free_all_locked(xlev_ctx *ctx)
     int i;
 
     for (i = 0; i < ctx->xs->nslots; i++) {
-        xlev_ev_xswatch *w = ctx->xs->slots[i].w;
+        struct xlev__xswatch_reg *w = ctx->xs->slots[i].w;
 
         if (w)
             xswatch_deregister_locked(ctx, w, 0);
@@ -575,25 +583,31 @@ xlev__test_watch_fd(xlev_ctx *ctx)
     int r;
 
     XLEV__LOCK(ctx);
-    r = ctx->xs->watch_efd.fd;
+    r = XLEV__FD_C(&ctx->xs->watch_efd)->fd;
     XLEV__UNLOCK(ctx);
     return r;
 }
 
 int
-xlev__test_xswatch_slot(const xlev_ev_xswatch *w)
+xlev__test_xswatch_slot(const xlev_ev_xswatch *pub)
 {
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
     return w->slotnum;
 }
 
 uint32_t
-xlev__test_xswatch_counter(const xlev_ev_xswatch *w)
+xlev__test_xswatch_counter(const xlev_ev_xswatch *pub)
 {
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
     return w->counterval;
 }
 
 const char *
-xlev__test_xswatch_path(const xlev_ev_xswatch *w)
+xlev__test_xswatch_path(const xlev_ev_xswatch *pub)
 {
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
     return w->path;
 }

@@ -111,8 +111,30 @@ struct xs_handle;
  * tests' deadline for noticing a dead daemon stays short. */
 #define XLEV_XS_LIVENESS_MS 1000
 
+/* What an xlev_ev_xswatch's opaque storage holds (see "Registrations" in
+ * ../loop/loop-private.h). */
+struct xlev__xswatch_reg {
+    int slotnum; /* -1 when Idle */
+    uint32_t counterval;
+    char *path; /* the core's copy, or the caller's (path_borrowed) */
+    xlev_ev_xswatch_callback *callback;
+    int npending;
+    int path_borrowed;
+} __attribute__((may_alias));
+
+_Static_assert(sizeof(struct xlev__xswatch_reg) <= sizeof(xlev_ev_xswatch) &&
+                   _Alignof(struct xlev__xswatch_reg) <=
+                       _Alignof(xlev_ev_xswatch),
+               "xlev_ev_xswatch's storage is too small for struct "
+               "xlev__xswatch_reg");
+
+#define XLEV__XSW(pub) ((struct xlev__xswatch_reg *)(void *)(pub))
+#define XLEV__XSW_C(pub)                                                       \
+    ((const struct xlev__xswatch_reg *)(const void *)(pub))
+#define XLEV__XSW_PUB(reg) ((xlev_ev_xswatch *)(void *)(reg))
+
 struct xlev__watch_slot {
-    xlev_ev_xswatch *w;
+    struct xlev__xswatch_reg *w;
     int next_free;
 };
 
