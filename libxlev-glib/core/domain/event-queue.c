@@ -112,8 +112,8 @@ receiver_locked(struct xlev__domain *ds, const struct xlev__devent *e,
         hooks = e->gen->hooks;
         *user_out = e->gen->hooks_user;
     }
-    if (!hooks || !hooks->event_occurs ||
-        !(hooks->event_occurs_mask & XLEV_EVENTMASK(e->ev.type)))
+    if (!hooks || !hooks->event_occurs
+        || !(hooks->event_occurs_mask & XLEV_EVENTMASK(e->ev.type)))
         return NULL;
     return hooks;
 }
@@ -466,4 +466,3 @@ xlev_event_wait(xlev_ctx *ctx, xlev_event **event_r, uint64_t typemask,
     XLEV__UNLOCK(ctx);
     return rc;
 }
-

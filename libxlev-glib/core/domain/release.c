@@ -55,8 +55,8 @@ xlev__domain_release_subscribe(struct xlev__domain *ds,
                                  release_free);
     XLEV__UNLOCK(ctx);
     if (!xlev_ev_xswatch_isregistered(&ds->release_watch))
-        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch,
-                                      release_watch_cb, "@releaseDomain");
+        rc = xlev_ev_xswatch_register(ctx, &ds->release_watch, release_watch_cb,
+                                      "@releaseDomain");
     if (rc)
         return rc;
     XLEV__LOCK(ctx);

@@ -127,8 +127,7 @@ inflight_other_thread(xlev_ctx *ctx, const void *target)
     pthread_t self = pthread_self();
 
     for (f = ctx->deferred.inflight; f; f = f->next)
-        if ((!target || f->target == target) &&
-            !pthread_equal(f->thread, self))
+        if ((!target || f->target == target) && !pthread_equal(f->thread, self))
             return 1;
     return 0;
 }
@@ -171,8 +170,8 @@ next_runnable_locked(xlev_ctx *ctx)
     struct xlev__deferred *d;
 
     for (d = ctx->deferred.head; d; d = d->next)
-        if (!d->target || !ctx->deferred.inflight ||
-            !inflight_any(ctx, d->target))
+        if (!d->target || !ctx->deferred.inflight
+            || !inflight_any(ctx, d->target))
             return d;
     return NULL;
 }

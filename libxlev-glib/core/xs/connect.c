@@ -72,14 +72,14 @@ ensure_xs_socket_cloexec(xlev_ctx *ctx)
         char *end;
         long fd = strtol(de->d_name, &end, 10);
 
-        if (*end || end == de->d_name || fd == dirfd(dir) || fd < 0 ||
-            fd > INT_MAX)
+        if (*end || end == de->d_name || fd == dirfd(dir) || fd < 0
+            || fd > INT_MAX)
             continue;
         if (fstat((int)fd, &st) != 0 || !S_ISSOCK(st.st_mode))
             continue;
         memset(&addr, 0, sizeof(addr));
-        if (getpeername((int)fd, (struct sockaddr *)&addr, &alen) != 0 ||
-            addr.sun_family != AF_UNIX)
+        if (getpeername((int)fd, (struct sockaddr *)&addr, &alen) != 0
+            || addr.sun_family != AF_UNIX)
             continue;
         if (strncmp(addr.sun_path, ctx->xs->path, sizeof(addr.sun_path)) == 0)
             xlev__fd_ensure_cloexec(ctx, (int)fd);

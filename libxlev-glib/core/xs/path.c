@@ -19,9 +19,9 @@
 static int
 path_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_' ||
-           c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_'
+           || c == '@';
 }
 
 int
@@ -64,4 +64,3 @@ xlev_xs_path_is_valid(const char *path)
 {
     return xlev__xs_path_check(path, 1);
 }
-

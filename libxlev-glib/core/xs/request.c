@@ -45,8 +45,8 @@ static int
 errno_means_lost(int errnoval)
 {
     switch (errnoval) {
-    case EBADF:      /* EOF, a write to fd -1, a reply of the wrong type */
-    case EPIPE:      /* the daemon closed its end */
+    case EBADF: /* EOF, a write to fd -1, a reply of the wrong type */
+    case EPIPE: /* the daemon closed its end */
     case ECONNRESET:
     case ENOTCONN:
     case ECONNABORTED:
@@ -98,4 +98,3 @@ xlev__xs_req_end(xlev_ctx *ctx)
 {
     pthread_mutex_unlock(&ctx->xs->req_lock);
 }
-
