@@ -78,8 +78,12 @@ struct xlev__deferred_ops {
     void (*dispose_locked)(struct xlev_ctx *ctx, struct xlev__deferred *d);
 };
 
+/* Singly linked: records are taken off while the queue is walked from its
+ * head (the runner, cancellation), so the link that points at one is always
+ * at hand; and the header stays small (a timeout's record fits a 64-byte
+ * malloc chunk). */
 struct xlev__deferred {
-    struct xlev__deferred *next, *prev;
+    struct xlev__deferred *next;
     const struct xlev__deferred_ops *ops;
     const void *target;
 };
@@ -92,7 +96,8 @@ struct xlev__inflight {
 
 /* The queue and the in-flight list, in struct xlev_ctx. */
 struct xlev__deferred_queue {
-    struct xlev__deferred *head, *tail;
+    struct xlev__deferred *head;
+    struct xlev__deferred **tailp; /* the last next field (&head if empty) */
     struct xlev__inflight *inflight;
 };
 

@@ -17,20 +17,18 @@
 /*======================================================================*/
 /* The queue */
 
+/* Takes d off; link is the field that points at it (&q->head or the
+ * previous record's next). */
 static void
-queue_remove_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+queue_unlink_locked(xlev_ctx *ctx, struct xlev__deferred **link,
+                    struct xlev__deferred *d)
 {
     struct xlev__deferred_queue *q = &ctx->deferred;
 
-    if (d->prev)
-        d->prev->next = d->next;
-    else
-        q->head = d->next;
-    if (d->next)
-        d->next->prev = d->prev;
-    else
-        q->tail = d->prev;
-    d->next = d->prev = NULL;
+    *link = d->next;
+    if (!d->next)
+        q->tailp = link;
+    d->next = NULL;
 }
 
 static void
@@ -52,25 +50,24 @@ xlev__deferred_queue_locked(xlev_ctx *ctx, struct xlev__deferred *d,
     d->ops = ops;
     d->target = target;
     d->next = NULL;
-    d->prev = q->tail;
-    if (q->tail)
-        q->tail->next = d;
-    else
-        q->head = d;
-    q->tail = d;
+    if (!q->tailp)
+        q->tailp = &q->head;
+    *q->tailp = d;
+    q->tailp = &d->next;
 }
 
 int
 xlev__deferred_cancel_locked(xlev_ctx *ctx, const void *target)
 {
-    struct xlev__deferred *d, *next;
+    struct xlev__deferred **link = &ctx->deferred.head, *d;
     int n = 0;
 
-    for (d = ctx->deferred.head; d; d = next) {
-        next = d->next;
-        if (d->target != target)
+    while ((d = *link)) {
+        if (d->target != target) {
+            link = &d->next;
             continue;
-        queue_remove_locked(ctx, d);
+        }
+        queue_unlink_locked(ctx, link, d);
         dispose_locked(ctx, d);
         n++;
     }
@@ -81,13 +78,14 @@ void
 xlev__deferred_cancel_ops_locked(xlev_ctx *ctx,
                                  const struct xlev__deferred_ops *ops)
 {
-    struct xlev__deferred *d, *next;
+    struct xlev__deferred **link = &ctx->deferred.head, *d;
 
-    for (d = ctx->deferred.head; d; d = next) {
-        next = d->next;
-        if (d->ops != ops)
+    while ((d = *link)) {
+        if (d->ops != ops) {
+            link = &d->next;
             continue;
-        queue_remove_locked(ctx, d);
+        }
+        queue_unlink_locked(ctx, link, d);
         dispose_locked(ctx, d);
     }
 }
@@ -98,7 +96,7 @@ xlev__deferred_free_all_locked(xlev_ctx *ctx)
     struct xlev__deferred *d;
 
     while ((d = ctx->deferred.head)) {
-        queue_remove_locked(ctx, d);
+        queue_unlink_locked(ctx, &ctx->deferred.head, d);
         dispose_locked(ctx, d);
     }
 }
@@ -162,29 +160,31 @@ inflight_any(xlev_ctx *ctx, const void *target)
     return 0;
 }
 
-/* The first record that may run now: the callbacks of one target never
- * run concurrently; the thread running one picks up the next. */
-static struct xlev__deferred *
+/* The link to the first record that may run now, or NULL: the callbacks
+ * of one target never run concurrently; the thread running one picks up
+ * the next. */
+static struct xlev__deferred **
 next_runnable_locked(xlev_ctx *ctx)
 {
-    struct xlev__deferred *d;
+    struct xlev__deferred **link;
 
-    for (d = ctx->deferred.head; d; d = d->next)
-        if (!d->target || !ctx->deferred.inflight
-            || !inflight_any(ctx, d->target))
-            return d;
+    for (link = &ctx->deferred.head; *link; link = &(*link)->next)
+        if (!(*link)->target || !ctx->deferred.inflight
+            || !inflight_any(ctx, (*link)->target))
+            return link;
     return NULL;
 }
 
 void
 xlev__deferred_run_and_unlock(xlev_ctx *ctx)
 {
-    struct xlev__deferred *d;
+    struct xlev__deferred **link;
 
-    while ((d = next_runnable_locked(ctx))) {
+    while ((link = next_runnable_locked(ctx))) {
+        struct xlev__deferred *d = *link;
         struct xlev__inflight inflight, **fp;
 
-        queue_remove_locked(ctx, d);
+        queue_unlink_locked(ctx, link, d);
         if (d->ops->prepare_locked && !d->ops->prepare_locked(ctx, d))
             continue;
 
