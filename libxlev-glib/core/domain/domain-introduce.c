@@ -247,6 +247,7 @@ xlev_evenable_domain_introduce_full(xlev_ctx *ctx, uint64_t user,
 {
     struct xlev_evgen_domain_introduce *g = NULL;
     struct xlev__domain *ds;
+    int listed = 0; /* g is on ds->intros */
     int rc;
 
     if (!ctx || !evgen_out)
@@ -307,10 +308,7 @@ xlev_evenable_domain_introduce_full(xlev_ctx *ctx, uint64_t user,
         rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
                                       introduce_watch_cb, "@introduceDomain");
     if (rc) {
-        XLEV__LOCK(ctx);
-        XLEV__GEN_LIST_REMOVE(ds->intros, g);
-        xlev__domain_gen_retire_locked(ds, &g->gen);
-        XLEV__UNLOCK(ctx);
+        listed = 1;
         goto out;
     }
 
@@ -319,6 +317,14 @@ xlev_evenable_domain_introduce_full(xlev_ctx *ctx, uint64_t user,
     rc = 0;
 out:
     pthread_mutex_unlock(&ds->reg_lock);
+    if (listed) {
+        /* Retired without reg_lock: retiring may wait for a delivery of
+         * g's events in another thread, whose hook may be enabling. */
+        XLEV__LOCK(ctx);
+        XLEV__GEN_LIST_REMOVE(ds->intros, g);
+        xlev__domain_gen_retire_locked(ds, &g->gen);
+        XLEV__UNLOCK(ctx);
+    }
     introduce_gen_free(g);
     return rc;
 }

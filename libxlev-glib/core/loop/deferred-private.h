@@ -44,8 +44,14 @@
  * returned, no callback of the target runs elsewhere or will run again.
  *
  * Lock discipline. The queue, ctx->inflight and every record's state are
- * protected by ctx->lock. prepare_locked() and dispose_locked() are called
- * with it held; run() with it dropped. The runner is:
+ * protected by ctx->lock, the only lock the mechanism takes (where it stands
+ * in the core's lock order: "Locking" in loop-private.h). A record's
+ * prepare_locked() and dispose_locked() are called with it held and must
+ * take no lock that comes before it (the domain room's); run() is called
+ * with it dropped and may take anything. A waiting retirement sleeps on
+ * ctx->cond, which releases ctx->lock, so it holds no other core lock then:
+ * callers that hold one (the domain room's reg_lock) never wait. The
+ * runner is:
  *
  *     lock (held on entry)
  *     while a record whose target is not in flight is queued:
