@@ -209,8 +209,12 @@ typedef struct xlev_event_hooks {
 } xlev_event_hooks;
 
 /*
- * xlev_event_register_callbacks: installs @hooks (NULL removes them; then
- * every event goes to the queue). Replaces earlier hooks. Queued events of
+ * xlev_event_register_callbacks: installs the application's context-wide
+ * @hooks (NULL removes them; then every event goes to the queue). Replaces
+ * earlier context-wide hooks; it does not touch the hooks of generators
+ * enabled with their own (xlev_evenable_*_full()), and a library that
+ * wants events of its own generators uses those instead of calling this,
+ * so that it never replaces the application's. Queued events of
  * a type in the new mask go to event_occurs the next time the context
  * delivers events (the next generator activity); until then
  * xlev_event_check() still finds them. *hooks is not copied and must stay
