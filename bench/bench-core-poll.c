@@ -84,7 +84,7 @@ main(void)
                n, n, iters, (t1 - t0) * 1e9 / iters,
                (t1 - t0) * 1e9 / iters / n);
         for (i = 0; i < n; i++)
-            close(fds[i].fd);
+            close(pfd[i].fd); /* the last beforepoll listed them all */
         xlev_ctx_free(ctx);
         free(fds);
         free(tms);

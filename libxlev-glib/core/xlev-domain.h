@@ -11,10 +11,26 @@
  *   - from a queue: xlev_event_check() (never blocks) or xlev_event_wait()
  *     (runs the context's poll loop itself, for poll-style programs), or
  *   - through callbacks: xlev_event_register_callbacks() with an
- *     xlev_event_hooks whose event_occurs_mask names the types it takes.
+ *     xlev_event_hooks whose event_occurs_mask names the types it takes;
+ *     these are the application's, context-wide;
+ *   - through a generator's own callbacks: the xlev_evenable_*_full()
+ *     variants take an xlev_event_hooks for that generator alone. This is
+ *     how a library layer on top of the core (the GObject layer's
+ *     XlevDomainMonitor) listens to the generators it enabled without
+ *     replacing, or seeing the events of, the application's context-wide
+ *     hooks.
  *
+ * Where an event goes: if its generator has hooks of its own, to those when
+ * their mask has its type, else to the queue; otherwise to the
+ * context-wide hooks when their mask has its type, else to the queue.
  * Events of a type the hooks take never enter the queue; the others wait
  * there until checked for (or until their generator is disabled).
+ *
+ * Disasters: a failure to produce events (out of memory, the hypervisor
+ * failing to list domains, xenstore refusing a read or the eject
+ * acknowledgement) is a disaster of the context, reported like any other to
+ * the hook of xlev_ctx_set_disaster_hook() (XLEV_DISASTER_NOMEM or
+ * XLEV_DISASTER_EVENTS).
  *
  * Generators find their events inside the context's own event processing:
  * a generator only makes progress while the application runs the context
@@ -48,6 +64,14 @@
  * xlev_ctx_free() disables every generator left (their handles are then
  * invalid).
  *
+ * Each xlev_evenable_KIND() has an xlev_evenable_KIND_full() that also
+ * takes @hooks and @hooks_user: the generator's own event hooks (see "Where
+ * an event goes" above; NULL makes it the plain function). They are called
+ * as the context-wide ones are, from the same thread, with the lock
+ * dropped, and evdisable keeps the same promise for them. *@hooks is not
+ * copied and must stay valid until the generator is disabled (or the
+ * context freed). A mask with no event_occurs is XLEV_ERROR_INVAL.
+ *
  * Threads: every function here may be called from any thread. event_occurs
  * and disaster are called with the context's lock dropped, from the thread
  * that runs the context's callbacks (the one in afterpoll or occurred_*),
@@ -64,11 +88,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xlev-event.h"
+#include "xlev-visibility.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The context (xlev-event.h, which includes this header at its end: this
+ * one does not include it back). A repeated identical typedef is valid
+ * C11. */
+typedef struct xlev_ctx xlev_ctx;
 
 /*======================================================================*/
 /* Events */
@@ -171,18 +200,21 @@ typedef struct xlev_event_hooks {
     /* Takes ownership of @event (free it with xlev_event_free(), now or
      * later). May be NULL when the mask is 0. */
     void (*event_occurs)(void *user, xlev_event *event);
-    /* An event of @type could not be produced (out of memory, the
-     * hypervisor failed to answer, xenstore refused the eject
-     * acknowledgement): the application's view of domains may be out of
-     * date. NULL: such failures go to the context's disaster hook
-     * (xlev_ctx_set_disaster_hook). */
+    /* Kept for compatibility, never called: a failure to produce events is
+     * reported to the context's disaster hook (xlev_ctx_set_disaster_hook,
+     * XLEV_DISASTER_NOMEM or XLEV_DISASTER_EVENTS), one path for every
+     * disaster. May be NULL. */
     void (*disaster)(void *user, xlev_event_type type, const char *msg,
                      int errnoval);
 } xlev_event_hooks;
 
 /*
- * xlev_event_register_callbacks: installs @hooks (NULL removes them; then
- * every event goes to the queue). Replaces earlier hooks. Queued events of
+ * xlev_event_register_callbacks: installs the application's context-wide
+ * @hooks (NULL removes them; then every event goes to the queue). Replaces
+ * earlier context-wide hooks; it does not touch the hooks of generators
+ * enabled with their own (xlev_evenable_*_full()), and a library that
+ * wants events of its own generators uses those instead of calling this,
+ * so that it never replaces the application's. Queued events of
  * a type in the new mask go to event_occurs the next time the context
  * delivers events (the next generator activity); until then
  * xlev_event_check() still finds them. *hooks is not copied and must stay
@@ -220,6 +252,12 @@ XLEV_AVAILABLE_IN_1_0
 int xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
                                xlev_evgen_domain_death **evgen_out);
 XLEV_AVAILABLE_IN_1_0
+int xlev_evenable_domain_death_full(xlev_ctx *ctx, uint32_t domid,
+                                    uint64_t user,
+                                    const xlev_event_hooks *hooks,
+                                    void *hooks_user,
+                                    xlev_evgen_domain_death **evgen_out);
+XLEV_AVAILABLE_IN_1_0
 void xlev_evdisable_domain_death(xlev_ctx *ctx, xlev_evgen_domain_death *evgen);
 
 /*
@@ -243,6 +281,12 @@ void xlev_evdisable_domain_death(xlev_ctx *ctx, xlev_evgen_domain_death *evgen);
 XLEV_AVAILABLE_IN_1_0
 int xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
                              uint64_t user, xlev_evgen_disk_eject **evgen_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_evenable_disk_eject_full(xlev_ctx *ctx, uint32_t domid,
+                                  const char *vdev, uint64_t user,
+                                  const xlev_event_hooks *hooks,
+                                  void *hooks_user,
+                                  xlev_evgen_disk_eject **evgen_out);
 XLEV_AVAILABLE_IN_1_0
 void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
 
@@ -275,6 +319,10 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
 XLEV_AVAILABLE_IN_1_0
 int xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
                                    xlev_evgen_domain_introduce **evgen_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_evenable_domain_introduce_full(
+    xlev_ctx *ctx, uint64_t user, const xlev_event_hooks *hooks,
+    void *hooks_user, xlev_evgen_domain_introduce **evgen_out);
 XLEV_AVAILABLE_IN_1_0
 void xlev_evdisable_domain_introduce(xlev_ctx *ctx,
                                      xlev_evgen_domain_introduce *evgen);

@@ -69,7 +69,7 @@
 #include <poll.h>
 #include <sys/time.h>
 
-#include "../xlev-version-macros.h"
+#include "xlev-visibility.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -178,6 +178,12 @@ typedef enum {
     XLEV_DISASTER_OSEVENT = 3,  /* an osevent hook failed where nobody could
                                    be told: the ctx may have lost an fd or a
                                    timeout */
+    XLEV_DISASTER_EVENTS = 4,   /* a domain event could not be produced (the
+                                   hypervisor failed to list domains,
+                                   xenstore refused a read or the eject
+                                   acknowledgement): the application's view
+                                   of domains may be out of date (see
+                                   xlev-domain.h) */
 } xlev_disaster_kind;
 
 typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
@@ -189,8 +195,13 @@ typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
  * exit() there). It is called with the lock dropped, like a registration's
  * callback, from the thread running xlev_osevent_afterpoll() or
  * xlev_osevent_occurred_*(), and may call any xlev function (typically the
- * application drops the context and makes a new one). With no hook a clear
- * message goes to stderr and the context stays as usable as it can.
+ * application drops the context and makes a new one). Every disaster of the
+ * context comes here, domain events' included, by one path: it is logged
+ * at LOG_CRIT when found (see xlev_ctx_set_logger) and reported to this
+ * hook from the loop. With no hook the log message is all there is (the
+ * core never writes to stderr) and the context stays as usable as it can.
+ * When memory runs out even for recording a disaster, the hook still gets
+ * an XLEV_DISASTER_NOMEM (with a generic message).
  *
  * XLEV_DISASTER_XENSTORE is raised at most once per context, when the
  * connection to xenstored is found lost (the daemon died or was
@@ -398,51 +409,32 @@ void xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev);
  * A timeout becomes Idle when it fires, just before its callback is called
  * (the callback may register it again).
  *
- * The fields are private to the core.
+ * The structs are opaque storage: their size and alignment are part of the
+ * ABI (so they can be embedded), their contents are the core's and neither
+ * API nor ABI. Only the functions below may look at them.
  */
 
-typedef struct xlev_ev_fd xlev_ev_fd;
+typedef struct xlev_ev_fd {
+    /*< private >*/
+    uint64_t xlev_private[6];
+} xlev_ev_fd;
 typedef void xlev_ev_fd_callback(xlev_ctx *ctx, xlev_ev_fd *ev, int fd,
                                  short events, short revents);
-struct xlev_ev_fd {
-    /* private */
-    int fd; /* -1 when Idle */
-    short events;
-    xlev_ev_fd_callback *func;
-    struct xlev__fdent *fdent; /* the per-fd record this joins */
-    struct xlev_ev_fd *fdent_next;
-    uint64_t reg_seq; /* beforepoll generation at registration */
-    int npending;     /* queued callbacks not yet run */
-};
 
-typedef struct xlev_ev_time xlev_ev_time;
+typedef struct xlev_ev_time {
+    /*< private >*/
+    uint64_t xlev_private[8];
+} xlev_ev_time;
 typedef void xlev_ev_time_callback(xlev_ctx *ctx, xlev_ev_time *ev,
                                    const struct timeval *requested_abs);
-struct xlev_ev_time {
-    /* private */
-    xlev_ev_time_callback *func; /* NULL when Idle */
-    int infinite;                /* registered, but with no deadline */
-    int heap_index;              /* -1 when not in the heap */
-    int firing;                  /* fired, callback queued */
-    struct timeval abs;
-    uint64_t seq;                /* tie-break among equal deadlines */
-    struct xlev__nexus *nexus;   /* hooks mode */
-    void *for_app_reg;
-};
 
-typedef struct xlev_ev_xswatch xlev_ev_xswatch;
+typedef struct xlev_ev_xswatch {
+    /*< private >*/
+    uint64_t xlev_private[4];
+} xlev_ev_xswatch;
 typedef void xlev_ev_xswatch_callback(xlev_ctx *ctx, xlev_ev_xswatch *w,
                                       const char *watch_path,
                                       const char *event_path);
-struct xlev_ev_xswatch {
-    /* private */
-    int slotnum; /* -1 when Idle */
-    uint32_t counterval;
-    char *path; /* the core's copy, or the caller's (path_borrowed) */
-    xlev_ev_xswatch_callback *callback;
-    int npending;
-    int path_borrowed;
-};
 
 /* fds. @fd stays the caller's: the core never closes it. Several
  * registrations may share one fd (say, one for POLLIN, one for POLLOUT);

@@ -357,7 +357,8 @@ test_heap_random(void)
     }
     g_assert_true(xlev__test_time_heap_ok(ctx));
     for (i = 0; i < NT; i++)
-        if (xlev_ev_time_isregistered(&t[i].ev) && t[i].ev.infinite == 0)
+        if (xlev_ev_time_isregistered(&t[i].ev)
+            && !xlev__test_time_is_infinite(&t[i].ev))
             live++;
 
     g_assert_cmpint(

@@ -20,6 +20,7 @@
 
 #include "core-test-util.h"
 #include "xs-fixture.h"
+#include "xs/xs-private.h" /* XLEV_XS_LIVENESS_MS */
 
 /* Noticing takes at most one liveness period after the daemon is gone;
  * the rest is slack for a loaded machine. */

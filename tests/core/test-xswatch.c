@@ -196,10 +196,10 @@ test_suppress_non_child(XsFixture *fx, gconstpointer data)
         xlev_ev_xswatch_register(env.ctx, &p.w, watch_cb, "/test/mine"), ==, 0);
     g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
 
-    snprintf(token, sizeof(token), "%d/%" PRIx32, p.w.slotnum,
-             p.w.counterval);
-    g_assert_true(xs_watch(env.ctx->xsh, "/test/elsewhere", token));
-    g_assert_true(xs_watch(env.ctx->xsh, "/test/mine-not", token));
+    snprintf(token, sizeof(token), "%d/%" PRIx32, xlev__test_xswatch_slot(&p.w),
+             xlev__test_xswatch_counter(&p.w));
+    g_assert_true(xs_watch(xlev__test_xs_handle(env.ctx), "/test/elsewhere", token));
+    g_assert_true(xs_watch(xlev__test_xs_handle(env.ctx), "/test/mine-not", token));
     for (i = 0; i < 5; i++) {
         other_write(env.other, "/test/elsewhere", "1");
         other_write(env.other, "/test/mine-not", "1");
@@ -209,8 +209,8 @@ test_suppress_non_child(XsFixture *fx, gconstpointer data)
     other_write(env.other, "/test/mine/x", "1");
     g_assert_true(drive_until(&env.d, &p.seen_child, deadline_ms(5000)));
     g_assert_cmpint(p.bad, ==, 0);
-    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/elsewhere", token));
-    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/mine-not", token));
+    g_assert_true(xs_unwatch(xlev__test_xs_handle(env.ctx), "/test/elsewhere", token));
+    g_assert_true(xs_unwatch(xlev__test_xs_handle(env.ctx), "/test/mine-not", token));
     env_clear(&env);
 }
 
@@ -231,20 +231,20 @@ test_slot_reuse_stale_token(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(
         xlev_ev_xswatch_register(env.ctx, &old.w, watch_cb, "/test/old"), ==,
         0);
-    slot = old.w.slotnum;
-    snprintf(token, sizeof(token), "%d/%" PRIx32, old.w.slotnum,
-             old.w.counterval);
+    slot = xlev__test_xswatch_slot(&old.w);
+    snprintf(token, sizeof(token), "%d/%" PRIx32, xlev__test_xswatch_slot(&old.w),
+             xlev__test_xswatch_counter(&old.w));
     other_write(env.other, "/test/old/x", "1"); /* not yet read by anyone */
     xlev_ev_xswatch_deregister(env.ctx, &old.w);
 
     g_assert_cmpint(
         xlev_ev_xswatch_register(env.ctx, &fresh.w, watch_cb, "/test/old"), ==,
         0);
-    g_assert_cmpint(fresh.w.slotnum, ==, slot); /* reused */
-    g_assert_cmpuint(fresh.w.counterval, !=, old.w.counterval);
+    g_assert_cmpint(xlev__test_xswatch_slot(&fresh.w), ==, slot); /* reused */
+    g_assert_cmpuint(xlev__test_xswatch_counter(&fresh.w), !=, xlev__test_xswatch_counter(&old.w));
 
     /* events for the old token keep coming */
-    g_assert_true(xs_watch(env.ctx->xsh, "/test/old", token));
+    g_assert_true(xs_watch(xlev__test_xs_handle(env.ctx), "/test/old", token));
     g_assert_true(drive_until(&env.d, &fresh.calls, deadline_ms(5000)));
     fresh.calls = 0;
     for (i = 0; i < 3; i++) {
@@ -257,7 +257,7 @@ test_slot_reuse_stale_token(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(fresh.bad, ==, 0);
     g_assert_cmpint(fresh.calls, <=, 3);
     g_assert_cmpint(fresh.calls, >=, 1);
-    g_assert_true(xs_unwatch(env.ctx->xsh, "/test/old", token));
+    g_assert_true(xs_unwatch(xlev__test_xs_handle(env.ctx), "/test/old", token));
     xlev_ev_xswatch_deregister(env.ctx, &fresh.w);
     env_clear(&env);
 }
@@ -289,14 +289,14 @@ test_deregister_with_queued_events(XsFixture *fx, gconstpointer data)
      * before this reply, and the reader thread queued them in order */
     g_assert_cmpint(xlev_xs_read(env.ctx, "/test/q/x", &value, NULL), ==, 0);
     free(value);
-    slot = old.w.slotnum;
+    slot = xlev__test_xswatch_slot(&old.w);
     xlev_ev_xswatch_deregister(env.ctx, &old.w);
 
     /* the same slot again */
     g_assert_cmpint(
         xlev_ev_xswatch_register(env.ctx, &fresh.w, watch_cb, "/test/q"), ==,
         0);
-    g_assert_cmpint(fresh.w.slotnum, ==, slot);
+    g_assert_cmpint(xlev__test_xswatch_slot(&fresh.w), ==, slot);
     g_assert_true(drive_until(&env.d, &fresh.calls, deadline_ms(5000)));
     for (i = 0; i < 5; i++)
         drive_iterate(&env.d, 10);
@@ -340,13 +340,13 @@ test_borrowed_path(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(
         xlev_ev_xswatch_register_borrowed(env.ctx, &p.w, watch_cb, path), ==,
         0);
-    g_assert_true(p.w.path == path);
+    g_assert_true(xlev__test_xswatch_path(&p.w) == path);
     g_assert_true(drive_until(&env.d, &p.calls, deadline_ms(5000)));
     other_write(env.other, "/test/borrowed/x", "1");
     g_assert_true(drive_until(&env.d, &p.seen_child, deadline_ms(5000)));
     g_assert_cmpint(p.bad, ==, 0);
     xlev_ev_xswatch_deregister(env.ctx, &p.w);
-    g_assert_null(p.w.path);
+    g_assert_null(xlev__test_xswatch_path(&p.w));
     g_free(path);
 
     /* Still registered when the context goes. */
@@ -378,16 +378,16 @@ test_06_double_deregister(XsFixture *fx, gconstpointer data)
         xlev_ev_xswatch_register(env.ctx, &b.w, watch_cb, "/test/b"), ==, 0);
     xlev_ev_xswatch_deregister(env.ctx, &a.w);
     xlev_ev_xswatch_deregister(env.ctx, &a.w);
-    g_assert_cmpint(a.w.slotnum, ==, -1);
+    g_assert_cmpint(xlev__test_xswatch_slot(&a.w), ==, -1);
 
     /* both new registrations get their own slot, not b's nor each other's */
     g_assert_cmpint(
         xlev_ev_xswatch_register(env.ctx, &c.w, watch_cb, "/test/c"), ==, 0);
     g_assert_cmpint(
         xlev_ev_xswatch_register(env.ctx, &e.w, watch_cb, "/test/e"), ==, 0);
-    g_assert_cmpint(c.w.slotnum, !=, b.w.slotnum);
-    g_assert_cmpint(e.w.slotnum, !=, b.w.slotnum);
-    g_assert_cmpint(e.w.slotnum, !=, c.w.slotnum);
+    g_assert_cmpint(xlev__test_xswatch_slot(&c.w), !=, xlev__test_xswatch_slot(&b.w));
+    g_assert_cmpint(xlev__test_xswatch_slot(&e.w), !=, xlev__test_xswatch_slot(&b.w));
+    g_assert_cmpint(xlev__test_xswatch_slot(&e.w), !=, xlev__test_xswatch_slot(&c.w));
 
     other_write(env.other, "/test/b/x", "1");
     other_write(env.other, "/test/c/x", "1");

@@ -17,9 +17,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xlev-event-private.h"
-#include "hypervisor-private.h" /* XLEV__HV_BATCH */
+#include "domain/hypervisor-private.h" /* XLEV__HV_BATCH */
 #include "domain-test-util.h"
 
 #define POLL_SLICE_MS 50
@@ -772,6 +773,214 @@ test_hooks_delivery(DomFixture *f, gconstpointer data)
     xlev_event_register_callbacks(f->ctx, NULL, NULL);
 }
 
+/* A library layer listening to its own generators (the _full variants)
+ * next to an application's context-wide hooks: each gets the events of its
+ * own generators, the application's hooks stay installed and keep
+ * receiving theirs, before and after the listener goes. */
+typedef struct {
+    xlev_ctx *ctx;
+    int n_events;
+    int lock_free;
+    uint32_t last_domid;
+    uint64_t users_seen;
+} ListenState;
+
+static void
+listen_event_occurs(void *user, xlev_event *ev)
+{
+    ListenState *ls = user;
+
+    g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
+    ls->n_events++;
+    ls->lock_free &= xlev__test_lock_is_free(ls->ctx);
+    ls->last_domid = ev->domid;
+    ls->users_seen |= UINT64_C(1) << ev->for_user;
+    xlev_event_free(ls->ctx, ev);
+}
+
+static const xlev_event_hooks listen_hooks = {
+    .event_occurs_mask = XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_INTRODUCE),
+    .event_occurs = listen_event_occurs,
+};
+
+/* A generator's own hooks that take nothing: its events go to the queue. */
+static const xlev_event_hooks listen_nothing_hooks = {
+    .event_occurs_mask = 0,
+};
+
+static void
+test_listener_keeps_app_hooks(DomFixture *f, gconstpointer data)
+{
+    ListenState app = { .ctx = f->ctx, .lock_free = 1 };
+    ListenState lib = { .ctx = f->ctx, .lock_free = 1 };
+    xlev_evgen_domain_introduce *app_gen = NULL, *lib_gen = NULL;
+    xlev_evgen_domain_introduce *queued_gen = NULL;
+    const xlev_event_hooks bad_hooks = {
+        .event_occurs_mask = XLEV_EVENTMASK(XLEV_EVENT_TYPE_DOMAIN_INTRODUCE),
+    };
+
+    /* The application's hooks and generator, then the library's. */
+    xlev_event_register_callbacks(f->ctx, &listen_hooks, &app);
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 1, &app_gen), ==,
+                    0);
+    g_assert_cmpint(xlev_evenable_domain_introduce_full(f->ctx, 2, &bad_hooks,
+                                                        &lib, &lib_gen),
+                    ==, XLEV_ERROR_INVAL);
+    g_assert_null(lib_gen);
+    g_assert_cmpint(xlev_evenable_domain_introduce_full(f->ctx, 2,
+                                                        &listen_hooks, &lib,
+                                                        &lib_gen),
+                    ==, 0);
+    g_assert_cmpint(xlev_evenable_domain_introduce_full(
+                        f->ctx, 3, &listen_nothing_hooks, NULL, &queued_gen),
+                    ==, 0);
+
+    dom_introduce(f->xsh, 31);
+    DOM_RUN_UNTIL(f->ctx, app.n_events == 1 && lib.n_events == 1,
+                  DOM_EVENT_TIMEOUT_MS);
+    /* the third generator's event waits on the queue, for nobody's hooks */
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 31, 3);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    g_assert_cmpint(app.n_events, ==, 1);
+    g_assert_cmpuint(app.users_seen, ==, UINT64_C(1) << 1);
+    g_assert_cmpuint(app.last_domid, ==, 31);
+    g_assert_cmpint(lib.n_events, ==, 1);
+    g_assert_cmpuint(lib.users_seen, ==, UINT64_C(1) << 2);
+    g_assert_cmpuint(lib.last_domid, ==, 31);
+
+    /* The library goes; the application's hooks are still the ones
+     * installed. */
+    xlev_evdisable_domain_introduce(f->ctx, lib_gen);
+    xlev_evdisable_domain_introduce(f->ctx, queued_gen);
+    dom_introduce(f->xsh, 32);
+    DOM_RUN_UNTIL(f->ctx, app.n_events == 2, DOM_EVENT_TIMEOUT_MS);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    g_assert_cmpuint(app.last_domid, ==, 32);
+    g_assert_cmpuint(app.users_seen, ==, UINT64_C(1) << 1);
+    g_assert_cmpint(lib.n_events, ==, 1);
+    g_assert_true(app.lock_free && lib.lock_free);
+
+    xlev_evdisable_domain_introduce(f->ctx, app_gen);
+    xlev_event_register_callbacks(f->ctx, NULL, NULL);
+}
+
+/* A failure to produce domain events (here: memory running out inside an
+ * introduce scan) is a disaster of the context: it reaches the context's
+ * disaster hook, lock dropped, and nothing is written to stderr. Which
+ * allocation of a round is the scan's depends on what else the loop does
+ * then, so each round fails a later one until a domain-event disaster
+ * comes. */
+typedef struct {
+    xlev_ctx *ctx;
+    int n_domain;   /* disasters about domain events */
+    int n_other;    /* the loop's own (a lost callback record) */
+    int wrong_kind; /* a domain-event disaster not of kind NOMEM */
+    int lock_free;
+} DisasterState;
+
+#define DISASTER_SWEEP_MAX 16
+
+/* dom_run_once(), where beforepoll may also meet the failing allocation
+ * (growing its fd shadow): that round then polls nothing. */
+static void
+sweep_run_once(xlev_ctx *ctx)
+{
+    struct pollfd fds[MAX_POLLFDS];
+    struct timeval now;
+    int nfds = MAX_POLLFDS, timeout = POLL_SLICE_MS, rc;
+
+    xlev_osevent_now(ctx, &now);
+    rc = xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now);
+    if (rc == XLEV_ERROR_NOMEM)
+        return;
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpint(poll(fds, nfds, timeout), >=, 0);
+    xlev_osevent_now(ctx, &now);
+    g_assert_cmpint(xlev_osevent_afterpoll(ctx, nfds, fds, now), ==, 0);
+}
+
+static void
+domain_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
+                   int errnoval)
+{
+    DisasterState *ds = user;
+
+    ds->lock_free &= xlev__test_lock_is_free(ds->ctx);
+    if (g_str_has_prefix(msg, "domain events:")) {
+        ds->n_domain++;
+        if (kind != XLEV_DISASTER_NOMEM || errnoval != ENOMEM)
+            ds->wrong_kind++;
+    } else {
+        ds->n_other++;
+    }
+}
+
+static void
+test_disaster_reaches_ctx_hook(DomFixture *f, gconstpointer data)
+{
+    DisasterState st = { .ctx = f->ctx, .lock_free = 1 };
+    xlev_evgen_domain_introduce *gen = NULL;
+    char buf[256];
+    xlev_event *ev;
+    ssize_t n;
+    int saved_stderr, capture;
+    int nth;
+
+    xlev_ctx_set_disaster_hook(f->ctx, domain_disaster_cb, &st);
+    g_assert_cmpint(xlev_evenable_domain_introduce(f->ctx, 7, &gen), ==, 0);
+
+    capture = g_file_open_tmp("xlev-stderr-XXXXXX", NULL, NULL);
+    g_assert_cmpint(capture, >=, 0);
+    saved_stderr = dup(STDERR_FILENO);
+    g_assert_cmpint(saved_stderr, >=, 0);
+    g_assert_cmpint(dup2(capture, STDERR_FILENO), ==, STDERR_FILENO);
+
+    for (nth = 1; nth <= DISASTER_SWEEP_MAX && !st.n_domain; nth++) {
+        gint64 deadline = dom_deadline(DOM_QUIET_MS);
+
+        dom_introduce(f->xsh, 40 + nth);
+        xlev__test_fail_alloc(nth);
+        while (!st.n_domain && g_get_monotonic_time() < deadline) {
+            sweep_run_once(f->ctx);
+            if (xlev_event_check(f->ctx, &ev, XLEV_EVENTMASK_ALL, NULL,
+                                 NULL) == 0) {
+                xlev_event_free(f->ctx, ev);
+                break; /* this round's allocation came too late */
+            }
+        }
+        xlev__test_fail_alloc(0);
+    }
+
+    fflush(stderr);
+    g_assert_cmpint(dup2(saved_stderr, STDERR_FILENO), ==, STDERR_FILENO);
+    close(saved_stderr);
+    g_assert_cmpint(lseek(capture, 0, SEEK_SET), ==, 0);
+    n = read(capture, buf, sizeof(buf) - 1);
+    close(capture);
+    g_assert_cmpint(n, >=, 0);
+    buf[n] = '\0';
+    g_assert_cmpstr(buf, ==, "");
+
+    g_test_message("domain-event disaster after %d rounds (%d other)",
+                   nth - 1, st.n_other);
+    g_assert_cmpint(st.n_domain, ==, 1);
+    g_assert_cmpint(st.wrong_kind, ==, 0);
+    g_assert_true(st.lock_free);
+
+    /* the generator still works */
+    dom_introduce(f->xsh, 39);
+    for (;;) {
+        ev = dom_next_event(f->ctx);
+        if (ev->domid == 39)
+            break;
+        xlev_event_free(f->ctx, ev); /* one of the sweep's, late */
+    }
+    g_assert_cmpuint(ev->for_user, ==, 7);
+    xlev_event_free(f->ctx, ev);
+    xlev_evdisable_domain_introduce(f->ctx, gen);
+    xlev_ctx_set_disaster_hook(f->ctx, NULL, NULL);
+}
+
 static void
 test_event_wait(DomFixture *f, gconstpointer data)
 {
@@ -890,6 +1099,8 @@ main(int argc, char **argv)
     ADD("introduce-present-then-followed", test_introduce_present_followed);
     ADD("release-lists-in-batches", test_release_lists_in_batches);
     ADD("hooks-delivery-and-evdisable-inside", test_hooks_delivery);
+    ADD("listener-keeps-application-hooks", test_listener_keeps_app_hooks);
+    ADD("disaster-reaches-context-hook", test_disaster_reaches_ctx_hook);
     ADD("event-wait", test_event_wait);
     ADD("ctx-free-with-generators", test_ctx_free_with_generators);
     ADD("no-hypervisor", test_no_hypervisor);

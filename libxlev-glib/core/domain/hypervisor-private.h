@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "xlev-event-private.h"
+#include "../loop/loop-private.h"
 
 /* One domain, as far as domain events care. */
 typedef struct {

@@ -19,6 +19,7 @@
 #define XLEV__FRONTEND_PATH_MAX (sizeof(XLEV__LOCAL_DOMAIN) + 64)
 
 struct xlev_evgen_disk_eject {
+    struct xlev__gen gen;
     struct xlev_evgen_disk_eject *next, *prev;
     xlev_ctx *ctx;
     uint32_t domid;
@@ -52,10 +53,9 @@ eject_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
             XLEV__UNLOCK(ctx);
             return;
         }
-        xlev__domain_disaster_locked(ds, XLEV_EVENT_TYPE_DISK_EJECT, 0,
-                                     "cannot read %s: %s", g->eject_path,
-                                     xlev_strerror(rc));
-        xlev__domain_deliver_and_unlock(ds);
+        xlev__domain_disaster_locked(ds, 0, "cannot read %s: %s",
+                                     g->eject_path, xlev_strerror(rc));
+        XLEV__UNLOCK(ctx);
         return;
     }
     if (strcmp(value, "1") != 0 && strcmp(value, "eject") != 0) {
@@ -75,12 +75,13 @@ eject_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
         return;
     }
     if (ack_rc)
-        xlev__domain_disaster_locked(ds, XLEV_EVENT_TYPE_DISK_EJECT, 0,
+        xlev__domain_disaster_locked(ds, 0,
                                      "cannot acknowledge the eject at %s: %s",
                                      g->eject_path, xlev_strerror(ack_rc));
-    xlev__domain_queue_event_locked(ds, g, XLEV_EVENT_TYPE_DISK_EJECT, g->domid,
-                                    g->user, NULL, g->vdev);
-    xlev__domain_deliver_and_unlock(ds);
+    xlev__domain_queue_event_locked(ds, &g->gen, XLEV_EVENT_TYPE_DISK_EJECT,
+                                    g->domid, g->user, NULL, g->vdev);
+    xlev__domain_flush_locked(ds);
+    XLEV__UNLOCK(ctx);
 }
 
 static void
@@ -93,9 +94,40 @@ eject_gen_free(struct xlev_evgen_disk_eject *g)
     free(g);
 }
 
+/* The part's teardown (see domain-private.h). */
+static void
+eject_stop(struct xlev__domain *ds)
+{
+    struct xlev_evgen_disk_eject *g;
+
+    for (g = ds->ejects; g; g = g->next)
+        xlev_ev_xswatch_deregister(ds->ctx, &g->watch);
+}
+
+static void
+eject_free(struct xlev__domain *ds)
+{
+    struct xlev_evgen_disk_eject *g;
+
+    while ((g = ds->ejects)) {
+        ds->ejects = g->next;
+        eject_gen_free(g);
+    }
+}
+
 int
 xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
                          uint64_t user, xlev_evgen_disk_eject **evgen_out)
+{
+    return xlev_evenable_disk_eject_full(ctx, domid, vdev, user, NULL, NULL,
+                                         evgen_out);
+}
+
+int
+xlev_evenable_disk_eject_full(xlev_ctx *ctx, uint32_t domid, const char *vdev,
+                              uint64_t user, const xlev_event_hooks *hooks,
+                              void *hooks_user,
+                              xlev_evgen_disk_eject **evgen_out)
 {
     struct xlev_evgen_disk_eject *g = NULL;
     struct xlev__domain *ds;
@@ -108,8 +140,11 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
         return XLEV_ERROR_INVAL;
     *evgen_out = NULL;
     devid = xlev_disk_vdev_to_devid(vdev);
+    if (xlev__domain_gen_hooks_check(hooks))
+        return XLEV_ERROR_INVAL;
+    /* Failures here are returned to the caller: debug level. */
     if (domid >= XLEV__DOMID_FIRST_RESERVED || devid < 0) {
-        xlev__log(ctx, LOG_ERR,
+        xlev__log(ctx, LOG_DEBUG,
                   "xlev_evenable_disk_eject: domain %" PRIu32
                   ", vdev \"%s\": not a guest disk",
                   domid, vdev ? vdev : "(null)");
@@ -124,7 +159,7 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
              devid);
     rc = xlev_xs_read(ctx, fpath, &backend, NULL);
     if (rc) {
-        xlev__log(ctx, LOG_ERR,
+        xlev__log(ctx, LOG_DEBUG,
                   "domain %" PRIu32 " disk %s: cannot read %s: %s", domid, vdev,
                   fpath, xlev_strerror(rc));
         goto out;
@@ -135,6 +170,8 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
         rc = XLEV_ERROR_NOMEM;
         goto out;
     }
+    g->gen.hooks = hooks;
+    g->gen.hooks_user = hooks ? hooks_user : NULL;
     g->ctx = ctx;
     g->domid = domid;
     g->user = user;
@@ -149,7 +186,7 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
     memcpy(g->eject_path, backend, blen);
     memcpy(g->eject_path + blen, "/eject", sizeof("/eject"));
     if (!xlev_xs_path_is_valid(g->eject_path)) {
-        xlev__log(ctx, LOG_ERR,
+        xlev__log(ctx, LOG_DEBUG,
                   "domain %" PRIu32 " disk %s: %s names no valid backend "
                   "path (\"%s\")",
                   domid, vdev, fpath, backend);
@@ -160,6 +197,7 @@ xlev_evenable_disk_eject(xlev_ctx *ctx, uint32_t domid, const char *vdev,
     /* Listed and enabled before the watch exists: its callback may run
      * in another thread as soon as it does. */
     XLEV__LOCK(ctx);
+    xlev__domain_add_part_locked(ds, &ds->eject_part, eject_stop, eject_free);
     g->enabled = 1;
     XLEV__GEN_LIST_PUSH(ds->ejects, g);
     XLEV__UNLOCK(ctx);
@@ -195,31 +233,8 @@ xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *g)
     g->enabled = 0;
     if (ds) {
         XLEV__GEN_LIST_REMOVE(ds->ejects, g);
-        xlev__domain_gen_retire_locked(ds, g);
+        xlev__domain_gen_retire_locked(ds, &g->gen);
     }
     XLEV__UNLOCK(ctx);
     eject_gen_free(g);
-}
-
-/*======================================================================*/
-/* Freeing the context */
-
-void
-xlev__disk_eject_deregister_all(struct xlev__domain *ds)
-{
-    struct xlev_evgen_disk_eject *g;
-
-    for (g = ds->ejects; g; g = g->next)
-        xlev_ev_xswatch_deregister(ds->ctx, &g->watch);
-}
-
-void
-xlev__disk_eject_free_all(struct xlev__domain *ds)
-{
-    struct xlev_evgen_disk_eject *g;
-
-    while ((g = ds->ejects)) {
-        ds->ejects = g->next;
-        eject_gen_free(g);
-    }
 }

@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * The death generators of a context (ds->deaths, see domain-private.h),
- * the `@releaseDomain` watch they share with the introduce generators,
- * the rescan timeout, and the batched listing of domains through the
+ * their subscription to the shared `@releaseDomain` watch (release.c), the
+ * rescan timeout, and the batched listing of domains through the
  * hypervisor (hypervisor.c) that each release or rescan runs.
  */
 #include <inttypes.h>
@@ -30,6 +30,7 @@
  * All of it is protected by ctx->lock.
  */
 struct xlev_evgen_domain_death {
+    struct xlev__gen gen;
     struct xlev_evgen_domain_death *next, *prev; /* sorted by domid */
     uint32_t domid;
     uint64_t user;
@@ -60,7 +61,7 @@ death_check_locked(struct xlev__domain *ds, struct xlev_evgen_domain_death *g,
 
     if (info && info->shutdown && !g->shutdown_reported) {
         xlev_event *ev = xlev__domain_queue_event_locked(
-            ds, g, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, g->domid, g->user,
+            ds, &g->gen, XLEV_EVENT_TYPE_DOMAIN_SHUTDOWN, g->domid, g->user,
             g->uuid_known ? g->uuid : NULL, NULL);
 
         if (ev) {
@@ -71,7 +72,7 @@ death_check_locked(struct xlev__domain *ds, struct xlev_evgen_domain_death *g,
     }
     if (!info || info->dying) {
         if (xlev__domain_queue_event_locked(
-                ds, g, XLEV_EVENT_TYPE_DOMAIN_DEATH, g->domid, g->user,
+                ds, &g->gen, XLEV_EVENT_TYPE_DOMAIN_DEATH, g->domid, g->user,
                 g->uuid_known ? g->uuid : NULL, NULL))
             g->death_reported = 1;
     }
@@ -106,7 +107,7 @@ death_scan_locked(struct xlev__domain *ds)
 
         n = xlev__hv_list(ds->hv, g->domid, XLEV__HV_BATCH, ds->infos);
         if (n < 0) {
-            xlev__domain_disaster_locked(ds, XLEV_EVENT_TYPE_DOMAIN_DEATH, 0,
+            xlev__domain_disaster_locked(ds, 0,
                                          "cannot list domains from the "
                                          "hypervisor: domain shutdown and "
                                          "death may be reported late");
@@ -127,45 +128,56 @@ death_scan_locked(struct xlev__domain *ds)
     }
 }
 
-/* Scans and delivers what it found. Lock dropped. */
+/* Scans and hands what it found on. Lock dropped: the @releaseDomain
+ * subscription and the rescan timeout, both inside the core's callbacks. */
 static void
-death_scan_and_deliver(struct xlev__domain *ds)
+death_scan(struct xlev__domain *ds)
 {
     XLEV__LOCK(ds->ctx);
     death_scan_locked(ds);
-    xlev__domain_deliver_and_unlock(ds);
-}
-
-/* The shared @releaseDomain watch and the rescan timeout; lock dropped. */
-static void
-release_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
-                 const char *epath)
-{
-    struct xlev__domain *ds
-        = CONTAINER_OF(w, struct xlev__domain, release_watch);
-
-    xlev__domain_introduce_forget_released(ds);
-    death_scan_and_deliver(ds);
+    xlev__domain_flush_locked(ds);
+    XLEV__UNLOCK(ds->ctx);
 }
 
 static void
 rescan_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
 {
-    death_scan_and_deliver(CONTAINER_OF(ev, struct xlev__domain, rescan));
+    death_scan(CONTAINER_OF(ev, struct xlev__domain, rescan));
 }
 
-int
-xlev__domain_release_watch_ensure(struct xlev__domain *ds)
+/* The part's teardown (see domain-private.h). */
+static void
+death_stop(struct xlev__domain *ds)
 {
-    if (xlev_ev_xswatch_isregistered(&ds->release_watch))
-        return 0;
-    return xlev_ev_xswatch_register(ds->ctx, &ds->release_watch,
-                                    release_watch_cb, "@releaseDomain");
+    xlev_ev_time_deregister(ds->ctx, &ds->rescan);
+}
+
+static void
+death_free(struct xlev__domain *ds)
+{
+    while (ds->deaths) {
+        struct xlev_evgen_domain_death *g = ds->deaths;
+
+        ds->deaths = g->next;
+        free(g);
+    }
+    xlev__hv_close(ds->hv);
+    free(ds->infos);
 }
 
 int
 xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
                            xlev_evgen_domain_death **evgen_out)
+{
+    return xlev_evenable_domain_death_full(ctx, domid, user, NULL, NULL,
+                                           evgen_out);
+}
+
+int
+xlev_evenable_domain_death_full(xlev_ctx *ctx, uint32_t domid, uint64_t user,
+                                const xlev_event_hooks *hooks,
+                                void *hooks_user,
+                                xlev_evgen_domain_death **evgen_out)
 {
     struct xlev_evgen_domain_death *g = NULL, *pos, *last;
     struct xlev__domain *ds;
@@ -174,7 +186,7 @@ xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
     if (!ctx || !evgen_out)
         return XLEV_ERROR_INVAL;
     *evgen_out = NULL;
-    if (domid >= XLEV__DOMID_FIRST_RESERVED)
+    if (domid >= XLEV__DOMID_FIRST_RESERVED || xlev__domain_gen_hooks_check(hooks))
         return XLEV_ERROR_INVAL;
     ds = xlev__domain_get(ctx);
     if (!ds)
@@ -183,6 +195,7 @@ xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
     pthread_mutex_lock(&ds->reg_lock);
 
     XLEV__LOCK(ctx);
+    xlev__domain_add_part_locked(ds, &ds->death_part, death_stop, death_free);
     if (!ds->hv) {
         if (!ds->infos) {
             ds->infos = xlev__calloc(XLEV__HV_BATCH, sizeof(*ds->infos));
@@ -200,7 +213,7 @@ xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
     }
     XLEV__UNLOCK(ctx);
 
-    rc = xlev__domain_release_watch_ensure(ds);
+    rc = xlev__domain_release_subscribe(ds, &ds->death_release, death_scan);
     if (rc)
         goto out;
 
@@ -209,6 +222,8 @@ xlev_evenable_domain_death(xlev_ctx *ctx, uint32_t domid, uint64_t user,
         rc = XLEV_ERROR_NOMEM;
         goto out;
     }
+    g->gen.hooks = hooks;
+    g->gen.hooks_user = hooks ? hooks_user : NULL;
     g->domid = domid;
     g->user = user;
 
@@ -264,23 +279,7 @@ xlev_evdisable_domain_death(xlev_ctx *ctx, xlev_evgen_domain_death *g)
         return;
     }
     XLEV__GEN_LIST_REMOVE(ds->deaths, g);
-    xlev__domain_gen_retire_locked(ds, g);
+    xlev__domain_gen_retire_locked(ds, &g->gen);
     XLEV__UNLOCK(ctx);
     free(g);
-}
-
-/*======================================================================*/
-/* Freeing the context */
-
-void
-xlev__domain_death_free_all(struct xlev__domain *ds)
-{
-    while (ds->deaths) {
-        struct xlev_evgen_domain_death *g = ds->deaths;
-
-        ds->deaths = g->next;
-        free(g);
-    }
-    xlev__hv_close(ds->hv);
-    free(ds->infos);
 }

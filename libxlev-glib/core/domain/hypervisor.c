@@ -72,7 +72,7 @@ xlev__hv_open(xlev_ctx *ctx, xlev__hv **hv_out)
     if (!hv->xch) {
         int e = errno;
 
-        xlev__log(ctx, LOG_ERR,
+        xlev__log(ctx, LOG_DEBUG,
                   "domain events need the Xen hypervisor, which is not "
                   "available here (xc_interface_open: %s; is this a Xen "
                   "domain 0 with /dev/xen/privcmd?)",
@@ -105,7 +105,7 @@ xlev__hv_list(xlev__hv *hv, uint32_t first, unsigned int max,
 
     n = xc_domain_getinfolist(hv->xch, first, max, hv->buf);
     if (n < 0) {
-        xlev__log(hv->ctx, LOG_ERR,
+        xlev__log(hv->ctx, LOG_DEBUG,
                   "cannot list domains from %u (xc_domain_getinfolist): %s",
                   first, strerror(errno));
         return XLEV_ERROR_FAIL;

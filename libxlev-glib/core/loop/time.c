@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "Timeouts" in xlev-event-private.h for the states. Insert, remove and
+ * See "Timeouts" in loop-private.h for the states. Insert, remove and
  * modify are O(log n) (the seed kept a sorted list: O(n) inserts).
  */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xlev-event-private.h"
+#include "loop-private.h"
 
 #define USEC_PER_SEC 1000000
 #define USEC_PER_MSEC 1000
@@ -20,17 +20,9 @@
 
 static const struct timeval time_infinite = {XLEV__TIME_INFINITE_SEC, 0};
 
-int
-xlev__time_is_infinite(const xlev_ev_time *ev)
+static void
+time_reg_init(struct xlev__time_reg *ev)
 {
-    return ev->infinite;
-}
-
-void
-xlev_ev_time_init(xlev_ev_time *ev)
-{
-    if (!ev)
-        return;
     ev->func = NULL;
     ev->infinite = 0;
     ev->heap_index = -1;
@@ -42,10 +34,23 @@ xlev_ev_time_init(xlev_ev_time *ev)
     ev->for_app_reg = NULL;
 }
 
-int
-xlev_ev_time_isregistered(const xlev_ev_time *ev)
+static int
+time_reg_active(const struct xlev__time_reg *ev)
 {
-    return ev && ev->func != NULL;
+    return ev->func != NULL;
+}
+
+void
+xlev_ev_time_init(xlev_ev_time *pub)
+{
+    if (pub)
+        time_reg_init(XLEV__TIME(pub));
+}
+
+int
+xlev_ev_time_isregistered(const xlev_ev_time *pub)
+{
+    return pub && time_reg_active(XLEV__TIME_C(pub));
 }
 
 static int
@@ -74,7 +79,7 @@ timeval_add_ms(struct timeval a, int ms)
  */
 
 static int
-heap_less(const xlev_ev_time *a, const xlev_ev_time *b)
+heap_less(const struct xlev__time_reg *a, const struct xlev__time_reg *b)
 {
     if (a->abs.tv_sec != b->abs.tv_sec)
         return a->abs.tv_sec < b->abs.tv_sec;
@@ -84,7 +89,7 @@ heap_less(const xlev_ev_time *a, const xlev_ev_time *b)
 }
 
 static void
-heap_set(xlev_ctx *ctx, int i, xlev_ev_time *ev)
+heap_set(xlev_ctx *ctx, int i, struct xlev__time_reg *ev)
 {
     ctx->theap[i] = ev;
     ev->heap_index = i;
@@ -93,7 +98,7 @@ heap_set(xlev_ctx *ctx, int i, xlev_ev_time *ev)
 static void
 heap_sift_up(xlev_ctx *ctx, int i)
 {
-    xlev_ev_time *ev = ctx->theap[i];
+    struct xlev__time_reg *ev = ctx->theap[i];
 
     while (i > 0) {
         int parent = (i - 1) / 2;
@@ -109,7 +114,7 @@ heap_sift_up(xlev_ctx *ctx, int i)
 static void
 heap_sift_down(xlev_ctx *ctx, int i)
 {
-    xlev_ev_time *ev = ctx->theap[i];
+    struct xlev__time_reg *ev = ctx->theap[i];
     int n = ctx->theap_used;
 
     for (;;) {
@@ -130,7 +135,7 @@ heap_sift_down(xlev_ctx *ctx, int i)
 static int
 heap_reserve(xlev_ctx *ctx)
 {
-    xlev_ev_time **newheap;
+    struct xlev__time_reg **newheap;
     int newsize;
 
     if (ctx->theap_used < ctx->theap_allocd)
@@ -148,7 +153,7 @@ heap_reserve(xlev_ctx *ctx)
 
 /* heap_reserve() must have succeeded. */
 static void
-heap_insert(xlev_ctx *ctx, xlev_ev_time *ev)
+heap_insert(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     ev->seq = ctx->time_seq++;
     heap_set(ctx, ctx->theap_used++, ev);
@@ -156,10 +161,10 @@ heap_insert(xlev_ctx *ctx, xlev_ev_time *ev)
 }
 
 static void
-heap_remove(xlev_ctx *ctx, xlev_ev_time *ev)
+heap_remove(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     int i = ev->heap_index;
-    xlev_ev_time *last;
+    struct xlev__time_reg *last;
 
     if (i < 0)
         return;
@@ -177,7 +182,7 @@ heap_remove(xlev_ctx *ctx, xlev_ev_time *ev)
 /* After ev->abs changed. A modified timeout goes behind others due at the
  * same instant, as a new registration would. */
 static void
-heap_update(xlev_ctx *ctx, xlev_ev_time *ev)
+heap_update(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     ev->seq = ctx->time_seq++;
     heap_sift_up(ctx, ev->heap_index);
@@ -198,7 +203,7 @@ xlev__time_next_locked(xlev_ctx *ctx)
  */
 
 int
-xlev__time_hook_register_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+xlev__time_hook_register_locked(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     struct xlev__nexus *nexus;
     void *for_app = NULL;
@@ -223,7 +228,7 @@ xlev__time_hook_register_locked(xlev_ctx *ctx, xlev_ev_time *ev)
 /* The application's registration is gone (it reported the timeout): forget
  * it without calling timeout_deregister. */
 static void
-time_hook_forget_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+time_hook_forget_locked(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     xlev__nexus_put_locked(ctx, ev->nexus);
     ev->nexus = NULL;
@@ -231,7 +236,7 @@ time_hook_forget_locked(xlev_ctx *ctx, xlev_ev_time *ev)
 }
 
 void
-xlev__time_hook_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+xlev__time_hook_deregister_locked(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     if (!ev->nexus)
         return;
@@ -244,13 +249,13 @@ xlev__time_hook_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
  */
 
 static int
-time_register_locked(xlev_ctx *ctx, xlev_ev_time *ev,
+time_register_locked(xlev_ctx *ctx, struct xlev__time_reg *ev,
                      xlev_ev_time_callback *func, int infinite,
                      struct timeval abs)
 {
     int rc;
 
-    xlev_ev_time_init(ev);
+    time_reg_init(ev);
     rc = heap_reserve(ctx);
     if (rc)
         return rc;
@@ -258,7 +263,7 @@ time_register_locked(xlev_ctx *ctx, xlev_ev_time *ev,
     ev->abs = infinite ? time_infinite : abs;
     rc = xlev__time_hook_register_locked(ctx, ev);
     if (rc) {
-        xlev_ev_time_init(ev);
+        time_reg_init(ev);
         return rc;
     }
     heap_insert(ctx, ev);
@@ -267,9 +272,11 @@ time_register_locked(xlev_ctx *ctx, xlev_ev_time *ev,
 }
 
 int
-xlev_ev_time_register_abs(xlev_ctx *ctx, xlev_ev_time *ev,
+xlev_ev_time_register_abs(xlev_ctx *ctx, xlev_ev_time *pub,
                           xlev_ev_time_callback *func, struct timeval abs)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     int rc;
 
     if (!ctx || !ev || !func || !timeval_valid(abs))
@@ -281,9 +288,11 @@ xlev_ev_time_register_abs(xlev_ctx *ctx, xlev_ev_time *ev,
 }
 
 int
-xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
+xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *pub,
                                xlev_ev_time_callback *func, int milliseconds)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     struct timeval now;
 
     xlev__now_locked(ctx, &now);
@@ -292,23 +301,27 @@ xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
 }
 
 int
-xlev_ev_time_register_rel(xlev_ctx *ctx, xlev_ev_time *ev,
+xlev_ev_time_register_rel(xlev_ctx *ctx, xlev_ev_time *pub,
                           xlev_ev_time_callback *func, int milliseconds)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     int rc;
 
     if (!ctx || !ev || !func)
         return XLEV_ERROR_INVAL;
     XLEV__LOCK(ctx);
-    rc = xlev__time_register_rel_locked(ctx, ev, func, milliseconds);
+    rc = xlev__time_register_rel_locked(ctx, pub, func, milliseconds);
     XLEV__UNLOCK(ctx);
     return rc; /* the seed returned 0 here whatever happened */
 }
 
 int
-xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *ev,
+xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *pub,
                            xlev_ev_time_callback *func, struct timeval wall)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     struct timeval mono, real, abs;
     int64_t delta_us;
     int rc;
@@ -339,7 +352,7 @@ xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *ev,
  * The hooks are told first, so a failing hook changes nothing.
  */
 static int
-time_modify_locked(xlev_ctx *ctx, xlev_ev_time *ev, int infinite,
+time_modify_locked(xlev_ctx *ctx, struct xlev__time_reg *ev, int infinite,
                    struct timeval abs)
 {
     struct timeval newabs = infinite ? time_infinite : abs;
@@ -361,8 +374,13 @@ time_modify_locked(xlev_ctx *ctx, xlev_ev_time *ev, int infinite,
             ev->infinite = oldinf;
             return rc;
         }
-        xlev__pending_cancel_locked(ctx, ev);
-        ev->firing = 0;
+        {
+            xlev_ev_time_callback *func = ev->func;
+
+            /* disposing of the record makes ev Idle: it stays Active */
+            xlev__deferred_cancel_locked(ctx, ev);
+            ev->func = func;
+        }
         heap_insert(ctx, ev);
         return 0;
     }
@@ -393,14 +411,16 @@ time_modify_locked(xlev_ctx *ctx, xlev_ev_time *ev, int infinite,
 }
 
 int
-xlev_ev_time_modify_abs(xlev_ctx *ctx, xlev_ev_time *ev, struct timeval abs)
+xlev_ev_time_modify_abs(xlev_ctx *ctx, xlev_ev_time *pub, struct timeval abs)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     int rc;
 
     if (!ctx || !ev || !timeval_valid(abs))
         return XLEV_ERROR_INVAL;
     XLEV__LOCK(ctx);
-    if (!xlev_ev_time_isregistered(ev))
+    if (!time_reg_active(ev))
         rc = XLEV_ERROR_INVAL;
     else
         rc = time_modify_locked(ctx, ev, 0, abs);
@@ -409,15 +429,17 @@ xlev_ev_time_modify_abs(xlev_ctx *ctx, xlev_ev_time *ev, struct timeval abs)
 }
 
 int
-xlev_ev_time_modify_rel(xlev_ctx *ctx, xlev_ev_time *ev, int milliseconds)
+xlev_ev_time_modify_rel(xlev_ctx *ctx, xlev_ev_time *pub, int milliseconds)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     struct timeval now;
     int rc;
 
     if (!ctx || !ev)
         return XLEV_ERROR_INVAL;
     XLEV__LOCK(ctx);
-    if (!xlev_ev_time_isregistered(ev)) {
+    if (!time_reg_active(ev)) {
         rc = XLEV_ERROR_INVAL;
     } else {
         xlev__now_locked(ctx, &now);
@@ -429,13 +451,14 @@ xlev_ev_time_modify_rel(xlev_ctx *ctx, xlev_ev_time *ev, int milliseconds)
 }
 
 void
-xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *pub)
 {
-    if (!xlev_ev_time_isregistered(ev))
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
+    if (!time_reg_active(ev))
         return;
     if (ev->firing) {
-        xlev__pending_cancel_locked(ctx, ev);
-        ev->firing = 0;
+        xlev__deferred_cancel_locked(ctx, ev); /* makes it Idle */
     } else {
         xlev__time_hook_deregister_locked(ctx, ev);
         heap_remove(ctx, ev);
@@ -444,27 +467,77 @@ xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev)
 }
 
 void
-xlev_ev_time_deregister(xlev_ctx *ctx, xlev_ev_time *ev)
+xlev_ev_time_deregister(xlev_ctx *ctx, xlev_ev_time *pub)
 {
+    struct xlev__time_reg *ev = XLEV__TIME(pub);
+
     if (!ctx || !ev)
         return;
     XLEV__LOCK(ctx);
-    xlev__time_deregister_locked(ctx, ev);
-    xlev__inflight_wait_locked(ctx, ev);
+    xlev__time_deregister_locked(ctx, pub);
+    xlev__deferred_wait_locked(ctx, ev);
     XLEV__UNLOCK(ctx);
 }
 
 /*
- * Firing. `hook_gone`: the application reported it (occurred_timeout), so
- * its registration no longer exists and timeout_deregister is not called.
+ * Firing: the timeout leaves the heap and becomes one deferred record
+ * (target: the registration), Active, fired, queued until it runs. It is
+ * Idle just before its callback is called, which may register it again;
+ * disposing of the record (deregister, modify, xlev_ctx_free) makes it
+ * Idle too.
  */
-static int
-time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev, int hook_gone)
-{
-    struct xlev__pending *p;
+struct time_rec {
+    struct xlev__deferred d;
+    struct xlev__time_reg *ev;
+    struct timeval abs;
+    xlev_ev_time_callback *func; /* prepare_locked */
+};
 
-    p = xlev__calloc(1, sizeof(*p));
-    if (!p) {
+static int
+time_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->ev->firing = 0;
+    r->func = r->ev->func;
+    r->ev->func = NULL;
+    return 1;
+}
+
+static void
+time_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->func(ctx, XLEV__TIME_PUB(r->ev), &r->abs);
+    free(r);
+}
+
+static void
+time_rec_dispose_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct time_rec *r = XLEV__CONTAINER_OF(d, struct time_rec, d);
+
+    r->ev->firing = 0;
+    r->ev->func = NULL;
+    free(r);
+}
+
+static const struct xlev__deferred_ops time_rec_ops = {
+    .prepare_locked = time_rec_prepare_locked,
+    .run = time_rec_run,
+    .dispose_locked = time_rec_dispose_locked,
+};
+
+/* `hook_gone`: the application reported it (occurred_timeout), so its
+ * registration no longer exists and timeout_deregister is not called. */
+static int
+time_fire_locked(xlev_ctx *ctx, struct xlev__time_reg *ev, int hook_gone)
+{
+    struct time_rec *r;
+
+    r = xlev__calloc(1, sizeof(*r));
+    if (!r) {
         xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
                               "cannot queue a timeout's callback");
         return XLEV_ERROR_NOMEM;
@@ -475,15 +548,14 @@ time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev, int hook_gone)
         xlev__time_hook_deregister_locked(ctx, ev);
     heap_remove(ctx, ev);
     ev->firing = 1;
-    p->kind = XLEV__PENDING_TIME;
-    p->ev = ev;
-    p->u.time.abs = ev->abs;
-    xlev__pending_append_locked(ctx, p);
+    r->ev = ev;
+    r->abs = ev->abs;
+    xlev__deferred_queue_locked(ctx, &r->d, &time_rec_ops, ev);
     return 0;
 }
 
 int
-xlev__time_fire_locked(xlev_ctx *ctx, xlev_ev_time *ev)
+xlev__time_fire_locked(xlev_ctx *ctx, struct xlev__time_reg *ev)
 {
     return time_fire_locked(ctx, ev, 1);
 }
@@ -499,7 +571,7 @@ void
 xlev__time_fire_due_locked(xlev_ctx *ctx, struct timeval now)
 {
     while (ctx->theap_used) {
-        xlev_ev_time *ev = ctx->theap[0];
+        struct xlev__time_reg *ev = ctx->theap[0];
 
         if (ev->infinite || !timeval_le(&ev->abs, &now))
             break;
@@ -508,27 +580,17 @@ xlev__time_fire_due_locked(xlev_ctx *ctx, struct timeval now)
     }
 }
 
-/* ctx_free: every timeout goes Idle, the hooks are told. Queued ones are
- * found on the pending queue (the caller frees the records). */
+/* ctx_free: every waiting timeout goes Idle, the hooks are told. Fired
+ * ones go Idle when the caller disposes of the queue. */
 void
 xlev__time_free_all_locked(xlev_ctx *ctx)
 {
-    struct xlev__pending *p;
-
     while (ctx->theap_used) {
-        xlev_ev_time *ev = ctx->theap[0];
+        struct xlev__time_reg *ev = ctx->theap[0];
 
         xlev__time_hook_deregister_locked(ctx, ev);
         heap_remove(ctx, ev);
         ev->func = NULL;
-    }
-    for (p = ctx->pending_head; p; p = p->next) {
-        if (p->kind == XLEV__PENDING_TIME) {
-            xlev_ev_time *ev = p->ev;
-
-            ev->firing = 0;
-            ev->func = NULL;
-        }
     }
 }
 
@@ -546,4 +608,12 @@ xlev__test_time_heap_ok(xlev_ctx *ctx)
     }
     XLEV__UNLOCK(ctx);
     return ok;
+}
+
+int
+xlev__test_time_is_infinite(const xlev_ev_time *pub)
+{
+    const struct xlev__time_reg *ev = XLEV__TIME_C(pub);
+
+    return time_reg_active(ev) && ev->infinite;
 }

@@ -1,258 +1,20 @@
-/* osevent.c: beforepoll/afterpoll, hooks, occurred_*, deferred callbacks
+/* osevent.c: beforepoll/afterpoll, hooks, occurred_*
  *
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "Deferred callbacks" and "Locking" in xlev-event-private.h.
+ * See "Locking" in loop-private.h; what they decide runs through the
+ * deferral mechanism (deferred-private.h).
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xlev-event-private.h"
+#include "loop-private.h"
 
 #define USEC_PER_SEC 1000000
 #define USEC_PER_MSEC 1000
-
-/*======================================================================*/
-/* The pending queue and the in-flight list; lock held */
-
-void
-xlev__pending_append_locked(xlev_ctx *ctx, struct xlev__pending *p)
-{
-    p->next = NULL;
-    p->prev = ctx->pending_tail;
-    if (ctx->pending_tail)
-        ctx->pending_tail->next = p;
-    else
-        ctx->pending_head = p;
-    ctx->pending_tail = p;
-}
-
-void
-xlev__pending_remove_locked(xlev_ctx *ctx, struct xlev__pending *p)
-{
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        ctx->pending_head = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    else
-        ctx->pending_tail = p->prev;
-    p->next = p->prev = NULL;
-}
-
-int
-xlev__pending_cancel_locked(xlev_ctx *ctx, const void *ev)
-{
-    struct xlev__pending *p, *next;
-    int n = 0;
-
-    for (p = ctx->pending_head; p; p = next) {
-        next = p->next;
-        if (p->ev != ev)
-            continue;
-        xlev__pending_remove_locked(ctx, p);
-        free(p);
-        n++;
-    }
-    return n;
-}
-
-static int
-inflight_other_thread(xlev_ctx *ctx, const void *ev)
-{
-    struct xlev__inflight *f;
-    pthread_t self = pthread_self();
-
-    for (f = ctx->inflight; f; f = f->next)
-        if (f->ev == ev && !pthread_equal(f->thread, self))
-            return 1;
-    return 0;
-}
-
-void
-xlev__inflight_wait_locked(xlev_ctx *ctx, const void *ev)
-{
-    while (inflight_other_thread(ctx, ev))
-        pthread_cond_wait(&ctx->cond, &ctx->lock);
-}
-
-int
-xlev__inflight_self_locked(xlev_ctx *ctx)
-{
-    struct xlev__inflight *f;
-    pthread_t self = pthread_self();
-
-    for (f = ctx->inflight; f; f = f->next)
-        if (pthread_equal(f->thread, self))
-            return 1;
-    return 0;
-}
-
-static int
-inflight_any(xlev_ctx *ctx, const void *ev)
-{
-    struct xlev__inflight *f;
-
-    for (f = ctx->inflight; f; f = f->next)
-        if (f->ev == ev)
-            return 1;
-    return 0;
-}
-
-/* The first record that may run now: callbacks of one registration never
- * run concurrently; the thread running one picks up the next. */
-static struct xlev__pending *
-pending_next_runnable(xlev_ctx *ctx)
-{
-    struct xlev__pending *p;
-
-    for (p = ctx->pending_head; p; p = p->next)
-        if (!p->ev || !ctx->inflight || !inflight_any(ctx, p->ev))
-            return p;
-    return NULL;
-}
-
-static void
-report_disaster_unlocked(xlev_ctx *ctx, xlev_disaster_fn *fn, void *user,
-                         const struct xlev__pending *p)
-{
-    if (fn) {
-        fn(user, p->u.disaster.kind, p->u.disaster.msg,
-           p->u.disaster.errnoval);
-        return;
-    }
-    fprintf(stderr,
-            "libxlev-glib: DISASTER in event loop (kind %d): %s (%s); no "
-            "disaster hook is set, carrying on\n",
-            (int)p->u.disaster.kind, p->u.disaster.msg,
-            p->u.disaster.errnoval ? strerror(p->u.disaster.errnoval)
-                                   : "no errno");
-}
-
-/*
- * Runs the queue; lock held on entry, dropped on return. Each record is
- * decided on again as it is popped, under the lock: the registration may
- * have changed since it was queued.
- */
-void
-xlev__run_pending_and_unlock(xlev_ctx *ctx)
-{
-    struct xlev__pending *p;
-
-    while ((p = pending_next_runnable(ctx))) {
-        struct xlev__inflight inflight;
-        xlev_ev_fd_callback *fd_func = NULL;
-        xlev_ev_time_callback *time_func = NULL;
-        xlev_ev_xswatch_callback *xs_func = NULL;
-        xlev_disaster_fn *disaster_fn = NULL;
-        void *disaster_user = NULL;
-        short fd_events = 0, fd_revents = 0;
-        int fd = -1;
-
-        xlev__pending_remove_locked(ctx, p);
-
-        switch (p->kind) {
-        case XLEV__PENDING_FD: {
-            xlev_ev_fd *ev = p->ev;
-
-            ev->npending--;
-            if (!xlev_ev_fd_isregistered(ev))
-                break;
-            fd_revents = xlev__reg_revents(ev->events, p->u.fd.revents);
-            if (!fd_revents)
-                break; /* modified since: no longer interested */
-            fd_func = ev->func;
-            fd = ev->fd;
-            fd_events = ev->events;
-            break;
-        }
-        case XLEV__PENDING_TIME: {
-            xlev_ev_time *ev = p->ev;
-
-            /* Idle before the callback: it may register ev again. */
-            ev->firing = 0;
-            time_func = ev->func;
-            ev->func = NULL;
-            break;
-        }
-        case XLEV__PENDING_XSWATCH: {
-            xlev_ev_xswatch *w = p->ev;
-
-            w->npending--;
-            if (w->slotnum != p->u.xs.slotnum ||
-                w->counterval != p->u.xs.counterval)
-                break;
-            xs_func = w->callback;
-            break;
-        }
-        case XLEV__PENDING_DISASTER:
-            disaster_fn = ctx->disaster_fn;
-            disaster_user = ctx->disaster_user;
-            break;
-        }
-
-        if (!fd_func && !time_func && !xs_func &&
-            p->kind != XLEV__PENDING_DISASTER) {
-            free(p);
-            continue;
-        }
-
-        inflight.ev = p->ev;
-        inflight.thread = pthread_self();
-        inflight.next = ctx->inflight;
-        ctx->inflight = &inflight;
-        XLEV__UNLOCK(ctx);
-
-        switch (p->kind) {
-        case XLEV__PENDING_FD:
-            fd_func(ctx, p->ev, fd, fd_events, fd_revents);
-            break;
-        case XLEV__PENDING_TIME:
-            time_func(ctx, p->ev, &p->u.time.abs);
-            break;
-        case XLEV__PENDING_XSWATCH:
-            xs_func(ctx, p->ev, p->u.xs.wpath, p->u.xs.epath);
-            break;
-        case XLEV__PENDING_DISASTER:
-            report_disaster_unlocked(ctx, disaster_fn, disaster_user, p);
-            break;
-        }
-        free(p);
-
-        XLEV__LOCK(ctx);
-        {
-            struct xlev__inflight **fp;
-
-            /* Compare addresses only: p->ev may be freed by now. */
-            for (fp = &ctx->inflight; *fp; fp = &(*fp)->next) {
-                if (*fp == &inflight) {
-                    *fp = inflight.next;
-                    break;
-                }
-            }
-        }
-        pthread_cond_broadcast(&ctx->cond);
-    }
-    XLEV__UNLOCK(ctx);
-}
-
-int
-xlev__test_npending(xlev_ctx *ctx)
-{
-    struct xlev__pending *p;
-    int n = 0;
-
-    XLEV__LOCK(ctx);
-    for (p = ctx->pending_head; p; p = p->next)
-        n++;
-    XLEV__UNLOCK(ctx);
-    return n;
-}
 
 /*======================================================================*/
 /* Poll style */
@@ -370,7 +132,7 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
 
     XLEV__LOCK(ctx);
     if (nfds > ctx->polled_used) {
-        xlev__log(ctx, LOG_ERR,
+        xlev__log(ctx, LOG_DEBUG,
                   "xlev_osevent_afterpoll: nfds %d but the last beforepoll "
                   "gave %d",
                   nfds, ctx->polled_used);
@@ -392,7 +154,7 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
 
     xlev__time_fire_due_locked(ctx, now);
 
-    xlev__run_pending_and_unlock(ctx);
+    xlev__deferred_run_and_unlock(ctx);
     return 0;
 }
 
@@ -447,7 +209,7 @@ xlev_osevent_register_hooks(xlev_ctx *ctx, const xlev_osevent_hooks *hooks,
     goto out;
 
 fail:
-    xlev__log(ctx, LOG_ERR,
+    xlev__log(ctx, LOG_DEBUG,
               "an osevent hook failed (%d) while registering the hooks; "
               "staying in poll style",
               rc);
@@ -497,14 +259,14 @@ xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd, short events,
     if (r > 0 && pfd.revents)
         xlev__fdent_deliver_locked(ctx, fdent, pfd.revents, UINT64_MAX);
 
-    xlev__run_pending_and_unlock(ctx);
+    xlev__deferred_run_and_unlock(ctx);
 }
 
 void
 xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev)
 {
     struct xlev__nexus *nexus = for_xlev;
-    xlev_ev_time *ev;
+    struct xlev__time_reg *ev;
     struct timeval now;
 
     if (!ctx || !nexus)
@@ -546,5 +308,5 @@ xlev_osevent_occurred_timeout(xlev_ctx *ctx, void *for_xlev)
         xlev__time_fire_locked(ctx, ev);
     }
 
-    xlev__run_pending_and_unlock(ctx);
+    xlev__deferred_run_and_unlock(ctx);
 }

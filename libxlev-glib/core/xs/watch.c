@@ -1,9 +1,9 @@
-/* xswatch.c: xenstore watches: slots, tokens, the watch fd
+/* watch.c: xenstore watches: slots, tokens, the watch fd, liveness
  *
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "xenstore watch slots" in xlev-event-private.h.
+ * See "xenstore watch slots" in xs-private.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,17 +16,15 @@
 
 #include <xenstore.h>
 
-#include "xlev-event-private.h"
+#include "xs-private.h"
 
 /* "slotnum/counter": an int in decimal, '/', a uint32_t in hex, NUL. */
 #define WATCH_TOKEN_MAX (sizeof("-2147483648/ffffffff"))
 #define WATCH_SLOTS_MIN 4
 
-void
-xlev_ev_xswatch_init(xlev_ev_xswatch *w)
+static void
+xswatch_reg_init(struct xlev__xswatch_reg *w)
 {
-    if (!w)
-        return;
     w->slotnum = -1;
     w->counterval = 0;
     w->path = NULL;
@@ -35,10 +33,17 @@ xlev_ev_xswatch_init(xlev_ev_xswatch *w)
     w->npending = 0;
 }
 
-int
-xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *w)
+void
+xlev_ev_xswatch_init(xlev_ev_xswatch *pub)
 {
-    return w && w->slotnum >= 0;
+    if (pub)
+        xswatch_reg_init(XLEV__XSW(pub));
+}
+
+int
+xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *pub)
+{
+    return pub && XLEV__XSW_C(pub)->slotnum >= 0;
 }
 
 static void
@@ -47,12 +52,18 @@ watch_token(char *buf, int slotnum, uint32_t counterval)
     snprintf(buf, WATCH_TOKEN_MAX, "%d/%" PRIx32, slotnum, counterval);
 }
 
-/* Never called: the watch fd's readiness is handled under the lock, in
- * xlev__fdent_deliver_locked. A registration needs a function. */
+static void watch_fd_ready_locked(xlev_ctx *ctx);
+
+/* The watch fd is readable: an ordinary fd callback, lock dropped. It
+ * queues the events it reads, which the runner that called it runs next. */
 static void
-watch_efd_unused(xlev_ctx *ctx, xlev_ev_fd *ev, int fd, short events,
-                 short revents)
+watch_fd_cb(xlev_ctx *ctx, xlev_ev_fd *ev, int fd, short events,
+            short revents)
 {
+    XLEV__LOCK(ctx);
+    if (xlev_ev_fd_isregistered(ev))
+        watch_fd_ready_locked(ctx);
+    XLEV__UNLOCK(ctx);
 }
 
 /*
@@ -92,7 +103,7 @@ ensure_watch_pipe_cloexec_locked(xlev_ctx *ctx, int fd)
  * The liveness timeout (see "xenstore watch slots"). Its callback runs like
  * any timeout's, with the lock dropped, from the thread running the loop;
  * it decides under the lock. The events it queues are run by the same
- * xlev__run_pending_and_unlock that called it.
+ * xlev__deferred_run_and_unlock that called it.
  */
 static void
 liveness_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
@@ -100,13 +111,13 @@ liveness_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
     int rc;
 
     XLEV__LOCK(ctx);
-    if (xlev_ev_fd_isregistered(&ctx->watch_efd))
-        xlev__xswatch_fd_ready_locked(ctx);
+    if (xlev_ev_fd_isregistered(&ctx->xs->watch_efd))
+        watch_fd_ready_locked(ctx);
     /* Still watching (the drain may have found the connection lost, which
      * deregistered the fd), and nobody re-armed it meanwhile. */
-    if (xlev_ev_fd_isregistered(&ctx->watch_efd) &&
-        !xlev_ev_time_isregistered(&ctx->xs_liveness)) {
-        rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness,
+    if (xlev_ev_fd_isregistered(&ctx->xs->watch_efd) &&
+        !xlev_ev_time_isregistered(&ctx->xs->liveness)) {
+        rc = xlev__time_register_rel_locked(ctx, &ctx->xs->liveness,
                                             liveness_cb, XLEV_XS_LIVENESS_MS);
         if (rc)
             xlev__disaster_locked(ctx, XLEV_DISASTER_OSEVENT, 0,
@@ -123,16 +134,16 @@ xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what)
 {
     int rc;
 
-    if (ctx->xs_broken)
+    if (ctx->xs->broken)
         return;
-    __atomic_store_n(&ctx->xs_broken, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctx->xs->broken, 1, __ATOMIC_RELEASE);
     /* Stop polling a connection that failed, so that we do not spin. */
-    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    xlev__fd_deregister_locked(ctx, &ctx->xs->watch_efd);
     xlev__disaster_locked(ctx, XLEV_DISASTER_XENSTORE, errnoval, "%s", what);
     /* Found outside the loop (a plain operation in another thread), the
      * disaster waits on the queue: make the loop come round now. */
-    xlev__time_deregister_locked(ctx, &ctx->xs_liveness);
-    rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness, liveness_cb,
+    xlev__time_deregister_locked(ctx, &ctx->xs->liveness);
+    rc = xlev__time_register_rel_locked(ctx, &ctx->xs->liveness, liveness_cb,
                                         0);
     if (rc)
         xlev__log(ctx, LOG_ERR,
@@ -148,30 +159,30 @@ watch_fd_ref_locked(xlev_ctx *ctx)
 {
     int fd, rc;
 
-    if (xlev_ev_fd_isregistered(&ctx->watch_efd))
+    if (xlev_ev_fd_isregistered(&ctx->xs->watch_efd))
         return 0;
-    fd = xs_fileno(ctx->xsh);
+    fd = xs_fileno(ctx->xs->xsh);
     if (fd < 0) {
-        xlev__log(ctx, LOG_ERR, "xs_fileno failed: %s", strerror(errno));
+        xlev__log(ctx, LOG_DEBUG, "xs_fileno failed: %s", strerror(errno));
         return XLEV_ERROR_XENSTORE;
     }
-    if (!ctx->watch_fd_checked) {
+    if (!ctx->xs->watch_fd_checked) {
         ensure_watch_pipe_cloexec_locked(ctx, fd);
-        ctx->watch_fd_checked = 1;
+        ctx->xs->watch_fd_checked = 1;
     }
-    rc = xlev__fd_register_locked(ctx, &ctx->watch_efd, watch_efd_unused, fd,
+    rc = xlev__fd_register_locked(ctx, &ctx->xs->watch_efd, watch_fd_cb, fd,
                                   POLLIN);
     if (rc) {
-        xlev_ev_fd_init(&ctx->watch_efd);
+        xlev_ev_fd_init(&ctx->xs->watch_efd);
         return rc;
     }
     /* Not registered yet unless its last callback is still running (and
      * would re-arm it, finding the fd registered). */
-    if (!xlev_ev_time_isregistered(&ctx->xs_liveness)) {
-        rc = xlev__time_register_rel_locked(ctx, &ctx->xs_liveness,
+    if (!xlev_ev_time_isregistered(&ctx->xs->liveness)) {
+        rc = xlev__time_register_rel_locked(ctx, &ctx->xs->liveness,
                                             liveness_cb, XLEV_XS_LIVENESS_MS);
         if (rc)
-            xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+            xlev__fd_deregister_locked(ctx, &ctx->xs->watch_efd);
     }
     return rc;
 }
@@ -179,13 +190,13 @@ watch_fd_ref_locked(xlev_ctx *ctx)
 static void
 watch_fd_unref_locked(xlev_ctx *ctx)
 {
-    if (ctx->watch_count)
+    if (ctx->xs->count)
         return;
-    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    xlev__fd_deregister_locked(ctx, &ctx->xs->watch_efd);
     /* Once broken, the timeout only wakes the loop to report that: leave
      * it to fire. */
-    if (!ctx->xs_broken)
-        xlev__time_deregister_locked(ctx, &ctx->xs_liveness);
+    if (!ctx->xs->broken)
+        xlev__time_deregister_locked(ctx, &ctx->xs->liveness);
 }
 
 static int
@@ -193,62 +204,63 @@ slot_get_locked(xlev_ctx *ctx)
 {
     int slotnum;
 
-    if (ctx->watch_free < 0) {
+    if (ctx->xs->free_slot < 0) {
         struct xlev__watch_slot *newslots;
         int newsize, i;
 
-        if (ctx->watch_nslots > INT_MAX / 2)
+        if (ctx->xs->nslots > INT_MAX / 2)
             return XLEV_ERROR_NOMEM;
-        newsize = ctx->watch_nslots ? ctx->watch_nslots * 2 : WATCH_SLOTS_MIN;
-        newslots = xlev__realloc_array(ctx->watch_slots, newsize,
+        newsize = ctx->xs->nslots ? ctx->xs->nslots * 2 : WATCH_SLOTS_MIN;
+        newslots = xlev__realloc_array(ctx->xs->slots, newsize,
                                        sizeof(*newslots));
         if (!newslots)
             return XLEV_ERROR_NOMEM;
         /* Link the new slots so that the lowest comes out first. */
-        for (i = newsize - 1; i >= ctx->watch_nslots; i--) {
+        for (i = newsize - 1; i >= ctx->xs->nslots; i--) {
             newslots[i].w = NULL;
-            newslots[i].next_free = ctx->watch_free;
-            ctx->watch_free = i;
+            newslots[i].next_free = ctx->xs->free_slot;
+            ctx->xs->free_slot = i;
         }
-        ctx->watch_slots = newslots;
-        ctx->watch_nslots = newsize;
+        ctx->xs->slots = newslots;
+        ctx->xs->nslots = newsize;
     }
-    slotnum = ctx->watch_free;
-    ctx->watch_free = ctx->watch_slots[slotnum].next_free;
-    ctx->watch_slots[slotnum].next_free = -1;
+    slotnum = ctx->xs->free_slot;
+    ctx->xs->free_slot = ctx->xs->slots[slotnum].next_free;
+    ctx->xs->slots[slotnum].next_free = -1;
     return slotnum;
 }
 
 static void
 slot_put_locked(xlev_ctx *ctx, int slotnum)
 {
-    ctx->watch_slots[slotnum].w = NULL;
-    ctx->watch_slots[slotnum].next_free = ctx->watch_free;
-    ctx->watch_free = slotnum;
+    ctx->xs->slots[slotnum].w = NULL;
+    ctx->xs->slots[slotnum].next_free = ctx->xs->free_slot;
+    ctx->xs->free_slot = slotnum;
 }
 
 /* Both registrations. With @borrow, the registration keeps @path itself
  * (the caller guarantees it outlives the registration); otherwise a copy. */
 static int
-xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
+xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
                  xlev_ev_xswatch_callback *func, const char *path, int borrow)
 {
+    struct xlev__xswatch_reg *w = XLEV__XSW(pub);
     char token[WATCH_TOKEN_MAX];
     char *path_copy = NULL;
     int slotnum = -1;
     uint32_t counterval;
     int rc;
 
-    if (!ctx || !w || !func || !xlev_xs_path_is_valid(path))
+    if (!ctx || !w || !func || !xlev__xs_path_check(path, 1))
         return XLEV_ERROR_INVAL;
-    xlev_ev_xswatch_init(w);
+    xswatch_reg_init(w);
 
     XLEV__LOCK(ctx);
-    if (!ctx->xsh) {
+    if (!ctx->xs || !ctx->xs->xsh) {
         rc = XLEV_ERROR_XENSTORE;
         goto out;
     }
-    if (ctx->xs_broken) {
+    if (ctx->xs->broken) {
         rc = XLEV_ERROR_BROKEN;
         goto out;
     }
@@ -271,14 +283,14 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
         goto out;
     }
 
-    counterval = ctx->watch_counter++;
+    counterval = ctx->xs->counter++;
     watch_token(token, slotnum, counterval);
-    pthread_mutex_lock(&ctx->xs_req_lock);
-    if (!xs_watch(ctx->xsh, path, token)) {
+    pthread_mutex_lock(&ctx->xs->req_lock);
+    if (!xs_watch(ctx->xs->xsh, path, token)) {
         int e = errno, lost = xlev__xs_conn_lost_reqlocked(ctx, e);
 
-        pthread_mutex_unlock(&ctx->xs_req_lock);
-        xlev__log(ctx, LOG_ERR, "cannot watch xenstore path %s: %s", path,
+        pthread_mutex_unlock(&ctx->xs->req_lock);
+        xlev__log(ctx, LOG_DEBUG, "cannot watch xenstore path %s: %s", path,
                   strerror(e));
         rc = xlev__xs_errno_to_rc(e);
         if (lost) {
@@ -287,9 +299,9 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
         }
         goto out;
     }
-    pthread_mutex_unlock(&ctx->xs_req_lock);
+    pthread_mutex_unlock(&ctx->xs->req_lock);
 
-    ctx->watch_slots[slotnum].w = w;
+    ctx->xs->slots[slotnum].w = w;
     w->slotnum = slotnum;
     w->counterval = counterval;
     if (borrow) {
@@ -302,7 +314,7 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *w,
     }
     w->callback = func;
     w->npending = 0;
-    ctx->watch_count++;
+    ctx->xs->count++;
     path_copy = NULL;
     slotnum = -1;
     rc = 0;
@@ -311,7 +323,7 @@ out:
     if (slotnum >= 0)
         slot_put_locked(ctx, slotnum);
     free(path_copy);
-    if (rc && ctx->xsh)
+    if (rc && ctx->xs && ctx->xs->xsh)
         watch_fd_unref_locked(ctx);
     XLEV__UNLOCK(ctx);
     return rc;
@@ -333,22 +345,22 @@ xlev_ev_xswatch_register_borrowed(xlev_ctx *ctx, xlev_ev_xswatch *w,
 }
 
 static void
-xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
+xswatch_deregister_locked(xlev_ctx *ctx, struct xlev__xswatch_reg *w, int unwatch)
 {
     char token[WATCH_TOKEN_MAX];
 
     if (w->slotnum < 0)
         return;
 
-    if (unwatch && !ctx->xs_broken) {
+    if (unwatch && !ctx->xs->broken) {
         watch_token(token, w->slotnum, w->counterval);
         /* Events for this token that libxenstore has queued (no
          * XS_UNWATCH_FILTER) are dropped when read: the slot is free. */
-        pthread_mutex_lock(&ctx->xs_req_lock);
-        if (!xs_unwatch(ctx->xsh, w->path, token)) {
+        pthread_mutex_lock(&ctx->xs->req_lock);
+        if (!xs_unwatch(ctx->xs->xsh, w->path, token)) {
             int e = errno, lost = xlev__xs_conn_lost_reqlocked(ctx, e);
 
-            pthread_mutex_unlock(&ctx->xs_req_lock);
+            pthread_mutex_unlock(&ctx->xs->req_lock);
             /* We will ignore its events (the counter no longer matches a
              * registration), but say so. */
             xlev__log(ctx, LOG_ERR, "cannot remove watch on %s: %s", w->path,
@@ -357,18 +369,18 @@ xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
                 xlev__xs_lost_locked(ctx, e,
                                      "the xenstore connection was lost");
         } else {
-            pthread_mutex_unlock(&ctx->xs_req_lock);
+            pthread_mutex_unlock(&ctx->xs->req_lock);
         }
     }
     if (w->npending)
-        xlev__pending_cancel_locked(ctx, w);
+        xlev__deferred_cancel_locked(ctx, w);
     slot_put_locked(ctx, w->slotnum);
-    ctx->watch_count--;
+    ctx->xs->count--;
     /* The last one: read what libxenstore still holds for the watches just
      * removed (all dropped) rather than leave it queued there. */
-    if (unwatch && ctx->watch_count == 0 &&
-        xlev_ev_fd_isregistered(&ctx->watch_efd))
-        xlev__xswatch_fd_ready_locked(ctx);
+    if (unwatch && ctx->xs->count == 0 &&
+        xlev_ev_fd_isregistered(&ctx->xs->watch_efd))
+        watch_fd_ready_locked(ctx);
     if (!w->path_borrowed)
         free(w->path);
     w->path = NULL;
@@ -382,25 +394,69 @@ xswatch_deregister_locked(xlev_ctx *ctx, xlev_ev_xswatch *w, int unwatch)
 }
 
 void
-xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w)
+xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *pub)
 {
+    struct xlev__xswatch_reg *w = XLEV__XSW(pub);
+
     if (!ctx || !w)
         return;
     XLEV__LOCK(ctx);
     xswatch_deregister_locked(ctx, w, 1);
-    xlev__inflight_wait_locked(ctx, w);
+    xlev__deferred_wait_locked(ctx, w);
     XLEV__UNLOCK(ctx);
 }
 
 /*
  * The watch fd is readable: read every event libxenstore has and queue the
- * ones that belong to a live registration. Lock held.
+ * ones that belong to a live registration, one deferred record each
+ * (target: the registration). A record carries its own copies of both
+ * paths: the callback may deregister its watch (freeing w->path) and still
+ * read its arguments. Lock held.
  */
-static void
-xswatch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
+struct watch_rec {
+    struct xlev__deferred d;
+    struct xlev__xswatch_reg *w;
+    int slotnum;
+    uint32_t counterval;
+    xlev_ev_xswatch_callback *func; /* prepare_locked */
+    char *epath;  /* in paths[], after the watch path */
+    char paths[]; /* the watch path, NUL, the event path, NUL */
+};
+
+static int
+watch_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
 {
-    struct xlev__pending *p;
-    xlev_ev_xswatch *w;
+    struct watch_rec *r = XLEV__CONTAINER_OF(d, struct watch_rec, d);
+    struct xlev__xswatch_reg *w = r->w;
+
+    w->npending--;
+    if (w->slotnum != r->slotnum || w->counterval != r->counterval) {
+        free(r);
+        return 0;
+    }
+    r->func = w->callback;
+    return 1;
+}
+
+static void
+watch_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct watch_rec *r = XLEV__CONTAINER_OF(d, struct watch_rec, d);
+
+    r->func(ctx, XLEV__XSW_PUB(r->w), r->paths, r->epath);
+    free(r);
+}
+
+static const struct xlev__deferred_ops watch_rec_ops = {
+    .prepare_locked = watch_rec_prepare_locked,
+    .run = watch_rec_run,
+};
+
+static void
+watch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
+{
+    struct watch_rec *r;
+    struct xlev__xswatch_reg *w;
     size_t wlen, elen;
     int slotnum, n;
     uint32_t counterval;
@@ -412,12 +468,12 @@ xswatch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
                   token);
         return;
     }
-    if (slotnum < 0 || slotnum >= ctx->watch_nslots) {
+    if (slotnum < 0 || slotnum >= ctx->xs->nslots) {
         xlev__log(ctx, LOG_DEBUG, "watch event %s token %s: no such slot",
                   epath, token);
         return;
     }
-    w = ctx->watch_slots[slotnum].w;
+    w = ctx->xs->slots[slotnum].w;
     if (!w) {
         xlev__log(ctx, LOG_DEBUG, "watch event %s token %s: empty slot",
                   epath, token);
@@ -443,30 +499,28 @@ xswatch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
         return;
     }
 
-    p = xlev__malloc(sizeof(*p) + wlen + 1 + elen + 1);
-    if (!p) {
+    r = xlev__malloc(sizeof(*r) + wlen + 1 + elen + 1);
+    if (!r) {
         xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
                               "cannot queue the watch event for %s", epath);
         return;
     }
-    memset(p, 0, sizeof(*p));
-    p->kind = XLEV__PENDING_XSWATCH;
-    p->ev = w;
-    p->u.xs.slotnum = slotnum;
-    p->u.xs.counterval = counterval;
-    p->u.xs.wpath = (char *)(p + 1);
-    memcpy(p->u.xs.wpath, w->path, wlen + 1);
-    p->u.xs.epath = p->u.xs.wpath + wlen + 1;
-    memcpy(p->u.xs.epath, epath, elen + 1);
+    memset(r, 0, sizeof(*r));
+    r->w = w;
+    r->slotnum = slotnum;
+    r->counterval = counterval;
+    memcpy(r->paths, w->path, wlen + 1);
+    r->epath = r->paths + wlen + 1;
+    memcpy(r->epath, epath, elen + 1);
     w->npending++;
-    xlev__pending_append_locked(ctx, p);
+    xlev__deferred_queue_locked(ctx, &r->d, &watch_rec_ops, w);
 }
 
-void
-xlev__xswatch_fd_ready_locked(xlev_ctx *ctx)
+static void
+watch_fd_ready_locked(xlev_ctx *ctx)
 {
     for (;;) {
-        char **event = xs_check_watch(ctx->xsh);
+        char **event = xs_check_watch(ctx->xs->xsh);
 
         if (!event) {
             int e = errno;
@@ -490,7 +544,7 @@ xlev__xswatch_fd_ready_locked(xlev_ctx *ctx)
                                  "connection was lost");
             break;
         }
-        xswatch_event_locked(ctx, event[XS_WATCH_PATH], event[XS_WATCH_TOKEN]);
+        watch_event_locked(ctx, event[XS_WATCH_PATH], event[XS_WATCH_TOKEN]);
         free(event);
     }
 }
@@ -502,13 +556,14 @@ xlev__xswatch_free_all_locked(xlev_ctx *ctx)
 {
     int i;
 
-    for (i = 0; i < ctx->watch_nslots; i++) {
-        xlev_ev_xswatch *w = ctx->watch_slots[i].w;
+    for (i = 0; i < ctx->xs->nslots; i++) {
+        struct xlev__xswatch_reg *w = ctx->xs->slots[i].w;
 
         if (w)
             xswatch_deregister_locked(ctx, w, 0);
     }
-    xlev__fd_deregister_locked(ctx, &ctx->watch_efd);
+    xlev__fd_deregister_locked(ctx, &ctx->xs->watch_efd);
+    xlev__time_deregister_locked(ctx, &ctx->xs->liveness);
 }
 
 int
@@ -517,7 +572,7 @@ xlev__test_watch_fd_registered(xlev_ctx *ctx)
     int r;
 
     XLEV__LOCK(ctx);
-    r = xlev_ev_fd_isregistered(&ctx->watch_efd);
+    r = xlev_ev_fd_isregistered(&ctx->xs->watch_efd);
     XLEV__UNLOCK(ctx);
     return r;
 }
@@ -528,7 +583,31 @@ xlev__test_watch_fd(xlev_ctx *ctx)
     int r;
 
     XLEV__LOCK(ctx);
-    r = ctx->watch_efd.fd;
+    r = XLEV__FD_C(&ctx->xs->watch_efd)->fd;
     XLEV__UNLOCK(ctx);
     return r;
+}
+
+int
+xlev__test_xswatch_slot(const xlev_ev_xswatch *pub)
+{
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
+    return w->slotnum;
+}
+
+uint32_t
+xlev__test_xswatch_counter(const xlev_ev_xswatch *pub)
+{
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
+    return w->counterval;
+}
+
+const char *
+xlev__test_xswatch_path(const xlev_ev_xswatch *pub)
+{
+    const struct xlev__xswatch_reg *w = XLEV__XSW_C(pub);
+
+    return w->path;
 }

@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * The introduce generators of a context (ds->intros, see domain-private.h)
- * share one `@introduceDomain` watch (and the `@releaseDomain` one of
- * domain-death.c), and the set of domids already reported or present at
+ * share one `@introduceDomain` watch (and a subscription to the
+ * `@releaseDomain` one, release.c), and the set of domids already reported or present at
  * the start (known[], sorted); a domid xenstored dropped leaves it at the
  * next @releaseDomain. Each generator keeps a copy of known[] as it was
  * when enabled (present[]): the domains it will not report. known[] is
@@ -19,6 +19,7 @@
 #include "domain-private.h"
 
 struct xlev_evgen_domain_introduce {
+    struct xlev__gen gen;
     struct xlev_evgen_domain_introduce *next, *prev;
     uint64_t user;
     /* known[] when it was enabled: what it does not report (sorted;
@@ -144,8 +145,8 @@ out:
  * @releaseDomain, and only while introduce generators exist. Takes
  * intro_lock; not ctx->lock.
  */
-void
-xlev__domain_introduce_forget_released(struct xlev__domain *ds)
+static void
+introduce_forget_released(struct xlev__domain *ds)
 {
     size_t i, kept = 0;
 
@@ -187,17 +188,38 @@ introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
     XLEV__LOCK(ctx);
     pthread_mutex_unlock(&ds->intro_lock);
     if (rc)
-        xlev__domain_disaster_locked(ds, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
-                                     rc == XLEV_ERROR_NOMEM ? ENOMEM : 0,
+        xlev__domain_disaster_locked(ds, rc == XLEV_ERROR_NOMEM ? ENOMEM : 0,
                                      "cannot list introduced domains: %s",
                                      xlev_strerror(rc));
     for (i = 0; i < nfresh; i++)
         for (g = ds->intros; g; g = g->next)
-            xlev__domain_queue_event_locked(ds, g,
+            xlev__domain_queue_event_locked(ds, &g->gen,
                                             XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
                                             fresh[i], g->user, NULL, NULL);
     free(fresh);
-    xlev__domain_deliver_and_unlock(ds);
+    xlev__domain_flush_locked(ds);
+    XLEV__UNLOCK(ctx);
+}
+
+/* The part's teardown (see domain-private.h). */
+static void
+introduce_stop(struct xlev__domain *ds)
+{
+    xlev_ev_xswatch_deregister(ds->ctx, &ds->introduce_watch);
+}
+
+static void introduce_gen_free(struct xlev_evgen_domain_introduce *g);
+
+static void
+introduce_free(struct xlev__domain *ds)
+{
+    struct xlev_evgen_domain_introduce *g;
+
+    while ((g = ds->intros)) {
+        ds->intros = g->next;
+        introduce_gen_free(g);
+    }
+    free(ds->known);
 }
 
 static void
@@ -213,24 +235,43 @@ int
 xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
                                xlev_evgen_domain_introduce **evgen_out)
 {
+    return xlev_evenable_domain_introduce_full(ctx, user, NULL, NULL,
+                                               evgen_out);
+}
+
+int
+xlev_evenable_domain_introduce_full(xlev_ctx *ctx, uint64_t user,
+                                    const xlev_event_hooks *hooks,
+                                    void *hooks_user,
+                                    xlev_evgen_domain_introduce **evgen_out)
+{
     struct xlev_evgen_domain_introduce *g = NULL;
     struct xlev__domain *ds;
+    int listed = 0; /* g is on ds->intros */
     int rc;
 
     if (!ctx || !evgen_out)
         return XLEV_ERROR_INVAL;
     *evgen_out = NULL;
+    if (xlev__domain_gen_hooks_check(hooks))
+        return XLEV_ERROR_INVAL;
     ds = xlev__domain_get(ctx);
     if (!ds)
         return XLEV_ERROR_NOMEM;
 
     pthread_mutex_lock(&ds->reg_lock);
+    XLEV__LOCK(ctx);
+    xlev__domain_add_part_locked(ds, &ds->intro_part, introduce_stop,
+                                 introduce_free);
+    XLEV__UNLOCK(ctx);
 
     g = xlev__calloc(1, sizeof(*g));
     if (!g) {
         rc = XLEV_ERROR_NOMEM;
         goto out;
     }
+    g->gen.hooks = hooks;
+    g->gen.hooks_user = hooks ? hooks_user : NULL;
     g->user = user;
 
     /* The baseline: what is there now is not news. */
@@ -260,16 +301,14 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     XLEV__UNLOCK(ctx);
     pthread_mutex_unlock(&ds->intro_lock);
 
-    /* @releaseDomain too: see xlev__domain_introduce_forget_released. */
-    rc = xlev__domain_release_watch_ensure(ds);
+    /* @releaseDomain too: see introduce_forget_released. */
+    rc = xlev__domain_release_subscribe(ds, &ds->intro_release,
+                                        introduce_forget_released);
     if (!rc && !xlev_ev_xswatch_isregistered(&ds->introduce_watch))
         rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
                                       introduce_watch_cb, "@introduceDomain");
     if (rc) {
-        XLEV__LOCK(ctx);
-        XLEV__GEN_LIST_REMOVE(ds->intros, g);
-        xlev__domain_gen_retire_locked(ds, g);
-        XLEV__UNLOCK(ctx);
+        listed = 1;
         goto out;
     }
 
@@ -278,6 +317,14 @@ xlev_evenable_domain_introduce(xlev_ctx *ctx, uint64_t user,
     rc = 0;
 out:
     pthread_mutex_unlock(&ds->reg_lock);
+    if (listed) {
+        /* Retired without reg_lock: retiring may wait for a delivery of
+         * g's events in another thread, whose hook may be enabling. */
+        XLEV__LOCK(ctx);
+        XLEV__GEN_LIST_REMOVE(ds->intros, g);
+        xlev__domain_gen_retire_locked(ds, &g->gen);
+        XLEV__UNLOCK(ctx);
+    }
     introduce_gen_free(g);
     return rc;
 }
@@ -316,23 +363,8 @@ xlev_evdisable_domain_introduce(xlev_ctx *ctx, xlev_evgen_domain_introduce *g)
     ds = ctx->domain;
     if (ds) {
         XLEV__GEN_LIST_REMOVE(ds->intros, g);
-        xlev__domain_gen_retire_locked(ds, g);
+        xlev__domain_gen_retire_locked(ds, &g->gen);
     }
     XLEV__UNLOCK(ctx);
     introduce_gen_free(g);
-}
-
-/*======================================================================*/
-/* Freeing the context */
-
-void
-xlev__domain_introduce_free_all(struct xlev__domain *ds)
-{
-    struct xlev_evgen_domain_introduce *g;
-
-    while ((g = ds->intros)) {
-        ds->intros = g->next;
-        introduce_gen_free(g);
-    }
-    free(ds->known);
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xlev-event-private.h"
+#include "../loop/loop-private.h"
 #include "xlev-domain.h"
 
 /* Parses the drive letters of "<prefix><letters>[<partition>]" as libxl

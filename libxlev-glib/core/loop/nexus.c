@@ -3,12 +3,12 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "Hook nexi" in xlev-event-private.h. Everything here runs with
+ * See "Hook nexi" in loop-private.h. Everything here runs with
  * ctx->lock held.
  */
 #include <stdlib.h>
 
-#include "xlev-event-private.h"
+#include "loop-private.h"
 
 static void
 hook_enter(xlev_ctx *ctx)

@@ -3,22 +3,23 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * See "Per-fd records" in xlev-event-private.h.
+ * See "Per-fd records" in loop-private.h.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "xlev-event-private.h"
+#include <fcntl.h>
+
+#include "loop-private.h"
 
 #define FDTAB_MIN_SIZE 64
 
-void
-xlev_ev_fd_init(xlev_ev_fd *ev)
+static void
+fd_reg_init(struct xlev__fd_reg *ev)
 {
-    if (!ev)
-        return;
     ev->fd = -1;
     ev->events = 0;
     ev->func = NULL;
@@ -28,10 +29,23 @@ xlev_ev_fd_init(xlev_ev_fd *ev)
     ev->npending = 0;
 }
 
-int
-xlev_ev_fd_isregistered(const xlev_ev_fd *ev)
+static int
+fd_reg_active(const struct xlev__fd_reg *ev)
 {
-    return ev && ev->fd >= 0;
+    return ev->fd >= 0;
+}
+
+void
+xlev_ev_fd_init(xlev_ev_fd *pub)
+{
+    if (pub)
+        fd_reg_init(XLEV__FD(pub));
+}
+
+int
+xlev_ev_fd_isregistered(const xlev_ev_fd *pub)
+{
+    return pub && fd_reg_active(XLEV__FD_C(pub));
 }
 
 static struct xlev__fdent *
@@ -69,9 +83,9 @@ fdtab_ensure(xlev_ctx *ctx, int fd)
 }
 
 static short
-fdent_merged_events(const struct xlev__fdent *fdent, const xlev_ev_fd *skip)
+fdent_merged_events(const struct xlev__fdent *fdent, const struct xlev__fd_reg *skip)
 {
-    const xlev_ev_fd *ev;
+    const struct xlev__fd_reg *ev;
     short events = 0;
 
     for (ev = fdent->regs; ev; ev = ev->fdent_next)
@@ -213,9 +227,11 @@ fdent_free_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
 }
 
 int
-xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
+xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *pub,
                          xlev_ev_fd_callback *func, int fd, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     struct xlev__fdent *fdent;
     int created = 0;
     int rc;
@@ -247,32 +263,36 @@ xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
 }
 
 int
-xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *ev, xlev_ev_fd_callback *func,
+xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *pub, xlev_ev_fd_callback *func,
                     int fd, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     int rc;
 
     if (!ctx || !ev || !func || fd < 0)
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);
-    rc = xlev__fd_register_locked(ctx, ev, func, fd, events);
+    rc = xlev__fd_register_locked(ctx, pub, func, fd, events);
     if (rc)
-        xlev_ev_fd_init(ev);
+        fd_reg_init(ev);
     XLEV__UNLOCK(ctx);
     return rc;
 }
 
 int
-xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *ev, short events)
+xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *pub, short events)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     int rc;
 
     if (!ctx || !ev)
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);
-    if (!xlev_ev_fd_isregistered(ev) || !ev->fdent) {
+    if (!fd_reg_active(ev) || !ev->fdent) {
         rc = XLEV_ERROR_INVAL;
         goto out;
     }
@@ -288,16 +308,18 @@ out:
 }
 
 void
-xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev)
+xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *pub)
 {
-    struct xlev__fdent *fdent = ev->fdent;
-    xlev_ev_fd **pp;
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
 
-    if (!xlev_ev_fd_isregistered(ev))
+    struct xlev__fdent *fdent = ev->fdent;
+    struct xlev__fd_reg **pp;
+
+    if (!fd_reg_active(ev))
         return;
 
     if (ev->npending)
-        xlev__pending_cancel_locked(ctx, ev);
+        xlev__deferred_cancel_locked(ctx, ev);
 
     if (fdent) {
         for (pp = &fdent->regs; *pp; pp = &(*pp)->fdent_next) {
@@ -322,56 +344,95 @@ xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev)
 }
 
 void
-xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *ev)
+xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *pub)
 {
+    struct xlev__fd_reg *ev = XLEV__FD(pub);
+
     if (!ctx || !ev)
         return;
 
     XLEV__LOCK(ctx);
-    xlev__fd_deregister_locked(ctx, ev);
-    xlev__inflight_wait_locked(ctx, ev);
+    xlev__fd_deregister_locked(ctx, pub);
+    xlev__deferred_wait_locked(ctx, ev);
     XLEV__UNLOCK(ctx);
 }
 
 /*
  * Delivery: revents for an fdent, from afterpoll (poll_gen of the
- * beforepoll they came from) or occurred_fd (UINT64_MAX). Lock held.
+ * beforepoll they came from) or occurred_fd (UINT64_MAX), become one
+ * deferred record per interested registration (target: the registration).
+ * Each is decided on again when it runs: the registration may have been
+ * modified since. Lock held.
  */
+struct fd_rec {
+    struct xlev__deferred d;
+    struct xlev__fd_reg *ev;
+    short revents; /* what poll said, masked when queued */
+    /* prepare_locked: the registration as it is when the callback runs */
+    xlev_ev_fd_callback *func;
+    int fd;
+    short events;
+};
+
+static int
+fd_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct fd_rec *r = XLEV__CONTAINER_OF(d, struct fd_rec, d);
+    struct xlev__fd_reg *ev = r->ev;
+
+    ev->npending--;
+    r->revents = xlev__reg_revents(ev->events, r->revents);
+    if (!fd_reg_active(ev) || !r->revents) {
+        free(r); /* modified since: no longer interested */
+        return 0;
+    }
+    r->func = ev->func;
+    r->fd = ev->fd;
+    r->events = ev->events;
+    return 1;
+}
+
+static void
+fd_rec_run(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct fd_rec *r = XLEV__CONTAINER_OF(d, struct fd_rec, d);
+
+    r->func(ctx, XLEV__FD_PUB(r->ev), r->fd, r->events, r->revents);
+    free(r);
+}
+
+static const struct xlev__deferred_ops fd_rec_ops = {
+    .prepare_locked = fd_rec_prepare_locked,
+    .run = fd_rec_run,
+};
+
 void
 xlev__fdent_deliver_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
                            short revents, uint64_t poll_gen)
 {
-    xlev_ev_fd *ev;
+    struct xlev__fd_reg *ev;
 
     for (ev = fdent->regs; ev; ev = ev->fdent_next) {
-        struct xlev__pending *p;
-        short r;
+        struct fd_rec *r;
+        short masked;
 
         if (ev->reg_seq >= poll_gen)
             continue; /* registered after that poll: not its news */
-        r = xlev__reg_revents(ev->events, revents);
-        if (!r)
+        masked = xlev__reg_revents(ev->events, revents);
+        if (!masked)
             continue;
 
-        if (ev == &ctx->watch_efd) {
-            xlev__xswatch_fd_ready_locked(ctx);
-            continue;
-        }
-
-        p = xlev__calloc(1, sizeof(*p));
-        if (!p) {
+        r = xlev__calloc(1, sizeof(*r));
+        if (!r) {
             xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
                                   "cannot queue the callback for fd %d",
                                   ev->fd);
             continue;
         }
-        p->kind = XLEV__PENDING_FD;
-        p->ev = ev;
-        p->u.fd.fd = ev->fd;
-        p->u.fd.events = ev->events;
-        p->u.fd.revents = r;
+        r->ev = ev;
+        r->revents = masked;
         ev->npending++;
-        xlev__pending_append_locked(ctx, p);
+        xlev__deferred_queue_locked(ctx, &r->d, &fd_rec_ops, ev);
     }
 }
 
@@ -383,7 +444,7 @@ xlev__fd_free_all_locked(xlev_ctx *ctx)
         struct xlev__fdent *fdent = ctx->fdents;
 
         while (fdent->regs) {
-            xlev_ev_fd *ev = fdent->regs;
+            struct xlev__fd_reg *ev = fdent->regs;
 
             fdent->regs = ev->fdent_next;
             ev->fd = -1;
@@ -395,4 +456,37 @@ xlev__fd_free_all_locked(xlev_ctx *ctx)
         }
         fdent_free_locked(ctx, fdent);
     }
+}
+
+/*
+ * Close-on-exec, for fds the rooms above get from libraries that may or may
+ * not have set it (libxenstore 4.17 sets it on its socket and watch pipe
+ * where the build allowed; the xenstore room checks rather than trusts).
+ */
+void
+xlev__fd_ensure_cloexec(xlev_ctx *ctx, int fd)
+{
+    int flags;
+
+    if (fd < 0)
+        return;
+    flags = fcntl(fd, F_GETFD);
+    if (flags < 0) {
+        xlev__log(ctx, LOG_WARNING, "fcntl(%d, F_GETFD) failed: %s", fd,
+                  strerror(errno));
+        return;
+    }
+    if (flags & FD_CLOEXEC)
+        return;
+    if (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+        xlev__log(ctx, LOG_WARNING, "cannot set FD_CLOEXEC on fd %d: %s", fd,
+                  strerror(errno));
+}
+
+short
+xlev__test_fd_events(const xlev_ev_fd *pub)
+{
+    const struct xlev__fd_reg *ev = XLEV__FD_C(pub);
+
+    return fd_reg_active(ev) ? ev->events : 0;
 }

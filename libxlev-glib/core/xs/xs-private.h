@@ -1,0 +1,194 @@
+/* xs-private.h: what the xenstore room's files share
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * The xenstore room stands on the loop (../loop/loop-private.h) and under
+ * the domain room. Its per-context state is struct xlev__xs (ctx->xs), made
+ * with the context (connect.c) and freed through the teardown hook it
+ * registers then. Files, from the bottom up:
+ *
+ *   path.c      xenstore path rules
+ *   request.c   the request discipline: xs->req_lock, errno mapping, and
+ *               telling a lost connection from a refused request
+ *   watch.c     watches: slots and tokens, the watch fd, liveness, and
+ *               what happens when the connection is found lost
+ *   ops.c       the plain operations (read, write, directory, rm, and
+ *               XS_IS_DOMAIN_INTRODUCED for the domain room)
+ *   connect.c   xlev_ctx_new(): the context and its connection; teardown
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "../loop/loop-private.h"
+
+struct xs_handle;
+
+/*======================================================================*/
+/* Locking
+ *
+ * Everything in struct xlev__xs is protected by ctx->lock, except xsh and
+ * path (set when the context is made, never changed after), broken (see
+ * below) and what req_lock protects.
+ *
+ * Lock order: ctx->lock, then xs->req_lock, then libxenstore's own internal
+ * mutexes (we call xs_watch, xs_unwatch and xs_check_watch with ctx->lock
+ * held; libxenstore's reader thread never takes ctx->lock, so this cannot
+ * deadlock).
+ *
+ * xs->req_lock is held around every request the core sends on the
+ * connection (xs_watch, xs_unwatch, the plain operations and the liveness
+ * probe in request.c). libxenstore serialises requests itself, but its
+ * xs_talkv() closes a failed connection's fd *after* dropping its request
+ * mutex: a second request that gets in between writes to, and without a
+ * reader thread blocks reading from, an fd number that is being closed and
+ * may be reused by then (say, by the new connection an application opens
+ * after the disaster). Holding our own lock across the whole call closes
+ * that gap for the core's requests.
+ *
+ * The plain xenstore operations (ops.c) do not take ctx->lock around their
+ * round trip, only xs->req_lock; they take ctx->lock briefly when they find
+ * the connection lost (xlev__xs_lost_locked).
+ */
+
+/*======================================================================*/
+/* xenstore watch slots
+ *
+ * The token of a watch is "slotnum/counter" (decimal / hex). A slot is
+ * either occupied (w != NULL) or on the free list (next_free, -1 ends it).
+ * xs->counter is bumped for every registration, so an event for a
+ * slot's previous occupant (still queued in libxenstore or on the wire when
+ * the slot was reused) does not match the new counter and is dropped.
+ * Deregistration resets w->slotnum to -1, which makes a second
+ * deregistration harmless.
+ *
+ * The watch fd (xs_fileno: libxenstore's pipe, written by its reader thread)
+ * is registered as xs->watch_efd, an ordinary xlev_ev_fd with a callback of
+ * its own, when the first watch is registered and deregistered when the
+ * last one goes: the loop knows nothing of it. Its callback runs like any
+ * other, through the deferral mechanism; it takes the lock, reads every
+ * event xs_check_watch has and queues one deferred record per event that
+ * belongs to a live registration (target: the xlev_ev_xswatch), which the
+ * same runner then calls.
+ *
+ * The handle is opened without XS_UNWATCH_FILTER. With it, libxenstore
+ * 4.17's xs_unwatch() drops the events it has queued for the token with
+ * free(msg) but not free(msg->body), leaking each body. Without it those
+ * events stay in libxenstore's queue and reach xs_check_watch like any
+ * other; their token names a slot that is free or holds a later
+ * registration (another counter), so watch_event_locked drops them. When
+ * the last watch goes, the queue is drained once so that libxenstore does
+ * not hold them until the next registration.
+ *
+ * Liveness. When the connection fails, libxenstore 4.17's reader thread
+ * closes the socket and wakes its condition variables, but never writes to
+ * the watch pipe: the watch fd never becomes readable. So while the watch
+ * fd is registered, the internal timeout xs->liveness fires every
+ * XLEV_XS_LIVENESS_MS and drains xs_check_watch exactly as a readable watch
+ * fd would; once the reader thread has closed the connection and the queue
+ * is empty, xs_check_watch fails with EINVAL, which is the cue. A check
+ * costs one wake-up and a mutex round trip inside libxenstore; it sends
+ * nothing to xenstored. A context with no watch has no such timeout.
+ *
+ * Connection lost (xlev__xs_lost_locked), found by the liveness timeout, a
+ * readable watch fd, or a failed request (ops.c): xs->broken is set
+ * (once; it is read without the lock by the plain operations, so it is
+ * written with __atomic_store_n), the watch fd is deregistered, one
+ * XLEV_DISASTER_XENSTORE is queued, and xs->liveness is (re)armed to
+ * fire at once so that a loop in hooks style or blocked in poll style wakes
+ * up and reports it. From then on no request is sent on the connection:
+ * watch registration fails with XLEV_ERROR_BROKEN and the plain operations
+ * with XLEV_ERROR_XENSTORE, at once; deregistration skips xs_unwatch.
+ */
+
+/* How often the liveness timeout checks a connection with watches: 1 s.
+ * Restarting xenstored (a crash, a package upgrade, systemd) takes about
+ * that long itself, and an application's reaction (freeing the context and
+ * making a new one) cannot usefully come sooner; one wake-up per second per
+ * watching context is negligible next to a main loop's own timers, and the
+ * tests' deadline for noticing a dead daemon stays short. */
+#define XLEV_XS_LIVENESS_MS 1000
+
+/* What an xlev_ev_xswatch's opaque storage holds (see "Registrations" in
+ * ../loop/loop-private.h). */
+struct xlev__xswatch_reg {
+    int slotnum; /* -1 when Idle */
+    uint32_t counterval;
+    char *path; /* the core's copy, or the caller's (path_borrowed) */
+    xlev_ev_xswatch_callback *callback;
+    int npending;
+    int path_borrowed;
+} __attribute__((may_alias));
+
+_Static_assert(sizeof(struct xlev__xswatch_reg) <= sizeof(xlev_ev_xswatch) &&
+                   _Alignof(struct xlev__xswatch_reg) <=
+                       _Alignof(xlev_ev_xswatch),
+               "xlev_ev_xswatch's storage is too small for struct "
+               "xlev__xswatch_reg");
+
+#define XLEV__XSW(pub) ((struct xlev__xswatch_reg *)(void *)(pub))
+#define XLEV__XSW_C(pub)                                                       \
+    ((const struct xlev__xswatch_reg *)(const void *)(pub))
+#define XLEV__XSW_PUB(reg) ((xlev_ev_xswatch *)(void *)(reg))
+
+struct xlev__watch_slot {
+    struct xlev__xswatch_reg *w;
+    int next_free;
+};
+
+
+/*======================================================================*/
+/* The room's per-context state: ctx->xs */
+
+struct xlev__xs {
+    struct xlev__teardown teardown;
+
+    /* the connection; xsh NULL in a test context without xenstore */
+    struct xs_handle *xsh;
+    char *path;
+    pthread_mutex_t req_lock; /* see "Locking" */
+    int broken; /* connection lost: see "xenstore watch slots" */
+
+    /* watches */
+    struct xlev__watch_slot *slots;
+    int nslots;
+    int free_slot; /* first free slot, -1 if none */
+    int count;     /* registered watches */
+    uint32_t counter;
+    xlev_ev_fd watch_efd;
+    int watch_fd_checked; /* close-on-exec of the watch pipe verified */
+    xlev_ev_time liveness;
+};
+
+/* path.c: allow_special: "@..." paths are valid too (watches only). */
+int xlev__xs_path_check(const char *path, int allow_special);
+
+/* request.c: an errno from libxenstore as an XLEV_ERROR_* code */
+int xlev__xs_errno_to_rc(int errnoval);
+/* request.c; xs->req_lock held: 1 if a request that failed with errnoval
+ * failed because the connection is gone (an errno xenstored never sends
+ * back, or EINVAL confirmed by a probe that fails the same way). */
+int xlev__xs_conn_lost_reqlocked(xlev_ctx *ctx, int errnoval);
+/* request.c: 1 once the connection is known to be lost; no lock needed */
+int xlev__xs_is_broken(xlev_ctx *ctx);
+/* request.c: takes xs->req_lock for a request on path (checked as for the
+ * plain operations), unless the connection is known to be lost or absent:
+ * 0, XLEV_ERROR_INVAL or XLEV_ERROR_XENSTORE. */
+int xlev__xs_req_begin(xlev_ctx *ctx, const char *path);
+void xlev__xs_req_end(xlev_ctx *ctx);
+
+/* watch.c; lock held. The connection is gone: see "xenstore watch slots".
+ * Idempotent. */
+void xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
+/* watch.c; lock held: every watch goes Idle (xlev_ctx_free; the connection
+ * is about to be closed, so no xs_unwatch), the watch fd and the liveness
+ * timeout are deregistered. */
+void xlev__xswatch_free_all_locked(xlev_ctx *ctx);
+
+/* ops.c; no lock held: XS_IS_DOMAIN_INTRODUCED through the request lock and
+ * the lost-connection check, like the plain operations. 0 with
+ * *introduced_out set, or an XLEV_ERROR_* code (*introduced_out 0). */
+int xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
+                                  int *introduced_out);
