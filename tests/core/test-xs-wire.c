@@ -155,16 +155,17 @@ test_reader_every_split(void)
         GByteArray *b = sample_bytes(&samples[i]);
 
         for (k = 0; k <= b->len; k++) {
-            g_autoptr(GPtrArray) msgs = g_ptr_array_new_with_free_func(msg_free);
+            g_autoptr(GPtrArray) msgs
+                = g_ptr_array_new_with_free_func(msg_free);
 
             xlev__xs_reader_init(rd);
             g_assert_cmpint(feed_chunk(rd, b->data, k, msgs, &used), ==, 0);
             g_assert_cmpuint(used, ==, k);
             g_assert_cmpuint(msgs->len, ==, k == b->len ? 1 : 0);
-            g_assert_true(xlev__xs_reader_in_message(rd) ==
-                          (k > 0 && k < b->len));
-            g_assert_cmpint(feed_chunk(rd, b->data + k, b->len - k, msgs,
-                                       &used), ==, 0);
+            g_assert_true(xlev__xs_reader_in_message(rd)
+                          == (k > 0 && k < b->len));
+            g_assert_cmpint(
+                feed_chunk(rd, b->data + k, b->len - k, msgs, &used), ==, 0);
             g_assert_cmpuint(msgs->len, ==, 1);
             assert_sample(msgs->pdata[0], &samples[i]);
             g_assert_false(xlev__xs_reader_in_message(rd));
@@ -257,7 +258,7 @@ test_reader_unknown_type(void)
     struct xlev__xs_reader *rd = g_new(struct xlev__xs_reader, 1);
     static const uint32_t bad[] = {
         XS_SET_TARGET + 1, /* XS_RESTRICT, removed */
-        XS_TYPE_COUNT, XS_INVALID, 0x80000000u, UINT32_MAX,
+        XS_TYPE_COUNT,     XS_INVALID, 0x80000000u, UINT32_MAX,
     };
     struct xlev__xs_msg msg;
     size_t i, used;
@@ -266,8 +267,9 @@ test_reader_unknown_type(void)
         struct xsd_sockmsg hdr = { bad[i], 1, 0, 0 };
 
         xlev__xs_reader_init(rd);
-        g_assert_cmpint(xlev__xs_reader_feed(rd, &hdr, sizeof(hdr), &used,
-                                             &msg), ==, XLEV__XSW_ETYPE);
+        g_assert_cmpint(
+            xlev__xs_reader_feed(rd, &hdr, sizeof(hdr), &used, &msg), ==,
+            XLEV__XSW_ETYPE);
         g_assert_cmpint(xlev__xs_reader_eof(rd), ==, XLEV__XSW_ETYPE);
     }
     /* Every known type is accepted. */
@@ -277,8 +279,8 @@ test_reader_unknown_type(void)
         if (i == XS_SET_TARGET + 1)
             continue;
         xlev__xs_reader_init(rd);
-        g_assert_cmpint(xlev__xs_reader_feed(rd, &hdr, sizeof(hdr), &used,
-                                             &msg), ==, 1);
+        g_assert_cmpint(
+            xlev__xs_reader_feed(rd, &hdr, sizeof(hdr), &used, &msg), ==, 1);
         g_assert_cmpuint(msg.type, ==, i);
     }
     g_free(rd);
@@ -319,33 +321,37 @@ typedef struct {
     uint32_t len;
 } Payload;
 
-#define P(s) { s, sizeof(s) - 1 }
+#define P(s)                                                                   \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
 
 static void
 test_parse_watch_event(void)
 {
     static const Payload bad[] = {
-        P(""), P("\0"), P("a"), P("a\0"), P("\0tok\0"), P("\0\0"),
-        P("a\0b\0c\0"), P("a\0b"), P("/p\0tok\0\0"), P("/p\0\0\0"),
+        P(""),       P("\0"),        P("a"),    P("a\0"),         P("\0tok\0"),
+        P("\0\0"),   P("a\0b\0c\0"), P("a\0b"), P("/p\0tok\0\0"), P("/p\0\0\0"),
         P("no-nul"),
     };
     const char *path = NULL, *token = NULL;
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(bad); i++)
-        g_assert_cmpint(xlev__xs_parse_watch_event(bad[i].p, bad[i].len,
-                                                   &path, &token), ==,
-                        XLEV__XSW_EMALFORMED);
-    g_assert_cmpint(xlev__xs_parse_watch_event("/p/q\0tok\0", 9, &path,
-                                               &token), ==, 0);
+        g_assert_cmpint(
+            xlev__xs_parse_watch_event(bad[i].p, bad[i].len, &path, &token), ==,
+            XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_watch_event("/p/q\0tok\0", 9, &path, &token),
+                    ==, 0);
     g_assert_cmpstr(path, ==, "/p/q");
     g_assert_cmpstr(token, ==, "tok");
-    g_assert_cmpint(xlev__xs_parse_watch_event("@releaseDomain\0\0", 16,
-                                               &path, &token), ==, 0);
+    g_assert_cmpint(
+        xlev__xs_parse_watch_event("@releaseDomain\0\0", 16, &path, &token), ==,
+        0);
     g_assert_cmpstr(path, ==, "@releaseDomain");
     g_assert_cmpstr(token, ==, "");
-    g_assert_cmpint(xlev__xs_parse_watch_event("a\0b\0", 4, NULL, &token),
-                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev__xs_parse_watch_event("a\0b\0", 4, NULL, &token), ==,
+                    XLEV_ERROR_INVAL);
 }
 
 static void
@@ -359,9 +365,9 @@ test_parse_directory(void)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(bad); i++)
-        g_assert_cmpint(xlev__xs_parse_directory(bad[i].p, bad[i].len, NULL,
-                                                 0, &n), ==,
-                        XLEV__XSW_EMALFORMED);
+        g_assert_cmpint(
+            xlev__xs_parse_directory(bad[i].p, bad[i].len, NULL, 0, &n), ==,
+            XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_directory("", 0, NULL, 0, &n), ==, 0);
     g_assert_cmpuint(n, ==, 0);
     g_assert_cmpint(xlev__xs_parse_directory("a\0bb\0ccc\0", 9, NULL, 0, &n),
@@ -381,9 +387,12 @@ static void
 test_parse_perms(void)
 {
     static const Payload bad[] = {
-        P(""), P("n0"), P("x0\0"), P("n\0"), P("r-1\0"), P("r 1\0"),
-        P("r65536\0"), P("r99999999999999999999\0"), P("n0\0\0"),
-        P("n0\0r1x\0"), P("N0\0"),
+        P(""),         P("n0"),
+        P("x0\0"),     P("n\0"),
+        P("r-1\0"),    P("r 1\0"),
+        P("r65536\0"), P("r99999999999999999999\0"),
+        P("n0\0\0"),   P("n0\0r1x\0"),
+        P("N0\0"),
     };
     struct xlev__xs_perm perms[4];
     unsigned int n = 0;
@@ -391,10 +400,11 @@ test_parse_perms(void)
 
     for (i = 0; i < G_N_ELEMENTS(bad); i++)
         g_assert_cmpint(xlev__xs_parse_perms(bad[i].p, bad[i].len, perms,
-                                             G_N_ELEMENTS(perms), &n), ==,
-                        XLEV__XSW_EMALFORMED);
+                                             G_N_ELEMENTS(perms), &n),
+                        ==, XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_perms("n0\0r5\0w3\0b65535\0", 16, perms,
-                                         G_N_ELEMENTS(perms), &n), ==, 0);
+                                         G_N_ELEMENTS(perms), &n),
+                    ==, 0);
     g_assert_cmpuint(n, ==, 4);
     g_assert_cmpuint(perms[0].domid, ==, 0);
     g_assert_cmpint(perms[0].mode, ==, XLEV__XS_PERM_NONE);
@@ -420,10 +430,10 @@ test_parse_error(void)
     /* Every name in xs_wire.h's table, and EQUOTA (oxenstored). */
     for (i = 0; i < G_N_ELEMENTS(xsd_errors); i++) {
         e = -1;
-        g_assert_cmpint(xlev__xs_parse_error(xsd_errors[i].errstring,
-                                             (uint32_t)strlen(
-                                                 xsd_errors[i].errstring) + 1,
-                                             &e), ==, 0);
+        g_assert_cmpint(xlev__xs_parse_error(
+                            xsd_errors[i].errstring,
+                            (uint32_t)strlen(xsd_errors[i].errstring) + 1, &e),
+                        ==, 0);
         g_assert_cmpint(e, ==, xsd_errors[i].errnum);
     }
     g_assert_cmpint(xlev__xs_parse_error("EQUOTA", 7, &e), ==, 0);
@@ -438,8 +448,9 @@ test_parse_error(void)
                     XLEV__XSW_EERRSTR); /* an errno, but not the daemon's */
     g_assert_cmpint(e, ==, 12345);
     for (i = 0; i < G_N_ELEMENTS(malformed); i++)
-        g_assert_cmpint(xlev__xs_parse_error(malformed[i].p, malformed[i].len,
-                                             &e), ==, XLEV__XSW_EMALFORMED);
+        g_assert_cmpint(
+            xlev__xs_parse_error(malformed[i].p, malformed[i].len, &e), ==,
+            XLEV__XSW_EMALFORMED);
 }
 
 static void
@@ -460,8 +471,7 @@ test_parse_small(void)
                     XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_tx_id("4x", 3, &tx), ==,
                     XLEV__XSW_EMALFORMED);
-    g_assert_cmpint(xlev__xs_parse_tx_id("", 1, &tx), ==,
-                    XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_tx_id("", 1, &tx), ==, XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_tx_id("-1", 3, &tx), ==,
                     XLEV__XSW_EMALFORMED);
 
@@ -473,10 +483,8 @@ test_parse_small(void)
     g_assert_cmpint(b, ==, 1);
     g_assert_cmpint(xlev__xs_parse_bool("F", 2, &b), ==, 0);
     g_assert_cmpint(b, ==, 0);
-    g_assert_cmpint(xlev__xs_parse_bool("X", 2, &b), ==,
-                    XLEV__XSW_EMALFORMED);
-    g_assert_cmpint(xlev__xs_parse_bool("T", 1, &b), ==,
-                    XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_bool("X", 2, &b), ==, XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_bool("T", 1, &b), ==, XLEV__XSW_EMALFORMED);
 }
 
 /*======================================================================*/
@@ -531,8 +539,7 @@ test_encode_limits(void)
     g_assert_cmpint(xlev__xs_encode_path(&q, XS_READ, 2, 0, at_ok), ==, 0);
     g_assert_cmpint(xlev__xs_encode_path(&q, XS_READ, 3, 0, rel_ok), ==, 0);
     g_assert_cmpint(xlev__xs_encode_write(&q, 4, 9, "/p", value, fit), ==, 0);
-    g_assert_cmpint(xlev__xs_encode_watch(&q, XS_WATCH, 5, "/w", "tok"), ==,
-                    0);
+    g_assert_cmpint(xlev__xs_encode_watch(&q, XS_WATCH, 5, "/w", "tok"), ==, 0);
     g_assert_cmpint(xlev__xs_encode_transaction_start(&q, 6), ==, 0);
     g_assert_cmpint(xlev__xs_encode_transaction_end(&q, 7, 9, 1), ==, 0);
     g_assert_cmpint(xlev__xs_encode_write(&q, 8, 0, "/e", NULL, 0), ==, 0);
@@ -549,9 +556,9 @@ test_encode_limits(void)
                         XLEV_ERROR_TOO_BIG);
         g_assert_cmpint(xlev__xs_encode_write(&q, 9, 0, "/p", value, fit + 1),
                         ==, XLEV_ERROR_TOO_BIG);
-        g_assert_cmpint(xlev__xs_encode_watch(&q, XS_WATCH, 9, abs_ok,
-                                              rel_long), ==,
-                        XLEV_ERROR_TOO_BIG);
+        g_assert_cmpint(
+            xlev__xs_encode_watch(&q, XS_WATCH, 9, abs_ok, rel_long), ==,
+            XLEV_ERROR_TOO_BIG);
         g_assert_cmpint(xlev__xs_encode_path(&q, XS_READ, 9, 0, ""), ==,
                         XLEV_ERROR_INVAL);
         g_assert_cmpint(xlev__xs_encode_path(&q, XS_READ, 9, 0, NULL), ==,
@@ -560,14 +567,14 @@ test_encode_limits(void)
                         ==, XLEV_ERROR_INVAL);
         g_assert_cmpint(xlev__xs_encode_path(&q, XS_ERROR, 9, 0, "/p"), ==,
                         XLEV_ERROR_INVAL);
-        g_assert_cmpint(xlev__xs_encode_path(&q, XS_TYPE_COUNT, 9, 0, "/p"),
-                        ==, XLEV_ERROR_INVAL);
+        g_assert_cmpint(xlev__xs_encode_path(&q, XS_TYPE_COUNT, 9, 0, "/p"), ==,
+                        XLEV_ERROR_INVAL);
         g_assert_cmpint(xlev__xs_encode_write(&q, 9, 0, "/p", NULL, 1), ==,
                         XLEV_ERROR_INVAL);
         g_assert_cmpint(xlev__xs_encode_watch(&q, XS_READ, 9, "/p", "t"), ==,
                         XLEV_ERROR_INVAL);
-        g_assert_cmpint(xlev__xs_encode_watch(&q, XS_WATCH, 9, "/p", NULL),
-                        ==, XLEV_ERROR_INVAL);
+        g_assert_cmpint(xlev__xs_encode_watch(&q, XS_WATCH, 9, "/p", NULL), ==,
+                        XLEV_ERROR_INVAL);
         g_assert_cmpint(xlev__xs_encode_transaction_end(&q, 9, 0, 1), ==,
                         XLEV_ERROR_INVAL);
         part.data = value;
@@ -584,8 +591,7 @@ test_encode_limits(void)
     msgs = decode_outq(&q, 8);
     assert_msg(msgs->pdata[0], XS_READ, 1, 0, abs_ok,
                XENSTORE_ABS_PATH_MAX + 1);
-    assert_msg(msgs->pdata[1], XS_READ, 2, 0, at_ok,
-               XENSTORE_ABS_PATH_MAX + 1);
+    assert_msg(msgs->pdata[1], XS_READ, 2, 0, at_ok, XENSTORE_ABS_PATH_MAX + 1);
     assert_msg(msgs->pdata[2], XS_READ, 3, 0, rel_ok,
                XENSTORE_REL_PATH_MAX + 1);
     g_assert_cmpuint(((Msg *)msgs->pdata[3])->len, ==, XENSTORE_PAYLOAD_MAX);
@@ -627,8 +633,8 @@ test_outq_partial_writes(void)
                 g_autofree char *path = g_strdup_printf("/q/%u", sent);
                 g_autofree char *val = g_strdup_printf("value-%u", sent);
 
-                g_assert_cmpint(xlev__xs_encode_write(&q, sent + 1, sent,
-                                                      path, val, strlen(val)),
+                g_assert_cmpint(xlev__xs_encode_write(&q, sent + 1, sent, path,
+                                                      val, strlen(val)),
                                 ==, 0);
             }
         }
@@ -651,8 +657,8 @@ test_outq_partial_writes(void)
         Msg *m = msgs->pdata[i];
 
         assert_msg(m, XS_WRITE, i + 1, i, expect,
-                   (uint32_t)(strlen(expect) + 1 + strlen(expect + strlen(
-                                                       expect) + 1)));
+                   (uint32_t)(strlen(expect) + 1
+                              + strlen(expect + strlen(expect) + 1)));
     }
     /* A large backlog's buffer is given back when the queue runs empty. */
     g_assert_null(q.buf);
@@ -697,8 +703,7 @@ test_pending_churn(void)
             g_assert_cmpint(xlev__xs_pending_add(&t, XS_READ, NULL, &id), ==,
                             0);
             g_assert_cmpuint(id, !=, 0);
-            g_assert_false(g_hash_table_contains(mirror,
-                                                 GUINT_TO_POINTER(id)));
+            g_assert_false(g_hash_table_contains(mirror, GUINT_TO_POINTER(id)));
             g_hash_table_add(mirror, GUINT_TO_POINTER(id));
             xlev__xs_pending_find(&t, id)->data = GUINT_TO_POINTER(id);
             g_array_append_val(live, id);
@@ -706,24 +711,24 @@ test_pending_churn(void)
             k = (guint)g_test_rand_int_range(0, (gint32)live->len);
             id = g_array_index(live, uint32_t, k);
             g_array_remove_index_fast(live, k);
-            g_assert_cmpint(xlev__xs_pending_take(&t, id, XS_READ, &type,
-                                                  &data), ==, 0);
+            g_assert_cmpint(
+                xlev__xs_pending_take(&t, id, XS_READ, &type, &data), ==, 0);
             g_assert_cmpuint(GPOINTER_TO_UINT(data), ==, id);
             g_assert_true(g_hash_table_remove(mirror, GUINT_TO_POINTER(id)));
             /* Taken: a second reply with that id is unknown. */
-            g_assert_cmpint(xlev__xs_pending_take(&t, id, XS_READ, &type,
-                                                  &data), ==,
-                            XLEV__XSW_EREQID);
+            g_assert_cmpint(
+                xlev__xs_pending_take(&t, id, XS_READ, &type, &data), ==,
+                XLEV__XSW_EREQID);
         }
         g_assert_cmpuint(xlev__xs_pending_count(&t), ==, live->len);
     }
     /* Every live one is still found. */
     for (k = 0; k < live->len; k++)
-        g_assert_nonnull(xlev__xs_pending_find(
-            &t, g_array_index(live, uint32_t, k)));
+        g_assert_nonnull(
+            xlev__xs_pending_find(&t, g_array_index(live, uint32_t, k)));
     g_assert_null(xlev__xs_pending_find(&t, 0));
-    g_assert_cmpint(xlev__xs_pending_take(&t, 0, XS_WATCH_EVENT, &type,
-                                          &data), ==, XLEV__XSW_EREQID);
+    g_assert_cmpint(xlev__xs_pending_take(&t, 0, XS_WATCH_EVENT, &type, &data),
+                    ==, XLEV__XSW_EREQID);
 
     xlev__xs_pending_drain(&t, count_drained, mirror);
     g_assert_cmpuint(g_hash_table_size(mirror), ==, 0);
@@ -749,8 +754,7 @@ test_pending_reply_type(void)
     g_assert_true(data == &tag_a);
     g_assert_cmpuint(type, ==, XS_READ);
     g_assert_null(xlev__xs_pending_find(&t, a));
-    g_assert_cmpint(xlev__xs_pending_take(&t, b, XS_ERROR, NULL, &data), ==,
-                    0);
+    g_assert_cmpint(xlev__xs_pending_take(&t, b, XS_ERROR, NULL, &data), ==, 0);
     g_assert_true(data == &tag_b);
     xlev__xs_pending_dispose(&t);
 }
@@ -776,8 +780,8 @@ test_pending_wrap(void)
     g_assert_cmpuint(id, ==, UINT32_MAX);
     g_assert_cmpint(xlev__xs_pending_add(&t, XS_READ, NULL, &id), ==, 0);
     g_assert_cmpuint(id, ==, 3); /* 0, 1 and 2 skipped */
-    g_assert_cmpint(xlev__xs_pending_take(&t, UINT32_MAX, XS_READ, &type,
-                                          &data), ==, 0);
+    g_assert_cmpint(
+        xlev__xs_pending_take(&t, UINT32_MAX, XS_READ, &type, &data), ==, 0);
     g_assert_cmpuint(xlev__xs_pending_count(&t), ==, 4);
     xlev__xs_pending_drain(&t, NULL, NULL);
     g_assert_cmpuint(xlev__xs_pending_count(&t), ==, 0);
@@ -793,17 +797,28 @@ test_errno_mapping(void)
     static const struct {
         int e, rc;
     } map[] = {
-        { EINVAL, XLEV_ERROR_INVAL },      { EACCES, XLEV_ERROR_PERM },
-        { EPERM, XLEV_ERROR_PERM },        { ENOENT, XLEV_ERROR_NOENT },
-        { EEXIST, XLEV_ERROR_EXIST },      { EISCONN, XLEV_ERROR_EXIST },
-        { E2BIG, XLEV_ERROR_TOO_BIG },     { ENOSPC, XLEV_ERROR_NOSPC },
-        { EDQUOT, XLEV_ERROR_QUOTA },      { EAGAIN, XLEV_ERROR_AGAIN },
-        { EBUSY, XLEV_ERROR_BUSY },        { EISDIR, XLEV_ERROR_ISDIR },
-        { EROFS, XLEV_ERROR_READONLY },    { ENOMEM, XLEV_ERROR_NOMEM },
-        { EMFILE, XLEV_ERROR_MFILE },      { ENFILE, XLEV_ERROR_MFILE },
-        { ENOTEMPTY, XLEV_ERROR_NOTEMPTY },{ ENOSYS, XLEV_ERROR_NOSYS },
-        { ECONNRESET, XLEV_ERROR_XENSTORE },{ EPIPE, XLEV_ERROR_XENSTORE },
-        { EIO, XLEV_ERROR_FAIL },          { 0, 0 },
+        { EINVAL, XLEV_ERROR_INVAL },
+        { EACCES, XLEV_ERROR_PERM },
+        { EPERM, XLEV_ERROR_PERM },
+        { ENOENT, XLEV_ERROR_NOENT },
+        { EEXIST, XLEV_ERROR_EXIST },
+        { EISCONN, XLEV_ERROR_EXIST },
+        { E2BIG, XLEV_ERROR_TOO_BIG },
+        { ENOSPC, XLEV_ERROR_NOSPC },
+        { EDQUOT, XLEV_ERROR_QUOTA },
+        { EAGAIN, XLEV_ERROR_AGAIN },
+        { EBUSY, XLEV_ERROR_BUSY },
+        { EISDIR, XLEV_ERROR_ISDIR },
+        { EROFS, XLEV_ERROR_READONLY },
+        { ENOMEM, XLEV_ERROR_NOMEM },
+        { EMFILE, XLEV_ERROR_MFILE },
+        { ENFILE, XLEV_ERROR_MFILE },
+        { ENOTEMPTY, XLEV_ERROR_NOTEMPTY },
+        { ENOSYS, XLEV_ERROR_NOSYS },
+        { ECONNRESET, XLEV_ERROR_XENSTORE },
+        { EPIPE, XLEV_ERROR_XENSTORE },
+        { EIO, XLEV_ERROR_FAIL },
+        { 0, 0 },
     };
     size_t i, j;
     int e;
@@ -899,8 +914,7 @@ conn_req(Conn *c, uint32_t type, uint32_t *req_id)
 
     r->type = type;
     g_ptr_array_add(c->reqs, r);
-    g_assert_cmpint(xlev__xs_pending_add(&c->pending, type, r, req_id), ==,
-                    0);
+    g_assert_cmpint(xlev__xs_pending_add(&c->pending, type, r, req_id), ==, 0);
     return r;
 }
 
@@ -910,8 +924,7 @@ conn_path(Conn *c, uint32_t type, uint32_t tx_id, const char *path)
     uint32_t id;
     Req *r = conn_req(c, type, &id);
 
-    g_assert_cmpint(xlev__xs_encode_path(&c->q, type, id, tx_id, path), ==,
-                    0);
+    g_assert_cmpint(xlev__xs_encode_path(&c->q, type, id, tx_id, path), ==, 0);
     return r;
 }
 
@@ -921,8 +934,9 @@ conn_write(Conn *c, uint32_t tx_id, const char *path, const char *value)
     uint32_t id;
     Req *r = conn_req(c, XS_WRITE, &id);
 
-    g_assert_cmpint(xlev__xs_encode_write(&c->q, id, tx_id, path, value,
-                                          strlen(value)), ==, 0);
+    g_assert_cmpint(
+        xlev__xs_encode_write(&c->q, id, tx_id, path, value, strlen(value)), ==,
+        0);
     return r;
 }
 
@@ -994,8 +1008,8 @@ conn_read(Conn *c)
 static gboolean
 conn_pump(Conn *c, gboolean (*done)(Conn *c, gpointer user), gpointer user)
 {
-    gint64 deadline = g_get_monotonic_time() +
-                      (gint64)xs_fixture_scale_ms(20000) * 1000;
+    gint64 deadline
+        = g_get_monotonic_time() + (gint64)xs_fixture_scale_ms(20000) * 1000;
     const void *data;
     size_t n;
     ssize_t w;
@@ -1014,8 +1028,7 @@ conn_pump(Conn *c, gboolean (*done)(Conn *c, gpointer user), gpointer user)
             n = xlev__xs_outq_peek(&c->q, &data);
             w = send(c->fd, data, n, MSG_NOSIGNAL);
             if (w > 0)
-                g_assert_cmpint(xlev__xs_outq_consume(&c->q, (size_t)w), ==,
-                                0);
+                g_assert_cmpint(xlev__xs_outq_consume(&c->q, (size_t)w), ==, 0);
             else if (w < 0 && errno != EAGAIN && errno != EINTR)
                 return FALSE;
         }
@@ -1030,8 +1043,8 @@ static gboolean
 all_answered(Conn *c, gpointer user)
 {
     (void)user;
-    return xlev__xs_pending_count(&c->pending) == 0 &&
-           xlev__xs_outq_peek(&c->q, NULL) == 0;
+    return xlev__xs_pending_count(&c->pending) == 0
+           && xlev__xs_outq_peek(&c->q, NULL) == 0;
 }
 
 static void
@@ -1138,17 +1151,16 @@ test_daemon_pipelined(XsFixture *fx, gconstpointer d)
                         XLEV_ERROR_TOO_BIG);
         g_assert_cmpuint(dir->reply_type, ==, XS_DIRECTORY);
         p = g_bytes_get_data(dir->reply, &len);
-        g_assert_cmpint(xlev__xs_parse_directory(p, (uint32_t)len, names, 3,
-                                                 &n), ==, 0);
+        g_assert_cmpint(
+            xlev__xs_parse_directory(p, (uint32_t)len, names, 3, &n), ==, 0);
         g_assert_cmpuint(n, ==, 2);
-        g_assert_true((strcmp(names[0], "x") == 0 &&
-                       strcmp(names[1], "yy") == 0) ||
-                      (strcmp(names[0], "yy") == 0 &&
-                       strcmp(names[1], "x") == 0));
+        g_assert_true(
+            (strcmp(names[0], "x") == 0 && strcmp(names[1], "yy") == 0)
+            || (strcmp(names[0], "yy") == 0 && strcmp(names[1], "x") == 0));
         g_assert_cmpuint(perms->reply_type, ==, XS_GET_PERMS);
         p = g_bytes_get_data(perms->reply, &len);
-        g_assert_cmpint(xlev__xs_parse_perms(p, (uint32_t)len, perm, 4, &n),
-                        ==, 0);
+        g_assert_cmpint(xlev__xs_parse_perms(p, (uint32_t)len, perm, 4, &n), ==,
+                        0);
         g_assert_cmpuint(n, ==, 1); /* created by domain 0: owner only */
         g_assert_cmpuint(perm[0].domid, ==, 0);
         g_assert_cmpint(perm[0].mode, ==, XLEV__XS_PERM_NONE);
@@ -1170,8 +1182,9 @@ has_event(Conn *c, gpointer user)
     for (i = 0; i < c->events->len; i++) {
         const Msg *m = c->events->pdata[i];
 
-        g_assert_cmpint(xlev__xs_parse_watch_event(m->payload, m->len, &path,
-                                                   &token), ==, 0);
+        g_assert_cmpint(
+            xlev__xs_parse_watch_event(m->payload, m->len, &path, &token), ==,
+            0);
         g_assert_cmpuint(m->req_id, ==, 0);
         if (strcmp(path, w->path) == 0 && strcmp(token, w->token) == 0)
             return all_answered(c, NULL);
@@ -1191,8 +1204,8 @@ test_daemon_watch(XsFixture *fx, gconstpointer d)
     (void)d;
     conn_connect(&c, fx);
     watch = conn_req(&c, XS_WATCH, &id);
-    g_assert_cmpint(xlev__xs_encode_watch(&c.q, XS_WATCH, id, "/wire/w",
-                                          "tok-1"), ==, 0);
+    g_assert_cmpint(
+        xlev__xs_encode_watch(&c.q, XS_WATCH, id, "/wire/w", "tok-1"), ==, 0);
     /* The initial event, for the watched path itself (it need not exist). */
     g_assert_true(conn_pump(&c, has_event, &initial));
     assert_ok(watch);
@@ -1202,8 +1215,8 @@ test_daemon_watch(XsFixture *fx, gconstpointer d)
     g_assert_true(conn_pump(&c, has_event, &child));
 
     unwatch = conn_req(&c, XS_UNWATCH, &id);
-    g_assert_cmpint(xlev__xs_encode_watch(&c.q, XS_UNWATCH, id, "/wire/w",
-                                          "tok-1"), ==, 0);
+    g_assert_cmpint(
+        xlev__xs_encode_watch(&c.q, XS_UNWATCH, id, "/wire/w", "tok-1"), ==, 0);
     g_assert_true(conn_pump(&c, all_answered, NULL));
     assert_ok(unwatch);
     g_assert_cmpint(c.error, ==, 0);
@@ -1357,9 +1370,9 @@ test_bad_peer_stream(gconstpointer d)
         g_assert_false(second->done);
         g_assert_cmpuint(c.events->len, ==, 1);
         m = c.events->pdata[0];
-        g_assert_cmpint(xlev__xs_parse_watch_event(m->payload, m->len, &path,
-                                                   &token), ==,
-                        XLEV__XSW_EMALFORMED);
+        g_assert_cmpint(
+            xlev__xs_parse_watch_event(m->payload, m->len, &path, &token), ==,
+            XLEV__XSW_EMALFORMED);
         break;
     }
     case XS_BAD_PEER_UNKNOWN_ERROR_STRING: {
@@ -1408,8 +1421,8 @@ test_bad_peer_reset(void)
 static void
 add_bad_peer(const char *name, XsBadPeerAnswer a)
 {
-    g_autofree char *path = g_strdup_printf("/xlev/core/xs-wire/bad-peer/%s",
-                                            name);
+    g_autofree char *path
+        = g_strdup_printf("/xlev/core/xs-wire/bad-peer/%s", name);
 
     g_test_add_data_func(path, GINT_TO_POINTER(a), test_bad_peer_stream);
 }
@@ -1431,13 +1444,10 @@ main(int argc, char **argv)
                     test_reader_truncated_and_args);
     g_test_add_func("/xlev/core/xs-wire/parse/watch-event",
                     test_parse_watch_event);
-    g_test_add_func("/xlev/core/xs-wire/parse/directory",
-                    test_parse_directory);
+    g_test_add_func("/xlev/core/xs-wire/parse/directory", test_parse_directory);
     g_test_add_func("/xlev/core/xs-wire/parse/perms", test_parse_perms);
-    g_test_add_func("/xlev/core/xs-wire/parse/error-strings",
-                    test_parse_error);
-    g_test_add_func("/xlev/core/xs-wire/parse/tx-id-ok-bool",
-                    test_parse_small);
+    g_test_add_func("/xlev/core/xs-wire/parse/error-strings", test_parse_error);
+    g_test_add_func("/xlev/core/xs-wire/parse/tx-id-ok-bool", test_parse_small);
     g_test_add_func("/xlev/core/xs-wire/encode/limits-refused-not-truncated",
                     test_encode_limits);
     g_test_add_func("/xlev/core/xs-wire/outq/partial-writes",

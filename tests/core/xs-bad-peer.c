@@ -193,8 +193,7 @@ peer_thread(gpointer data)
 }
 
 XsBadPeer *
-xs_bad_peer_new(const XsBadPeerAnswer *script, guint n_answers,
-                GError **error)
+xs_bad_peer_new(const XsBadPeerAnswer *script, guint n_answers, GError **error)
 {
     XsBadPeer *peer = g_new0(XsBadPeer, 1);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -215,9 +214,9 @@ xs_bad_peer_new(const XsBadPeerAnswer *script, guint n_answers,
     }
     strcpy(sa.sun_path, peer->path);
     peer->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (peer->listen_fd < 0 ||
-        bind(peer->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        listen(peer->listen_fd, 8) < 0) {
+    if (peer->listen_fd < 0
+        || bind(peer->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0
+        || listen(peer->listen_fd, 8) < 0) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
                     "cannot listen on %s: %s", peer->path, g_strerror(errno));
         goto fail;

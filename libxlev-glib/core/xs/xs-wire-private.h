@@ -85,14 +85,14 @@ int xlev__xs_wire_errno_to_rc(int errnoval);
 /* What the peer got wrong */
 
 enum {
-    XLEV__XSW_EOVERSIZE = -101, /* header len > XENSTORE_PAYLOAD_MAX */
-    XLEV__XSW_ETYPE = -102,     /* header type unknown to xs_wire.h */
-    XLEV__XSW_EMALFORMED = -103,/* payload not of its type's shape */
-    XLEV__XSW_EERRSTR = -104,   /* XS_ERROR names no errno in the table */
-    XLEV__XSW_EREQID = -105,    /* reply to no pending request */
-    XLEV__XSW_EREPLYTYPE = -106,/* reply type differs from the request's */
-    XLEV__XSW_ETRUNCATED = -107,/* stream ended inside a message */
-    XLEV__XSW_EBROKEN = -108,   /* the reader failed before: see ->error */
+    XLEV__XSW_EOVERSIZE = -101,  /* header len > XENSTORE_PAYLOAD_MAX */
+    XLEV__XSW_ETYPE = -102,      /* header type unknown to xs_wire.h */
+    XLEV__XSW_EMALFORMED = -103, /* payload not of its type's shape */
+    XLEV__XSW_EERRSTR = -104,    /* XS_ERROR names no errno in the table */
+    XLEV__XSW_EREQID = -105,     /* reply to no pending request */
+    XLEV__XSW_EREPLYTYPE = -106, /* reply type differs from the request's */
+    XLEV__XSW_ETRUNCATED = -107, /* stream ended inside a message */
+    XLEV__XSW_EBROKEN = -108,    /* the reader failed before: see ->error */
 };
 
 /* A short English description of @rc: an XLEV__XSW_E* code, one of the
@@ -125,7 +125,7 @@ int xlev__xs_wire_is_protocol_error(int rc);
 #define XLEV__XS_HDR_SIZE ((uint32_t)sizeof(struct xsd_sockmsg))
 
 struct xlev__xs_msg {
-    uint32_t type;       /* enum xsd_sockmsg_type */
+    uint32_t type; /* enum xsd_sockmsg_type */
     uint32_t req_id;
     uint32_t tx_id;
     uint32_t len;        /* payload bytes, <= XENSTORE_PAYLOAD_MAX */
@@ -135,10 +135,10 @@ struct xlev__xs_msg {
 
 struct xlev__xs_reader {
     /*< private >*/
-    uint32_t have;  /* bytes of the current message in buf */
-    uint32_t need;  /* XLEV__XS_HDR_SIZE, or header + len once known */
-    int complete;   /* buf holds a message already returned */
-    int error;      /* 0, or the first XLEV__XSW_E* code */
+    uint32_t have; /* bytes of the current message in buf */
+    uint32_t need; /* XLEV__XS_HDR_SIZE, or header + len once known */
+    int complete;  /* buf holds a message already returned */
+    int error;     /* 0, or the first XLEV__XSW_E* code */
     struct xsd_sockmsg hdr;
     char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX + 1];
 };
@@ -250,14 +250,12 @@ int xlev__xs_encode_write(struct xlev__xs_outq *q, uint32_t req_id,
  * xlev__xs_encode_path; the token any string (the daemon hands it back in
  * every event). */
 int xlev__xs_encode_watch(struct xlev__xs_outq *q, uint32_t type,
-                          uint32_t req_id, const char *path,
-                          const char *token);
+                          uint32_t req_id, const char *path, const char *token);
 
 /* XS_TRANSACTION_START (payload "\0", tx_id 0: the daemon answers with the
  * new tx_id, see xlev__xs_parse_tx_id) and XS_TRANSACTION_END (payload "T\0"
  * to commit, "F\0" to abort, with the transaction's @tx_id, not 0). */
-int xlev__xs_encode_transaction_start(struct xlev__xs_outq *q,
-                                      uint32_t req_id);
+int xlev__xs_encode_transaction_start(struct xlev__xs_outq *q, uint32_t req_id);
 int xlev__xs_encode_transaction_end(struct xlev__xs_outq *q, uint32_t req_id,
                                     uint32_t tx_id, int commit);
 
@@ -351,7 +349,7 @@ struct xlev__xs_pending_entry {
 struct xlev__xs_pending {
     /*< private >*/
     struct xlev__xs_pending_entry *slots;
-    uint32_t mask;    /* capacity - 1 (capacity a power of two), or 0 */
+    uint32_t mask; /* capacity - 1 (capacity a power of two), or 0 */
     uint32_t count;
     uint32_t next_id;
 };
@@ -366,8 +364,8 @@ void xlev__xs_pending_dispose(struct xlev__xs_pending *t);
 /* Records a request of @type with the owner's @data and sets *@req_id to
  * the id to send it with. XLEV_ERROR_NOMEM, or XLEV_ERROR_INVAL if 2^32 - 1
  * requests are in flight (or an argument is NULL). */
-int xlev__xs_pending_add(struct xlev__xs_pending *t, uint32_t type,
-                         void *data, uint32_t *req_id);
+int xlev__xs_pending_add(struct xlev__xs_pending *t, uint32_t type, void *data,
+                         uint32_t *req_id);
 
 /* A reply (type @reply_type) came for @req_id: removes the request and
  * sets *@data (and *@type, if not NULL) from it. XLEV__XSW_EREQID if no
@@ -385,8 +383,8 @@ xlev__xs_pending_find(const struct xlev__xs_pending *t, uint32_t req_id);
  * it held, in no particular order: to fail every request when the
  * connection is lost. The table is empty (and usable: next ids continue)
  * while @fn runs. O(capacity). */
-typedef void (*xlev__xs_pending_fn)(uint32_t req_id, uint32_t type,
-                                    void *data, void *user);
+typedef void (*xlev__xs_pending_fn)(uint32_t req_id, uint32_t type, void *data,
+                                    void *user);
 void xlev__xs_pending_drain(struct xlev__xs_pending *t, xlev__xs_pending_fn fn,
                             void *user);
 

@@ -176,8 +176,8 @@ reader_fail(struct xlev__xs_reader *rd, int rc)
 }
 
 int
-xlev__xs_reader_feed(struct xlev__xs_reader *rd, const void *data,
-                     size_t len, size_t *consumed, struct xlev__xs_msg *msg)
+xlev__xs_reader_feed(struct xlev__xs_reader *rd, const void *data, size_t len,
+                     size_t *consumed, struct xlev__xs_msg *msg)
 {
     const char *in = data;
     size_t taken = 0, n;
@@ -443,9 +443,8 @@ xlev__xs_encode_path(struct xlev__xs_outq *q, uint32_t type, uint32_t req_id,
 }
 
 int
-xlev__xs_encode_write(struct xlev__xs_outq *q, uint32_t req_id,
-                      uint32_t tx_id, const char *path, const void *value,
-                      size_t value_len)
+xlev__xs_encode_write(struct xlev__xs_outq *q, uint32_t req_id, uint32_t tx_id,
+                      const char *path, const void *value, size_t value_len)
 {
     struct xlev__xs_part parts[2];
     size_t plen;
@@ -466,8 +465,8 @@ xlev__xs_encode_write(struct xlev__xs_outq *q, uint32_t req_id,
 }
 
 int
-xlev__xs_encode_watch(struct xlev__xs_outq *q, uint32_t type,
-                      uint32_t req_id, const char *path, const char *token)
+xlev__xs_encode_watch(struct xlev__xs_outq *q, uint32_t type, uint32_t req_id,
+                      const char *path, const char *token)
 {
     struct xlev__xs_part parts[2];
     size_t plen;
@@ -518,8 +517,7 @@ xlev__xs_encode_transaction_end(struct xlev__xs_outq *q, uint32_t req_id,
  * for each with its index, and sets *@n to their number. A payload whose
  * last byte is not NUL is malformed; so is an empty string unless
  * @allow_empty. */
-typedef int (*string_fn)(const char *s, size_t len, unsigned int i,
-                         void *user);
+typedef int (*string_fn)(const char *s, size_t len, unsigned int i, void *user);
 
 static int
 each_string(const char *p, uint32_t len, int allow_empty, string_fn each,
@@ -707,9 +705,9 @@ xlev__xs_parse_error(const char *p, uint32_t len, int *errnoval)
     /* One string, NUL-terminated, nothing after it. */
     if (len < 2 || p[len - 1] != '\0' || memchr(p, '\0', len) != p + len - 1)
         return XLEV__XSW_EMALFORMED;
-    if (lookup_errstring(p, xsd_errors, N_ELEMENTS(xsd_errors), errnoval) ||
-        lookup_errstring(p, extra_errors, N_ELEMENTS(extra_errors),
-                         errnoval))
+    if (lookup_errstring(p, xsd_errors, N_ELEMENTS(xsd_errors), errnoval)
+        || lookup_errstring(p, extra_errors, N_ELEMENTS(extra_errors),
+                            errnoval))
         return 0;
     return XLEV__XSW_EERRSTR;
 }
@@ -877,8 +875,8 @@ xlev__xs_pending_add(struct xlev__xs_pending *t, uint32_t type, void *data,
     if (t->count == UINT32_MAX - 1)
         return XLEV_ERROR_INVAL; /* every id is in flight */
     if (!t->slots || (uint64_t)(t->count + 1) * 2 > (uint64_t)t->mask + 1) {
-        uint64_t cap = t->slots ? ((uint64_t)t->mask + 1) * 2
-                                : XLEV__XS_PENDING_MIN;
+        uint64_t cap
+            = t->slots ? ((uint64_t)t->mask + 1) * 2 : XLEV__XS_PENDING_MIN;
         if (cap > (uint64_t)1 << 31)
             return XLEV_ERROR_NOMEM;
         rc = pending_resize(t, (uint32_t)cap);
