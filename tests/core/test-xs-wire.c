@@ -350,6 +350,8 @@ test_parse_watch_event(void)
         0);
     g_assert_cmpstr(path, ==, "@releaseDomain");
     g_assert_cmpstr(token, ==, "");
+    g_assert_cmpint(xlev__xs_parse_watch_event(NULL, 0, &path, &token), ==,
+                    XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_watch_event("a\0b\0", 4, NULL, &token), ==,
                     XLEV_ERROR_INVAL);
 }
@@ -369,6 +371,9 @@ test_parse_directory(void)
             xlev__xs_parse_directory(bad[i].p, bad[i].len, NULL, 0, &n), ==,
             XLEV__XSW_EMALFORMED);
     g_assert_cmpint(xlev__xs_parse_directory("", 0, NULL, 0, &n), ==, 0);
+    g_assert_cmpuint(n, ==, 0);
+    n = 99;
+    g_assert_cmpint(xlev__xs_parse_directory(NULL, 0, NULL, 0, &n), ==, 0);
     g_assert_cmpuint(n, ==, 0);
     g_assert_cmpint(xlev__xs_parse_directory("a\0bb\0ccc\0", 9, NULL, 0, &n),
                     ==, 0);
@@ -415,6 +420,8 @@ test_parse_perms(void)
     g_assert_cmpuint(perms[3].domid, ==, 65535);
     g_assert_cmpint(perms[3].mode, ==, XLEV__XS_PERM_BOTH);
     g_assert_cmpint(xlev__xs_parse_perms("b7\0", 3, NULL, 0, &n), ==, 0);
+    g_assert_cmpint(xlev__xs_parse_perms(NULL, 0, NULL, 0, &n), ==,
+                    XLEV__XSW_EMALFORMED);
     g_assert_cmpuint(n, ==, 1);
 }
 
@@ -447,6 +454,11 @@ test_parse_error(void)
     g_assert_cmpint(xlev__xs_parse_error("EMFILE", 7, &e), ==,
                     XLEV__XSW_EERRSTR); /* an errno, but not the daemon's */
     g_assert_cmpint(e, ==, 12345);
+    g_assert_cmpint(xlev__xs_parse_error(NULL, 0, &e), ==,
+                    XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_tx_id(NULL, 0, (uint32_t *)&e), ==,
+                    XLEV__XSW_EMALFORMED);
+    g_assert_cmpint(xlev__xs_parse_ok(NULL, 0), ==, XLEV__XSW_EMALFORMED);
     for (i = 0; i < G_N_ELEMENTS(malformed); i++)
         g_assert_cmpint(
             xlev__xs_parse_error(malformed[i].p, malformed[i].len, &e), ==,

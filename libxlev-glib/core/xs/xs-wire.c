@@ -515,24 +515,28 @@ xlev__xs_encode_transaction_end(struct xlev__xs_outq *q, uint32_t req_id,
 
 /* Walks the NUL-terminated strings of a payload: calls @each (if not NULL)
  * for each with its index, and sets *@n to their number. A payload whose
- * last byte is not NUL is malformed; so is an empty string unless
- * @allow_empty. */
+ * last byte is not NUL is malformed; so is an empty string. */
 typedef int (*string_fn)(const char *s, size_t len, unsigned int i, void *user);
 
 static int
-each_string(const char *p, uint32_t len, int allow_empty, string_fn each,
-            void *user, unsigned int *n)
+each_string(const char *p, uint32_t len, string_fn each, void *user,
+            unsigned int *n)
 {
-    const char *s = p, *end = p + len, *nul;
+    const char *s = p, *end, *nul;
     unsigned int i = 0;
     int rc;
 
-    if (len > 0 && p[len - 1] != '\0')
+    if (len == 0) {
+        *n = 0; /* (and no arithmetic on a NULL p) */
+        return 0;
+    }
+    if (p[len - 1] != '\0')
         return XLEV__XSW_EMALFORMED;
+    end = p + len;
     while (s < end) {
         nul = memchr(s, '\0', (size_t)(end - s));
         /* The last byte is NUL, so one is always found. */
-        if (nul == s && !allow_empty)
+        if (nul == s)
             return XLEV__XSW_EMALFORMED;
         if (each) {
             rc = each(s, (size_t)(nul - s), i, user);
@@ -591,7 +595,7 @@ xlev__xs_parse_directory(const char *p, uint32_t len, const char **names,
 
     if ((!p && len > 0) || !n || (!names && max > 0))
         return XLEV_ERROR_INVAL;
-    return each_string(p, len, 0, names ? store_name : NULL, &o, n);
+    return each_string(p, len, names ? store_name : NULL, &o, n);
 }
 
 /* Parses @len decimal digits at @s into *@v, refusing anything over @max
@@ -663,7 +667,7 @@ xlev__xs_parse_perms(const char *p, uint32_t len, struct xlev__xs_perm *perms,
 
     if ((!p && len > 0) || !n || (!perms && max > 0))
         return XLEV_ERROR_INVAL;
-    rc = each_string(p, len, 0, parse_perm, &o, &count);
+    rc = each_string(p, len, parse_perm, &o, &count);
     if (rc)
         return rc;
     if (count == 0)
