@@ -12,10 +12,10 @@
  * followed by len payload bytes, len <= XENSTORE_PAYLOAD_MAX ("violating
  * this is very bad"). The daemon echoes a request's type, req_id and tx_id in
  * its reply, or answers with type XS_ERROR and an errno name (xsd_errors[]).
- * It may pipeline: replies come in request order on one connection, but a
- * client must match them by req_id. Watch events arrive at any time as
- * XS_WATCH_EVENT with req_id 0, payload "path\0token\0" (XS_WATCH_PATH,
- * XS_WATCH_TOKEN).
+ * A client may pipeline requests; it matches each reply to its request by
+ * req_id, never by order. Watch events arrive at any time as XS_WATCH_EVENT,
+ * payload "path\0token\0" (XS_WATCH_PATH, XS_WATCH_TOKEN); both daemons
+ * send them with req_id 0, and they are told apart by type, not by req_id.
  *
  *   bytes from the socket --> xlev__xs_reader_feed --> struct xlev__xs_msg
  *       --> xlev__xs_pending_take (replies) / xlev__xs_parse_* (payloads)
