@@ -14,8 +14,9 @@
  * its reply, or answers with type XS_ERROR and an errno name (xsd_errors[]).
  * A client may pipeline requests; it matches each reply to its request by
  * req_id, never by order. Watch events arrive at any time as XS_WATCH_EVENT,
- * payload "path\0token\0" (XS_WATCH_PATH, XS_WATCH_TOKEN); both daemons
- * send them with req_id 0, and they are told apart by type, not by req_id.
+ * payload "path\0token\0" (XS_WATCH_PATH, XS_WATCH_TOKEN); the C daemon
+ * sends them with req_id 0 (tested); they are told apart by type, not by
+ * req_id.
  *
  *   bytes from the socket --> xlev__xs_reader_feed --> struct xlev__xs_msg
  *       --> xlev__xs_pending_take (replies) / xlev__xs_parse_* (payloads)
