@@ -30,22 +30,6 @@ xlev_ctx *xlev_context_get_core(XlevContext *self);
 /* The context's delivery module; valid as long as the core. */
 XlevDispatch *xlev_context_get_dispatch(XlevContext *self);
 
-/* Domain events. The context installs the core's event hooks once, when
- * it is made (xlev_event_register_callbacks(): every type, no disaster
- * callback, so the core's domain-event failures reach the context's
- * disaster hook and ::disaster). Its event_occurs takes the event's
- * for_user as the address of an XlevDomainSink and calls its function:
- * whoever enables a generator on the context's core passes
- * (uintptr_t)&sink as the generator's user value (XlevDomainMonitor
- * embeds one). @occurs runs with the core's lock dropped, in the thread
- * iterating the main context, and owns @event (xlev_event_free()). Nothing
- * made from the context installs event hooks again, so C code that
- * installs its own on the core keeps them. */
-typedef struct _XlevDomainSink XlevDomainSink;
-struct _XlevDomainSink {
-    void (*occurs)(XlevDomainSink *sink, xlev_event *event);
-};
-
 /* What the core's disaster hook does: may be called from any thread with
  * no lock held; ::disaster follows in the context's GMainContext. (Tests
  * call it directly: the core's disasters are hard to provoke.) */

@@ -127,8 +127,8 @@ xlev_context_report_disaster(XlevContext *self, XlevDisaster kind,
  * dropped; that thread holds a reference to the context (it is inside one
  * of our calls). The signal is emitted in the context's GMainContext:
  * posted on the delivery queue, whose target rule the context keeps by
- * closing the queue in dispose. Domain-event failures come here too (the
- * monitors install no disaster callback of their own). */
+ * closing the queue in dispose. Domain-event failures come here too: the
+ * core has one disaster path. */
 static void
 core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
                  int errnoval)
@@ -145,6 +145,9 @@ core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
     case XLEV_DISASTER_OSEVENT:
         what = XLEV_DISASTER_KIND_OSEVENT;
         break;
+    case XLEV_DISASTER_EVENTS:
+        what = XLEV_DISASTER_KIND_EVENTS;
+        break;
     case XLEV_DISASTER_XENSTORE:
     default:
         what = XLEV_DISASTER_KIND_XENSTORE;
@@ -152,21 +155,6 @@ core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
     }
     xlev_context_report_disaster(user, what, msg, errnoval);
 }
-
-/* Domain events: see XlevDomainSink in xlev-context-private.h. */
-static void
-domain_event_occurs(void *user, xlev_event *event)
-{
-    XlevDomainSink *sink = (XlevDomainSink *)(uintptr_t)event->for_user;
-
-    sink->occurs(sink, event);
-}
-
-static const xlev_event_hooks domain_event_hooks = {
-    .event_occurs_mask = XLEV_EVENTMASK_ALL,
-    .event_occurs = domain_event_occurs,
-    .disaster = NULL, /* to the context's disaster hook */
-};
 
 xlev_ctx *
 xlev_context_get_core(XlevContext *self)
@@ -220,7 +208,6 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
     self->dispatch =
         xlev_dispatch_new(G_OBJECT(self), self->core, self->main_context);
     xlev_ctx_set_disaster_hook(self->core, core_disaster_cb, self);
-    xlev_event_register_callbacks(self->core, &domain_event_hooks, NULL);
 
     switch (self->integration) {
     case XLEV_INTEGRATION_HOOKS:

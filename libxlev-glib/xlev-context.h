@@ -49,12 +49,13 @@ typedef enum {
 
 /**
  * XlevDisaster:
- * @XLEV_DISASTER_KIND_XENSTORE: the xenstore connection failed, or a
- *   domain event could not be produced: watch or domain events may have
- *   been lost
+ * @XLEV_DISASTER_KIND_XENSTORE: the xenstore connection failed: watch or
+ *   domain events may have been lost
  * @XLEV_DISASTER_KIND_NOMEM: an event was due but memory ran out
  * @XLEV_DISASTER_KIND_OSEVENT: the main loop integration failed where
  *   nobody could be told: a file descriptor or a timeout may be lost
+ * @XLEV_DISASTER_KIND_EVENTS: a domain event could not be produced (the
+ *   state it needed could not be read): domain events may have been lost
  *
  * What a [signal@Xlev.Context::disaster] was about. The values are those of
  * the core's `xlev_disaster_kind`.
@@ -65,6 +66,7 @@ typedef enum {
     XLEV_DISASTER_KIND_XENSTORE = XLEV_DISASTER_XENSTORE,
     XLEV_DISASTER_KIND_NOMEM = XLEV_DISASTER_NOMEM,
     XLEV_DISASTER_KIND_OSEVENT = XLEV_DISASTER_OSEVENT,
+    XLEV_DISASTER_KIND_EVENTS = XLEV_DISASTER_EVENTS,
 } XlevDisaster;
 
 #define XLEV_TYPE_CONTEXT (xlev_context_get_type())

@@ -42,19 +42,18 @@
  */
 
 /*
- * How an event travels: the core's domain generators (core/domain-*.c) find
- * it inside the context's core processing and call the event hooks the
- * XlevContext installed on its xlev_ctx once, when it was made (core lock
- * dropped, in the thread iterating the main context). The core event's
- * for_user is the address of the monitor's `sink`, whose function,
- * sink_occurs, turns the event into a typed XlevItem (domid and reason as
+ * How an event travels: the core's domain generators (core/domain/) find
+ * it inside the context's core processing and call the hooks each
+ * generator was enabled with (monitor_hooks, with the monitor as their
+ * user; core lock dropped, in the thread iterating the main context).
+ * monitor_event_occurs turns the event into a typed XlevItem (domid and reason as
  * integers) on the context's delivery queue; emit_domain_event emits it
  * when the core call returns. The core's evdisable waits for an
  * event_occurs of that generator running in another thread, and dispose
  * disables every generator before the memory can go.
  *
  * Queued items point at the monitor itself, with no reference (the rule
- * is at "Naming the target" in xlev-dispatch.c): sink_occurs queues only
+ * is at "Naming the target" in xlev-dispatch.c): monitor_event_occurs queues only
  * for a generator of this monitor, deactivate disables them all and then
  * unqueues, and emit_domain_event checks `active`.
  *
@@ -91,7 +90,6 @@ struct _XlevDomainMonitor {
     XlevContext *context; /* strong; keeps the core context alive */
     guint domid;          /* XLEV_DOMAIN_MONITOR_ALL_DOMAINS for all */
     gint active;          /* atomic */
-    XlevDomainSink sink;  /* what the generators' for_user points at */
 
     GMutex lock;
     xlev_evgen_domain_death *death;         /* one domain */
@@ -111,6 +109,15 @@ enum { SHUTDOWN, DIED, DISK_EJECTED, INTRODUCED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(XlevDomainMonitor, xlev_domain_monitor, G_TYPE_OBJECT)
+
+static void monitor_event_occurs(void *user, xlev_event *ev);
+
+/* Every generator of a monitor is enabled with these, the monitor as their
+ * user: every type to monitor_event_occurs, none to the queue. */
+static const xlev_event_hooks monitor_hooks = {
+    .event_occurs_mask = XLEV_EVENTMASK_ALL,
+    .event_occurs = monitor_event_occurs,
+};
 
 /* ------------------------------------------------------------------------ */
 /* Delivery: in the main context's thread, no lock held. */
@@ -194,8 +201,8 @@ all_domains_follow(XlevDomainMonitor *self, xlev_ctx *core, guint domid)
     if (g_atomic_int_get(&self->active) && self->deaths != NULL
         && !self->no_hypervisor
         && !g_hash_table_contains(self->deaths, GUINT_TO_POINTER(domid))) {
-        rc = xlev_evenable_domain_death(core, domid, (uintptr_t)&self->sink,
-                                        &gen);
+        rc = xlev_evenable_domain_death_full(core, domid, 0, &monitor_hooks,
+                                             self, &gen);
         if (rc == 0)
             g_hash_table_insert(self->deaths, GUINT_TO_POINTER(domid), gen);
         else if (rc == XLEV_ERROR_NO_HYPERVISOR)
@@ -236,13 +243,14 @@ queue_event(XlevDomainMonitor *self, const xlev_event *ev)
     xlev_dispatch_queue(xlev_context_get_dispatch(self->context), item);
 }
 
-/* The event hook of one of our generators (see xlev-context-private.h). */
+/* The event hook of each of our generators, enabled with these hooks of
+ * their own (xlev_evenable_*_full), so the application's context-wide
+ * hooks are never touched: core lock dropped, in the thread iterating the
+ * main context; owns @ev. */
 static void
-sink_occurs(XlevDomainSink *sink, xlev_event *ev)
+monitor_event_occurs(void *user, xlev_event *ev)
 {
-    XlevDomainMonitor *self
-        = (XlevDomainMonitor *)((char *)sink
-                                - G_STRUCT_OFFSET(XlevDomainMonitor, sink));
+    XlevDomainMonitor *self = user;
     xlev_ctx *core = xlev_context_get_core(self->context);
 
     queue_event(self, ev);
@@ -469,7 +477,6 @@ xlev_domain_monitor_class_init(XlevDomainMonitorClass *klass)
 static void
 xlev_domain_monitor_init(XlevDomainMonitor *self)
 {
-    self->sink.occurs = sink_occurs;
     g_mutex_init(&self->lock);
     self->ejects = g_ptr_array_new();
     self->domains = g_hash_table_new(NULL, NULL);
@@ -520,8 +527,8 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     self = monitor_new(context, domid);
-    rc = xlev_evenable_domain_death(xlev_context_get_core(context), domid,
-                                    (uintptr_t)&self->sink, &gen);
+    rc = xlev_evenable_domain_death_full(xlev_context_get_core(context), domid,
+                                         0, &monitor_hooks, self, &gen);
     if (rc != 0) {
         g_atomic_int_set(&self->active, 0);
         xlev_error_from_core(error, rc, _("Cannot monitor domain %u"), domid);
@@ -586,7 +593,8 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
     self = monitor_new(context, XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     self->deaths = g_hash_table_new(NULL, NULL);
     core = xlev_context_get_core(context);
-    rc = xlev_evenable_domain_introduce(core, (uintptr_t)&self->sink, &gen);
+    rc = xlev_evenable_domain_introduce_full(core, 0, &monitor_hooks, self,
+                                             &gen);
     if (rc == 0) {
         g_mutex_lock(&self->lock);
         self->introduce = gen;
@@ -701,9 +709,9 @@ xlev_domain_monitor_watch_disk(XlevDomainMonitor *self, const char *vdev,
     /* Added under the lock: a concurrent cancel either finds this
      * generator in the list or has already taken the list away (then it
      * is disabled here). */
-    rc = xlev_evenable_disk_eject(xlev_context_get_core(self->context),
-                                  self->domid, vdev, (uintptr_t)&self->sink,
-                                  &gen);
+    rc = xlev_evenable_disk_eject_full(xlev_context_get_core(self->context),
+                                       self->domid, vdev, 0, &monitor_hooks,
+                                       self, &gen);
     if (rc != 0) {
         xlev_error_from_core(error, rc, _("Cannot watch disk %s of domain %u"),
                              vdev, self->domid);

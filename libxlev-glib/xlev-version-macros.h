@@ -3,16 +3,13 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * GLib-free, so that the core's public header can use it too.
+ * GLib-free. The export macros themselves come from the core's
+ * core/xlev-visibility.h, so that there is one definition.
  */
 #pragma once
 
 #if !defined(XLEV_INSIDE) && !defined(XLEV_COMPILATION)
 #error "Only <xlev.h> can be included directly."
-#endif
-
-#ifndef _XLEV_EXTERN
-#define _XLEV_EXTERN __attribute__((visibility("default"))) extern
 #endif
 
 /**
@@ -22,6 +19,6 @@
  * The library is built with `-fvisibility=hidden`: what is not annotated is
  * not exported.
  */
-#define XLEV_AVAILABLE_IN_1_0 _XLEV_EXTERN
+#include "core/xlev-visibility.h" /* _XLEV_EXTERN, XLEV_AVAILABLE_IN_1_0 */
 
 #define XLEV_AVAILABLE_IN_ALL _XLEV_EXTERN

@@ -258,7 +258,8 @@ test_daemon_dies_fatal_warnings(gconstpointer data)
 }
 
 /*======================================================================*/
-/* A C user's event hooks on the core survive the monitors */
+/* A C user's event hooks on the core survive the monitors, and the
+ * monitors keep theirs */
 
 typedef struct {
     xlev_ctx *core;
@@ -286,8 +287,16 @@ static const xlev_event_hooks c_hooks = {
 };
 
 static void
+count_introduced(XlevDomainMonitor *monitor, guint domid, guint *n)
+{
+    if (domid == C_HOOKS_DOMID)
+        (*n)++;
+}
+
+static void
 test_c_event_hooks_survive_monitors(Fixture *f, gconstpointer data)
 {
+    guint first_saw = 0, second_saw = 0;
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevDomainMonitor) first = NULL;
     g_autoptr(XlevDomainMonitor) second = NULL;
@@ -308,10 +317,18 @@ test_c_event_hooks_survive_monitors(Fixture *f, gconstpointer data)
     second = xlev_context_monitor_all_domains(f->ctx, &error);
     g_assert_no_error(error);
 
+    g_signal_connect(first, "introduced", G_CALLBACK(count_introduced),
+                     &first_saw);
+    g_signal_connect(second, "introduced", G_CALLBACK(count_introduced),
+                     &second_saw);
     h = dom_open_xs();
     dom_introduce(h, C_HOOKS_DOMID);
-    WAIT_FOR(f->main_context, c.introduced == 1, DOM_EVENT_TIMEOUT_MS);
+    WAIT_FOR(f->main_context,
+             c.introduced == 1 && first_saw == 1 && second_saw == 1,
+             DOM_EVENT_TIMEOUT_MS);
     xs_close(h);
+    /* The monitors' events never reach the C user's hooks. */
+    g_assert_cmpuint(c.foreign, ==, 0);
 
     xlev_evdisable_domain_introduce(c.core, gen);
     xlev_domain_monitor_cancel(second);

@@ -329,8 +329,11 @@ xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *pub,
     if (!ctx || !ev || !func || !timeval_valid(wall))
         return XLEV_ERROR_INVAL;
     XLEV__LOCK(ctx);
-    xlev__now_locked(ctx, &mono);
+    /* The wall clock first: a pause between the two reads then makes the
+     * deadline late by that gap, never early (a timeout never fires
+     * before its time). */
     xlev__wall_now_locked(ctx, &real);
+    xlev__now_locked(ctx, &mono);
     delta_us = ((int64_t)wall.tv_sec - real.tv_sec) * USEC_PER_SEC +
                (wall.tv_usec - real.tv_usec);
     abs.tv_sec = mono.tv_sec + delta_us / USEC_PER_SEC;
