@@ -137,6 +137,160 @@ class BrowserTest(unittest.TestCase):
         self.assertIn('self-check: PASS', out)
         self.assertNotIn('CRITICAL', err)
 
+    def xs(self, *argv):
+        env = dict(os.environ, XENSTORED_PATH=self.fx.socket_path)
+        return subprocess.run(list(argv), env=env, capture_output=True,
+                              text=True, timeout=10)
+
+    def xs_read(self, path):
+        r = self.xs('xenstore-read', path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.rstrip('\n')
+
+    def xs_write(self, path, value):
+        # The stock CLI: the value as a toolstack writes it (no trailing
+        # NUL, which write() above sends).
+        r = self.xs('xenstore-write', path, value)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def domain(self, domid, name):
+        self.xs_write('/local/domain/%d/name' % domid, name)
+        self.xs_write('/local/domain/%d/memory/target' % domid, '524288')
+        self.fx.introduce_domain(domid, PORT)
+
+    def test_actions_change_xenstore(self):
+        # Edit, add, delete, a shutdown request and a balloon target, run
+        # through the window's own GActions; xenstore is checked from
+        # outside, then the "guest" acknowledges the request.
+        d = '/local/domain/%d' % DOMID
+        self.domain(DOMID, 'guest-%d' % DOMID)
+        self.xs_write(d + '/data/old', 'x')
+        self.xs_write(d + '/data/gone', 'y')
+        self.xs_write(d + '/data/gone/below', 'z')
+        actions = ['edit:%s/data/old=new' % d,
+                   'add:%s/data/added=fresh' % d,
+                   'delete:%s/data/gone' % d,
+                   'shutdown:%d:poweroff' % DOMID,
+                   'target:%d:256' % DOMID]
+        b = self.browser('--path=' + d,
+                         *['--self-check-action=' + a for a in actions],
+                         '--expect-node=%s/data/old=new' % d,
+                         '--expect-node=%s/data/added=fresh' % d,
+                         '--expect-node=%s/memory/target=262144' % d,
+                         '--expect-absent=%s/data/gone' % d,
+                         '--expect-request=%d=poweroff:acknowledged' % DOMID,
+                         env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        for a in actions:
+            self.assertEqual(b.line(timeout=15), 'action %s: ok' % a)
+        self.assertEqual(b.line(timeout=15), 'actions-done')
+        self.assertEqual(self.xs_read(d + '/data/old'), 'new')
+        self.assertEqual(self.xs_read(d + '/data/added'), 'fresh')
+        self.assertEqual(self.xs_read(d + '/control/shutdown'), 'poweroff')
+        self.assertEqual(self.xs_read(d + '/memory/target'), '262144')
+        listing = self.xs('xenstore-ls', d + '/data')
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertIn('old = "new"', listing.stdout)
+        self.assertNotIn('gone', listing.stdout)
+        # The guest's PV driver takes the request: it clears the node.
+        self.xs_write(d + '/control/shutdown', '')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
+
+    def test_unacknowledged_request_fails_the_check(self):
+        # No guest answers: the window must not claim it did.
+        self.domain(DOMID, 'guest-%d' % DOMID)
+        b = self.browser('--path=/local/domain/%d' % DOMID,
+                         '--check-timeout=3',
+                         '--self-check-action=shutdown:%d:reboot' % DOMID,
+                         '--expect-request=%d=reboot:acknowledged' % DOMID,
+                         # Nor that a directory is a leaf, nor that an
+                         # existing path is missing.
+                         '--expect-leaf=/local/domain/%d/memory' % DOMID,
+                         '--expect-empty')
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 1, out + err)
+        self.assertIn("request is reboot:requested", out)
+        self.assertIn('the leaf /local/domain/%d/memory is expandable' % DOMID,
+                      out)
+        self.assertIn('the "tree" page shows, not the empty state', out)
+        self.assertEqual(self.xs_read('/local/domain/%d/control/shutdown'
+                                      % DOMID), 'reboot')
+
+    def test_failures_show_the_reason_in_the_banner(self):
+        self.domain(DOMID, 'guest-%d' % DOMID)
+        d = '/local/domain/%d' % DOMID
+        b = self.browser('--path=' + d, '--check-timeout=5',
+                         '--self-check-action=add:%s/name=again' % d,
+                         '--self-check-action=target:%d:lots' % DOMID,
+                         '--self-check-action=shutdown:%d:halt' % DOMID,
+                         '--self-check-action=delete:/no/such/deep/node',
+                         '--expect-node=%s/name=guest-%d' % (d, DOMID),
+                         '--expect-banner=Cannot delete /no/such/deep/node: ',
+                         env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        lines = [b.line(timeout=15) for _ in range(5)]
+        self.assertIn('The node already exists', lines[0])
+        self.assertIn('is not a size in MiB', lines[1])
+        self.assertIn('is not a request a guest knows', lines[2])
+        # xenstored's own answer, as the library words it.
+        self.assertRegex(lines[3], r'^action delete:/no/such/deep/node: '
+                         r'Cannot delete /no/such/deep/node: .+')
+        self.assertEqual(lines[4], 'actions-done')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        # Nothing was changed by the refused actions.
+        self.assertEqual(self.xs_read(d + '/name'), 'guest-%d' % DOMID)
+        self.assertEqual(self.xs_read(d + '/memory/target'), '524288')
+        self.assertNotEqual(self.xs('xenstore-read',
+                                    d + '/control/shutdown').returncode, 0)
+
+    def test_missing_path_shows_the_empty_state(self):
+        b = self.browser('--path=/no/such/path', '--check-timeout=5',
+                         '--expect-empty', env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertIn('nodes=1', out)
+
+    def test_leaves_formatting_search_and_shortcuts(self):
+        d = '/local/domain/%d' % DOMID
+        self.domain(DOMID, 'guest-%d' % DOMID)
+        self.xs_write(d + '/device/vif/0/state', '4')
+        self.xs_write(d + '/device/vif/0/feature-rx-copy', '1')
+        self.xs_write(d + '/data/guest-notes', 'web server')
+        b = self.browser('--path=' + d, '--check-timeout=5',
+                         '--expect-leaf=%s/name' % d,
+                         '--expect-leaf=%s/memory/target' % d,
+                         '--expect-shown=%s/memory/target=512 MiB '
+                         '(524288 KiB)' % d,
+                         '--expect-shown=%s/device/vif/0/state=Connected (4)'
+                         % d,
+                         '--expect-shown=%s/device/vif/0/feature-rx-copy=yes'
+                         % d,
+                         '--expect-accel=app.quit=<Control>q',
+                         '--expect-accel=win.search=<Control>f',
+                         '--expect-accel=win.reload=F5',
+                         env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
+        # The search: guest-3 (a value) and guest-notes (a name).
+        b = self.browser('--path=' + d, '--check-timeout=5',
+                         '--self-check-action=search:GUEST',
+                         '--expect-search=2')
+        self.assertEqual(b.line(timeout=15), 'ready')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+
     def test_5000_nodes_keep_the_main_loop_responsive(self):
         b = self.browser('--path=/stress',
                          '--expect-children=/stress=%d' % STRESS_NODES,
