@@ -129,9 +129,9 @@ xb_domain_get_icon_name(XbDomain *self)
     const char *id = self->state_id != NULL ? self->state_id : "unknown";
 
     if (g_str_equal(id, "running"))
-        return "media-playback-start-symbolic";
+        return "emblem-ok-symbolic";
     if (g_str_equal(id, "shutdown:crash"))
-        return "dialog-warning-symbolic";
+        return "computer-fail-symbolic";
     if (g_str_has_prefix(id, "shutdown:"))
         return "system-shutdown-symbolic";
     if (g_str_equal(id, "dead"))

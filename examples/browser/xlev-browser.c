@@ -94,6 +94,7 @@ static Browser *the_browser;
 static int exit_status;
 
 static void browser_connect(Browser *b);
+static void sync_domain_selection(Browser *b);
 
 /* ------------------------------------------------------------------ */
 /* Errors */
@@ -130,6 +131,8 @@ browser_disconnect(Browser *b)
         g_clear_object(&b->tree);
     }
     if (b->domains != NULL) {
+        g_signal_handlers_disconnect_by_data(xb_domains_get_model(b->domains),
+                                             b);
         xb_domains_stop(b->domains);
         g_clear_object(&b->domains);
     }
@@ -304,6 +307,7 @@ browser_show_path(Browser *b, const char *path)
         g_object_unref(row);
     }
     update_status(b);
+    sync_domain_selection(b);
 }
 
 static void
@@ -1187,6 +1191,46 @@ primary_menu(void)
     return G_MENU_MODEL(menu);
 }
 
+/* The domain whose directory the tree shows is the selected one, also
+ * when the path was typed or given on the command line. */
+static void
+sync_domain_selection(Browser *b)
+{
+    GListModel *model = gtk_single_selection_get_model(b->domain_selection);
+    guint n = model != NULL ? g_list_model_get_n_items(model) : 0;
+    const char *rest;
+    guint64 domid;
+
+    if (b->root_path == NULL ||
+        !g_str_has_prefix(b->root_path, "/local/domain/"))
+        return;
+    rest = b->root_path + strlen("/local/domain/");
+    if (!g_ascii_string_to_unsigned(rest, 10, 0, G_MAXUINT, &domid, NULL))
+        return;
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(XbDomain) d = g_list_model_get_item(model, i);
+
+        if (xb_domain_get_domid(d) != domid)
+            continue;
+        if (gtk_single_selection_get_selected(b->domain_selection) != i) {
+            g_signal_handlers_block_by_func(b->domain_selection,
+                                            domain_selected_cb, b);
+            gtk_single_selection_set_selected(b->domain_selection, i);
+            g_signal_handlers_unblock_by_func(b->domain_selection,
+                                              domain_selected_cb, b);
+            update_actions(b);
+        }
+        return;
+    }
+}
+
+static void
+domains_changed_cb(GListModel *model, guint position, guint removed,
+                   guint added, gpointer user_data)
+{
+    sync_domain_selection(user_data);
+}
+
 /* ------------------------------------------------------------------ */
 /* Connecting */
 
@@ -1216,6 +1260,8 @@ browser_connect(Browser *b)
     g_signal_handlers_block_by_func(b->domain_selection, domain_selected_cb, b);
     gtk_single_selection_set_model(b->domain_selection,
                                    xb_domains_get_model(b->domains));
+    g_signal_connect(xb_domains_get_model(b->domains), "items-changed",
+                     G_CALLBACK(domains_changed_cb), b);
     gtk_single_selection_set_selected(b->domain_selection,
                                       GTK_INVALID_LIST_POSITION);
     g_signal_handlers_unblock_by_func(b->domain_selection, domain_selected_cb,
@@ -1263,7 +1309,7 @@ browser_new(GtkApplication *app)
     b->root_path = g_strdup(opt_path != NULL ? opt_path : DEFAULT_ROOT);
     b->window = GTK_APPLICATION_WINDOW(gtk_application_window_new(app));
     gtk_window_set_title(GTK_WINDOW(b->window), _("Xenstore Browser"));
-    gtk_window_set_default_size(GTK_WINDOW(b->window), 900, 560);
+    gtk_window_set_default_size(GTK_WINDOW(b->window), 960, 660);
     g_object_set_data(G_OBJECT(b->window), "xb-browser", b);
     g_action_map_add_action_entries(G_ACTION_MAP(b->window), window_actions,
                                     G_N_ELEMENTS(window_actions), b);
