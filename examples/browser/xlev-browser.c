@@ -1,22 +1,34 @@
-/* xlev-browser.c: a GTK4 browser of xenstore and Xen domains
+/* xlev-browser.c: a GTK4 browser and management tool for xenstore and Xen
+ * domains
  *
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * Left, the domains (xb-domains.c); right, the xenstore subtree of the
- * selected domain or of the path typed in the path bar (xb-tree.c) as a
- * GtkTreeListModel in a GtkColumnView. Both are kept live by XlevWatch and
- * XlevDomainMonitor signals, and every read is asynchronous: the window
- * never waits for xenstored.
+ * Left, the domains with a state icon (xb-domains.c); right, the xenstore
+ * subtree of the selected domain or of the path typed in the path bar
+ * (xb-tree.c) as a GtkTreeListModel in a GtkColumnView, values formatted
+ * for people (xb-format.c), leaves without expanders, a missing path as an
+ * empty state, Ctrl+F to find names and values. Both panes are kept live
+ * by XlevWatch and XlevDomainMonitor signals, and every read is
+ * asynchronous: the window never waits for xenstored.
+ *
+ * What a dom0 administrator does, through xenstore as a toolstack does it,
+ * is a window GAction (see "Actions" below): edit a value, add a node,
+ * delete one (after a confirmation), ask a domain to power off, reboot or
+ * suspend and see whether the guest acknowledged it (xb-control.c), set
+ * its balloon target in MiB. The primary menu and the dialogs only collect
+ * the actions' arguments. Every action is asynchronous, and its failure
+ * shows in the banner with the reason xenstored (or the library) gave.
  *
  * When the connection fails (xenstored gone: the context's `disaster`
  * signal, which comes within about a second even while nothing happens,
  * or a failed read) or a read is refused, a banner says so; "Reconnect"
- * makes a new XlevContext and reloads both panes.
+ * (F5) makes a new XlevContext and reloads both panes.
  *
- * --self-check (with --expect-… options) is for the test suite: it proves
- * from the widget tree that what xenstore holds is shown, measures how
- * late a 10 ms timer fires while the panes fill, saves a screenshot
+ * --self-check (with --self-check-action=… and --expect-… options) is for
+ * the test suite: it runs actions through the same GActions, proves from
+ * the widget tree that what xenstore holds is shown, measures how late a
+ * 10 ms timer fires while the panes fill, saves a screenshot
  * (--screenshot) and exits 0 or 1.
  */
 #include <locale.h>
@@ -69,6 +81,8 @@ typedef struct {
      * error, for the self-check. */
     guint pending_ops;
     char *last_op_error;
+
+    GtkWindow *prompt_window; /* the open dialog, if any (weak) */
 } Browser;
 
 /* Command line. */
@@ -847,6 +861,7 @@ typedef void (*PromptDone)(Browser *b, const char *const *values,
 typedef struct {
     Browser *b;
     GtkWindow *window;
+    GtkWidget *accept; /* the button */
     GPtrArray *entries; /* GtkEntry, not owned */
     PromptDone done;
     gpointer data;
@@ -895,6 +910,14 @@ prompt(Browser *b, const char *title, const char *body,
 
     p->b = b;
     p->window = GTK_WINDOW(window);
+    p->accept = ok;
+    if (b->prompt_window != NULL) {
+        g_object_remove_weak_pointer(G_OBJECT(b->prompt_window),
+                                     (gpointer *)&b->prompt_window);
+        gtk_window_destroy(b->prompt_window);
+    }
+    b->prompt_window = GTK_WINDOW(window);
+    g_object_add_weak_pointer(G_OBJECT(window), (gpointer *)&b->prompt_window);
     p->entries = g_ptr_array_new();
     p->done = done;
     p->data = data;
@@ -1464,6 +1487,14 @@ browser_new(GtkApplication *app)
 static void
 browser_free(Browser *b)
 {
+    if (b->prompt_window != NULL) {
+        GtkWindow *prompt_window = b->prompt_window;
+
+        g_object_remove_weak_pointer(G_OBJECT(prompt_window),
+                                     (gpointer *)&b->prompt_window);
+        b->prompt_window = NULL;
+        gtk_window_destroy(prompt_window);
+    }
     g_object_set_data(G_OBJECT(b->window), "xb-browser", NULL);
     browser_disconnect(b);
     g_clear_object(&b->tree_selection);
@@ -1489,6 +1520,7 @@ typedef struct {
     guint next_action;      /* in opt_actions */
     char *running_action;   /* the one in flight */
     gboolean actions_done;
+    GString *bad_actions;   /* specs that could not be run */
 } Check;
 
 /* The row of @path in the column view's model (transfer full), expanding
@@ -1548,9 +1580,118 @@ split_expectation(const char *spec, char **key, char **value)
     return TRUE;
 }
 
+/* Selects the row of @path in the tree, as a click would. */
+static gboolean
+select_row(Browser *b, const char *path)
+{
+    g_autoptr(GtkTreeListRow) row = find_row(b, path);
+
+    if (row == NULL || b->tree_selection == NULL)
+        return FALSE;
+    gtk_single_selection_set_selected(
+        GTK_SINGLE_SELECTION(b->tree_selection),
+        gtk_tree_list_row_get_position(row));
+    return TRUE;
+}
+
+static gboolean
+select_domain(Browser *b, const char *text)
+{
+    GListModel *model = gtk_single_selection_get_model(b->domain_selection);
+    guint n = model != NULL ? g_list_model_get_n_items(model) : 0;
+    guint64 domid;
+
+    if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT, &domid, NULL))
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(XbDomain) d = g_list_model_get_item(model, i);
+
+        if (xb_domain_get_domid(d) == domid) {
+            gtk_single_selection_set_selected(b->domain_selection, i);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Fills the open dialog's entries with @values and presses its accept
+ * button. */
+static gboolean
+answer_prompt(Browser *b, const char *const *values)
+{
+    Prompt *p = b->prompt_window != NULL
+                    ? g_object_get_data(G_OBJECT(b->prompt_window), "xb-prompt")
+                    : NULL;
+
+    if (p == NULL)
+        return FALSE;
+    for (guint i = 0; values != NULL && values[i] != NULL; i++) {
+        if (i >= p->entries->len)
+            return FALSE;
+        gtk_editable_set_text(GTK_EDITABLE(p->entries->pdata[i]), values[i]);
+    }
+    /* A click (gtk_widget_activate() would click only after showing the
+     * button pressed for a while). */
+    g_signal_emit_by_name(p->accept, "clicked");
+    return TRUE;
+}
+
+/* The ui-… actions: as a user would, through the selection, the menu's
+ * actions and the dialogs. */
+static gboolean
+run_ui_action(Browser *b, const char *verb, const char *arg)
+{
+    if (g_str_equal(verb, "ui-edit") || g_str_equal(verb, "ui-add")) {
+        g_autofree char *path = NULL;
+        const char *eq = strchr(arg, '=');
+
+        if (eq == NULL)
+            return FALSE;
+        path = g_strndup(arg, eq - arg);
+        if (g_str_equal(verb, "ui-edit")) {
+            const char *values[] = {eq + 1, NULL};
+
+            if (!select_row(b, path))
+                return FALSE;
+            activate_action(b, "edit-selected", NULL);
+            return answer_prompt(b, values);
+        } else {
+            const char *values[] = {path, eq + 1, NULL};
+
+            activate_action(b, "add-selected", NULL);
+            return answer_prompt(b, values);
+        }
+    }
+    if (g_str_equal(verb, "ui-delete")) {
+        if (!select_row(b, arg))
+            return FALSE;
+        activate_action(b, "delete-selected", NULL);
+        return answer_prompt(b, NULL);
+    }
+    if (g_str_equal(verb, "ui-shutdown") || g_str_equal(verb, "ui-target")) {
+        g_auto(GStrv) f = g_strsplit(arg, ":", 2);
+
+        if (f[1] == NULL || !select_domain(b, f[0]))
+            return FALSE;
+        if (g_str_equal(verb, "ui-shutdown")) {
+            activate_action(b, "domain-request", g_variant_new_string(f[1]));
+            return TRUE;
+        } else {
+            const char *values[] = {f[1], NULL};
+
+            activate_action(b, "domain-target", NULL);
+            return answer_prompt(b, values);
+        }
+    }
+    return FALSE;
+}
+
 /* --self-check-action=SPEC: the same GAction a menu or dialog activates.
  *   edit:PATH=VALUE  add:PATH=VALUE  delete:PATH
  *   shutdown:DOMID:MODE  target:DOMID:MIB  search:TEXT
+ * or, with a ui- prefix (ui-edit:PATH=VALUE, ui-add, ui-delete,
+ * ui-shutdown, ui-target), through the selection, the menu's actions and
+ * the dialogs, as a user would.
  * Returns FALSE for a SPEC it does not understand. */
 static gboolean
 run_action(Browser *b, const char *spec)
@@ -1560,6 +1701,8 @@ run_action(Browser *b, const char *spec)
 
     if (arg == NULL)
         return FALSE;
+    if (g_str_has_prefix(parts[0], "ui-"))
+        return run_ui_action(b, parts[0], arg);
     if (g_str_equal(parts[0], "edit") || g_str_equal(parts[0], "add")) {
         g_autofree char *path = NULL, *value = NULL;
         const char *eq = strchr(arg, '=');
@@ -1620,8 +1763,10 @@ run_actions(Check *c)
 
         g_clear_pointer(&b->last_op_error, g_free);
         if (!run_action(b, spec)) {
-            printf("action %s: not understood\n", spec);
+            printf("action %s: not understood or not possible\n", spec);
             fflush(stdout);
+            g_string_append_printf(c->bad_actions, "action %s not run; ",
+                                   spec);
             return FALSE;
         }
         c->running_action = g_strdup(spec);
@@ -2022,6 +2167,7 @@ check_poll_cb(gpointer user_data)
 
     if (!run_actions(c))
         goto not_yet;
+    g_string_append(failures, c->bad_actions->str);
     check_expectations(c, failures);
     check_more_expectations(c, failures);
     if (failures->len == 0 && !xb_tree_get_busy(c->b->tree)) {
@@ -2053,6 +2199,7 @@ static void
 check_free(Check *c)
 {
     g_free(c->running_action);
+    g_string_free(c->bad_actions, TRUE);
     g_free(c);
 }
 
@@ -2062,6 +2209,7 @@ self_check_start(Browser *b)
     Check *c = g_new0(Check, 1);
 
     c->b = b;
+    c->bad_actions = g_string_new(NULL);
     c->deadline = g_get_monotonic_time() +
                   (gint64)opt_check_timeout * G_TIME_SPAN_SECOND;
     c->poll_id = g_timeout_add(CHECK_POLL_MS, check_poll_cb, c);
@@ -2154,7 +2302,8 @@ main(int argc, char **argv)
          G_OPTION_ARG_STRING_ARRAY, &opt_actions,
          "Self-check: once ready, run an action (edit:PATH=VALUE, "
          "add:PATH=VALUE, delete:PATH, shutdown:DOMID:MODE, "
-         "target:DOMID:MIB, search:TEXT)",
+         "target:DOMID:MIB, search:TEXT; ui-edit, ui-add, ui-delete, "
+         "ui-shutdown, ui-target: through the dialogs)",
          "SPEC"},
         {"expect-request", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY,
          &opt_expect_requests,
