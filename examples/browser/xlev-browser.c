@@ -59,6 +59,7 @@ typedef struct {
     GtkApplicationWindow *window;
     GtkInfoBar *banner;
     GtkLabel *banner_label;
+    GtkWidget *reconnect_button;
     GtkEntry *path_entry;
     GtkListView *domain_view;
     GtkSingleSelection *domain_selection;
@@ -109,15 +110,25 @@ static int exit_status;
 
 static void browser_connect(Browser *b);
 static void sync_domain_selection(Browser *b);
+static void update_actions(Browser *b);
 
 /* ------------------------------------------------------------------ */
 /* Errors */
 
+/* The banner, with "Reconnect" when @reconnect says it may help. */
+static void
+show_message(Browser *b, const char *message, gboolean reconnect)
+{
+    gtk_label_set_text(b->banner_label, message);
+    gtk_widget_set_visible(b->reconnect_button, reconnect);
+    gtk_info_bar_set_revealed(b->banner, TRUE);
+}
+
+/* The connection or a read failed. */
 static void
 show_error(Browser *b, const char *message)
 {
-    gtk_label_set_text(b->banner_label, message);
-    gtk_info_bar_set_revealed(b->banner, TRUE);
+    show_message(b, message, TRUE);
 }
 
 static void
@@ -134,7 +145,7 @@ show_action_error(Browser *b, const char *what, const GError *error)
     /* TRANSLATORS: what failed (“Cannot delete /a/b”), then why */
     g_autofree char *text = g_strdup_printf(_("%s: %s"), what, error->message);
 
-    show_error(b, text);
+    show_message(b, text, FALSE);
 }
 
 static void
@@ -290,6 +301,10 @@ browser_show_path(Browser *b, const char *path)
         g_clear_object(&b->tree);
     }
     gtk_column_view_set_model(b->tree_view, NULL);
+    if (b->tree_selection != NULL)
+        g_signal_handlers_disconnect_by_data(b->tree_selection, b);
+    if (b->search_selection != NULL)
+        g_signal_handlers_disconnect_by_data(b->search_selection, b);
     g_clear_object(&b->tree_selection);
     g_clear_object(&b->search_selection);
     gtk_search_bar_set_search_mode(b->search_bar, FALSE);
@@ -314,6 +329,8 @@ browser_show_path(Browser *b, const char *path)
     selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(tree_model)));
     gtk_column_view_set_model(b->tree_view, GTK_SELECTION_MODEL(selection));
     b->tree_selection = GTK_SELECTION_MODEL(g_steal_pointer(&selection));
+    g_signal_connect_swapped(b->tree_selection, "notify::selected-item",
+                             G_CALLBACK(update_actions), b);
     /* The root open from the start. */
     row = gtk_tree_list_model_get_row(tree_model, 0);
     if (row != NULL) {
@@ -466,18 +483,24 @@ search_changed_cb(GtkSearchEntry *entry, gpointer user_data)
     const char *text = gtk_editable_get_text(GTK_EDITABLE(entry));
     GtkTreeListModel *flat;
 
+    if (b->search_selection != NULL)
+        g_signal_handlers_disconnect_by_data(b->search_selection, b);
     g_clear_object(&b->search_selection);
     if (b->tree == NULL || text[0] == '\0') {
         gtk_column_view_set_model(b->tree_view, b->tree_selection);
         update_status(b);
+        update_actions(b);
         return;
     }
     flat = gtk_tree_list_model_new(xb_tree_search(b->tree, text), FALSE,
                                    FALSE, no_children_cb, NULL, NULL);
     b->search_selection =
         GTK_SELECTION_MODEL(gtk_single_selection_new(G_LIST_MODEL(flat)));
+    g_signal_connect_swapped(b->search_selection, "notify::selected-item",
+                             G_CALLBACK(update_actions), b);
     gtk_column_view_set_model(b->tree_view, b->search_selection);
     update_status(b);
+    update_actions(b);
 }
 
 static void
@@ -487,9 +510,12 @@ search_mode_cb(GtkSearchBar *bar, GParamSpec *pspec, gpointer user_data)
 
     if (!gtk_search_bar_get_search_mode(bar)) {
         gtk_editable_set_text(GTK_EDITABLE(b->search_entry), "");
+        if (b->search_selection != NULL)
+            g_signal_handlers_disconnect_by_data(b->search_selection, b);
         g_clear_object(&b->search_selection);
         gtk_column_view_set_model(b->tree_view, b->tree_selection);
         update_status(b);
+        update_actions(b);
     }
 }
 
@@ -603,7 +629,6 @@ selected_domain(Browser *b)
     return gtk_single_selection_get_selected_item(b->domain_selection);
 }
 
-static void update_actions(Browser *b);
 
 static void
 domain_selected_cb(GtkSingleSelection *selection, GParamSpec *pspec,
@@ -1177,14 +1202,18 @@ set_enabled(Browser *b, const char *name, gboolean enabled)
     g_simple_action_set_enabled(G_SIMPLE_ACTION(action), enabled);
 }
 
-/* The domain actions need a selected domain. */
+/* The domain actions need a selected domain, editing and deleting a
+ * selected node. */
 static void
 update_actions(Browser *b)
 {
     gboolean domain = selected_domain(b) != NULL;
+    g_autoptr(XbNode) node = selected_node(b);
 
     set_enabled(b, "domain-request", domain);
     set_enabled(b, "domain-target", domain);
+    set_enabled(b, "edit-selected", node != NULL);
+    set_enabled(b, "delete-selected", node != NULL);
 }
 
 static GMenuModel *
@@ -1369,7 +1398,8 @@ browser_new(GtkApplication *app)
     gtk_label_set_wrap(b->banner_label, TRUE);
     gtk_label_set_xalign(b->banner_label, 0);
     gtk_info_bar_add_child(b->banner, GTK_WIDGET(b->banner_label));
-    gtk_info_bar_add_button(b->banner, _("_Reconnect"), GTK_RESPONSE_ACCEPT);
+    b->reconnect_button = GTK_WIDGET(gtk_info_bar_add_button(
+        b->banner, _("_Reconnect"), GTK_RESPONSE_ACCEPT));
     gtk_info_bar_set_show_close_button(b->banner, TRUE);
     gtk_info_bar_set_revealed(b->banner, FALSE);
     g_signal_connect(b->banner, "response", G_CALLBACK(banner_response_cb), b);
@@ -1497,6 +1527,13 @@ browser_free(Browser *b)
     }
     g_object_set_data(G_OBJECT(b->window), "xb-browser", NULL);
     browser_disconnect(b);
+    /* The widgets outlive @b for a moment: nothing of theirs may call
+     * back into it. */
+    g_signal_handlers_disconnect_by_data(b->domain_selection, b);
+    if (b->tree_selection != NULL)
+        g_signal_handlers_disconnect_by_data(b->tree_selection, b);
+    if (b->search_selection != NULL)
+        g_signal_handlers_disconnect_by_data(b->search_selection, b);
     g_clear_object(&b->tree_selection);
     g_clear_object(&b->search_selection);
     g_free(b->last_op_error);
