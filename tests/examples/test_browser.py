@@ -27,6 +27,17 @@ DOMID = 3
 PORT = 1
 # A domain already shut down when the browser starts.
 DOMID_SHUT = 4
+# The screenshot's session: domid -> (name, memory in MiB).
+SESSION_DOMAINS = {
+    1: ('web-frontend', 2048),
+    2: ('db-primary', 8192),
+    3: ('build-runner', 4096),
+    4: ('old-test-vm', 1024),
+    5: ('mail', 1536),
+}
+SESSION_SHOWN = 2
+SESSION_SHUT = 3
+SESSION_DYING = 4
 STRESS_NODES = 5000
 # The longest a 10 ms main-loop timer may wait while the tree fills.
 STRESS_MAX_GAP_MS = 50
@@ -70,10 +81,7 @@ class BrowserTest(unittest.TestCase):
         self.addCleanup(child.kill)
         return child
 
-    def test_live_key_and_domain_state_and_screenshot(self):
-        shot = os.environ['XLEV_BROWSER_SCREENSHOT']
-        if os.path.exists(shot):
-            os.unlink(shot)
+    def test_live_key_and_domain_state(self):
         self.write('/local/domain/%d/name' % DOMID, 'guest-%d' % DOMID)
         self.write('/local/domain/%d/memory/target' % DOMID, '524288')
         self.fx.introduce_domain(DOMID, PORT)
@@ -87,8 +95,7 @@ class BrowserTest(unittest.TestCase):
                          '--expect-node=/local/domain/%d/name=guest-%d'
                          % (DOMID, DOMID),
                          '--expect-state=%d=shutdown:poweroff' % DOMID,
-                         '--expect-state=%d=shutdown:reboot' % DOMID_SHUT,
-                         '--screenshot=' + shot)
+                         '--expect-state=%d=shutdown:reboot' % DOMID_SHUT)
         self.assertEqual(b.line(timeout=15), 'ready')
         # Another process writes a key and the domain shuts down.
         self.write('/local/domain/%d/data/greeting' % DOMID, 'hello')
@@ -97,6 +104,67 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(status, 0, out + err)
         self.assertIn('self-check: PASS', out)
         self.assertNotIn('CRITICAL', err)
+
+    def test_session_with_several_domains_and_screenshot(self):
+        # The README's picture (docs/images/xlev-browser.png is a copy of
+        # XLEV_BROWSER_SCREENSHOT): five domains, one shut down, one that
+        # dies while the window watches, a reboot request not answered yet,
+        # devices and memory formatted for people.
+        shot = os.environ['XLEV_BROWSER_SCREENSHOT']
+        if os.path.exists(shot):
+            os.unlink(shot)
+        self.xs_write('/local/domain/0/name', 'Domain-0')
+        for domid, (name, mib) in SESSION_DOMAINS.items():
+            d = '/local/domain/%d' % domid
+            kib = str(mib * 1024)
+            r = self.xs(
+                'xenstore-write', '--',
+                d + '/name', name,
+                d + '/vm', '/vm/%08x-0000-4000-8000-%012x' % (domid, domid),
+                d + '/memory/target', kib,
+                d + '/memory/static-max', kib,
+                d + '/memory/videoram', '-1',
+                d + '/control/feature-poweroff', '1',
+                d + '/control/feature-reboot', '1',
+                d + '/control/feature-suspend', '1',
+                d + '/device/vif/0/backend',
+                '/local/domain/0/backend/vif/%d/0' % domid,
+                d + '/device/vif/0/state', '4',
+                d + '/device/vif/0/mac', '00:16:3e:00:00:%02x' % domid,
+                d + '/device/vif/0/feature-rx-copy', '1',
+                d + '/device/vbd/51712/backend',
+                '/local/domain/0/backend/vbd/%d/51712' % domid,
+                d + '/device/vbd/51712/state', '4',
+                d + '/device/vbd/51712/ring-ref', '8',
+                d + '/data/updated', '2026-11-30T09:00:00Z',
+                '/local/domain/0/backend/vif/%d/0/state' % domid, '4',
+                '/local/domain/0/backend/vbd/%d/51712/state' % domid, '4')
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.fx.introduce_domain(domid, PORT)
+        self.fx.set_domain(SESSION_SHUT, 'shutdown 0')
+        shown = SESSION_SHOWN
+        mib = SESSION_DOMAINS[shown][1]
+        b = self.browser(
+            '--path=/local/domain/%d' % shown,
+            '--self-check-action=shutdown:%d:reboot' % shown,
+            '--expect-request=%d=reboot:requested' % shown,
+            # Expands memory and the network device on the way.
+            '--expect-shown=/local/domain/%d/memory/target=%d MiB (%d KiB)'
+            % (shown, mib, mib * 1024),
+            '--expect-shown=/local/domain/%d/device/vif/0/state=Connected (4)'
+            % shown,
+            '--expect-state=%d=shutdown:poweroff' % SESSION_SHUT,
+            '--expect-state=%d=dead' % SESSION_DYING,
+            '--screenshot=' + shot, env={'LC_ALL': 'C.UTF-8'})
+        self.assertEqual(b.line(timeout=15), 'ready')
+        # A domain dies while the window watches.
+        self.fx.set_domain(SESSION_DYING, 'dying')
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
+        self.assertEqual(self.xs_read('/local/domain/%d/control/shutdown'
+                                      % shown), 'reboot')
         width, height = png_size(shot)
         self.assertGreater(width, 400)
         self.assertGreater(height, 300)
