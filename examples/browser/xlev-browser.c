@@ -60,6 +60,7 @@ typedef struct {
     GtkInfoBar *banner;
     GtkLabel *banner_label;
     GtkWidget *reconnect_button;
+    GtkWidget *menu_button;
     GtkEntry *path_entry;
     GtkListView *domain_view;
     GtkSingleSelection *domain_selection;
@@ -100,6 +101,7 @@ static char **opt_expect_leaves;
 static char **opt_expect_absent;
 static gboolean opt_expect_empty;
 static int opt_expect_search = -1;
+static gboolean opt_expect_menu;
 static char **opt_expect_shown;
 static char **opt_expect_accels;
 static int opt_max_gap_ms;
@@ -886,7 +888,8 @@ typedef void (*PromptDone)(Browser *b, const char *const *values,
 typedef struct {
     Browser *b;
     GtkWindow *window;
-    GtkWidget *accept; /* the button */
+    GtkWidget *accept; /* the buttons */
+    GtkWidget *cancel;
     GPtrArray *entries; /* GtkEntry, not owned */
     PromptDone done;
     gpointer data;
@@ -936,6 +939,7 @@ prompt(Browser *b, const char *title, const char *body,
     p->b = b;
     p->window = GTK_WINDOW(window);
     p->accept = ok;
+    p->cancel = cancel;
     if (b->prompt_window != NULL) {
         g_object_remove_weak_pointer(G_OBJECT(b->prompt_window),
                                      (gpointer *)&b->prompt_window);
@@ -1374,7 +1378,7 @@ browser_new(GtkApplication *app)
     {
         g_autoptr(GMenuModel) menu = primary_menu();
 
-        button = gtk_menu_button_new();
+        button = b->menu_button = gtk_menu_button_new();
         gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(button),
                                       "open-menu-symbolic");
         gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(button), menu);
@@ -1651,6 +1655,20 @@ select_domain(Browser *b, const char *text)
     return FALSE;
 }
 
+/* Presses the open dialog's Cancel button. */
+static gboolean
+cancel_prompt(Browser *b)
+{
+    Prompt *p = b->prompt_window != NULL
+                    ? g_object_get_data(G_OBJECT(b->prompt_window), "xb-prompt")
+                    : NULL;
+
+    if (p == NULL)
+        return FALSE;
+    g_signal_emit_by_name(p->cancel, "clicked");
+    return TRUE;
+}
+
 /* Fills the open dialog's entries with @values and presses its accept
  * button. */
 static gboolean
@@ -1699,11 +1717,13 @@ run_ui_action(Browser *b, const char *verb, const char *arg)
             return answer_prompt(b, values);
         }
     }
-    if (g_str_equal(verb, "ui-delete")) {
+    if (g_str_equal(verb, "ui-delete") ||
+        g_str_equal(verb, "ui-delete-cancelled")) {
         if (!select_row(b, arg))
             return FALSE;
         activate_action(b, "delete-selected", NULL);
-        return answer_prompt(b, NULL);
+        return g_str_equal(verb, "ui-delete") ? answer_prompt(b, NULL)
+                                              : cancel_prompt(b);
     }
     if (g_str_equal(verb, "ui-shutdown") || g_str_equal(verb, "ui-target")) {
         g_auto(GStrv) f = g_strsplit(arg, ":", 2);
@@ -1728,7 +1748,8 @@ run_ui_action(Browser *b, const char *verb, const char *arg)
  *   shutdown:DOMID:MODE  target:DOMID:MIB  search:TEXT
  * or, with a ui- prefix (ui-edit:PATH=VALUE, ui-add, ui-delete,
  * ui-shutdown, ui-target), through the selection, the menu's actions and
- * the dialogs, as a user would.
+ * the dialogs, as a user would; ui-delete-cancelled:PATH answers the
+ * confirmation with Cancel.
  * Returns FALSE for a SPEC it does not understand. */
 static gboolean
 run_action(Browser *b, const char *spec)
@@ -1863,10 +1884,53 @@ find_value_label(GtkWidget *widget, XbNode *node)
     return NULL;
 }
 
+/* Appends to @failures every item of @menu (and its sections) whose
+ * action neither the window nor the application has. */
+static void
+check_menu(Browser *b, GMenuModel *menu, GString *failures, guint *n_items)
+{
+    GtkApplication *app = gtk_window_get_application(GTK_WINDOW(b->window));
+
+    for (int i = 0; i < g_menu_model_get_n_items(menu); i++) {
+        g_autoptr(GMenuModel) section =
+            g_menu_model_get_item_link(menu, i, G_MENU_LINK_SECTION);
+        g_autofree char *action = NULL;
+        gboolean found = FALSE;
+
+        if (section != NULL) {
+            check_menu(b, section, failures, n_items);
+            continue;
+        }
+        if (!g_menu_model_get_item_attribute(menu, i, G_MENU_ATTRIBUTE_ACTION,
+                                             "s", &action))
+            continue;
+        (*n_items)++;
+        if (g_str_has_prefix(action, "win."))
+            found = g_action_group_has_action(G_ACTION_GROUP(b->window),
+                                              action + 4);
+        else if (g_str_has_prefix(action, "app."))
+            found = g_action_group_has_action(G_ACTION_GROUP(app), action + 4);
+        if (!found)
+            g_string_append_printf(failures, "the menu's %s is no action; ",
+                                   action);
+    }
+}
+
 static void
 check_more_expectations(Check *c, GString *failures)
 {
     Browser *b = c->b;
+
+    if (opt_expect_menu) {
+        GMenuModel *menu =
+            gtk_menu_button_get_menu_model(GTK_MENU_BUTTON(b->menu_button));
+        guint n_items = 0;
+
+        if (menu != NULL)
+            check_menu(b, menu, failures, &n_items);
+        if (n_items == 0)
+            g_string_append(failures, "the primary menu is empty; ");
+    }
 
     for (guint i = 0; opt_expect_shown && opt_expect_shown[i]; i++) {
         g_autofree char *path = NULL, *want = NULL;
@@ -2340,7 +2404,8 @@ main(int argc, char **argv)
          "Self-check: once ready, run an action (edit:PATH=VALUE, "
          "add:PATH=VALUE, delete:PATH, shutdown:DOMID:MODE, "
          "target:DOMID:MIB, search:TEXT; ui-edit, ui-add, ui-delete, "
-         "ui-shutdown, ui-target: through the dialogs)",
+         "ui-delete-cancelled, ui-shutdown, ui-target: through the "
+         "dialogs)",
          "SPEC"},
         {"expect-request", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY,
          &opt_expect_requests,
@@ -2357,6 +2422,9 @@ main(int argc, char **argv)
         {"expect-accel", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY,
          &opt_expect_accels, "Self-check: ACTION has the accelerator ACCEL",
          "ACTION=ACCEL"},
+        {"expect-menu", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
+         &opt_expect_menu,
+         "Self-check: every item of the primary menu has its action", NULL},
         {"expect-empty", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
          &opt_expect_empty, "Self-check: the empty state shows", NULL},
         {"expect-search", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT,

@@ -277,30 +277,38 @@ class BrowserTest(unittest.TestCase):
         self.domain(DOMID_SHUT, 'guest-%d' % DOMID_SHUT)
         self.xs_write(d + '/data/old', 'x')
         self.xs_write(d + '/data/gone', 'y')
+        self.xs_write(d + '/data/kept', 'z')
         actions = ['ui-edit:%s/data/old=typed' % d,
                    'ui-add:%s/data/new/deep=added' % d,
+                   'ui-delete-cancelled:%s/data/kept' % d,
                    'ui-delete:%s/data/gone' % d,
                    'ui-target:%d:1536' % DOMID_SHUT,
                    'ui-shutdown:%d:suspend' % DOMID_SHUT]
         b = self.browser('--path=' + d,
                          *['--self-check-action=' + a for a in actions],
-                         '--expect-request=%d=suspend:requested' % DOMID_SHUT,
+                         '--expect-request=%d=suspend:acknowledged'
+                         % DOMID_SHUT,
+                         '--expect-menu',
                          env={'LC_ALL': 'C.UTF-8'})
         self.assertEqual(b.line(timeout=15), 'ready')
         for a in actions:
             self.assertEqual(b.line(timeout=15), 'action %s: ok' % a)
         self.assertEqual(b.line(timeout=15), 'actions-done')
-        status, out, err = b.finish(timeout=20)
-        self.assertEqual(status, 0, out + err)
-        self.assertIn('self-check: PASS', out)
-        self.assertNotIn('CRITICAL', err)
         self.assertEqual(self.xs_read(d + '/data/old'), 'typed')
         self.assertEqual(self.xs_read(d + '/data/new/deep'), 'added')
+        self.assertEqual(self.xs_read(d + '/data/kept'), 'z')
         self.assertNotEqual(self.xs('xenstore-read',
                                     d + '/data/gone').returncode, 0)
         self.assertEqual(self.xs_read(other + '/memory/target'),
                          str(1536 * 1024))
         self.assertEqual(self.xs_read(other + '/control/shutdown'), 'suspend')
+        # This guest acknowledges by removing the node.
+        r = self.xs('xenstore-rm', other + '/control/shutdown')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status, out, err = b.finish(timeout=20)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('self-check: PASS', out)
+        self.assertNotIn('CRITICAL', err)
 
     def test_unacknowledged_request_fails_the_check(self):
         # No guest answers: the window must not claim it did.
