@@ -8,9 +8,17 @@
 # The browser prints "ready" once connected and loaded; the test then
 # changes xenstore and the domain table from outside, and the browser
 # inspects its own widgets' models (the column view's GtkTreeListModel rows,
-# the domain list's items) until they show the change, then exits 0 (or 1
-# with what was missing). meson gives XLEV_BROWSER, XLEV_BROWSER_SCREENSHOT
-# (a PNG in the build directory) and the fixture's variables.
+# the domain list's items, the expander and label widgets) until they show
+# the change, then exits 0 (or 1 with what was missing).
+#
+# --self-check-action=SPEC runs, once ready and one after the other, the
+# window's own GActions (edit, add, delete, a shutdown request, a balloon
+# target, a search), or with a ui- prefix the same through the selection,
+# the menu's actions and the dialogs; the browser prints "action SPEC: ok"
+# (or the error the banner shows) for each, then "actions-done", and the
+# test checks xenstore with the stock CLIs. meson gives XLEV_BROWSER,
+# XLEV_BROWSER_SCREENSHOT (a PNG in the build directory: the README's
+# docs/images/xlev-browser.png is a copy of it) and the fixture's variables.
 
 import os
 import sys
