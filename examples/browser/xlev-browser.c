@@ -644,6 +644,10 @@ domain_selected_cb(GtkSingleSelection *selection, GParamSpec *pspec,
     if (d == NULL)
         return;
     path = g_strdup_printf("/local/domain/%u", xb_domain_get_domid(d));
+    /* Already shown (the path given at start, say): keep the tree as the
+     * user opened it. */
+    if (b->tree != NULL && g_str_equal(xb_tree_get_root_path(b->tree), path))
+        return;
     browser_show_path(b, path);
 }
 
