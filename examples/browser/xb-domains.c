@@ -14,6 +14,7 @@
  * A dead domain stays in the list, marked, until its directory goes.
  */
 #include "xb-domains.h"
+#include "xb-format.h"
 
 #include <glib/gi18n.h>
 #include <stdlib.h>
@@ -120,6 +121,22 @@ const char *
 xb_domain_get_state_id(XbDomain *self)
 {
     return self->state_id;
+}
+
+const char *
+xb_domain_get_icon_name(XbDomain *self)
+{
+    const char *id = self->state_id != NULL ? self->state_id : "unknown";
+
+    if (g_str_equal(id, "running"))
+        return "emblem-ok-symbolic";
+    if (g_str_equal(id, "shutdown:crash"))
+        return "computer-fail-symbolic";
+    if (g_str_has_prefix(id, "shutdown:"))
+        return "system-shutdown-symbolic";
+    if (g_str_equal(id, "dead"))
+        return "process-stop-symbolic";
+    return "dialog-question-symbolic";
 }
 
 static void
@@ -403,8 +420,7 @@ hypervisor_available(XlevContext *ctx, GError **error)
         xlev_domain_monitor_cancel(probe);
         return TRUE;
     }
-    if (!g_error_matches(local_error, XLEV_ERROR,
-                         XLEV_ERROR_CODE_NO_HYPERVISOR))
+    if (!xb_error_is(local_error, "no-hypervisor"))
         g_propagate_error(error, g_steal_pointer(&local_error));
     return FALSE;
 }

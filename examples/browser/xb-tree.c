@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "xb-format.h"
+
 /* Requests to xenstored in flight at once: enough to hide a round trip,
  * few enough not to flood the GTask thread pool. */
 #define XB_TREE_MAX_IN_FLIGHT 8
@@ -219,6 +221,7 @@ struct _XbTree {
     char *root_path;
     XbNode *root;
     GListStore *root_model;
+    gboolean missing;  /* the root path does not exist (yet) */
     GHashTable *nodes; /* path -> XbNode (strong) */
     XlevWatch *watch;
     GCancellable *cancellable;
@@ -232,7 +235,7 @@ struct _XbTree {
     guint burst_count;
 };
 
-enum { TREE_PROP_0, TREE_PROP_BUSY, TREE_N_PROPS };
+enum { TREE_PROP_0, TREE_PROP_BUSY, TREE_PROP_MISSING, TREE_N_PROPS };
 static GParamSpec *tree_props[TREE_N_PROPS];
 
 enum { TREE_ERROR, TREE_N_SIGNALS };
@@ -312,6 +315,74 @@ tree_parent_of(XbTree *self, const char *path)
     return g_hash_table_lookup(self->nodes, parent);
 }
 
+/* The position of @node in @store, sorted by compare_nodes: a binary
+ * search, as a directory may hold thousands of nodes. */
+static gboolean
+store_find_sorted(GListStore *store, XbNode *node, guint *position)
+{
+    guint lo = 0, hi = g_list_model_get_n_items(G_LIST_MODEL(store));
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        g_autoptr(XbNode) item = g_list_model_get_item(G_LIST_MODEL(store), mid);
+        int cmp = compare_nodes(item, node, NULL);
+
+        if (cmp == 0) {
+            *position = mid;
+            return item == node;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return FALSE;
+}
+
+/* A GtkTreeListModel asks once per row whether it can be expanded (its
+ * create function gives a model or NULL) and never again while the row
+ * lives. When a node turns out to be a leaf, or a leaf gets a child, its
+ * row is made again: the node replaces itself in its parent's list, one
+ * items-changed. The root keeps its row (and the expansion the window
+ * gave it). */
+static void
+tree_refresh_row(XbTree *self, XbNode *node)
+{
+    XbNode *parent;
+    guint pos;
+
+    if (node == self->root)
+        return;
+    parent = tree_parent_of(self, node->path);
+    if (parent != NULL && store_find_sorted(parent->children, node, &pos))
+        g_list_store_splice(parent->children, pos, 1, (gpointer *)&node, 1);
+}
+
+static void
+tree_set_missing(XbTree *self, gboolean missing)
+{
+    if (self->missing == missing)
+        return;
+    self->missing = missing;
+    g_object_notify_by_pspec(G_OBJECT(self), tree_props[TREE_PROP_MISSING]);
+}
+
+/* Inserts @child below @parent; a parent that was a leaf gets its
+ * expander. */
+static void
+tree_insert_child(XbTree *self, XbNode *parent, XbNode *child)
+{
+    gboolean was_leaf =
+        parent->listed &&
+        g_list_model_get_n_items(G_LIST_MODEL(parent->children)) == 0;
+
+    g_list_store_insert_sorted(parent->children, child, compare_nodes, NULL);
+    if (parent == self->root)
+        tree_set_missing(self, FALSE);
+    else if (was_leaf)
+        tree_refresh_row(self, parent);
+}
+
 static void
 tree_remove(XbTree *self, XbNode *node)
 {
@@ -334,8 +405,11 @@ tree_remove(XbTree *self, XbNode *node)
     }
     parent = tree_parent_of(self, node->path);
     g_object_ref(node);
-    if (parent != NULL && g_list_store_find(parent->children, node, &pos))
+    if (parent != NULL && store_find_sorted(parent->children, node, &pos)) {
         g_list_store_remove(parent->children, pos);
+        if (g_list_model_get_n_items(G_LIST_MODEL(parent->children)) == 0)
+            tree_refresh_row(self, parent); /* a leaf now */
+    }
     tree_forget(self, node);
     g_object_unref(node);
 }
@@ -379,6 +453,10 @@ list_done(XbTree *self, XbNode *node, char **names)
             g_object_unref(child); /* the hash table and store hold it */
         }
         xb_node_set_listed(node);
+        if (fresh->len > 0 && node == self->root)
+            tree_set_missing(self, FALSE);
+        if (g_list_model_get_n_items(G_LIST_MODEL(node->children)) == 0)
+            tree_refresh_row(self, node); /* a leaf: no expander */
         return;
     }
 
@@ -397,8 +475,7 @@ list_done(XbTree *self, XbNode *node, char **names)
             if (!g_hash_table_contains(self->nodes, path)) {
                 XbNode *child = tree_add_node(self, path);
 
-                g_list_store_insert_sorted(node->children, child,
-                                           compare_nodes, NULL);
+                tree_insert_child(self, node, child);
                 tree_queue(self, REQUEST_READ, path, FALSE);
                 tree_queue(self, REQUEST_LIST, path, FALSE);
                 g_object_unref(child);
@@ -437,8 +514,12 @@ request_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
     self->in_flight--;
 
     node = g_hash_table_lookup(self->nodes, req->path);
+    if (node != NULL && node == self->root)
+        tree_set_missing(self, xb_error_is(error, "noent") &&
+                                   g_list_model_get_n_items(G_LIST_MODEL(
+                                       node->children)) == 0);
     if (node != NULL) {
-        if (g_error_matches(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT))
+        if (xb_error_is(error, "noent"))
             tree_remove(self, node);
         else if (error != NULL)
             tree_emit_error(self, error);
@@ -516,12 +597,11 @@ tree_handle_event(XbTree *self, const char *path)
         gboolean leaf = i + 1 == missing->len;
         XbNode *child = tree_add_node(self, mpath);
 
-        g_list_store_insert_sorted(ancestor->children, child, compare_nodes,
-                                   NULL);
-        tree_queue(self, REQUEST_READ, mpath, TRUE);
         if (leaf)
             xb_node_set_listed(child); /* new: no children yet */
-        else
+        tree_insert_child(self, ancestor, child);
+        tree_queue(self, REQUEST_READ, mpath, TRUE);
+        if (!leaf)
             tree_queue(self, REQUEST_LIST, mpath, FALSE);
         ancestor = child;
         g_object_unref(child);
@@ -610,6 +690,9 @@ xb_tree_get_property(GObject *object, guint prop_id, GValue *value,
     case TREE_PROP_BUSY:
         g_value_set_boolean(value, xb_tree_get_busy(XB_TREE(object)));
         break;
+    case TREE_PROP_MISSING:
+        g_value_set_boolean(value, XB_TREE(object)->missing);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -626,6 +709,9 @@ xb_tree_class_init(XbTreeClass *klass)
 
     tree_props[TREE_PROP_BUSY] = g_param_spec_boolean(
         "busy", NULL, NULL, FALSE,
+        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    tree_props[TREE_PROP_MISSING] = g_param_spec_boolean(
+        "missing", NULL, NULL, FALSE,
         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, TREE_N_PROPS, tree_props);
 
@@ -705,4 +791,58 @@ xb_tree_get_busy(XbTree *self)
 {
     return self->in_flight > 0 || !g_queue_is_empty(&self->requests) ||
            !g_queue_is_empty(&self->events);
+}
+
+gboolean
+xb_tree_get_missing(XbTree *self)
+{
+    return self->missing;
+}
+
+XbNode *
+xb_tree_get_root(XbTree *self)
+{
+    return self->root;
+}
+
+/* For g_ptr_array_sort_with_data: pointers to XbNode pointers. */
+static int
+compare_hit_paths(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+    return strcmp((*(XbNode *const *)a)->path, (*(XbNode *const *)b)->path);
+}
+
+static gboolean
+matches(const char *text, const char *folded_needle)
+{
+    g_autofree char *folded = NULL;
+
+    if (text == NULL)
+        return FALSE;
+    folded = g_utf8_casefold(text, -1);
+    return strstr(folded, folded_needle) != NULL;
+}
+
+GListModel *
+xb_tree_search(XbTree *self, const char *needle)
+{
+    GListStore *found = g_list_store_new(XB_TYPE_NODE);
+    g_autofree char *folded = g_utf8_casefold(needle, -1);
+    g_autoptr(GPtrArray) hits = g_ptr_array_new();
+    GHashTableIter iter;
+    gpointer value;
+
+    if (folded[0] == '\0')
+        return G_LIST_MODEL(found);
+    g_hash_table_iter_init(&iter, self->nodes);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        XbNode *node = value;
+
+        if (matches(node->name, folded) || matches(node->value, folded))
+            g_ptr_array_add(hits, node);
+    }
+    g_ptr_array_sort_with_data(hits, compare_hit_paths,
+                               NULL);
+    g_list_store_splice(found, 0, 0, hits->pdata, hits->len);
+    return G_LIST_MODEL(found);
 }

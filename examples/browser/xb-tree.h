@@ -60,5 +60,14 @@ XbNode *xb_tree_lookup(XbTree *self, const char *path);
 guint xb_tree_get_n_nodes(XbTree *self);
 /* TRUE while reads are queued or in flight. */
 gboolean xb_tree_get_busy(XbTree *self);
+/* TRUE when the root path does not exist (the "missing" property): the
+ * window shows an empty state. It turns FALSE when the path appears. */
+gboolean xb_tree_get_missing(XbTree *self);
+/* The root node (transfer none). */
+XbNode *xb_tree_get_root(XbTree *self);
+/* The loaded nodes whose name or value holds @needle (case-insensitive),
+ * sorted by path: a new list (transfer full) of XbNode, not kept up to
+ * date (the nodes' values are). */
+GListModel *xb_tree_search(XbTree *self, const char *needle);
 
 G_END_DECLS
