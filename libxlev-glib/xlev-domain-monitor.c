@@ -526,6 +526,9 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+    if (!xlev_context_check_ready(context, error))
+        return NULL;
+
     self = monitor_new(context, domid);
     rc = xlev_evenable_domain_death_full(xlev_context_get_core(context), domid,
                                          0, &monitor_hooks, self, &gen);
@@ -589,6 +592,9 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (!xlev_context_check_ready(context, error))
+        return NULL;
 
     self = monitor_new(context, XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     self->deaths = g_hash_table_new(NULL, NULL);
