@@ -355,7 +355,7 @@ xlev_context_wait_finish(XlevContext *self, GAsyncResult *result,
 }
 
 /**
- * xlev_context_wait_for_async:
+ * xlev_context_wait_for_async: (skip)
  * @self: a context
  * @path: an absolute xenstore path
  * @predicate: (scope notified) (closure predicate_data)
@@ -372,13 +372,8 @@ xlev_context_wait_finish(XlevContext *self, GAsyncResult *result,
  * Like [method@Xlev.Context.wait_async], but the wait is over when
  * @predicate returns %TRUE for the value of @path (%NULL when it does not
  * exist). @predicate runs at the start and after each change, in the
- * thread that iterates the context's main context.
- *
- * ```js
- * ctx.wait_for_async('/local/domain/7/memory/target',
- *     (path, value) => value !== null && parseInt(value) >= 1048576,
- *     5000, null, (ctx, res) => print(ctx.wait_for_finish(res)));
- * ```
+ * thread that iterates the context's main context. Bindings call
+ * [method@Xlev.Context.wait_for_closure_async] under this name.
  *
  * Since: 1.0
  */
@@ -402,13 +397,91 @@ xlev_context_wait_for_async(XlevContext *self, const char *path,
     wait_start(task, timeout_ms, cancellable);
 }
 
+static gboolean
+closure_predicate(const char *path, const char *value, gpointer data)
+{
+    GClosure *closure = data;
+    GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
+    GValue ret = G_VALUE_INIT;
+    gboolean over;
+
+    g_value_init(&params[0], G_TYPE_STRING);
+    g_value_set_string(&params[0], path);
+    g_value_init(&params[1], G_TYPE_STRING);
+    g_value_set_string(&params[1], value);
+    g_value_init(&ret, G_TYPE_BOOLEAN);
+    g_closure_invoke(closure, &ret, G_N_ELEMENTS(params), params, NULL);
+    over = g_value_get_boolean(&ret);
+    g_value_unset(&params[0]);
+    g_value_unset(&params[1]);
+    g_value_unset(&ret);
+    return over;
+}
+
+/**
+ * xlev_context_wait_for_closure_async: (rename-to xlev_context_wait_for_async)
+ * @self: a context
+ * @path: an absolute xenstore path
+ * @predicate: a closure taking the path and its value (a string, or %NULL
+ *   when the node does not exist) and returning %TRUE when the wait is
+ *   over
+ * @timeout_ms: milliseconds to wait at most; 0 checks only once, at the
+ *   start; a negative value waits with no timeout
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the wait is over
+ * @user_data: data for @callback
+ *
+ * [method@Xlev.Context.wait_for_async] with the predicate as a #GClosure,
+ * which is how bindings pass a function (they call this
+ * `wait_for_async`). The closure is held until the wait is over. Finish
+ * with [method@Xlev.Context.wait_for_finish].
+ *
+ * ```python
+ * ctx.wait_for_async("/local/domain/7/memory/target",
+ *                    lambda path, value: value is not None
+ *                                        and int(value) >= 1048576,
+ *                    5000, None, on_ready)
+ * ```
+ *
+ * ```js
+ * ctx.wait_for_async('/local/domain/7/memory/target',
+ *     (path, value) => value !== null && parseInt(value) >= 1048576,
+ *     5000, null, (ctx, res) => print(ctx.wait_for_finish(res)));
+ * ```
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_wait_for_closure_async(XlevContext *self, const char *path,
+                                    GClosure *predicate, int timeout_ms,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+    g_autoptr(GTask) task = NULL;
+
+    g_return_if_fail(XLEV_IS_CONTEXT(self));
+    g_return_if_fail(predicate != NULL);
+    g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+    g_closure_ref(predicate);
+    g_closure_sink(predicate);
+    if (G_CLOSURE_NEEDS_MARSHAL(predicate))
+        g_closure_set_marshal(predicate, g_cclosure_marshal_generic);
+    task = wait_task_new(self, path, closure_predicate, predicate,
+                         (GDestroyNotify)g_closure_unref, cancellable,
+                         callback, user_data, xlev_context_wait_for_async);
+    wait_start(task, timeout_ms, cancellable);
+}
+
 /**
  * xlev_context_wait_for_finish:
  * @self: a context
  * @result: the result given to the callback
  * @error: return location for a #GError
  *
- * Finishes [method@Xlev.Context.wait_for_async].
+ * Finishes [method@Xlev.Context.wait_for_async] (or
+ * [method@Xlev.Context.wait_for_closure_async]).
  *
  * Returns: (transfer full) (nullable): the value the predicate accepted,
  *   or %NULL: with @error set on failure, without it when the predicate

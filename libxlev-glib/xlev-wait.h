@@ -94,6 +94,12 @@ void xlev_context_wait_for_async(XlevContext *self, const char *path,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
 XLEV_AVAILABLE_IN_1_0
+void xlev_context_wait_for_closure_async(XlevContext *self, const char *path,
+                                         GClosure *predicate, int timeout_ms,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
 char *xlev_context_wait_for_finish(XlevContext *self, GAsyncResult *result,
                                    GError **error);
 

@@ -302,6 +302,45 @@ test_predicate(Fixture *f, gconstpointer data)
     g_assert_cmpuint(p.calls, ==, 0);
 }
 
+static gboolean
+closure_is_y(const char *path, const char *value, gpointer data)
+{
+    g_assert_cmpstr(path, ==, "/w/c");
+    (*(guint *)data)++;
+    return g_strcmp0(value, "y") == 0;
+}
+
+static void
+closure_gone(gpointer data, GClosure *closure)
+{
+    (*(guint *)data) += 100;
+}
+
+/* What bindings call wait_for_async: a GClosure, invoked with the path
+ * and value, unreferenced when the wait is over. */
+static void
+test_closure(Fixture *f, gconstpointer data)
+{
+    guint calls = 0;
+    GClosure *closure =
+        g_cclosure_new(G_CALLBACK(closure_is_y), &calls, NULL);
+    Result r = { 0 };
+
+    g_closure_add_finalize_notifier(closure, &calls, closure_gone);
+    xlev_context_wait_for_closure_async(f->ctx, "/w/c", closure, 5000, NULL,
+                                        wait_for_done, &r);
+    settle(f, &r);
+    write_or_die(f, "/w/c", "n");
+    settle(f, &r);
+    write_or_die(f, "/w/c", "y");
+    WAIT_FOR(f->main_context, r.done, 5000);
+    g_assert_no_error(r.error);
+    g_assert_cmpstr(r.value, ==, "y");
+    result_clear(&r);
+    WAIT_FOR(f->main_context, calls >= 100, 5000);
+    g_assert_cmpuint(calls, ==, 103);
+}
+
 #define BACKEND "/local/domain/0/backend/vbd/5/51712"
 
 static void
@@ -428,6 +467,7 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/wait/cancelled", test_cancel);
     XLEV_TEST_ADD_BOTH("/wait/malformed-path", test_bad_path);
     XLEV_TEST_ADD_BOTH("/wait/predicate", test_predicate);
+    XLEV_TEST_ADD_BOTH("/wait/closure", test_closure);
     XLEV_TEST_ADD_BOTH("/wait/device-state", test_device_state);
     XLEV_TEST_ADD_BOTH("/wait/many-ended-early", test_many);
     g_test_add_func("/xlev/wait/context-not-initialized",
