@@ -627,6 +627,32 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
 }
 
 /**
+ * xlev_context_has_hypervisor:
+ * @context: a context
+ *
+ * Asks whether the Xen hypervisor can be asked about domains from this
+ * process: if so, [method@Xlev.Context.monitor_domain] works and a
+ * [class@Xlev.DomainList] reports shutdown and death; if not, domain state
+ * comes from xenstore alone. Makes no request to xenstored; asks anew at
+ * each call. Logs why not at debug level only.
+ *
+ * Returns: %TRUE if the hypervisor is available; %FALSE if not, or if
+ *   @context is not initialised
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_context_has_hypervisor(XlevContext *context)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(context), FALSE);
+
+    if (!xlev_context_check_ready(context, NULL))
+        return FALSE;
+    return xlev_domain_hypervisor_available(xlev_context_get_core(context))
+           != 0;
+}
+
+/**
  * xlev_domain_monitor_new:
  * @context: a context
  * @domid: the domain to follow
