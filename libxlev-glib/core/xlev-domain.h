@@ -298,8 +298,12 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
  * How: on each `@introduceDomain` event the core lists /local/domain and
  * asks xenstored (XS_IS_DOMAIN_INTRODUCED) about each domid there it has
  * not reported yet. So a domain is reported once it is both introduced and
- * has its /local/domain/<domid> directory, which a toolstack writes before
- * introducing it. On each `@releaseDomain` the domids xenstored no longer
+ * has its /local/domain/<domid> directory, which a toolstack usually
+ * writes before introducing it. For one that writes it after, the
+ * generators also watch /local/domain: the first change under
+ * /local/domain/<domid> of a domid not reported yet asks xenstored about
+ * it (once until the next `@introduceDomain`), so such a domain is
+ * reported when its directory appears, once. On each `@releaseDomain` the domids xenstored no longer
  * knows (dying or destroyed domains) are forgotten (one
  * XS_IS_DOMAIN_INTRODUCED round trip per known domain), so a new domain
  * that reuses a domid is reported again.

@@ -272,6 +272,44 @@ test_shut_down_when_made(Fixture *f, gconstpointer data)
     xs_close(h);
 }
 
+/* A domain introduced before its /local/domain directory exists appears
+ * when the directory does, once, and later writes there add nothing. */
+static void
+test_directory_after_introduce(Fixture *f, gconstpointer data)
+{
+    struct xs_handle *h = dom_open_xs();
+    g_autoptr(XlevDomainList) list = NULL;
+    g_autoptr(XlevDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    Changes c = { g_array_new(FALSE, FALSE, sizeof(guint)) };
+
+    list = xlev_domain_list_new(f->ctx, &error);
+    g_assert_no_error(error);
+    g_signal_connect(list, "items-changed", G_CALLBACK(on_items_changed), &c);
+
+    g_assert_true(xs_introduce_domain(h, 18, 0, DOM_GUEST_PORT));
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+    g_assert_false(list_has(G_LIST_MODEL(list), 18));
+    g_assert_cmpuint(c.changes->len, ==, 0);
+
+    xs_put(h, "/local/domain/18/name", "late");
+    WAIT_FOR(f->main_context, list_has(G_LIST_MODEL(list), 18),
+             DOM_EVENT_TIMEOUT_MS);
+    d = xlev_domain_list_lookup(list, 18);
+    WAIT_FOR(f->main_context,
+             g_strcmp0(xlev_domain_get_name(d), "late") == 0,
+             DOM_EVENT_TIMEOUT_MS);
+    xs_put(h, "/local/domain/18/memory", "1");
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+    g_assert_cmpuint(c.changes->len, ==, 3); /* one insertion */
+    g_assert_cmpuint(g_array_index(c.changes, guint, 1), ==, 0);
+    g_assert_cmpuint(g_array_index(c.changes, guint, 2), ==, 1);
+
+    g_signal_handlers_disconnect_by_data(list, &c);
+    g_array_unref(c.changes);
+    xs_close(h);
+}
+
 /* Run by test_no_hypervisor in a child without the stand-in: the list
  * says its state comes from xenstore alone, and a domain the hypervisor
  * (as the parent sees it) has shut down shows as running. */
@@ -332,6 +370,8 @@ main(int argc, char **argv)
                        test_drop_while_loading);
     XLEV_TEST_ADD_BOTH("/domain-list/shut-down-when-made",
                        test_shut_down_when_made);
+    XLEV_TEST_ADD_BOTH("/domain-list/directory-after-introduce",
+                       test_directory_after_introduce);
     XLEV_TEST_ADD_BOTH("/domain-list/no-hypervisor-xenstore-only",
                        test_no_hypervisor);
     return g_test_run();

@@ -179,9 +179,15 @@ struct xlev__domain {
     struct xlev__release_sub intro_release;
     struct xlev_evgen_domain_introduce *intros;
     xlev_ev_xswatch introduce_watch;
+    xlev_ev_xswatch local_watch; /* /local/domain: directories made late */
     uint32_t *known; /* intro_lock */
     size_t nknown;
     int known_valid;
+    /* intro_lock: domids with a /local/domain directory that xenstored
+     * said were not introduced (sorted): not asked about again until the
+     * next scan */
+    uint32_t *unintroduced;
+    size_t nunintroduced;
 };
 
 /* event-queue.c: the state, made if needed, or NULL (out of memory).
