@@ -47,7 +47,7 @@
  * domains.connect("items-changed", on_changed)
  * ```
  *
- * In C, a GTK 4 list view of domain names:
+ * In C, a GTK 4 drop-down of the domains by name:
  *
  * ```c
  * g_autoptr (XlevDomainList) domains = xlev_domain_list_new (ctx, &error);
