@@ -31,8 +31,13 @@
  *                      next release.
  *   disk-eject.c       eject generators, each with its own watch on
  *                      <backend>/eject.
+ *   domain-info.c      xlev_domain_hypervisor_available() and
+ *                      xlev_domain_list_info(): the hypervisor asked
+ *                      directly, through the seam, with a handle of their
+ *                      own (no generator state, no lock).
  *   domain-introduce.c introduce generators, sharing one `@introduceDomain`
- *                      watch (and a release subscription), and the set of
+ *                      watch and one on /local/domain (directories made
+ *                      after the introduce), a release subscription, and the set of
  *                      domids already reported or present at the start
  *                      (known[], sorted); a domid xenstored dropped leaves
  *                      it at the next @releaseDomain. Each generator keeps
