@@ -44,6 +44,7 @@ typedef struct {
 
     XlevWatch *watch;
     gulong changed_id;
+    gulong disaster_id; /* on the context */
     GSource *timeout_source;
     GSource *cancel_source;
     GCancellable *reads; /* cancelled when done */
@@ -87,6 +88,8 @@ wait_complete(GTask *task, char *value, GError *error)
         g_signal_handler_disconnect(wait->watch, wait->changed_id);
         xlev_watch_cancel(wait->watch);
     }
+    if (wait->disaster_id != 0)
+        g_signal_handler_disconnect(wait->context, wait->disaster_id);
     if (wait->timeout_source != NULL)
         g_source_destroy(wait->timeout_source);
     if (wait->cancel_source != NULL)
@@ -165,6 +168,27 @@ on_changed(XlevWatch *watch, const char *path, gpointer data)
         wait_read(task);
 }
 
+/* Watch events may have been lost (the connection failed, memory ran out,
+ * the main loop integration failed): the wait could never end, so it ends
+ * now, saying why. A failure of domain events alone does not concern it. */
+static void
+on_disaster(XlevContext *context, XlevDisaster kind, const char *message,
+            gpointer data)
+{
+    GTask *task = data;
+    Wait *wait = g_task_get_task_data(task);
+
+    if (kind == XLEV_DISASTER_KIND_EVENTS)
+        return;
+    wait_complete(task, NULL,
+                  g_error_new(XLEV_ERROR,
+                              kind == XLEV_DISASTER_KIND_NOMEM
+                                  ? XLEV_ERROR_CODE_NOMEM
+                                  : XLEV_ERROR_CODE_XENSTORE,
+                              _("Stopped waiting for %s: %s"), wait->path,
+                              message));
+}
+
 static gboolean
 on_timeout(gpointer data)
 {
@@ -228,6 +252,8 @@ wait_start(GTask *task, int timeout_ms, GCancellable *cancellable)
      * needs no reference of its own. */
     wait->changed_id = g_signal_connect(wait->watch, "changed",
                                         G_CALLBACK(on_changed), task);
+    wait->disaster_id = g_signal_connect(wait->context, "disaster",
+                                         G_CALLBACK(on_disaster), task);
 
     if (timeout_ms > 0) {
         wait->timeout_source = g_timeout_source_new((guint)timeout_ms);
@@ -290,9 +316,11 @@ equals_expected(const char *path, const char *value, gpointer data)
  *
  * Fails with %XLEV_ERROR_CODE_TIMED_OUT when @timeout_ms pass first,
  * %XLEV_ERROR_CODE_INVAL for a malformed path or a special one (`@...`),
- * %G_IO_ERROR_CANCELLED when @cancellable is cancelled, or the error of a
- * read that fails other than with "no such path" (permission denied, the
- * connection lost). Everything the wait made is gone when @callback runs.
+ * %G_IO_ERROR_CANCELLED when @cancellable is cancelled,
+ * %XLEV_ERROR_CODE_XENSTORE when the context reports the connection lost
+ * ([signal@Xlev.Context::disaster]: a change could go unseen), or the
+ * error of a read that fails other than with "no such path" (permission
+ * denied, say). Everything the wait made is gone when @callback runs.
  *
  * Call it in the thread that iterates the context's main context;
  * @callback is called in the thread-default main context of that thread.

@@ -4,6 +4,8 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  */
+#include <string.h>
+
 #include "xlev-test-common.h"
 
 typedef struct {
@@ -443,6 +445,23 @@ test_many(Fixture *f, gconstpointer data)
     }
 }
 
+/* The daemon dies during a wait with no timeout: the context's disaster
+ * ends it, with the reason, rather than leaving it waiting for ever. */
+static void
+test_daemon_lost(Fixture *f, gconstpointer data)
+{
+    Result r = { 0 };
+
+    xlev_context_wait_async(f->ctx, "/w/node", "ready", -1, NULL, wait_done,
+                            &r);
+    settle(f, &r);
+    xs_fixture_stop(&f->xs);
+    WAIT_FOR(f->main_context, r.done, 10000);
+    g_assert_error(r.error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
+    g_assert_nonnull(strstr(r.error->message, "/w/node"));
+    result_clear(&r);
+}
+
 static void
 test_not_initialized(void)
 {
@@ -473,6 +492,7 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/wait/closure", test_closure);
     XLEV_TEST_ADD_BOTH("/wait/device-state", test_device_state);
     XLEV_TEST_ADD_BOTH("/wait/many-ended-early", test_many);
+    XLEV_TEST_ADD_BOTH("/wait/daemon-lost", test_daemon_lost);
     g_test_add_func("/xlev/wait/context-not-initialized",
                     test_not_initialized);
 
