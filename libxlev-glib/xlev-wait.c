@@ -113,8 +113,8 @@ read_done(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GTask) task = data;
     Wait *wait = g_task_get_task_data(task);
     g_autoptr(GError) error = NULL;
-    g_autofree char *value =
-        xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
+    g_autofree char *value
+        = xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
 
     wait->reading = FALSE;
     if (wait->done)
@@ -149,8 +149,8 @@ wait_read(GTask *task)
 
     wait->dirty = FALSE;
     wait->reading = TRUE;
-    xlev_context_read_async(wait->context, wait->path, wait->reads,
-                            read_done, g_object_ref(task));
+    xlev_context_read_async(wait->context, wait->path, wait->reads, read_done,
+                            g_object_ref(task));
 }
 
 static void
@@ -180,13 +180,12 @@ on_disaster(XlevContext *context, XlevDisaster kind, const char *message,
 
     if (kind == XLEV_DISASTER_KIND_EVENTS)
         return;
-    wait_complete(task, NULL,
-                  g_error_new(XLEV_ERROR,
-                              kind == XLEV_DISASTER_KIND_NOMEM
-                                  ? XLEV_ERROR_CODE_NOMEM
-                                  : XLEV_ERROR_CODE_XENSTORE,
-                              _("Stopped waiting for %s: %s"), wait->path,
-                              message));
+    wait_complete(
+        task, NULL,
+        g_error_new(XLEV_ERROR,
+                    kind == XLEV_DISASTER_KIND_NOMEM ? XLEV_ERROR_CODE_NOMEM
+                                                     : XLEV_ERROR_CODE_XENSTORE,
+                    _("Stopped waiting for %s: %s"), wait->path, message));
 }
 
 static gboolean
@@ -342,8 +341,8 @@ equals_expected(const char *path, const char *value, gpointer data)
 void
 xlev_context_wait_async(XlevContext *self, const char *path,
                         const char *expected, int timeout_ms,
-                        GCancellable *cancellable,
-                        GAsyncReadyCallback callback, gpointer user_data)
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
 {
     g_autoptr(GTask) task = NULL;
 
@@ -375,9 +374,8 @@ xlev_context_wait_finish(XlevContext *self, GAsyncResult *result,
                          GError **error)
 {
     g_return_val_if_fail(g_task_is_valid(result, self), NULL);
-    g_return_val_if_fail(g_async_result_is_tagged(result,
-                                                  xlev_context_wait_async),
-                         NULL);
+    g_return_val_if_fail(
+        g_async_result_is_tagged(result, xlev_context_wait_async), NULL);
 
     return g_task_propagate_pointer(G_TASK(result), error);
 }
@@ -497,8 +495,8 @@ xlev_context_wait_for_closure_async(XlevContext *self, const char *path,
     if (G_CLOSURE_NEEDS_MARSHAL(predicate))
         g_closure_set_marshal(predicate, g_cclosure_marshal_generic);
     task = wait_task_new(self, path, closure_predicate, predicate,
-                         (GDestroyNotify)g_closure_unref, cancellable,
-                         callback, user_data, xlev_context_wait_for_async);
+                         (GDestroyNotify)g_closure_unref, cancellable, callback,
+                         user_data, xlev_context_wait_for_async);
     wait_start(task, timeout_ms, cancellable);
 }
 
@@ -522,9 +520,8 @@ xlev_context_wait_for_finish(XlevContext *self, GAsyncResult *result,
                              GError **error)
 {
     g_return_val_if_fail(g_task_is_valid(result, self), NULL);
-    g_return_val_if_fail(g_async_result_is_tagged(
-                             result, xlev_context_wait_for_async),
-                         NULL);
+    g_return_val_if_fail(
+        g_async_result_is_tagged(result, xlev_context_wait_for_async), NULL);
 
     return g_task_propagate_pointer(G_TASK(result), error);
 }
@@ -541,8 +538,7 @@ parse_state(const char *value)
 
     if (value == NULL
         || !g_ascii_string_to_signed(value, 10, XLEV_XENBUS_STATE_UNKNOWN,
-                                     XLEV_XENBUS_STATE_RECONFIGURED, &n,
-                                     NULL))
+                                     XLEV_XENBUS_STATE_RECONFIGURED, &n, NULL))
         return -1;
     return (int)n;
 }
@@ -634,9 +630,9 @@ xlev_context_wait_device_state_finish(XlevContext *self, GAsyncResult *result,
     GError *local = NULL;
 
     g_return_val_if_fail(g_task_is_valid(result, self), FALSE);
-    g_return_val_if_fail(g_async_result_is_tagged(
-                             result, xlev_context_wait_device_state_async),
-                         FALSE);
+    g_return_val_if_fail(
+        g_async_result_is_tagged(result, xlev_context_wait_device_state_async),
+        FALSE);
 
     value = g_task_propagate_pointer(G_TASK(result), &local);
     if (local != NULL) {

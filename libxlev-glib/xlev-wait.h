@@ -106,8 +106,7 @@ char *xlev_context_wait_for_finish(XlevContext *self, GAsyncResult *result,
 XLEV_AVAILABLE_IN_1_0
 void xlev_context_wait_device_state_async(XlevContext *self,
                                           const char *backend_path,
-                                          XlevXenbusState state,
-                                          int timeout_ms,
+                                          XlevXenbusState state, int timeout_ms,
                                           GCancellable *cancellable,
                                           GAsyncReadyCallback callback,
                                           gpointer user_data);

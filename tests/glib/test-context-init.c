@@ -28,8 +28,8 @@ test_new_async(Fixture *f, gconstpointer data)
     g_autofree char *value = NULL;
     NewResult r = { 0 };
 
-    xlev_context_new_async(NULL, f->integration, NULL, G_PRIORITY_DEFAULT,
-                           NULL, new_done, &r);
+    xlev_context_new_async(NULL, f->integration, NULL, G_PRIORITY_DEFAULT, NULL,
+                           new_done, &r);
     g_assert_false(r.done);
     WAIT_FOR(f->main_context, r.done, 5000);
     g_assert_no_error(r.error);
@@ -75,8 +75,8 @@ init_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     NewResult *r = data;
 
-    g_assert_true(g_async_initable_init_finish(G_ASYNC_INITABLE(source), res,
-                                               &r->error));
+    g_assert_true(
+        g_async_initable_init_finish(G_ASYNC_INITABLE(source), res, &r->error));
     r->done = TRUE;
 }
 
@@ -90,8 +90,8 @@ test_not_initialized(Fixture *f, gconstpointer data)
     g_autoptr(XlevDomainList) list = NULL;
     g_autofree char *value = NULL;
 
-    f->ctx = g_object_new(XLEV_TYPE_CONTEXT, "integration", f->integration,
-                          NULL);
+    f->ctx
+        = g_object_new(XLEV_TYPE_CONTEXT, "integration", f->integration, NULL);
 
     timeout = xlev_context_timeout(f->ctx, 10, &error);
     g_assert_null(timeout);

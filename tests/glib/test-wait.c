@@ -38,8 +38,8 @@ wait_for_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     Result *r = data;
 
-    r->value =
-        xlev_context_wait_for_finish(XLEV_CONTEXT(source), res, &r->error);
+    r->value
+        = xlev_context_wait_for_finish(XLEV_CONTEXT(source), res, &r->error);
     r->done = TRUE;
 }
 
@@ -130,8 +130,7 @@ test_absent(Fixture *f, gconstpointer data)
     Result r = { 0 };
 
     write_or_die(f, "/w/node", "here");
-    xlev_context_wait_async(f->ctx, "/w/node", NULL, 5000, NULL, wait_done,
-                            &r);
+    xlev_context_wait_async(f->ctx, "/w/node", NULL, 5000, NULL, wait_done, &r);
     settle(f, &r);
     g_assert_true(xlev_context_rm(f->ctx, "/w/node", NULL, &error));
     WAIT_FOR(f->main_context, r.done, 5000);
@@ -167,14 +166,12 @@ test_zero_timeout(Fixture *f, gconstpointer data)
     Result r = { 0 };
 
     write_or_die(f, "/w/node", "busy");
-    xlev_context_wait_async(f->ctx, "/w/node", "ready", 0, NULL, wait_done,
-                            &r);
+    xlev_context_wait_async(f->ctx, "/w/node", "ready", 0, NULL, wait_done, &r);
     WAIT_FOR(f->main_context, r.done, 5000);
     g_assert_error(r.error, XLEV_ERROR, XLEV_ERROR_CODE_TIMED_OUT);
     result_clear(&r);
 
-    xlev_context_wait_async(f->ctx, "/w/node", "busy", 0, NULL, wait_done,
-                            &r);
+    xlev_context_wait_async(f->ctx, "/w/node", "busy", 0, NULL, wait_done, &r);
     WAIT_FOR(f->main_context, r.done, 5000);
     g_assert_no_error(r.error);
     g_assert_cmpstr(r.value, ==, "busy");
@@ -215,9 +212,9 @@ test_cancel(Fixture *f, gconstpointer data)
     xlev_context_wait_async(f->ctx, "/w/node", "ready", -1, cancellable,
                             wait_done, &r);
     settle(f, &r);
-    g_thread_join(g_thread_new("canceller", (GThreadFunc)(void (*)(void))
-                                                g_cancellable_cancel,
-                               cancellable));
+    g_thread_join(g_thread_new(
+        "canceller", (GThreadFunc)(void (*)(void))g_cancellable_cancel,
+        cancellable));
     WAIT_FOR(f->main_context, r.done, 5000);
     g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     result_clear(&r);
@@ -236,8 +233,7 @@ test_bad_path(Fixture *f, gconstpointer data)
     Result r = { 0 };
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
-        xlev_context_wait_async(f->ctx, bad[i], "x", 1000, NULL, wait_done,
-                                &r);
+        xlev_context_wait_async(f->ctx, bad[i], "x", 1000, NULL, wait_done, &r);
         WAIT_FOR(f->main_context, r.done, 5000);
         g_assert_error(r.error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
         result_clear(&r);
@@ -324,8 +320,7 @@ static void
 test_closure(Fixture *f, gconstpointer data)
 {
     guint calls = 0;
-    GClosure *closure =
-        g_cclosure_new(G_CALLBACK(closure_is_y), &calls, NULL);
+    GClosure *closure = g_cclosure_new(G_CALLBACK(closure_is_y), &calls, NULL);
     Result r = { 0 };
 
     g_closure_add_finalize_notifier(closure, &calls, closure_gone);
@@ -383,9 +378,8 @@ test_device_state(Fixture *f, gconstpointer data)
     g_assert_error(r.error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     result_clear(&r);
 
-    xlev_context_wait_device_state_async(f->ctx, BACKEND,
-                                         XLEV_XENBUS_STATE_CLOSED, 150, NULL,
-                                         device_done, &r);
+    xlev_context_wait_device_state_async(
+        f->ctx, BACKEND, XLEV_XENBUS_STATE_CLOSED, 150, NULL, device_done, &r);
     WAIT_FOR(f->main_context, r.done, 5000);
     g_assert_error(r.error, XLEV_ERROR, XLEV_ERROR_CODE_TIMED_OUT);
     g_assert_false(r.ok);
@@ -420,8 +414,7 @@ test_many(Fixture *f, gconstpointer data)
 
         /* Every third is written (no timeout, nothing to cancel it);
          * the others time out or are cancelled. */
-        xlev_context_wait_async(f->ctx, path, "go",
-                                i % 3 && i % 2 ? 100 : -1,
+        xlev_context_wait_async(f->ctx, path, "go", i % 3 && i % 2 ? 100 : -1,
                                 i % 3 ? cancellable : NULL, wait_done, &r[i]);
     }
     for (guint i = 0; i < N; i += 3) {
@@ -493,8 +486,7 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/wait/device-state", test_device_state);
     XLEV_TEST_ADD_BOTH("/wait/many-ended-early", test_many);
     XLEV_TEST_ADD_BOTH("/wait/daemon-lost", test_daemon_lost);
-    g_test_add_func("/xlev/wait/context-not-initialized",
-                    test_not_initialized);
+    g_test_add_func("/xlev/wait/context-not-initialized", test_not_initialized);
 
     return g_test_run();
 }

@@ -87,8 +87,7 @@ xlev_domain_list_info(xlev_ctx *ctx, xlev_dominfo **infos_out, size_t *n_out)
             d->domid = batch[i].domid;
             d->dying = batch[i].dying;
             d->shutdown = batch[i].shutdown;
-            d->shutdown_reason
-                = (xlev_shutdown_reason)batch[i].shutdown_reason;
+            d->shutdown_reason = (xlev_shutdown_reason)batch[i].shutdown_reason;
             d->uuid_known = !uuid_is_zero(batch[i].uuid);
             memcpy(d->uuid, batch[i].uuid, XLEV_DOMUUID_LEN);
         }
