@@ -23,7 +23,14 @@
 
 G_BEGIN_DECLS
 
-/* The core context; valid until the XlevContext is finalized, so for as
+/* TRUE if @self is connected (its GInitable or GAsyncInitable init
+ * succeeded); else sets XLEV_ERROR_CODE_NOT_INITIALIZED, saying so, and
+ * returns FALSE. Every entry point that needs the core checks this first:
+ * an object made with g_object_new() alone has none. */
+gboolean xlev_context_check_ready(XlevContext *self, GError **error);
+
+/* The core context; NULL before init (see xlev_context_check_ready), then
+ * valid until the XlevContext is finalized, so for as
  * long as the caller holds a reference. */
 xlev_ctx *xlev_context_get_core(XlevContext *self);
 

@@ -90,11 +90,15 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void xlev_context_initable_iface_init(GInitableIface *iface);
+static void xlev_context_async_initable_iface_init(GAsyncInitableIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE(XlevContext, xlev_context, G_TYPE_OBJECT,
                               G_IMPLEMENT_INTERFACE(
                                   G_TYPE_INITABLE,
-                                  xlev_context_initable_iface_init))
+                                  xlev_context_initable_iface_init)
+                              G_IMPLEMENT_INTERFACE(
+                                  G_TYPE_ASYNC_INITABLE,
+                                  xlev_context_async_initable_iface_init))
 
 /*======================================================================*/
 /* Disasters */
@@ -239,6 +243,30 @@ static void
 xlev_context_initable_iface_init(GInitableIface *iface)
 {
     iface->init = xlev_context_initable_init;
+}
+
+/* GAsyncInitable's default init_async runs our GInitable's init in a
+ * worker thread and completes in the caller's thread-default main
+ * context: connecting is the one blocking step, and everything init does
+ * after it (attaching sources to self->main_context, which was fixed at
+ * construction in the caller's thread) is safe from another thread. */
+static void
+xlev_context_async_initable_iface_init(GAsyncInitableIface *iface)
+{
+}
+
+gboolean
+xlev_context_check_ready(XlevContext *self, GError **error)
+{
+    if (self->core != NULL)
+        return TRUE;
+    xlev_i18n_init();
+    g_set_error_literal(
+        error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED,
+        _("The xenstore context is not connected: it was never initialised "
+          "(use Xlev.Context.new() or call init() after constructing it) "
+          "or its initialisation failed"));
+    return FALSE;
 }
 
 static void
@@ -472,6 +500,79 @@ xlev_context_new_full(const char *xenstore_path, XlevIntegration integration,
                           "integration", integration,
                           "main-context", main_context,
                           NULL);
+}
+
+/**
+ * xlev_context_new_async:
+ * @xenstore_path: (nullable): the xenstore daemon's socket, or %NULL for
+ *   where libxenstore looks
+ * @integration: how to hook into @main_context
+ * @main_context: (nullable): where signals are emitted, or %NULL for the
+ *   thread-default main context of the caller
+ * @io_priority: the I/O priority of the connection attempt
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the context is connected (or
+ *   could not be)
+ * @user_data: data for @callback
+ *
+ * Like [ctor@Xlev.Context.new_full], without blocking: the connection is
+ * made in a worker thread and @callback is called in the thread-default
+ * main context of the caller. Finish with
+ * [ctor@Xlev.Context.new_finish].
+ *
+ * ```python
+ * def on_ready(source, result):
+ *     ctx = Xlev.Context.new_finish(result)
+ *     print(ctx.read("/local/domain/0/name"))
+ *
+ * Xlev.Context.new_async(None, Xlev.Integration.SOURCE, None,
+ *                        GLib.PRIORITY_DEFAULT, None, on_ready)
+ * ```
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_new_async(const char *xenstore_path, XlevIntegration integration,
+                       GMainContext *main_context, int io_priority,
+                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+    g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+    g_async_initable_new_async(XLEV_TYPE_CONTEXT, io_priority, cancellable,
+                               callback, user_data,
+                               "xenstore-path", xenstore_path,
+                               "integration", integration,
+                               "main-context", main_context,
+                               NULL);
+}
+
+/**
+ * xlev_context_new_finish:
+ * @result: the result given to the callback of
+ *   [func@Xlev.Context.new_async]
+ * @error: return location for a #GError
+ *
+ * Finishes [func@Xlev.Context.new_async].
+ *
+ * Returns: (transfer full): a new, connected context, or %NULL with
+ *   @error set
+ *
+ * Since: 1.0
+ */
+XlevContext *
+xlev_context_new_finish(GAsyncResult *result, GError **error)
+{
+    g_autoptr(GObject) source = NULL;
+    GObject *object;
+
+    g_return_val_if_fail(G_IS_ASYNC_RESULT(result), NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    source = g_async_result_get_source_object(result);
+    object = g_async_initable_new_finish(G_ASYNC_INITABLE(source), result,
+                                         error);
+    return object != NULL ? XLEV_CONTEXT(object) : NULL;
 }
 
 /**

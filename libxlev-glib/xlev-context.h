@@ -83,6 +83,14 @@ XlevContext *xlev_context_new_full(const char *xenstore_path,
                                    GMainContext *main_context,
                                    GCancellable *cancellable,
                                    GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_new_async(const char *xenstore_path,
+                            XlevIntegration integration,
+                            GMainContext *main_context, int io_priority,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+XlevContext *xlev_context_new_finish(GAsyncResult *result, GError **error);
 
 XLEV_AVAILABLE_IN_1_0
 const char *xlev_context_get_xenstore_path(XlevContext *self);

@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "xlev-domain-list.h"
+#include "xlev-context-private.h"
 #include "xlev-domain-private.h"
 #include "xlev-watch.h"
+
+#include <stdlib.h>
 
 /**
  * XlevDomainList:
@@ -21,7 +24,13 @@
  * It is built on an [class@Xlev.DomainMonitor] of all domains, so what it
  * knows comes from the same events: the domains present when it is made,
  * `@introduceDomain`, and (when the Xen hypervisor is available) shutdown
- * and death. Each domain's name is read from `/local/domain/<domid>/name`
+ * and death. With the hypervisor ([property@Xlev.DomainList:has-hypervisor])
+ * the domains present when the list is made start in the state the
+ * hypervisor gives (a domain already shut down shows
+ * [enum@Xlev.DomainState.SHUTDOWN], one being destroyed
+ * [enum@Xlev.DomainState.DYING] until it is dropped); without it xenstore
+ * alone cannot tell, and every domain shows
+ * [enum@Xlev.DomainState.RUNNING] until it is dropped. Each domain's name is read from `/local/domain/<domid>/name`
  * and followed by a watch; its UUID from the `vm` node beside it.
  *
  * Items change, `items-changed` and every domain's `notify` are emitted in
@@ -31,9 +40,21 @@
  *
  * ```python
  * domains = Xlev.DomainList.new(ctx)
+ * if not domains.props.has_hypervisor:
+ *     print("no hypervisor: states come from xenstore alone")
  * for domain in domains:
  *     print(domain.props.domid, domain.props.name, domain.props.state)
  * domains.connect("items-changed", on_changed)
+ * ```
+ *
+ * In C, a GTK 4 drop-down of the domains by name:
+ *
+ * ```c
+ * g_autoptr (XlevDomainList) domains = xlev_domain_list_new (ctx, &error);
+ * GtkExpression *name =
+ *   gtk_property_expression_new (XLEV_TYPE_DOMAIN, NULL, "name");
+ * GtkWidget *view = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (domains)),
+ *                                      name);
  * ```
  *
  * Since: 1.0
@@ -56,6 +77,7 @@ struct _XlevDomainList {
     XlevDomainMonitor *monitor;
     GPtrArray *domains;  /* XlevDomain *, sorted by domid: the model */
     GHashTable *tracks;  /* domid -> Track * */
+    gboolean has_hypervisor; /* fixed when made */
 };
 
 static void xlev_domain_list_model_init(GListModelInterface *iface);
@@ -65,7 +87,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(XlevDomainList, xlev_domain_list, G_TYPE_OBJECT,
                                   G_TYPE_LIST_MODEL,
                                   xlev_domain_list_model_init))
 
-enum { PROP_0, PROP_CONTEXT, PROP_N_ITEMS, N_PROPS };
+enum { PROP_0, PROP_CONTEXT, PROP_N_ITEMS, PROP_HAS_HYPERVISOR, N_PROPS };
 
 static GParamSpec *properties[N_PROPS];
 
@@ -276,6 +298,36 @@ on_died(XlevDomainMonitor *monitor, guint domid, XlevDomainList *self)
     items_changed(self, pos, 1, 0);
 }
 
+/* The domains present when the list is made start in the state the
+ * hypervisor gives them; what happens after is the monitor's to report
+ * (its death generators see the same state, so a shutdown or death
+ * already shown here is reported again and changes nothing). A failure
+ * leaves them running, as without a hypervisor: the monitor's generators
+ * report the same failure as the context's disaster. */
+static void
+apply_hypervisor_state(XlevDomainList *self)
+{
+    xlev_dominfo *infos = NULL;
+    size_t n = 0;
+
+    if (xlev_domain_list_info(xlev_context_get_core(self->context), &infos,
+                              &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        Track *track = g_hash_table_lookup(self->tracks,
+                                           GUINT_TO_POINTER(infos[i].domid));
+
+        if (track == NULL)
+            continue;
+        if (infos[i].shutdown)
+            xlev_domain_set_shutdown(
+                track->domain, (XlevShutdownReason)infos[i].shutdown_reason);
+        if (infos[i].dying)
+            xlev_domain_set_dying(track->domain);
+    }
+    free(infos);
+}
+
 /*======================================================================*/
 /* GObject */
 
@@ -318,6 +370,9 @@ xlev_domain_list_get_property(GObject *object, guint prop_id, GValue *value,
     case PROP_N_ITEMS:
         g_value_set_uint(value, self->domains->len);
         break;
+    case PROP_HAS_HYPERVISOR:
+        g_value_set_boolean(value, self->has_hypervisor);
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -355,6 +410,22 @@ xlev_domain_list_class_init(XlevDomainListClass *klass)
         g_param_spec_uint("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
                               G_PARAM_STATIC_STRINGS);
+
+    /**
+     * XlevDomainList:has-hypervisor:
+     *
+     * Whether the domains' state comes from the Xen hypervisor (%TRUE:
+     * shutdown, its reason and death are reported) or from xenstore alone
+     * (%FALSE: domains appear when introduced and go when xenstored
+     * drops them, and are [enum@Xlev.DomainState.RUNNING] meanwhile).
+     * Fixed when the list is made; see also
+     * [method@Xlev.Context.has_hypervisor].
+     *
+     * Since: 1.0
+     */
+    properties[PROP_HAS_HYPERVISOR] =
+        g_param_spec_boolean("has-hypervisor", NULL, NULL, FALSE,
+                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
     g_object_class_install_properties(object_class, N_PROPS, properties);
 }
@@ -402,6 +473,11 @@ xlev_domain_list_new(XlevContext *context, GError **error)
     present = xlev_domain_monitor_list_domains(self->monitor);
     for (guint i = 0; i < present->len; i++)
         add_domain(self, g_array_index(present, guint, i));
+
+    self->has_hypervisor =
+        xlev_domain_hypervisor_available(xlev_context_get_core(context));
+    if (self->has_hypervisor)
+        apply_hypervisor_state(self);
     return g_steal_pointer(&self);
 }
 
@@ -420,6 +496,24 @@ xlev_domain_list_get_context(XlevDomainList *self)
 {
     g_return_val_if_fail(XLEV_IS_DOMAIN_LIST(self), NULL);
     return self->context;
+}
+
+/**
+ * xlev_domain_list_get_has_hypervisor:
+ * @self: a domain list
+ *
+ * Gets [property@Xlev.DomainList:has-hypervisor]: whether the domains'
+ * state comes from the hypervisor or from xenstore alone.
+ *
+ * Returns: %TRUE if the hypervisor reports the domains' state
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_domain_list_get_has_hypervisor(XlevDomainList *self)
+{
+    g_return_val_if_fail(XLEV_IS_DOMAIN_LIST(self), FALSE);
+    return self->has_hypervisor;
 }
 
 /**

@@ -28,6 +28,8 @@ XlevDomainList *xlev_domain_list_new(XlevContext *context, GError **error);
 XLEV_AVAILABLE_IN_1_0
 XlevContext *xlev_domain_list_get_context(XlevDomainList *self);
 XLEV_AVAILABLE_IN_1_0
+gboolean xlev_domain_list_get_has_hypervisor(XlevDomainList *self);
+XLEV_AVAILABLE_IN_1_0
 XlevDomain *xlev_domain_list_lookup(XlevDomainList *self, guint domid);
 
 G_END_DECLS

@@ -526,6 +526,9 @@ xlev_context_monitor_domain(XlevContext *context, guint domid, GError **error)
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+    if (!xlev_context_check_ready(context, error))
+        return NULL;
+
     self = monitor_new(context, domid);
     rc = xlev_evenable_domain_death_full(xlev_context_get_core(context), domid,
                                          0, &monitor_hooks, self, &gen);
@@ -590,6 +593,9 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
+    if (!xlev_context_check_ready(context, error))
+        return NULL;
+
     self = monitor_new(context, XLEV_DOMAIN_MONITOR_ALL_DOMAINS);
     self->deaths = g_hash_table_new(NULL, NULL);
     core = xlev_context_get_core(context);
@@ -618,6 +624,32 @@ xlev_context_monitor_all_domains(XlevContext *context, GError **error)
     for (i = 0; i < npresent; i++)
         all_domains_follow(self, core, present[i]);
     return g_steal_pointer(&self);
+}
+
+/**
+ * xlev_context_has_hypervisor:
+ * @context: a context
+ *
+ * Asks whether the Xen hypervisor can be asked about domains from this
+ * process: if so, [method@Xlev.Context.monitor_domain] works and a
+ * [class@Xlev.DomainList] reports shutdown and death; if not, domain state
+ * comes from xenstore alone. Makes no request to xenstored; asks anew at
+ * each call. Logs why not at debug level only.
+ *
+ * Returns: %TRUE if the hypervisor is available; %FALSE if not, or if
+ *   @context is not initialised
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_context_has_hypervisor(XlevContext *context)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(context), FALSE);
+
+    if (!xlev_context_check_ready(context, NULL))
+        return FALSE;
+    return xlev_domain_hypervisor_available(xlev_context_get_core(context))
+           != 0;
 }
 
 /**

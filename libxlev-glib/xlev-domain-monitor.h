@@ -83,6 +83,9 @@ XlevDomainMonitor *xlev_context_monitor_all_domains(XlevContext *context,
                                                     GError **error);
 
 XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_has_hypervisor(XlevContext *context);
+
+XLEV_AVAILABLE_IN_1_0
 XlevDomainMonitor *xlev_domain_monitor_new(XlevContext *context, guint domid,
                                            GError **error);
 XLEV_AVAILABLE_IN_1_0

@@ -17,6 +17,7 @@ XlevDomain *xlev_domain_new(guint domid);
 void xlev_domain_set_name(XlevDomain *self, const char *name);
 void xlev_domain_set_uuid(XlevDomain *self, const char *uuid);
 void xlev_domain_set_shutdown(XlevDomain *self, XlevShutdownReason reason);
+void xlev_domain_set_dying(XlevDomain *self);
 void xlev_domain_set_gone(XlevDomain *self);
 
 G_END_DECLS

@@ -6,7 +6,7 @@
  * A plain value object: XlevDomainList (xlev-domain-list.c) finds out what
  * changed and calls the setters here, in its context's main context, so
  * every `notify` is emitted there. The state only moves forward:
- * RUNNING -> SHUTDOWN -> GONE, or RUNNING -> GONE.
+ * RUNNING -> SHUTDOWN -> DYING -> GONE, skipping any but GONE.
  */
 #include "xlev-domain.h"
 #include "xlev-domain-private.h"
@@ -227,6 +227,15 @@ xlev_domain_set_shutdown(XlevDomain *self, XlevShutdownReason reason)
                                  properties[PROP_SHUTDOWN_REASON]);
     }
     self->state = XLEV_DOMAIN_STATE_SHUTDOWN;
+    g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
+}
+
+void
+xlev_domain_set_dying(XlevDomain *self)
+{
+    if (self->state >= XLEV_DOMAIN_STATE_DYING)
+        return;
+    self->state = XLEV_DOMAIN_STATE_DYING;
     g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_STATE]);
 }
 

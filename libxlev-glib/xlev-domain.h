@@ -28,8 +28,17 @@ G_BEGIN_DECLS
  * @XLEV_DOMAIN_STATE_SHUTDOWN: the domain has shut down, for the reason in
  *   [property@Xlev.Domain:shutdown-reason]; it still exists until the
  *   toolstack destroys, restarts or resumes it
+ * @XLEV_DOMAIN_STATE_DYING: the hypervisor is destroying the domain; its
+ *   [class@Xlev.DomainList] drops it (and it becomes
+ *   [enum@Xlev.DomainState.GONE]) as soon as the death is reported. Only a
+ *   domain already dying when the list was made is seen in this state.
  * @XLEV_DOMAIN_STATE_GONE: the domain is being destroyed or no longer
  *   exists; its [class@Xlev.DomainList] has dropped it
+ *
+ * Without the hypervisor ([property@Xlev.DomainList:has-hypervisor] is
+ * %FALSE) xenstore alone cannot tell a shut down or dying domain from a
+ * running one: every domain is [enum@Xlev.DomainState.RUNNING] until it
+ * is dropped.
  *
  * Where a domain is in its life, as [property@Xlev.Domain:state] reports.
  *
@@ -38,6 +47,7 @@ G_BEGIN_DECLS
 typedef enum {
     XLEV_DOMAIN_STATE_RUNNING,
     XLEV_DOMAIN_STATE_SHUTDOWN,
+    XLEV_DOMAIN_STATE_DYING,
     XLEV_DOMAIN_STATE_GONE,
 } XlevDomainState;
 

@@ -42,11 +42,19 @@ G_BEGIN_DECLS
  *   connection to it was lost
  * @XLEV_ERROR_CODE_NO_HYPERVISOR: Xen is not running
  * @XLEV_ERROR_CODE_BROKEN: the context is unusable after a disaster
+ * @XLEV_ERROR_CODE_TIMED_OUT: a wait ([method@Xlev.Context.wait_async])
+ *   ended because its timeout passed before the node became what it was
+ *   waiting for
+ * @XLEV_ERROR_CODE_NOT_INITIALIZED: the [class@Xlev.Context] was made with
+ *   `g_object_new()` (or `Xlev.Context()` in a binding) and never
+ *   initialised with [method@Gio.Initable.init] or
+ *   [method@Gio.AsyncInitable.init_async], or its initialisation failed
  *
  * Error codes of the %XLEV_ERROR domain.
  *
  * As in GLib's own error domains the codes are non-negative, and
- * %XLEV_ERROR_CODE_FAIL, the catch-all, is 0. Each stands for the core's
+ * %XLEV_ERROR_CODE_FAIL, the catch-all, is 0. Each up to
+ * %XLEV_ERROR_CODE_BROKEN stands for the core's
  * error of the same name (`XLEV_ERROR_INVAL` for %XLEV_ERROR_CODE_INVAL),
  * whose values are negative, as libxl's are: compare a #GError's code with
  * these names only, never with the core's constants.
@@ -65,6 +73,8 @@ typedef enum {
     XLEV_ERROR_CODE_XENSTORE = 8,
     XLEV_ERROR_CODE_NO_HYPERVISOR = 9,
     XLEV_ERROR_CODE_BROKEN = 10,
+    XLEV_ERROR_CODE_TIMED_OUT = 11,
+    XLEV_ERROR_CODE_NOT_INITIALIZED = 12,
 } XlevError;
 
 XLEV_AVAILABLE_IN_1_0

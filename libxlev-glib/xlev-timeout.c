@@ -220,7 +220,7 @@ xlev_context_timeout(XlevContext *context, guint ms, GError **error)
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!check_ms(ms, error))
+    if (!xlev_context_check_ready(context, error) || !check_ms(ms, error))
         return NULL;
 
     self = timeout_new(context);
@@ -258,6 +258,9 @@ xlev_context_timeout_at(XlevContext *context, GDateTime *when, GError **error)
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(when != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (!xlev_context_check_ready(context, error))
+        return NULL;
 
     wall.tv_sec = (time_t)g_date_time_to_unix(when);
     wall.tv_usec = g_date_time_get_microsecond(when);

@@ -26,5 +26,6 @@
 #include "xlev-domain-monitor.h"
 #include "xlev-domain.h"
 #include "xlev-domain-list.h"
+#include "xlev-wait.h"
 
 #undef XLEV_INSIDE

@@ -3,22 +3,19 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * Two sources, as a toolstack GUI needs both:
- *  - xenstore: /local/domain/<domid> directories (the list) and names;
- *  - the hypervisor, through one XlevDomainMonitor of all domains: it
- *    follows the domains xenstored knows when it is made (listed at once
- *    from xlev_domain_monitor_list_domains(), before the directory
- *    listing answers, so that no signal about them finds no row) and
- *    those introduced later (`introduced`). Its shutdown and died signals
- *    set the state, once per domain.
- * A dead domain stays in the list, marked, until its directory goes.
+ * The library's XlevDomainList does the work: which domains exist (present
+ * and introduced), their names, and their state from the hypervisor. Each
+ * of its XlevDomain items is shown through an XbDomain that follows its
+ * `notify` and turns the state into the window's words and icons. What
+ * the browser adds is its habit of keeping a dead domain in view: when
+ * the list drops a domain (its state becomes GONE first), the row stays,
+ * marked dead, until the domain's /local/domain directory goes (a watch on
+ * that directory, and an exists check on each of its events).
  */
 #include "xb-domains.h"
 #include "xb-format.h"
 
 #include <glib/gi18n.h>
-#include <stdlib.h>
-#include <string.h>
 
 #define DOMAIN_DIR "/local/domain"
 
@@ -27,10 +24,11 @@
 
 struct _XbDomain {
     GObject parent_instance;
-    guint domid;
-    char *name;
+    XlevDomain *domain; /* followed until it is gone */
+    gboolean hypervisor;
     char *state;
     char *state_id;
+    XlevWatch *dir_watch; /* once dead: its directory */
 };
 
 enum { DOM_PROP_0, DOM_PROP_DOMID, DOM_PROP_NAME, DOM_PROP_STATE,
@@ -40,11 +38,34 @@ static GParamSpec *dom_props[DOM_N_PROPS];
 G_DEFINE_FINAL_TYPE(XbDomain, xb_domain, G_TYPE_OBJECT)
 
 static void
+xb_domain_stop_watching(XbDomain *self)
+{
+    if (self->dir_watch != NULL) {
+        g_signal_handlers_disconnect_matched(self->dir_watch,
+                                             G_SIGNAL_MATCH_DATA, 0, 0, NULL,
+                                             NULL, self);
+        xlev_watch_cancel(self->dir_watch);
+        g_clear_object(&self->dir_watch);
+    }
+}
+
+static void
+xb_domain_dispose(GObject *object)
+{
+    XbDomain *self = XB_DOMAIN(object);
+
+    xb_domain_stop_watching(self);
+    if (self->domain != NULL)
+        g_signal_handlers_disconnect_by_data(self->domain, self);
+    G_OBJECT_CLASS(xb_domain_parent_class)->dispose(object);
+}
+
+static void
 xb_domain_finalize(GObject *object)
 {
     XbDomain *self = XB_DOMAIN(object);
 
-    g_free(self->name);
+    g_clear_object(&self->domain);
     g_free(self->state);
     g_free(self->state_id);
     G_OBJECT_CLASS(xb_domain_parent_class)->finalize(object);
@@ -58,10 +79,10 @@ xb_domain_get_property(GObject *object, guint prop_id, GValue *value,
 
     switch (prop_id) {
     case DOM_PROP_DOMID:
-        g_value_set_uint(value, self->domid);
+        g_value_set_uint(value, xb_domain_get_domid(self));
         break;
     case DOM_PROP_NAME:
-        g_value_set_string(value, self->name);
+        g_value_set_string(value, xb_domain_get_name(self));
         break;
     case DOM_PROP_STATE:
         g_value_set_string(value, self->state);
@@ -81,6 +102,7 @@ xb_domain_class_init(XbDomainClass *klass)
     GParamFlags flags =
         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
 
+    object_class->dispose = xb_domain_dispose;
     object_class->finalize = xb_domain_finalize;
     object_class->get_property = xb_domain_get_property;
     dom_props[DOM_PROP_DOMID] =
@@ -102,13 +124,13 @@ xb_domain_init(XbDomain *self)
 guint
 xb_domain_get_domid(XbDomain *self)
 {
-    return self->domid;
+    return xlev_domain_get_domid(self->domain);
 }
 
 const char *
 xb_domain_get_name(XbDomain *self)
 {
-    return self->name;
+    return xlev_domain_get_name(self->domain);
 }
 
 const char *
@@ -140,17 +162,14 @@ xb_domain_get_icon_name(XbDomain *self)
 }
 
 static void
-xb_domain_set_name(XbDomain *self, char *name /* transfer full */)
-{
-    g_free(self->name);
-    self->name = name;
-    g_object_notify_by_pspec(G_OBJECT(self), dom_props[DOM_PROP_NAME]);
-}
-
-static void
 xb_domain_set_state(XbDomain *self, const char *state_id,
                     char *state /* transfer full */)
 {
+    if (g_strcmp0(self->state_id, state_id) == 0 &&
+        g_strcmp0(self->state, state) == 0) {
+        g_free(state);
+        return;
+    }
     g_free(self->state_id);
     self->state_id = g_strdup(state_id);
     g_free(self->state);
@@ -159,17 +178,76 @@ xb_domain_set_state(XbDomain *self, const char *state_id,
     g_object_notify_by_pspec(G_OBJECT(self), dom_props[DOM_PROP_STATE]);
 }
 
+/* The window's words for XlevDomain:state (and shutdown-reason). */
+static void
+xb_domain_update_state(XbDomain *self)
+{
+    XlevShutdownReason reason;
+    GEnumClass *klass;
+    GEnumValue *v;
+    g_autofree char *nick = NULL;
+    g_autofree char *id = NULL;
+
+    switch (xlev_domain_get_state(self->domain)) {
+    case XLEV_DOMAIN_STATE_RUNNING:
+        if (!self->hypervisor)
+            xb_domain_set_state(self, "unknown",
+                                g_strdup(_("unknown (no hypervisor)")));
+        else
+            xb_domain_set_state(self, "running", g_strdup(_("running")));
+        return;
+    case XLEV_DOMAIN_STATE_SHUTDOWN:
+        break;
+    case XLEV_DOMAIN_STATE_DYING:
+    case XLEV_DOMAIN_STATE_GONE:
+    default:
+        xb_domain_set_state(self, "dead", g_strdup(_("dead")));
+        return;
+    }
+
+    reason = xlev_domain_get_shutdown_reason(self->domain);
+    klass = g_type_class_ref(XLEV_TYPE_SHUTDOWN_REASON);
+    v = g_enum_get_value(klass, (gint)reason);
+    nick = v != NULL ? g_strdup(v->value_nick) : g_strdup_printf("%d", reason);
+    g_type_class_unref(klass);
+    id = g_strconcat("shutdown:", nick, NULL);
+    if (reason == XLEV_SHUTDOWN_REASON_CRASH)
+        xb_domain_set_state(self, id, g_strdup(_("crashed")));
+    else
+        /* TRANSLATORS: a domain's state; %s is why: poweroff, reboot… */
+        xb_domain_set_state(self, id, g_strdup_printf(_("shut down (%s)"), nick));
+}
+
+static void
+domain_notify_cb(XlevDomain *domain, GParamSpec *pspec, XbDomain *self)
+{
+    if (g_str_equal(pspec->name, "name"))
+        g_object_notify_by_pspec(G_OBJECT(self), dom_props[DOM_PROP_NAME]);
+    else
+        xb_domain_update_state(self);
+}
+
+static XbDomain *
+xb_domain_new(XlevDomain *domain, gboolean hypervisor)
+{
+    XbDomain *self = g_object_new(XB_TYPE_DOMAIN, NULL);
+
+    self->domain = g_object_ref(domain);
+    self->hypervisor = hypervisor;
+    xb_domain_update_state(self);
+    g_signal_connect(domain, "notify", G_CALLBACK(domain_notify_cb), self);
+    return self;
+}
+
 /* ------------------------------------------------------------------ */
 /* XbDomains */
 
 struct _XbDomains {
     GObject parent_instance;
     XlevContext *ctx;
-    XlevWatch *watch;
-    GListStore *store;             /* XbDomain, by domid */
-    XlevDomainMonitor *all;        /* NULL without a hypervisor */
+    XlevDomainList *list;  /* the library's; NULL once stopped */
+    GListStore *store;     /* XbDomain, by domid: the live and the dead */
     GCancellable *cancellable;
-    gboolean hypervisor;
 };
 
 G_DEFINE_FINAL_TYPE(XbDomains, xb_domains, G_TYPE_OBJECT)
@@ -182,7 +260,7 @@ domains_find(XbDomains *self, guint domid, guint *position)
     for (guint i = 0; i < n; i++) {
         g_autoptr(XbDomain) d = g_list_model_get_item(G_LIST_MODEL(self->store), i);
 
-        if (d->domid == domid) {
+        if (xb_domain_get_domid(d) == domid) {
             if (position != NULL)
                 *position = i;
             return d; /* the store holds a reference */
@@ -194,182 +272,123 @@ domains_find(XbDomains *self, guint domid, guint *position)
 static int
 compare_domains(gconstpointer a, gconstpointer b, gpointer user_data)
 {
-    guint da = XB_DOMAIN((gpointer)a)->domid;
-    guint db = XB_DOMAIN((gpointer)b)->domid;
+    guint da = xb_domain_get_domid(XB_DOMAIN((gpointer)a));
+    guint db = xb_domain_get_domid(XB_DOMAIN((gpointer)b));
 
     return da < db ? -1 : da > db;
 }
 
 static void
-set_running(XbDomains *self, XbDomain *d)
+row_remove(XbDomains *self, XbDomain *d)
 {
-    if (!self->hypervisor)
-        xb_domain_set_state(d, "unknown", g_strdup(_("unknown (no hypervisor)")));
-    else
-        xb_domain_set_state(d, "running", g_strdup(_("running")));
+    guint position;
+
+    xb_domain_stop_watching(d);
+    if (domains_find(self, xb_domain_get_domid(d), &position) == d)
+        g_list_store_remove(self->store, position);
 }
 
 static void
-on_shutdown(XlevDomainMonitor *monitor, guint domid, XlevShutdownReason reason,
-            gpointer user_data)
-{
-    XbDomains *self = user_data;
-    XbDomain *d = domains_find(self, domid, NULL);
-    GEnumClass *klass;
-    GEnumValue *v;
-    g_autofree char *nick = NULL;
-    g_autofree char *id = NULL;
-
-    if (d == NULL)
-        return;
-    klass = g_type_class_ref(XLEV_TYPE_SHUTDOWN_REASON);
-    v = g_enum_get_value(klass, (gint)reason);
-    nick = v != NULL ? g_strdup(v->value_nick) : g_strdup_printf("%d", reason);
-    g_type_class_unref(klass);
-    id = g_strconcat("shutdown:", nick, NULL);
-    if (reason == XLEV_SHUTDOWN_REASON_CRASH)
-        xb_domain_set_state(d, id, g_strdup(_("crashed")));
-    else
-        /* TRANSLATORS: a domain's state; %s is why: poweroff, reboot… */
-        xb_domain_set_state(d, id, g_strdup_printf(_("shut down (%s)"), nick));
-}
-
-static void
-on_died(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
-{
-    XbDomains *self = user_data;
-    XbDomain *d = domains_find(self, domid, NULL);
-
-    if (d != NULL)
-        xb_domain_set_state(d, "dead", g_strdup(_("dead")));
-}
-
-static void
-name_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+dir_exists_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(XbDomain) d = user_data;
     g_autoptr(GError) error = NULL;
-    char *name = xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
+    XbDomains *self = g_object_get_data(G_OBJECT(d), "xb-domains");
+    gboolean exists =
+        xlev_context_exists_finish(XLEV_CONTEXT(source), result, &error);
 
-    if (name != NULL)
-        xb_domain_set_name(d, name);
+    if (error != NULL || self == NULL || exists)
+        return;
+    row_remove(self, d);
 }
 
 static void
-domain_added(XbDomains *self, guint domid)
+dir_changed_cb(XlevWatch *watch, const char *path, XbDomain *d)
 {
-    XbDomain *d = g_object_new(XB_TYPE_DOMAIN, NULL);
-    g_autofree char *path = NULL;
+    XbDomains *self = g_object_get_data(G_OBJECT(d), "xb-domains");
+    g_autofree char *dir =
+        g_strdup_printf(DOMAIN_DIR "/%u", xb_domain_get_domid(d));
 
-    d->domid = domid;
-    set_running(self, d);
-    g_list_store_insert_sorted(self->store, d, compare_domains, NULL);
-
-    path = g_strdup_printf(DOMAIN_DIR "/%u/name", domid);
-    xlev_context_read_async(self->ctx, path, self->cancellable, name_read_cb,
-                            d); /* the callback takes our reference */
+    if (self == NULL)
+        return;
+    xlev_context_exists_async(self->ctx, dir, self->cancellable,
+                              dir_exists_cb, g_object_ref(d));
 }
 
+/* The list dropped @d's domain: the row stays, dead, until the
+ * directory goes (the watch's first event checks at once). */
 static void
-on_introduced(XlevDomainMonitor *monitor, guint domid, gpointer user_data)
+row_keep_dead(XbDomains *self, XbDomain *d)
 {
-    XbDomains *self = user_data;
-    XbDomain *d = domains_find(self, domid, NULL);
-
-    /* Its directory is there by now; the listing may not have seen it.
-     * A row already there is a directory made before the introduction,
-     * or one a dead domain of the same domid left behind. */
-    if (d == NULL)
-        domain_added(self, domid);
-    else
-        set_running(self, d);
-}
-
-static void
-list_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    XbDomains *self = user_data;
+    g_autofree char *dir =
+        g_strdup_printf(DOMAIN_DIR "/%u", xb_domain_get_domid(d));
     g_autoptr(GError) error = NULL;
-    g_auto(GStrv) names =
-        xlev_context_directory_finish(XLEV_CONTEXT(source), result, &error);
-    g_autoptr(GHashTable) present = g_hash_table_new(NULL, NULL);
-    guint n;
 
-    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        goto out;
-    for (guint i = 0; names != NULL && names[i] != NULL; i++) {
-        char *end;
-        guint64 domid = g_ascii_strtoull(names[i], &end, 10);
+    xb_domain_update_state(d);
+    if (d->dir_watch != NULL)
+        return;
+    d->dir_watch = xlev_context_watch(self->ctx, dir, XLEV_WATCH_FLAGS_NONE,
+                                      &error);
+    if (d->dir_watch == NULL) {
+        row_remove(self, d); /* cannot tell when it goes: now */
+        return;
+    }
+    g_signal_connect(d->dir_watch, "changed", G_CALLBACK(dir_changed_cb), d);
+}
 
-        if (*end != '\0' || end == names[i] || domid > G_MAXUINT)
+/* Brings the rows in line with the list: a row for each of its domains
+ * (a new domain with the domid of a dead row replaces it), and the rows
+ * whose domain it dropped kept as dead. */
+static void
+list_changed_cb(GListModel *list, guint position, guint removed, guint added,
+                XbDomains *self)
+{
+    g_autoptr(GHashTable) live = g_hash_table_new(NULL, NULL);
+    gboolean hypervisor = xlev_domain_list_get_has_hypervisor(self->list);
+    guint n = g_list_model_get_n_items(list);
+
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(XlevDomain) domain = g_list_model_get_item(list, i);
+        guint domid = xlev_domain_get_domid(domain);
+        XbDomain *row = domains_find(self, domid, NULL);
+
+        g_hash_table_add(live, domain);
+        if (row != NULL && row->domain == domain)
             continue;
-        g_hash_table_add(present, GUINT_TO_POINTER((guint)domid));
-        if (domains_find(self, (guint)domid, NULL) == NULL)
-            domain_added(self, (guint)domid);
+        if (row != NULL)
+            row_remove(self, row);
+        row = xb_domain_new(domain, hypervisor);
+        g_object_set_data(G_OBJECT(row), "xb-domains", self);
+        g_list_store_insert_sorted(self->store, row, compare_domains, NULL);
+        g_object_unref(row);
     }
     n = g_list_model_get_n_items(G_LIST_MODEL(self->store));
     for (guint i = n; i-- > 0;) {
         g_autoptr(XbDomain) d =
             g_list_model_get_item(G_LIST_MODEL(self->store), i);
 
-        if (!g_hash_table_contains(present, GUINT_TO_POINTER(d->domid)))
-            g_list_store_remove(self->store, i);
-    }
-out:
-    g_object_unref(self);
-}
-
-static void
-relist(XbDomains *self)
-{
-    xlev_context_directory_async(self->ctx, DOMAIN_DIR, self->cancellable,
-                                 list_cb, g_object_ref(self));
-}
-
-static void
-dir_changed_cb(XlevWatch *watch, const char *path, gpointer user_data)
-{
-    XbDomains *self = user_data;
-    const char *rest;
-    char *end;
-    guint64 domid;
-
-    /* /local/domain itself, a domain's directory, or anything below a
-     * domain not listed yet: list again. Writes below known domains (the
-     * busy case) cost nothing. A domain's name is read again when its
-     * name node changes. */
-    if (!g_str_has_prefix(path, DOMAIN_DIR "/")) {
-        relist(self);
-        return;
-    }
-    rest = path + strlen(DOMAIN_DIR "/");
-    domid = g_ascii_strtoull(rest, &end, 10);
-    if (end == rest || (*end != '\0' && *end != '/') ||
-        *end == '\0' || domains_find(self, (guint)domid, NULL) == NULL) {
-        relist(self);
-        return;
-    }
-    if (g_str_equal(end, "/name")) {
-        XbDomain *d = domains_find(self, (guint)domid, NULL);
-
-        xlev_context_read_async(self->ctx, path, self->cancellable,
-                                name_read_cb, g_object_ref(d));
+        if (!g_hash_table_contains(live, d->domain))
+            row_keep_dead(self, d);
     }
 }
 
 void
 xb_domains_stop(XbDomains *self)
 {
+    guint n;
+
     g_cancellable_cancel(self->cancellable);
-    if (self->watch != NULL) {
-        g_signal_handlers_disconnect_by_data(self->watch, self);
-        xlev_watch_cancel(self->watch);
-        g_clear_object(&self->watch);
+    if (self->list != NULL) {
+        g_signal_handlers_disconnect_by_data(self->list, self);
+        g_clear_object(&self->list);
     }
-    if (self->all != NULL) {
-        g_signal_handlers_disconnect_by_data(self->all, self);
-        xlev_domain_monitor_cancel(self->all);
-        g_clear_object(&self->all);
+    n = g_list_model_get_n_items(G_LIST_MODEL(self->store));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(XbDomain) d =
+            g_list_model_get_item(G_LIST_MODEL(self->store), i);
+
+        xb_domain_stop_watching(d);
+        g_object_set_data(G_OBJECT(d), "xb-domains", NULL);
     }
 }
 
@@ -405,62 +424,18 @@ xb_domains_init(XbDomains *self)
     self->cancellable = g_cancellable_new();
 }
 
-/* Whether shutdown and death can be told: a monitor of domain 0 (it
- * always exists) is made only when the hypervisor can be asked. (A monitor
- * of all domains is made without it too, and then only reports
- * introductions.) The probe goes at once. */
-static gboolean
-hypervisor_available(XlevContext *ctx, GError **error)
-{
-    g_autoptr(GError) local_error = NULL;
-    g_autoptr(XlevDomainMonitor) probe =
-        xlev_context_monitor_domain(ctx, 0, &local_error);
-
-    if (probe != NULL) {
-        xlev_domain_monitor_cancel(probe);
-        return TRUE;
-    }
-    if (!xb_error_is(local_error, "no-hypervisor"))
-        g_propagate_error(error, g_steal_pointer(&local_error));
-    return FALSE;
-}
-
 XbDomains *
 xb_domains_new(XlevContext *ctx, GError **error)
 {
     g_autoptr(XbDomains) self = g_object_new(XB_TYPE_DOMAINS, NULL);
-    g_autoptr(GError) local_error = NULL;
 
     self->ctx = g_object_ref(ctx);
-    self->hypervisor = hypervisor_available(ctx, &local_error);
-    if (local_error != NULL) {
-        g_propagate_error(error, g_steal_pointer(&local_error));
+    self->list = xlev_domain_list_new(ctx, error);
+    if (self->list == NULL)
         return NULL;
-    }
-    if (self->hypervisor) {
-        g_autoptr(GArray) domids = NULL;
-
-        self->all = xlev_context_monitor_all_domains(ctx, error);
-        if (self->all == NULL)
-            return NULL;
-        g_signal_connect(self->all, "shutdown", G_CALLBACK(on_shutdown), self);
-        g_signal_connect(self->all, "died", G_CALLBACK(on_died), self);
-        g_signal_connect(self->all, "introduced", G_CALLBACK(on_introduced),
-                         self);
-        /* The domains it follows from the start get no `introduced`: list
-         * them now. (One already shut down gives its shutdown soon, in the
-         * main context, and finds its row.) */
-        domids = xlev_domain_monitor_list_domains(self->all);
-        for (guint i = 0; i < domids->len; i++)
-            domain_added(self, g_array_index(domids, guint, i));
-    }
-
-    self->watch = xlev_context_watch(ctx, DOMAIN_DIR, XLEV_WATCH_FLAGS_NONE,
-                                     error);
-    if (self->watch == NULL)
-        return NULL;
-    /* The initial event lists the domains. */
-    g_signal_connect(self->watch, "changed", G_CALLBACK(dir_changed_cb), self);
+    g_signal_connect(self->list, "items-changed", G_CALLBACK(list_changed_cb),
+                     self);
+    list_changed_cb(G_LIST_MODEL(self->list), 0, 0, 0, self);
     return g_steal_pointer(&self);
 }
 

@@ -3,21 +3,18 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * XbDomains is a GListModel of XbDomain, sorted by domid: one per
- * /local/domain/<domid> directory (listed with the async API whenever an
- * XlevWatch on /local/domain says a domain directory came or went), with
- * its name (/local/domain/<domid>/name) and its state from the library's
- * XlevDomainMonitor of all domains: running, shut down with the reason,
- * crashed, dead (dying or gone). Without a hypervisor no monitor is made
- * and the state says so.
+ * XbDomains is a GListModel of XbDomain, sorted by domid: one per domain
+ * of the library's XlevDomainList (the domains xenstored knows, with their
+ * names and their state from the hypervisor: running, shut down with the
+ * reason, crashed), plus the domains that list has dropped because they
+ * died, marked dead, until their /local/domain directory goes. Without a
+ * hypervisor (XlevDomainList:has-hypervisor) the state says so.
  *
  * This file is the one place that knows where the list of domains comes
  * from. The window sees only this small interface: xb_domains_new(),
  * xb_domains_get_model() (a GListModel whose items are XbDomain),
  * xb_domains_stop(), and an item's domid, name, state, state id and icon,
- * each with a notify signal. A list of domains provided by the library
- * can replace the XlevDomainMonitor-based one here by wrapping its items
- * (a GtkMapListModel, say) without a change to the window.
+ * each with a notify signal.
  */
 #pragma once
 
@@ -43,11 +40,12 @@ const char *xb_domain_get_icon_name(XbDomain *self);
 #define XB_TYPE_DOMAINS (xb_domains_get_type())
 G_DECLARE_FINAL_TYPE(XbDomains, xb_domains, XB, DOMAINS, GObject)
 
-/* Fails if /local/domain cannot be watched. */
+/* Fails if the domain list cannot be made (see xlev_domain_list_new()). */
 XbDomains *xb_domains_new(XlevContext *ctx, GError **error);
 /* The list of XbDomain (transfer none). */
 GListModel *xb_domains_get_model(XbDomains *self);
-/* Cancels the watch, the monitors and the reads. Idempotent. */
+/* Stops following the domains (the list, the watches of dead domains'
+ * directories and the reads). Idempotent. */
 void xb_domains_stop(XbDomains *self);
 
 G_END_DECLS

@@ -34,8 +34,7 @@
 #    when it is made (monitor.list_domains(), logged as `following`) and
 #    those introduced later (`domain-introduced`), and reports the
 #    shutdown and death of each, once;
-#  - telling whether the hypervisor can be asked: a monitor of domain 0
-#    (which always exists) fails with NO_HYPERVISOR when it cannot. (A
+#  - telling whether the hypervisor can be asked: ctx.has_hypervisor(). (A
 #    monitor of all domains is made all the same without it, and then only
 #    reports introductions.) Without a hypervisor it logs `no-hypervisor`
 #    once per connection and then what xenstore alone says: the bare
@@ -225,21 +224,15 @@ class Connection:
         self._watch(DOMAIN_DIR, self._on_domain_dir_changed)
 
     def _hypervisor_available(self):
-        """Whether shutdown and death can be told: a monitor of domain 0
-        (it always exists) is made only when the hypervisor can be asked.
-        It is only a probe and goes at once."""
-        try:
-            probe = self.ctx.monitor_domain(0)
-        except GLib.Error as e:
-            if not e.matches(Xlev.error_quark(), Xlev.Error.NO_HYPERVISOR):
-                raise
-            # What follows: xenstore-introduceDomain and
-            # xenstore-releaseDomain lines, with no domid.
-            log('no-hypervisor', message=e.message,
-                fallback='xenstore-events')
-            return False
-        probe.cancel()
-        return True
+        """Whether shutdown and death can be told: the library asks the
+        hypervisor (Xlev.Context.has_hypervisor)."""
+        if self.ctx.has_hypervisor():
+            return True
+        # What follows: xenstore-introduceDomain and xenstore-releaseDomain
+        # lines, with no domid.
+        log('no-hypervisor', message='Xen is not running',
+            fallback='xenstore-events')
+        return False
 
     def close(self):
         self.closed = True

@@ -298,8 +298,12 @@ void xlev_evdisable_disk_eject(xlev_ctx *ctx, xlev_evgen_disk_eject *evgen);
  * How: on each `@introduceDomain` event the core lists /local/domain and
  * asks xenstored (XS_IS_DOMAIN_INTRODUCED) about each domid there it has
  * not reported yet. So a domain is reported once it is both introduced and
- * has its /local/domain/<domid> directory, which a toolstack writes before
- * introducing it. On each `@releaseDomain` the domids xenstored no longer
+ * has its /local/domain/<domid> directory, which a toolstack usually
+ * writes before introducing it. For one that writes it after, the
+ * generators also watch /local/domain: the first change under
+ * /local/domain/<domid> of a domid not reported yet asks xenstored about
+ * it (once until the next `@introduceDomain`), so such a domain is
+ * reported when its directory appears, once. On each `@releaseDomain` the domids xenstored no longer
  * knows (dying or destroyed domains) are forgotten (one
  * XS_IS_DOMAIN_INTRODUCED round trip per known domain), so a new domain
  * that reuses a domid is reported again.
@@ -344,6 +348,43 @@ int
 xlev_evgen_domain_introduce_present(xlev_ctx *ctx,
                                     const xlev_evgen_domain_introduce *evgen,
                                     uint32_t **domids_out, size_t *n_out);
+
+/*======================================================================*/
+/* Asking the hypervisor directly (domain-info.c) */
+
+/* One domain as the hypervisor describes it. */
+typedef struct xlev_dominfo {
+    uint32_t domid;
+    int dying;    /* being destroyed */
+    int shutdown; /* shut down (crashed included: reason CRASH) */
+    xlev_shutdown_reason shutdown_reason; /* when shutdown */
+    int uuid_known; /* the hypervisor gave a non-zero handle */
+    uint8_t uuid[XLEV_DOMUUID_LEN];
+} xlev_dominfo;
+
+/*
+ * xlev_domain_hypervisor_available: 1 if the Xen hypervisor can be asked
+ * about domains from this process (libxenctrl opens: a Xen domain 0 with
+ * /dev/xen/privcmd, or a stand-in), so that shutdown and death can be
+ * reported; 0 if not, so that domain state comes from xenstore alone.
+ * Opens and closes a hypervisor handle each call (no round trip to
+ * xenstored); never fails otherwise, logs why at LOG_DEBUG only. Any
+ * thread; a NULL @ctx gives 0.
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_domain_hypervisor_available(xlev_ctx *ctx);
+
+/*
+ * xlev_domain_list_info: every domain the hypervisor has now, in
+ * increasing domid order: *infos_out gets a malloc()ed array of *n_out
+ * entries (free() it; NULL when *n_out is 0). Errors:
+ * XLEV_ERROR_INVAL (a NULL argument), XLEV_ERROR_NO_HYPERVISOR,
+ * XLEV_ERROR_NOMEM, XLEV_ERROR_FAIL (the hypervisor refused the list).
+ * Any thread; takes no lock of the context.
+ */
+XLEV_AVAILABLE_IN_1_0
+int xlev_domain_list_info(xlev_ctx *ctx, xlev_dominfo **infos_out,
+                          size_t *n_out);
 
 /*
  * xlev_disk_vdev_to_devid: the devid Xen uses for guest device name

@@ -537,27 +537,32 @@ test_introduce(DomFixture *f, gconstpointer data)
     dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 21, 5);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
 
-    /* Introduced before its directory exists: reported once both are. */
+    /* Introduced before its directory exists: reported as soon as the
+     * directory appears, once, without waiting for another introduce. */
     g_assert_true(xs_introduce_domain(f->xsh, 22, 0, DOM_GUEST_PORT));
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     path = g_strdup_printf("/local/domain/%u/name", 22u);
     g_assert_true(xs_write(f->xsh, XBT_NULL, path, "g", 1));
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 22, 5);
+    /* More writes in its directory are no news. */
+    g_free(path);
+    path = g_strdup_printf("/local/domain/%u/memory/target", 22u);
+    g_assert_true(xs_write(f->xsh, XBT_NULL, path, "1024", 4));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    /* A directory written first (the usual order) is not news until the
+     * introduce, and then only once, in order with the next domain. */
+    g_free(path);
+    path = g_strdup_printf("/local/domain/%u/name", 26u);
+    g_assert_true(xs_write(f->xsh, XBT_NULL, path, "g", 1));
+    g_free(path);
+    path = g_strdup_printf("/local/domain/%u/vm", 26u);
+    g_assert_true(xs_write(f->xsh, XBT_NULL, path, "/vm/x", 5));
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    g_assert_true(xs_introduce_domain(f->xsh, 26, 0, DOM_GUEST_PORT));
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 26, 5);
     dom_introduce(f->xsh, 23);
-    {
-        gboolean got22 = FALSE, got23 = FALSE;
-
-        for (int i = 0; i < 2; i++) {
-            xlev_event *ev = dom_next_event(f->ctx);
-
-            g_assert_cmpint(ev->type, ==, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE);
-            if (ev->domid == 22)
-                got22 = TRUE;
-            else if (ev->domid == 23)
-                got23 = TRUE;
-            xlev_event_free(f->ctx, ev);
-        }
-        g_assert_true(got22 && got23);
-    }
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_INTRODUCE, 23, 5);
     dom_assert_quiet(f->ctx, DOM_QUIET_MS);
     /* The first generator's present set never changes. */
     g_assert_false(present_has(f->ctx, gen, 21));
@@ -1024,6 +1029,75 @@ test_ctx_free_with_generators(DomFixture *f, gconstpointer data)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Asking the hypervisor directly */
+
+static const xlev_dominfo *
+info_find(const xlev_dominfo *infos, size_t n, uint32_t domid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (infos[i].domid == domid)
+            return &infos[i];
+    return NULL;
+}
+
+/* The entry of @domid, which must be there. */
+static const xlev_dominfo *
+info_get(const xlev_dominfo *infos, size_t n, uint32_t domid)
+{
+    const xlev_dominfo *d = info_find(infos, n, domid);
+
+    if (!d)
+        g_error("domain %u is not listed", domid);
+    return d;
+}
+
+static void
+test_list_info(DomFixture *f, gconstpointer data)
+{
+    xlev_dominfo *infos = NULL;
+    const xlev_dominfo *d;
+    size_t n = 0;
+
+    g_assert_true(xlev_domain_hypervisor_available(f->ctx));
+    g_assert_false(xlev_domain_hypervisor_available(NULL));
+    g_assert_cmpint(xlev_domain_list_info(f->ctx, NULL, &n), ==,
+                    XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_domain_list_info(NULL, &infos, &n), ==,
+                    XLEV_ERROR_INVAL);
+
+    dom_introduce(f->xsh, 40);
+    dom_introduce(f->xsh, 41);
+    dom_introduce(f->xsh, 42);
+    dom_set(&f->fx, 40, "shutdown 4"); /* SHUTDOWN_watchdog */
+    dom_set(&f->fx, 41, "crashed");
+    g_assert_cmpint(xlev_domain_list_info(f->ctx, &infos, &n), ==, 0);
+    g_assert_nonnull(infos);
+    for (size_t i = 1; i < n; i++)
+        g_assert_cmpuint(infos[i - 1].domid, <, infos[i].domid);
+    d = info_get(infos, n, 0);
+    g_assert_false(d->shutdown || d->dying);
+    d = info_get(infos, n, 40);
+    g_assert_true(d->shutdown);
+    g_assert_false(d->dying);
+    g_assert_cmpint(d->shutdown_reason, ==, XLEV_SHUTDOWN_WATCHDOG);
+    d = info_get(infos, n, 41);
+    g_assert_true(d->shutdown);
+    g_assert_cmpint(d->shutdown_reason, ==, XLEV_SHUTDOWN_CRASH);
+    d = info_get(infos, n, 42);
+    g_assert_false(d->shutdown || d->dying);
+    free(infos);
+
+    /* A dying domain says so; a gone one is not listed. */
+    dom_set(&f->fx, 40, "dying");
+    dom_set(&f->fx, 42, "gone");
+    g_assert_cmpint(xlev_domain_list_info(f->ctx, &infos, &n), ==, 0);
+    d = info_get(infos, n, 40);
+    g_assert_true(d->dying);
+    g_assert_null(info_find(infos, n, 42));
+    free(infos);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Without the hypervisor */
 
 static int
@@ -1049,6 +1123,20 @@ no_hypervisor_child(void)
     if (rc != XLEV_ERROR_NO_HYPERVISOR || gen) {
         g_printerr("child: evenable_domain_death gave %d\n", rc);
         return 4;
+    }
+    if (xlev_domain_hypervisor_available(ctx)) {
+        g_printerr("child: the hypervisor is said to be available\n");
+        return 8;
+    }
+    {
+        xlev_dominfo *infos = (xlev_dominfo *)1;
+        size_t n = 1;
+
+        rc = xlev_domain_list_info(ctx, &infos, &n);
+        if (rc != XLEV_ERROR_NO_HYPERVISOR || infos || n) {
+            g_printerr("child: xlev_domain_list_info gave %d\n", rc);
+            return 9;
+        }
     }
     /* Introduce events (a watch and xenstore reads) still work. */
     rc = xlev_evenable_domain_introduce(ctx, 1, &igen);
@@ -1103,6 +1191,7 @@ main(int argc, char **argv)
     ADD("disaster-reaches-context-hook", test_disaster_reaches_ctx_hook);
     ADD("event-wait", test_event_wait);
     ADD("ctx-free-with-generators", test_ctx_free_with_generators);
+    ADD("list-info", test_list_info);
     ADD("no-hypervisor", test_no_hypervisor);
 #undef ADD
     g_test_add_func("/xlev/domain/core/vdev-devid", test_vdev_devid);

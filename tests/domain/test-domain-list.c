@@ -212,10 +212,150 @@ test_drop_while_loading(Fixture *f, gconstpointer data)
     xs_close(h);
 }
 
+/* Domains already shut down when the list is made show it at once, with
+ * the reason, not "running". */
+static void
+test_shut_down_when_made(Fixture *f, gconstpointer data)
+{
+    struct xs_handle *h = dom_open_xs();
+    g_autoptr(XlevDomainList) list = NULL;
+    g_autoptr(XlevDomain) d12 = NULL, d13 = NULL, d15 = NULL;
+    g_autoptr(GError) error = NULL;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(h, 12);
+    dom_introduce(h, 13);
+    dom_introduce(h, 15);
+    dom_set(&f->xs, 12, "shutdown 2"); /* SHUTDOWN_suspend */
+    dom_set(&f->xs, 13, "crashed");
+    g_assert_true(xlev_context_has_hypervisor(f->ctx));
+
+    list = xlev_domain_list_new(f->ctx, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_domain_list_get_has_hypervisor(list));
+    {
+        gboolean prop = FALSE;
+
+        g_object_get(list, "has-hypervisor", &prop, NULL);
+        g_assert_true(prop);
+    }
+    d12 = xlev_domain_list_lookup(list, 12);
+    d13 = xlev_domain_list_lookup(list, 13);
+    d15 = xlev_domain_list_lookup(list, 15);
+    g_assert_nonnull(d12);
+    g_assert_nonnull(d13);
+    g_assert_nonnull(d15);
+    /* Before the main context runs: from the list's own question. */
+    g_assert_cmpint(xlev_domain_get_state(d12), ==,
+                    XLEV_DOMAIN_STATE_SHUTDOWN);
+    g_assert_cmpint(xlev_domain_get_shutdown_reason(d12), ==,
+                    XLEV_SHUTDOWN_REASON_SUSPEND);
+    g_assert_cmpint(xlev_domain_get_state(d13), ==,
+                    XLEV_DOMAIN_STATE_SHUTDOWN);
+    g_assert_cmpint(xlev_domain_get_shutdown_reason(d13), ==,
+                    XLEV_SHUTDOWN_REASON_CRASH);
+    g_assert_cmpint(xlev_domain_get_state(d15), ==, XLEV_DOMAIN_STATE_RUNNING);
+
+    /* The monitor's own report of the same shutdowns changes nothing. */
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+    g_assert_cmpint(xlev_domain_get_state(d12), ==,
+                    XLEV_DOMAIN_STATE_SHUTDOWN);
+    g_assert_cmpint(xlev_domain_get_shutdown_reason(d12), ==,
+                    XLEV_SHUTDOWN_REASON_SUSPEND);
+    g_assert_cmpint(xlev_domain_get_state(d15), ==, XLEV_DOMAIN_STATE_RUNNING);
+
+    /* And death still removes them. */
+    dom_set(&f->xs, 12, "dying");
+    WAIT_FOR(f->main_context, !list_has(G_LIST_MODEL(list), 12),
+             DOM_EVENT_TIMEOUT_MS);
+    g_assert_cmpint(xlev_domain_get_state(d12), ==, XLEV_DOMAIN_STATE_GONE);
+    xs_close(h);
+}
+
+/* A domain introduced before its /local/domain directory exists appears
+ * when the directory does, once, and later writes there add nothing. */
+static void
+test_directory_after_introduce(Fixture *f, gconstpointer data)
+{
+    struct xs_handle *h = dom_open_xs();
+    g_autoptr(XlevDomainList) list = NULL;
+    g_autoptr(XlevDomain) d = NULL;
+    g_autoptr(GError) error = NULL;
+    Changes c = { g_array_new(FALSE, FALSE, sizeof(guint)) };
+
+    list = xlev_domain_list_new(f->ctx, &error);
+    g_assert_no_error(error);
+    g_signal_connect(list, "items-changed", G_CALLBACK(on_items_changed), &c);
+
+    g_assert_true(xs_introduce_domain(h, 18, 0, DOM_GUEST_PORT));
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+    g_assert_false(list_has(G_LIST_MODEL(list), 18));
+    g_assert_cmpuint(c.changes->len, ==, 0);
+
+    xs_put(h, "/local/domain/18/name", "late");
+    WAIT_FOR(f->main_context, list_has(G_LIST_MODEL(list), 18),
+             DOM_EVENT_TIMEOUT_MS);
+    d = xlev_domain_list_lookup(list, 18);
+    WAIT_FOR(f->main_context,
+             g_strcmp0(xlev_domain_get_name(d), "late") == 0,
+             DOM_EVENT_TIMEOUT_MS);
+    xs_put(h, "/local/domain/18/memory", "1");
+    spin_for(f->main_context, xs_fixture_scale_ms(DOM_QUIET_MS));
+    g_assert_cmpuint(c.changes->len, ==, 3); /* one insertion */
+    g_assert_cmpuint(g_array_index(c.changes, guint, 1), ==, 0);
+    g_assert_cmpuint(g_array_index(c.changes, guint, 2), ==, 1);
+
+    g_signal_handlers_disconnect_by_data(list, &c);
+    g_array_unref(c.changes);
+    xs_close(h);
+}
+
+/* Run by test_no_hypervisor in a child without the stand-in: the list
+ * says its state comes from xenstore alone, and a domain the hypervisor
+ * (as the parent sees it) has shut down shows as running. */
 static int
 no_hypervisor_child(void)
 {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) ctx = xlev_context_new(NULL, NULL, &error);
+    g_autoptr(XlevDomainList) list = NULL;
+    g_autoptr(XlevDomain) d = NULL;
+
+    if (ctx == NULL) {
+        g_printerr("no context: %s\n", error->message);
+        return 1;
+    }
+    if (xlev_context_has_hypervisor(ctx)) {
+        g_printerr("has_hypervisor without the stand-in\n");
+        return 2;
+    }
+    list = xlev_domain_list_new(ctx, &error);
+    if (list == NULL) {
+        g_printerr("no list: %s\n", error->message);
+        return 3;
+    }
+    if (xlev_domain_list_get_has_hypervisor(list)) {
+        g_printerr("the list claims a hypervisor\n");
+        return 4;
+    }
+    d = xlev_domain_list_lookup(list, 16);
+    if (d == NULL || xlev_domain_get_state(d) != XLEV_DOMAIN_STATE_RUNNING) {
+        g_printerr("domain 16 missing or not running\n");
+        return 5;
+    }
     return 0;
+}
+
+static void
+test_no_hypervisor(Fixture *f, gconstpointer data)
+{
+    struct xs_handle *h = dom_open_xs();
+
+    SKIP_WITHOUT_HYPERVISOR();
+    dom_introduce(h, 16);
+    dom_set(&f->xs, 16, "shutdown 0");
+    dom_spawn_no_hypervisor_child();
+    xs_close(h);
 }
 
 int
@@ -228,5 +368,11 @@ main(int argc, char **argv)
                        test_shutdown_then_gone);
     XLEV_TEST_ADD_BOTH("/domain-list/drop-while-loading",
                        test_drop_while_loading);
+    XLEV_TEST_ADD_BOTH("/domain-list/shut-down-when-made",
+                       test_shut_down_when_made);
+    XLEV_TEST_ADD_BOTH("/domain-list/directory-after-introduce",
+                       test_directory_after_introduce);
+    XLEV_TEST_ADD_BOTH("/domain-list/no-hypervisor-xenstore-only",
+                       test_no_hypervisor);
     return g_test_run();
 }

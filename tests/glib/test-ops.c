@@ -307,10 +307,22 @@ test_error_codes(void)
         { XLEV_ERROR_CODE_NO_HYPERVISOR, XLEV_ERROR_NO_HYPERVISOR },
         { XLEV_ERROR_CODE_BROKEN, XLEV_ERROR_BROKEN },
     };
+    /* Codes of the GObject layer alone (no core code stands for them):
+     * they go to the core as the catch-all. */
+    static const XlevError own[] = {
+        XLEV_ERROR_CODE_TIMED_OUT,
+        XLEV_ERROR_CODE_NOT_INITIALIZED,
+    };
     g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_ERROR);
 
     g_assert_cmpint(XLEV_ERROR_CODE_FAIL, ==, 0);
-    g_assert_cmpuint(klass->n_values, ==, G_N_ELEMENTS(pairs));
+    g_assert_cmpuint(klass->n_values, ==,
+                     G_N_ELEMENTS(pairs) + G_N_ELEMENTS(own));
+    for (guint i = 0; i < G_N_ELEMENTS(own); i++) {
+        g_assert_cmpint(own[i], >, XLEV_ERROR_CODE_FAIL);
+        g_assert_nonnull(g_enum_get_value(klass, own[i]));
+        g_assert_cmpint(xlev_error_code_to_core(own[i]), ==, XLEV_ERROR_FAIL);
+    }
     g_assert_cmpint(klass->minimum, >=, 0);
     for (guint i = 0; i < G_N_ELEMENTS(pairs); i++) {
         g_assert_cmpint(pairs[i].code, >=, 0);

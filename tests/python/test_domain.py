@@ -243,5 +243,38 @@ class DomainListTest(XlevTestCase):
         self.assertEqual(states, [Xlev.DomainState.SHUTDOWN,
                                   Xlev.DomainState.GONE])
 
+    @needs_hypervisor
+    def test_has_hypervisor_and_state_when_made(self):
+        ctx = self.context()
+        self.assertTrue(ctx.has_hypervisor())
+        self.introduce(25, 'delta')
+        self.introduce(26, 'epsilon')
+        self.fx.set_domain(25, 'shutdown 1')
+        domains = Xlev.DomainList.new(ctx)
+        self.assertTrue(domains.props.has_hypervisor)
+        self.assertTrue(domains.get_has_hypervisor())
+        # Not "running": the hypervisor's state, before any event.
+        self.assertEqual(domains.lookup(25).props.state,
+                         Xlev.DomainState.SHUTDOWN)
+        self.assertEqual(domains.lookup(25).props.shutdown_reason,
+                         Xlev.ShutdownReason.REBOOT)
+        self.assertEqual(domains.lookup(26).props.state,
+                         Xlev.DomainState.RUNNING)
+
+    def test_directory_after_introduce(self):
+        ctx = self.context()
+        domains = Xlev.DomainList.new(ctx)
+        changes = []
+        domains.connect('items-changed',
+                        lambda m, pos, rem, add: changes.append((rem, add)))
+        self.fx.introduce_domain(27, port=PORT)
+        self.iterate(QUIET)
+        self.assertNotIn(27, self.domids(domains))
+        xs_cli('xenstore-write', '/local/domain/27/name', 'late')
+        self.run_until(lambda: 27 in self.domids(domains), 'domain 27')
+        xs_cli('xenstore-write', '/local/domain/27/memory', '1')
+        self.iterate(QUIET)
+        self.assertEqual(changes, [(0, 1)])
+
 if __name__ == '__main__':
     unittest.main()

@@ -32,6 +32,19 @@ class GjsTest(unittest.TestCase):
                          % (proc.stdout, proc.stderr))
         self.assertIn('changed: /gjs/key', proc.stdout)
 
+    def test_wait_with_predicate(self):
+        gjs = shutil.which('gjs')
+        self.assertIsNotNone(gjs, 'gjs is not installed (tools/install-deps)')
+        script = os.path.join(os.path.dirname(SCRIPT), 'wait.js')
+        with XsFixture():
+            proc = subprocess.run([gjs, script], capture_output=True,
+                                  text=True, timeout=30)
+        self.assertEqual(proc.returncode, 0,
+                         'stdout:\n%s\nstderr:\n%s'
+                         % (proc.stdout, proc.stderr))
+        self.assertIn('waited for: 12', proc.stdout)
+        self.assertIn('timed out: ', proc.stdout)
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

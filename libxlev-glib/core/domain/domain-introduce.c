@@ -11,6 +11,19 @@
  * when enabled (present[]): the domains it will not report. known[] is
  * intro_lock's; how that lock makes each domain either present or
  * reported to a generator is under "Locking" in domain-private.h.
+ *
+ * A domain counts once it is both introduced and has its /local/domain
+ * directory. A toolstack usually writes the directory first, so the scan
+ * on `@introduceDomain` finds it; one that introduces first and writes
+ * the directory after would otherwise be reported only at the next
+ * introduce, or never. So the generators also watch /local/domain
+ * (local_watch): an event under /local/domain/<domid> for a domid neither
+ * known nor in unintroduced[] asks xenstored (XS_IS_DOMAIN_INTRODUCED) and
+ * reports the domain if it is introduced, or puts it in unintroduced[] (not
+ * asked again until the next scan, which rebuilds unintroduced[] from what it
+ * finds not introduced). Events of known domains cost a lookup, no round
+ * trip. Both ways go through known[] under intro_lock, so a domain is
+ * reported once, whichever finds it first.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -72,8 +85,8 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
     xlev_ctx *ctx = ds->ctx;
     char **entries = NULL;
     unsigned int n = 0, i;
-    uint32_t *now = NULL, *fresh = NULL;
-    size_t nnow = 0, nfresh = 0;
+    uint32_t *now = NULL, *fresh = NULL, *waiting = NULL;
+    size_t nnow = 0, nfresh = 0, nwaiting = 0;
     int rc, introduced;
 
     *fresh_out = NULL;
@@ -89,7 +102,8 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
 
     now = xlev__calloc(n ? n : 1, sizeof(*now));
     fresh = xlev__calloc(n ? n : 1, sizeof(*fresh));
-    if (!now || !fresh) {
+    waiting = xlev__calloc(n ? n : 1, sizeof(*waiting));
+    if (!now || !fresh || !waiting) {
         rc = XLEV_ERROR_NOMEM;
         goto out;
     }
@@ -109,21 +123,29 @@ introduce_scan(struct xlev__domain *ds, uint32_t **fresh_out,
         /* New to us: count it once xenstored knows it (no ctx->lock; a
          * failed request counts as "not yet": it is asked again on the
          * next @introduceDomain). */
-        if (xlev__xs_is_domain_introduced(ctx, (unsigned int)d, &introduced)
-            || !introduced)
+        if (xlev__xs_is_domain_introduced(ctx, (unsigned int)d, &introduced))
             continue;
+        if (!introduced) {
+            waiting[nwaiting++] = (uint32_t)d;
+            continue;
+        }
         now[nnow++] = (uint32_t)d;
         if (ds->known_valid)
             fresh[nfresh++] = (uint32_t)d;
     }
     qsort(now, nnow, sizeof(*now), cmp_u32);
     qsort(fresh, nfresh, sizeof(*fresh), cmp_u32);
+    qsort(waiting, nwaiting, sizeof(*waiting), cmp_u32);
 
     free(ds->known);
     ds->known = now;
     ds->nknown = nnow;
     ds->known_valid = 1;
     now = NULL;
+    free(ds->unintroduced);
+    ds->unintroduced = waiting;
+    ds->nunintroduced = nwaiting;
+    waiting = NULL;
     if (nfresh) {
         *fresh_out = fresh;
         *nfresh_out = nfresh;
@@ -134,7 +156,48 @@ out:
     free(entries);
     free(now);
     free(fresh);
+    free(waiting);
     return rc;
+}
+
+/* Inserts @domid into the sorted set *set of *n (not there yet);
+ * 0 or XLEV_ERROR_NOMEM. */
+static int
+domids_insert(uint32_t **set, size_t *n, uint32_t domid)
+{
+    uint32_t *grown = realloc(*set, (*n + 1) * sizeof(**set));
+    size_t at = 0;
+
+    if (!grown)
+        return XLEV_ERROR_NOMEM;
+    while (at < *n && grown[at] < domid)
+        at++;
+    memmove(&grown[at + 1], &grown[at], (*n - at) * sizeof(*grown));
+    grown[at] = domid;
+    *set = grown;
+    (*n)++;
+    return 0;
+}
+
+/* The domid of a path under /local/domain/<domid>, or -1 (the directory
+ * itself, a name that is not a domid, a reserved domid). */
+static long
+domid_under_local_domain(const char *path)
+{
+    static const char prefix[] = XLEV__LOCAL_DOMAIN "/";
+    unsigned long d;
+    char *end;
+
+    if (strncmp(path, prefix, sizeof(prefix) - 1))
+        return -1;
+    path += sizeof(prefix) - 1;
+    if (*path < '0' || *path > '9')
+        return -1;
+    errno = 0;
+    d = strtoul(path, &end, 10);
+    if (errno || (*end && *end != '/') || d >= XLEV__DOMID_FIRST_RESERVED)
+        return -1;
+    return (long)d;
 }
 
 /*
@@ -201,11 +264,59 @@ introduce_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
     XLEV__UNLOCK(ctx);
 }
 
+/* Something changed under /local/domain: a domain's directory may have
+ * appeared after its introduce (see the top of this file). */
+static void
+local_watch_cb(xlev_ctx *ctx, xlev_ev_xswatch *w, const char *wpath,
+               const char *epath)
+{
+    struct xlev__domain *ds
+        = CONTAINER_OF(w, struct xlev__domain, local_watch);
+    struct xlev_evgen_domain_introduce *g;
+    long d = domid_under_local_domain(epath);
+    uint32_t domid;
+    int introduced, rc;
+
+    if (d < 0)
+        return;
+    domid = (uint32_t)d;
+
+    pthread_mutex_lock(&ds->intro_lock);
+    if (!ds->known_valid || known_has(ds->known, ds->nknown, domid)
+        || (ds->nunintroduced && known_has(ds->unintroduced, ds->nunintroduced, domid))) {
+        pthread_mutex_unlock(&ds->intro_lock);
+        return;
+    }
+    /* A failed request counts as "not yet", as in the scan: the next
+     * event or @introduceDomain asks again. */
+    if (xlev__xs_is_domain_introduced(ctx, domid, &introduced)) {
+        pthread_mutex_unlock(&ds->intro_lock);
+        return;
+    }
+    rc = introduced ? domids_insert(&ds->known, &ds->nknown, domid)
+                    : domids_insert(&ds->unintroduced, &ds->nunintroduced, domid);
+    XLEV__LOCK(ctx);
+    pthread_mutex_unlock(&ds->intro_lock);
+    if (rc)
+        xlev__domain_disaster_locked(ds, ENOMEM,
+                                     "cannot follow the domain directory "
+                                     "of %u: %s",
+                                     domid, xlev_strerror(rc));
+    else if (introduced)
+        for (g = ds->intros; g; g = g->next)
+            xlev__domain_queue_event_locked(ds, &g->gen,
+                                            XLEV_EVENT_TYPE_DOMAIN_INTRODUCE,
+                                            domid, g->user, NULL, NULL);
+    xlev__domain_flush_locked(ds);
+    XLEV__UNLOCK(ctx);
+}
+
 /* The part's teardown (see domain-private.h). */
 static void
 introduce_stop(struct xlev__domain *ds)
 {
     xlev_ev_xswatch_deregister(ds->ctx, &ds->introduce_watch);
+    xlev_ev_xswatch_deregister(ds->ctx, &ds->local_watch);
 }
 
 static void introduce_gen_free(struct xlev_evgen_domain_introduce *g);
@@ -220,6 +331,7 @@ introduce_free(struct xlev__domain *ds)
         introduce_gen_free(g);
     }
     free(ds->known);
+    free(ds->unintroduced);
 }
 
 static void
@@ -307,6 +419,9 @@ xlev_evenable_domain_introduce_full(xlev_ctx *ctx, uint64_t user,
     if (!rc && !xlev_ev_xswatch_isregistered(&ds->introduce_watch))
         rc = xlev_ev_xswatch_register(ctx, &ds->introduce_watch,
                                       introduce_watch_cb, "@introduceDomain");
+    if (!rc && !xlev_ev_xswatch_isregistered(&ds->local_watch))
+        rc = xlev_ev_xswatch_register(ctx, &ds->local_watch, local_watch_cb,
+                                      XLEV__LOCAL_DOMAIN);
     if (rc) {
         listed = 1;
         goto out;

@@ -31,8 +31,13 @@
  *                      next release.
  *   disk-eject.c       eject generators, each with its own watch on
  *                      <backend>/eject.
+ *   domain-info.c      xlev_domain_hypervisor_available() and
+ *                      xlev_domain_list_info(): the hypervisor asked
+ *                      directly, through the seam, with a handle of their
+ *                      own (no generator state, no lock).
  *   domain-introduce.c introduce generators, sharing one `@introduceDomain`
- *                      watch (and a release subscription), and the set of
+ *                      watch and one on /local/domain (directories made
+ *                      after the introduce), a release subscription, and the set of
  *                      domids already reported or present at the start
  *                      (known[], sorted); a domid xenstored dropped leaves
  *                      it at the next @releaseDomain. Each generator keeps
@@ -179,9 +184,15 @@ struct xlev__domain {
     struct xlev__release_sub intro_release;
     struct xlev_evgen_domain_introduce *intros;
     xlev_ev_xswatch introduce_watch;
+    xlev_ev_xswatch local_watch; /* /local/domain: directories made late */
     uint32_t *known; /* intro_lock */
     size_t nknown;
     int known_valid;
+    /* intro_lock: domids with a /local/domain directory that xenstored
+     * said were not introduced (sorted): not asked about again until the
+     * next scan */
+    uint32_t *unintroduced;
+    size_t nunintroduced;
 };
 
 /* event-queue.c: the state, made if needed, or NULL (out of memory).

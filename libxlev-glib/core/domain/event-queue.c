@@ -295,6 +295,7 @@ xlev__domain_get(xlev_ctx *ctx)
     ds->ctx = ctx;
     xlev_ev_xswatch_init(&ds->release_watch);
     xlev_ev_xswatch_init(&ds->introduce_watch);
+    xlev_ev_xswatch_init(&ds->local_watch);
     xlev_ev_time_init(&ds->rescan);
     ctx->domain = ds;
     xlev__ctx_add_teardown_locked(ctx, &ds->teardown, domain_teardown);
