@@ -156,9 +156,8 @@ xlev_timeval_to_us(const struct timeval *tv)
 {
     gint64 us;
 
-    if (__builtin_mul_overflow((gint64)tv->tv_sec, (gint64)G_USEC_PER_SEC,
-                               &us) ||
-        __builtin_add_overflow(us, (gint64)tv->tv_usec, &us))
+    if (__builtin_mul_overflow((gint64)tv->tv_sec, (gint64)G_USEC_PER_SEC, &us)
+        || __builtin_add_overflow(us, (gint64)tv->tv_usec, &us))
         return tv->tv_sec < 0 ? G_MININT64 : G_MAXINT64;
     return us;
 }

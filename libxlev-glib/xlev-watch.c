@@ -75,8 +75,8 @@ struct _XlevWatch {
 
     /* Rate limiting (see "Rate limiting" below). `rate_limit` is atomic;
      * the rest belongs to the thread iterating the main context. */
-    gint rate_limit;  /* ms; 0: off */
-    GHashTable *windows; /* event path -> RateWindow; NULL until needed */
+    gint rate_limit;        /* ms; 0: off */
+    GHashTable *windows;    /* event path -> RateWindow; NULL until needed */
     GSource *window_source; /* ends windows; NULL until needed */
 };
 
@@ -147,8 +147,8 @@ window_dispatch(GSource *source, GSourceFunc callback, gpointer data)
     gint64 limit_us;
 
     g_source_set_ready_time(source, -1);
-    if (self == NULL || !g_atomic_int_get(&self->active) ||
-        self->windows == NULL)
+    if (self == NULL || !g_atomic_int_get(&self->active)
+        || self->windows == NULL)
         return G_SOURCE_CONTINUE;
 
     /* Collect first: a handler may change the table (or cancel). */
@@ -206,8 +206,7 @@ window_source_schedule(XlevWatch *self)
     if (first >= 0 && self->window_source == NULL) {
         WindowSource *ws;
 
-        self->window_source = g_source_new(&window_funcs,
-                                           sizeof(WindowSource));
+        self->window_source = g_source_new(&window_funcs, sizeof(WindowSource));
         ws = (WindowSource *)self->window_source;
         g_weak_ref_init(&ws->watch, self);
         g_source_set_static_name(self->window_source, "[xlev] rate limit");
@@ -229,16 +228,16 @@ emit_changed(GObject *target, const XlevItem *item)
 
     if (!g_atomic_int_get(&self->active))
         return;
-    if (limit_ms <= 0 && (self->windows == NULL ||
-                          g_hash_table_size(self->windows) == 0)) {
+    if (limit_ms <= 0
+        && (self->windows == NULL || g_hash_table_size(self->windows) == 0)) {
         emit_path(self, item->text);
         return;
     }
 
     now = g_get_monotonic_time();
     if (self->windows == NULL)
-        self->windows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                              g_free);
+        self->windows
+            = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     w = g_hash_table_lookup(self->windows, item->text);
     if (w != NULL && now < w->end && limit_ms > 0) {
         w->pending = TRUE; /* merged: emitted when the window ends */
@@ -713,8 +712,8 @@ xlev_watch_set_rate_limit(XlevWatch *self, gint limit_ms)
     g_return_if_fail(XLEV_IS_WATCH(self));
     g_return_if_fail(limit_ms >= 0);
 
-    if (g_atomic_int_exchange(&self->rate_limit, limit_ms) != limit_ms &&
-        self->context != NULL)
+    if (g_atomic_int_exchange(&self->rate_limit, limit_ms) != limit_ms
+        && self->context != NULL)
         xlev_dispatch_notify(xlev_context_get_dispatch(self->context),
                              G_OBJECT(self), properties[PROP_RATE_LIMIT]);
 }

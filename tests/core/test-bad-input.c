@@ -43,13 +43,13 @@ rss_kib(void)
 static void
 test_huge_fd(void)
 {
-    static const int huge[] = {1 << 28, INT_MAX, INT_MAX - 1, 1 << 20};
+    static const int huge[] = { 1 << 28, INT_MAX, INT_MAX - 1, 1 << 20 };
     xlev_ctx *ctx = test_ctx_new();
     xlev_ev_fd ev[G_N_ELEMENTS(huge)];
     struct pollfd pfd[G_N_ELEMENTS(huge)];
     gint64 start = g_get_monotonic_time();
     glong rss0 = rss_kib();
-    struct timeval now = {0, 0};
+    struct timeval now = { 0, 0 };
     int n = G_N_ELEMENTS(huge), timeout = -1;
     guint i, j;
 
@@ -85,11 +85,11 @@ test_huge_fd(void)
                     0);
     g_assert_cmpint(n, ==, 0);
 
-    g_assert_cmpint(xlev_ev_fd_register(ctx, &ev[0], nop_fd_cb, -1, POLLIN),
-                    ==, XLEV_ERROR_INVAL);
-    g_assert_cmpint(xlev_ev_fd_register(ctx, &ev[0], nop_fd_cb, INT_MIN,
-                                        POLLIN),
-                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_ev_fd_register(ctx, &ev[0], nop_fd_cb, -1, POLLIN), ==,
+                    XLEV_ERROR_INVAL);
+    g_assert_cmpint(
+        xlev_ev_fd_register(ctx, &ev[0], nop_fd_cb, INT_MIN, POLLIN), ==,
+        XLEV_ERROR_INVAL);
     xlev_ctx_free(ctx);
 }
 
@@ -106,15 +106,13 @@ test_fd_table_churn(void)
     g_autofree gboolean *live = g_new0(gboolean, N);
     g_autofree struct pollfd *pfd = g_new(struct pollfd, N);
     GRand *rand = g_rand_new_with_seed(14);
-    struct timeval now = {0, 0};
+    struct timeval now = { 0, 0 };
     int i, round;
 
     for (i = 0; i < N; i++) {
         /* small, large and multiples of big powers of two (same low
          * bits), all distinct */
-        fd[i] = i % 3 == 0   ? i
-                : i % 3 == 1 ? (i << 20)
-                             : INT_MAX - i;
+        fd[i] = i % 3 == 0 ? i : i % 3 == 1 ? (i << 20) : INT_MAX - i;
         xlev_ev_fd_init(&ev[i]);
     }
     for (round = 0; round < 20000; round++) {
@@ -123,8 +121,8 @@ test_fd_table_churn(void)
             xlev_ev_fd_deregister(ctx, &ev[i]);
         } else {
             g_assert_cmpint(
-                xlev_ev_fd_register(ctx, &ev[i], nop_fd_cb, fd[i], POLLIN),
-                ==, 0);
+                xlev_ev_fd_register(ctx, &ev[i], nop_fd_cb, fd[i], POLLIN), ==,
+                0);
         }
         live[i] = !live[i];
 
@@ -164,7 +162,7 @@ fake_real(void *user, struct timeval *now_out)
     *now_out = fake_real_now;
 }
 
-static const xlev_clock fake_clock = {fake_mono, fake_real};
+static const xlev_clock fake_clock = { fake_mono, fake_real };
 
 /* beforepoll's timeout never overflows: `now` far past every deadline
  * gives 0 (the seed gave a huge value), a deadline far after `now` gives
@@ -176,16 +174,16 @@ test_beforepoll_far_now(void)
         struct timeval abs, now;
         int expect_ms;
     } cases[] = {
-        {{0, 0}, {LONG_MAX, 999999}, 0},
-        {{1000, 0}, {LONG_MAX, 0}, 0},
-        {{LONG_MIN, 0}, {LONG_MAX, 0}, 0},
-        {{LONG_MAX, 999999}, {0, 0}, INT_MAX},
-        {{LONG_MAX, 0}, {LONG_MIN, 0}, INT_MAX},
-        {{LONG_MAX, 0}, {LONG_MAX - 1, 999999}, 1},
-        {{LONG_MIN + 1, 0}, {LONG_MIN, 0}, 1000},
-        {{INT_MAX / 1000, 0}, {0, 0}, INT_MAX / 1000 * 1000},
-        {{INT_MAX / 1000 + 1, 0}, {0, 0}, INT_MAX},
-        {{2000000, 0}, {0, 0}, 2000000000},
+        { { 0, 0 }, { LONG_MAX, 999999 }, 0 },
+        { { 1000, 0 }, { LONG_MAX, 0 }, 0 },
+        { { LONG_MIN, 0 }, { LONG_MAX, 0 }, 0 },
+        { { LONG_MAX, 999999 }, { 0, 0 }, INT_MAX },
+        { { LONG_MAX, 0 }, { LONG_MIN, 0 }, INT_MAX },
+        { { LONG_MAX, 0 }, { LONG_MAX - 1, 999999 }, 1 },
+        { { LONG_MIN + 1, 0 }, { LONG_MIN, 0 }, 1000 },
+        { { INT_MAX / 1000, 0 }, { 0, 0 }, INT_MAX / 1000 * 1000 },
+        { { INT_MAX / 1000 + 1, 0 }, { 0, 0 }, INT_MAX },
+        { { 2000000, 0 }, { 0, 0 }, 2000000000 },
     };
     guint i;
 
@@ -207,7 +205,8 @@ test_beforepoll_far_now(void)
 
     {
         xlev_ctx *ctx = test_ctx_new();
-        struct timeval bad[] = {{0, -1}, {0, USEC_PER_SEC}, {0, LONG_MAX}};
+        struct timeval bad[]
+            = { { 0, -1 }, { 0, USEC_PER_SEC }, { 0, LONG_MAX } };
         int n = 0, timeout = -1;
 
         for (i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -233,15 +232,18 @@ test_wall_deadline_extremes(void)
         struct timeval wall, mono, real;
         int expect_rc, expect_ms;
     } cases[] = {
-        {{LONG_MAX, 999999}, {1000, 0}, {1700000000, 0}, 0, INT_MAX},
-        {{LONG_MAX, 999999}, {1700000000, 0}, {1000, 0}, XLEV_ERROR_INVAL},
-        {{LONG_MIN, 0}, {1000, 0}, {1700000000, 0}, XLEV_ERROR_INVAL},
-        {{LONG_MIN, 0}, {0, 0}, {0, 0}, 0, 0},
-        {{5, 0}, {0, 0}, {LONG_MIN, 0}, XLEV_ERROR_INVAL},
+        { { LONG_MAX, 999999 }, { 1000, 0 }, { 1700000000, 0 }, 0, INT_MAX },
+        { { LONG_MAX, 999999 },
+          { 1700000000, 0 },
+          { 1000, 0 },
+          XLEV_ERROR_INVAL },
+        { { LONG_MIN, 0 }, { 1000, 0 }, { 1700000000, 0 }, XLEV_ERROR_INVAL },
+        { { LONG_MIN, 0 }, { 0, 0 }, { 0, 0 }, 0, 0 },
+        { { 5, 0 }, { 0, 0 }, { LONG_MIN, 0 }, XLEV_ERROR_INVAL },
         /* the microseconds carry a second past LONG_MAX */
-        {{LONG_MAX, 999999}, {0, 500000}, {0, 0}, XLEV_ERROR_INVAL},
+        { { LONG_MAX, 999999 }, { 0, 500000 }, { 0, 0 }, XLEV_ERROR_INVAL },
         /* and borrow one: 10 + (100 - 50.999999) = 59.000001 */
-        {{100, 0}, {10, 0}, {50, 999999}, 0, 49001},
+        { { 100, 0 }, { 10, 0 }, { 50, 999999 }, 0, 49001 },
     };
     guint i;
 
@@ -255,13 +257,13 @@ test_wall_deadline_extremes(void)
         xlev_ctx_set_clock(ctx, &fake_clock, NULL);
         xlev_ev_time_init(&t);
         g_assert_cmpint(
-            xlev_ev_time_register_wall(ctx, &t, nop_time_cb, cases[i].wall),
-            ==, cases[i].expect_rc);
+            xlev_ev_time_register_wall(ctx, &t, nop_time_cb, cases[i].wall), ==,
+            cases[i].expect_rc);
         g_assert_cmpint(xlev_ev_time_isregistered(&t), ==,
                         cases[i].expect_rc == 0);
         g_assert_cmpint(
-            xlev_osevent_beforepoll(ctx, &n, NULL, &timeout, fake_mono_now),
-            ==, 0);
+            xlev_osevent_beforepoll(ctx, &n, NULL, &timeout, fake_mono_now), ==,
+            0);
         g_assert_cmpint(timeout, ==,
                         cases[i].expect_rc == 0 ? cases[i].expect_ms : -1);
         xlev_ctx_free(ctx);
@@ -283,9 +285,8 @@ test_rel_deadline_at_end_of_time(void)
     xlev_ev_time_init(&t);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &t, nop_time_cb, INT_MAX),
                     ==, 0);
-    g_assert_cmpint(xlev_osevent_beforepoll(ctx, &n, NULL, &timeout,
-                                            fake_mono_now),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_osevent_beforepoll(ctx, &n, NULL, &timeout, fake_mono_now), ==, 0);
     g_assert_cmpint(timeout, ==, 1); /* the last microsecond there is */
     g_assert_cmpint(xlev_ev_time_modify_rel(ctx, &t, INT_MAX), ==, 0);
     g_assert_true(xlev_ev_time_isregistered(&t));

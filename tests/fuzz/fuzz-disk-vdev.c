@@ -100,8 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(devid >= -1);
     CHECK(xlev_disk_vdev_to_devid(s) == devid); /* no hidden state */
     if (devid >= 0) {
-        if (strncmp(s, "xvd", 3) == 0 ||
-            (s[0] == 'd' && s[1] >= '0' && s[1] <= '9'))
+        if (strncmp(s, "xvd", 3) == 0
+            || (s[0] == 'd' && s[1] >= '0' && s[1] <= '9'))
             check_xvd_round_trip(devid);
         else if (strncmp(s, "hd", 2) == 0)
             CHECK((devid >> 8) == 3 || (devid >> 8) == 22);

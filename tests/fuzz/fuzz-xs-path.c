@@ -33,8 +33,9 @@ is_name_char(char c)
     return strchr("abcdefghijklmnopqrstuvwxyz"
                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                   "0123456789-_@",
-                  c) != NULL &&
-           c != '\0';
+                  c)
+               != NULL
+           && c != '\0';
 }
 
 /* The rules, read differently from path.c: an absolute path is "/" or a

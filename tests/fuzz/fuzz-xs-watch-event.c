@@ -67,8 +67,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(path == sentinel && token == sentinel);
     }
 
-    CHECK(xlev__xs_parse_watch_event(p, (uint32_t)size, NULL, &token) ==
-          XLEV_ERROR_INVAL);
+    CHECK(xlev__xs_parse_watch_event(p, (uint32_t)size, NULL, &token)
+          == XLEV_ERROR_INVAL);
     free(p);
     return 0;
 }

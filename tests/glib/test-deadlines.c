@@ -26,9 +26,9 @@ static void
 test_extreme_deadlines(Fixture *f, gconstpointer data)
 {
     xlev_ctx *core = xlev_context_get_core(f->ctx);
-    struct timeval end = {LONG_MAX, 999999}, start = {LONG_MIN, 0};
+    struct timeval end = { LONG_MAX, 999999 }, start = { LONG_MIN, 0 };
     /* far after now on the wall clock, yet representable: kept */
-    struct timeval wall_end = {LONG_MAX - 1, 0};
+    struct timeval wall_end = { LONG_MAX - 1, 0 };
     Probe late, wall, early;
     guint iterations;
 
@@ -46,8 +46,8 @@ test_extreme_deadlines(Fixture *f, gconstpointer data)
     g_assert_cmpuint(iterations, <, 20);
     g_assert_cmpuint(late.calls + wall.calls, ==, 0);
 
-    g_assert_cmpint(
-        xlev_ev_time_register_abs(core, &early.ev, probe_cb, start), ==, 0);
+    g_assert_cmpint(xlev_ev_time_register_abs(core, &early.ev, probe_cb, start),
+                    ==, 0);
     WAIT_FOR(f->main_context, early.calls == 1, 5000);
     g_assert_cmpuint(late.calls + wall.calls, ==, 0);
 

@@ -41,8 +41,8 @@ op_done(GObject *source, GAsyncResult *result, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autofree char *value = NULL;
 
-    if (g_task_get_source_tag(G_TASK(result)) ==
-        (gpointer)xlev_context_read_async) {
+    if (g_task_get_source_tag(G_TASK(result))
+        == (gpointer)xlev_context_read_async) {
         value = xlev_context_read_finish(XLEV_CONTEXT(source), result, &error);
     } else {
         xlev_context_write_finish(XLEV_CONTEXT(source), result, &error);
@@ -86,8 +86,8 @@ fault_child(XlevIntegration integration)
     g_autoptr(XlevDomainMonitor) all = NULL;
     g_autoptr(XlevDomainMonitor) dom0 = NULL;
     g_autoptr(XlevTimeout) timeout = NULL;
-    XsFixture xs = {0};
-    Ops ops = {0};
+    XsFixture xs = { 0 };
+    Ops ops = { 0 };
     guint disasters = 0;
     gint64 armed, fired = 0;
 

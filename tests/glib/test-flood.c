@@ -62,8 +62,8 @@ probe_fired_cb(gpointer data)
 static void
 test_backlog_does_not_starve(Fixture *f, gconstpointer data)
 {
-    Counter c = {0, SLOW_HANDLER_US};
-    Probe p = {0, 0, &c};
+    Counter c = { 0, SLOW_HANDLER_US };
+    Probe p = { 0, 0, &c };
     g_autoptr(XlevWatch) w = NULL;
     g_autoptr(GError) error = NULL;
     struct xs_handle *xs = xs_open(0);
@@ -112,8 +112,8 @@ test_backlog_does_not_starve(Fixture *f, gconstpointer data)
 static void
 test_queued_backlog_yields(Fixture *f, gconstpointer data)
 {
-    Counter c = {0, SLOW_HANDLER_US};
-    Probe p = {0, 0, &c};
+    Counter c = { 0, SLOW_HANDLER_US };
+    Probe p = { 0, 0, &c };
     g_autoptr(XlevWatch) w = NULL;
     g_autoptr(GError) error = NULL;
     struct xs_handle *xs = xs_open(0);
@@ -177,8 +177,8 @@ on_notify_count(GObject *object, GParamSpec *pspec, gpointer data)
 static void
 test_rate_limit(Fixture *f, gconstpointer data)
 {
-    Log l = {g_ptr_array_new_with_free_func(g_free),
-             g_array_new(FALSE, FALSE, sizeof(gint64))};
+    Log l = { g_ptr_array_new_with_free_func(g_free),
+              g_array_new(FALSE, FALSE, sizeof(gint64)) };
     g_autoptr(XlevWatch) w = NULL;
     g_autoptr(GError) error = NULL;
     struct xs_handle *xs = xs_open(0);
@@ -256,7 +256,7 @@ test_rate_limit(Fixture *f, gconstpointer data)
 static void
 test_rate_limit_cancel_pending(Fixture *f, gconstpointer data)
 {
-    Counter c = {0, 0};
+    Counter c = { 0, 0 };
     XlevWatch *w;
     g_autoptr(GError) error = NULL;
     struct xs_handle *xs = xs_open(0);
@@ -290,15 +290,14 @@ test_rate_limit_cancel_pending(Fixture *f, gconstpointer data)
 static void
 test_non_utf8_path_escaped(Fixture *f, gconstpointer data)
 {
-    Log l = {g_ptr_array_new_with_free_func(g_free),
-             g_array_new(FALSE, FALSE, sizeof(gint64))};
+    Log l = { g_ptr_array_new_with_free_func(g_free),
+              g_array_new(FALSE, FALSE, sizeof(gint64)) };
     g_autoptr(XlevWatch) w = NULL;
     g_autoptr(GError) error = NULL;
     struct xs_handle *xs = xs_open(0);
 
     g_assert_nonnull(xs);
-    w = xlev_context_watch(f->ctx, "/u", XLEV_WATCH_FLAGS_SKIP_INITIAL,
-                           &error);
+    w = xlev_context_watch(f->ctx, "/u", XLEV_WATCH_FLAGS_SKIP_INITIAL, &error);
     g_assert_no_error(error);
     g_signal_connect(w, "changed", G_CALLBACK(on_changed_log), &l);
     spin_for(f->main_context, 50);
@@ -326,14 +325,12 @@ test_unknown_flags(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     XlevWatch *w;
 
-    w = xlev_context_watch(f->ctx, "/flags", (XlevWatchFlags)(1u << 7),
-                           &error);
+    w = xlev_context_watch(f->ctx, "/flags", (XlevWatchFlags)(1u << 7), &error);
     g_assert_null(w);
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
     w = xlev_context_watch(f->ctx, "/flags",
-                           XLEV_WATCH_FLAGS_SKIP_INITIAL | (1u << 31),
-                           &error);
+                           XLEV_WATCH_FLAGS_SKIP_INITIAL | (1u << 31), &error);
     g_assert_null(w);
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
 }

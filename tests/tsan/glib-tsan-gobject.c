@@ -13,8 +13,8 @@
  * this file is instrumented too). */
 #define REAL(name)                                                             \
     static __typeof__(&name) real_##name##_cache;                              \
-    __typeof__(&name) real_##name =                                            \
-        __atomic_load_n(&real_##name##_cache, __ATOMIC_ACQUIRE);               \
+    __typeof__(&name) real_##name                                              \
+        = __atomic_load_n(&real_##name##_cache, __ATOMIC_ACQUIRE);             \
     if (real_##name == NULL) {                                                 \
         real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name);              \
         __atomic_store_n(&real_##name##_cache, real_##name, __ATOMIC_RELEASE); \

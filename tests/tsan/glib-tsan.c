@@ -44,8 +44,8 @@
  * this file is instrumented too). */
 #define REAL(name)                                                             \
     static __typeof__(&name) real_##name##_cache;                              \
-    __typeof__(&name) real_##name =                                            \
-        __atomic_load_n(&real_##name##_cache, __ATOMIC_ACQUIRE);               \
+    __typeof__(&name) real_##name                                              \
+        = __atomic_load_n(&real_##name##_cache, __ATOMIC_ACQUIRE);             \
     if (real_##name == NULL) {                                                 \
         real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name);              \
         __atomic_store_n(&real_##name##_cache, real_##name, __ATOMIC_RELEASE); \
@@ -219,9 +219,9 @@ g_async_queue_timeout_pop(GAsyncQueue *queue, guint64 timeout)
  * ready time or its callback is read by the thread that dispatches it,
  * ordered by the GMainContext's lock. Every source made by our code gets
  * (not GIO's) a copy of its GSourceFuncs whose prepare, check and
- * dispatch acquire the source first; attach, set_ready_time and set_callback release it.
- * The copies live as long as the process (one per distinct GSourceFuncs,
- * a handful).
+ * dispatch acquire the source first; attach, set_ready_time and set_callback
+ * release it. The copies live as long as the process (one per distinct
+ * GSourceFuncs, a handful).
  */
 /* One slot per distinct GSourceFuncs of ours (a handful): each slot's
  * trampolines know their slot, so they never read the source's memory
@@ -254,23 +254,26 @@ static GSourceFuncs tsan_wrapped[TSAN_SOURCE_SLOTS];
         tsan_orig[i]->finalize(source);                                        \
     }
 
-TSAN_SLOT(0) TSAN_SLOT(1) TSAN_SLOT(2) TSAN_SLOT(3)
-TSAN_SLOT(4) TSAN_SLOT(5) TSAN_SLOT(6) TSAN_SLOT(7)
-TSAN_SLOT(8) TSAN_SLOT(9) TSAN_SLOT(10) TSAN_SLOT(11)
-TSAN_SLOT(12) TSAN_SLOT(13) TSAN_SLOT(14) TSAN_SLOT(15)
+TSAN_SLOT(0)
+TSAN_SLOT(1) TSAN_SLOT(2) TSAN_SLOT(3) TSAN_SLOT(4) TSAN_SLOT(5) TSAN_SLOT(6)
+    TSAN_SLOT(7) TSAN_SLOT(8) TSAN_SLOT(9) TSAN_SLOT(10) TSAN_SLOT(11)
+        TSAN_SLOT(12) TSAN_SLOT(13) TSAN_SLOT(14) TSAN_SLOT(15)
 
 #define TSAN_SLOT_FUNCS(i)                                                     \
-    {tsan_prepare_##i, tsan_check_##i, tsan_dispatch_##i, tsan_finalize_##i,  \
-     NULL, NULL}
+    {                                                                          \
+        tsan_prepare_##i, tsan_check_##i, tsan_dispatch_##i,                   \
+            tsan_finalize_##i, NULL, NULL                                      \
+    }
 
-static const GSourceFuncs tsan_trampolines[TSAN_SOURCE_SLOTS] = {
-    TSAN_SLOT_FUNCS(0),  TSAN_SLOT_FUNCS(1),  TSAN_SLOT_FUNCS(2),
-    TSAN_SLOT_FUNCS(3),  TSAN_SLOT_FUNCS(4),  TSAN_SLOT_FUNCS(5),
-    TSAN_SLOT_FUNCS(6),  TSAN_SLOT_FUNCS(7),  TSAN_SLOT_FUNCS(8),
-    TSAN_SLOT_FUNCS(9),  TSAN_SLOT_FUNCS(10), TSAN_SLOT_FUNCS(11),
-    TSAN_SLOT_FUNCS(12), TSAN_SLOT_FUNCS(13), TSAN_SLOT_FUNCS(14),
-    TSAN_SLOT_FUNCS(15),
-};
+            static const GSourceFuncs tsan_trampolines[TSAN_SOURCE_SLOTS]
+    = {
+          TSAN_SLOT_FUNCS(0),  TSAN_SLOT_FUNCS(1),  TSAN_SLOT_FUNCS(2),
+          TSAN_SLOT_FUNCS(3),  TSAN_SLOT_FUNCS(4),  TSAN_SLOT_FUNCS(5),
+          TSAN_SLOT_FUNCS(6),  TSAN_SLOT_FUNCS(7),  TSAN_SLOT_FUNCS(8),
+          TSAN_SLOT_FUNCS(9),  TSAN_SLOT_FUNCS(10), TSAN_SLOT_FUNCS(11),
+          TSAN_SLOT_FUNCS(12), TSAN_SLOT_FUNCS(13), TSAN_SLOT_FUNCS(14),
+          TSAN_SLOT_FUNCS(15),
+      };
 
 static GMutex tsan_slots_lock;
 
@@ -356,4 +359,3 @@ g_source_set_callback(GSource *source, GSourceFunc func, gpointer data,
     __tsan_release(source);
     real_g_source_set_callback(source, func, data, notify);
 }
-

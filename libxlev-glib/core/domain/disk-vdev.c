@@ -81,8 +81,8 @@ vdev_parse_dp(const char *s, long max_disk, long max_part, long *disk_out,
 {
     const char *p = s;
 
-    if (*p++ != 'd' || !vdev_parse_decimal(&p, max_disk, disk_out) ||
-        *p++ != 'p' || !vdev_parse_decimal(&p, max_part, part_out))
+    if (*p++ != 'd' || !vdev_parse_decimal(&p, max_disk, disk_out)
+        || *p++ != 'p' || !vdev_parse_decimal(&p, max_part, part_out))
         return 0;
     return *p == '\0';
 }

@@ -32,16 +32,14 @@ timeout_ms(const struct timeval *abs, struct timeval now)
     const int64_t max_sec = INT_MAX / MSEC_PER_SEC + 1;
     int64_t dsec, rel_us, ms;
 
-    if (abs->tv_sec < now.tv_sec ||
-        (abs->tv_sec == now.tv_sec && abs->tv_usec <= now.tv_usec))
+    if (abs->tv_sec < now.tv_sec
+        || (abs->tv_sec == now.tv_sec && abs->tv_usec <= now.tv_usec))
         return 0;
     /* abs > now: the difference is positive, but may not fit */
-    if (__builtin_sub_overflow((int64_t)abs->tv_sec, (int64_t)now.tv_sec,
-                               &dsec) ||
-        dsec > max_sec)
+    if (__builtin_sub_overflow((int64_t)abs->tv_sec, (int64_t)now.tv_sec, &dsec)
+        || dsec > max_sec)
         return INT_MAX;
-    rel_us = dsec * USEC_PER_SEC +
-             (abs->tv_usec - now.tv_usec);
+    rel_us = dsec * USEC_PER_SEC + (abs->tv_usec - now.tv_usec);
     ms = (rel_us + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
@@ -65,8 +63,8 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
     struct xlev__fdent *fdent;
     int needed, i, rc;
 
-    if (!ctx || !nfds_io || !timeout_upd || *nfds_io < 0 ||
-        (*nfds_io > 0 && !fds) || !timeval_valid(now))
+    if (!ctx || !nfds_io || !timeout_upd || *nfds_io < 0
+        || (*nfds_io > 0 && !fds) || !timeval_valid(now))
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);

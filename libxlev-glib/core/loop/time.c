@@ -355,9 +355,9 @@ xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *pub,
      * (a deadline near the end of time_t, either way). */
     usec = mono.tv_usec + (wall.tv_usec - real.tv_usec); /* (-1 s, 2 s) */
     carry = usec < 0 ? -1 : usec >= USEC_PER_SEC ? 1 : 0;
-    if (__builtin_sub_overflow(wall.tv_sec, real.tv_sec, &delta_sec) ||
-        __builtin_add_overflow(mono.tv_sec, delta_sec, &abs.tv_sec) ||
-        __builtin_add_overflow(abs.tv_sec, carry, &abs.tv_sec)) {
+    if (__builtin_sub_overflow(wall.tv_sec, real.tv_sec, &delta_sec)
+        || __builtin_add_overflow(mono.tv_sec, delta_sec, &abs.tv_sec)
+        || __builtin_add_overflow(abs.tv_sec, carry, &abs.tv_sec)) {
         xlev__log(ctx, LOG_DEBUG,
                   "xlev_ev_time_register_wall: deadline %lld s is out of "
                   "range of the monotonic clock",
