@@ -82,9 +82,10 @@ struct _XlevWatch {
 
 /*
  * Rate limiting (the `rate-limit` property, as GFileMonitor's): the first
- * event for a path is emitted at once and opens a window of `rate_limit`
- * ms for that path; further events for it inside the window are merged
- * into one, emitted when the window ends (which opens the next window).
+ * event for a path is emitted at once and, when that emission returns,
+ * opens a window of `rate_limit` ms for that path; further events for it
+ * until the window ends are merged into one, emitted when it ends (which
+ * opens the next window).
  * So the last event for a path is always emitted, at most `rate_limit` ms
  * late, and a path emits at most once per window. Done at emission time,
  * in the main context's thread, so every structure here is that thread's.
@@ -126,6 +127,7 @@ G_DEFINE_FINAL_TYPE(XlevWatch, xlev_watch, G_TYPE_OBJECT)
 #define WATCH_FLAGS_KNOWN XLEV_WATCH_FLAGS_SKIP_INITIAL
 
 static void window_source_schedule(XlevWatch *self);
+static void window_restart(XlevWatch *self, const char *path);
 
 /* Main context's thread, no lock held. */
 static void
@@ -144,7 +146,6 @@ window_dispatch(GSource *source, GSourceFunc callback, gpointer data)
     GHashTableIter iter;
     gpointer key, value;
     gint64 now = g_get_monotonic_time();
-    gint64 limit_us;
 
     g_source_set_ready_time(source, -1);
     if (self == NULL || !g_atomic_int_get(&self->active)
@@ -152,7 +153,6 @@ window_dispatch(GSource *source, GSourceFunc callback, gpointer data)
         return G_SOURCE_CONTINUE;
 
     /* Collect first: a handler may change the table (or cancel). */
-    limit_us = (gint64)g_atomic_int_get(&self->rate_limit) * 1000;
     due = g_ptr_array_new_with_free_func(g_free);
     g_hash_table_iter_init(&iter, self->windows);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
@@ -165,11 +165,13 @@ window_dispatch(GSource *source, GSourceFunc callback, gpointer data)
             continue;
         }
         w->pending = FALSE;
-        w->end = now + limit_us; /* the merged event opens a window */
+        w->end = G_MAXINT64; /* the merged event opens a window */
         g_ptr_array_add(due, g_strdup(key));
     }
-    for (guint i = 0; i < due->len; i++)
+    for (guint i = 0; i < due->len; i++) {
         emit_path(self, g_ptr_array_index(due, i));
+        window_restart(self, g_ptr_array_index(due, i));
+    }
     if (g_atomic_int_get(&self->active))
         window_source_schedule(self);
     return G_SOURCE_CONTINUE;
@@ -217,6 +219,22 @@ window_source_schedule(XlevWatch *self)
         g_source_set_ready_time(self->window_source, first);
 }
 
+/* An emission for @path has just returned: its window runs from now, so
+ * `rate-limit` ms pass between the end of one emission and the start of
+ * the next, however long the handlers took. Events that came during the
+ * emission (a handler iterating the main context) wait for that window's
+ * end: `end` was G_MAXINT64 meanwhile. The entry is looked up again: a
+ * nested iteration may have ended and removed it. */
+static void
+window_restart(XlevWatch *self, const char *path)
+{
+    RateWindow *w = g_hash_table_lookup(self->windows, path);
+
+    if (w != NULL)
+        w->end = g_get_monotonic_time() +
+                 (gint64)g_atomic_int_get(&self->rate_limit) * 1000;
+}
+
 /* Delivery, in the main context's thread, no lock held. */
 static void
 emit_changed(GObject *target, const XlevItem *item)
@@ -249,9 +267,10 @@ emit_changed(GObject *target, const XlevItem *item)
     }
     /* A pending event of an ended window is this one. */
     w->pending = FALSE;
-    w->end = now + (gint64)MAX(limit_ms, 0) * 1000;
-    window_source_schedule(self);
+    w->end = G_MAXINT64;
     emit_path(self, item->text);
+    window_restart(self, item->text);
+    window_source_schedule(self);
 }
 
 /* A path that is not UTF-8 (only a hostile or broken peer sends one:
@@ -470,11 +489,13 @@ xlev_watch_class_init(XlevWatchClass *klass)
      * default) emits every event as it comes.
      *
      * With a limit, the first event for a path is emitted at once; the
-     * events for that path that come in the following `rate-limit` ms are
-     * merged into one, emitted when that time is up. So the last change
-     * to a path is always reported (at most `rate-limit` ms late), which
-     * is all a handler that re-reads the state needs, and a path that
-     * changes continuously costs one emission per period. Events for
+     * events for that path that come until `rate-limit` ms after that
+     * emission has returned are merged into one, emitted when that time
+     * is up (and the next period starts when it has returned). So the
+     * last change to a path is always reported (at most `rate-limit` ms
+     * after the previous emission), which is all a handler that re-reads
+     * the state needs, and a path that changes continuously costs one
+     * emission per period, however slow its handlers. Events for
      * different paths are not merged with each other, and may be emitted
      * in another order than they came.
      *
