@@ -148,11 +148,18 @@ gboolean xlev_dispatch_is_running(XlevDispatch *self);
 xlev_ctx *xlev_dispatch_hold(XlevDispatch *self, GObject **owner_out);
 
 /* The core's timeval (its monotonic clock) in microseconds, the unit of
- * g_get_monotonic_time() and g_source_set_ready_time(). */
+ * g_get_monotonic_time() and g_source_set_ready_time(), saturated at
+ * G_MAXINT64 / G_MININT64: a deadline near the end of time_t (the core
+ * keeps any representable one) is "never", not a signed overflow. */
 static inline gint64
 xlev_timeval_to_us(const struct timeval *tv)
 {
-    return (gint64)tv->tv_sec * G_USEC_PER_SEC + tv->tv_usec;
+    gint64 us;
+
+    if (__builtin_mul_overflow((gint64)tv->tv_sec, (gint64)G_USEC_PER_SEC, &us)
+        || __builtin_add_overflow(us, (gint64)tv->tv_usec, &us))
+        return tv->tv_sec < 0 ? G_MININT64 : G_MAXINT64;
+    return us;
 }
 
 G_END_DECLS

@@ -73,18 +73,25 @@
  * ask xlev_dispatch_is_running() in prepare and check and poll nothing
  * while it is true (see xlev-source.c for why).
  *
- * Bounded delivery. The loop stops after XLEV_DISPATCH_BATCH items and
- * leaves the rest to the wake source (one more main loop iteration), so a
- * lower number is the only change a bound needs.
+ * Bounded delivery. The loop stops after XLEV_DISPATCH_BATCH items, or
+ * once XLEV_DISPATCH_BUDGET_US have passed since it started (at least one
+ * item is always delivered), and leaves the rest to the wake source: the
+ * main context then runs one more iteration, in which every other source
+ * that is ready (a GUI's redraw, a timeout) is dispatched before the next
+ * batch. So a backlog of thousands of events for a slow handler delays
+ * another source by about one budget, not by the whole backlog.
  */
 #include "xlev-dispatch-private.h"
 
 #include <string.h>
 
 /* Items delivered per xlev_dispatch_end() before the loop yields to the
- * main context (the rest are delivered from the wake source). Unbounded
- * for now. */
-#define XLEV_DISPATCH_BATCH G_MAXUINT
+ * main context (the rest are delivered from the wake source), and the time
+ * after which it yields even if fewer were delivered: a few milliseconds,
+ * well under a 60 Hz frame, as GLib's own sources (GTK's frame clock,
+ * GDBus's worker) keep their dispatches short. */
+#define XLEV_DISPATCH_BATCH 256
+#define XLEV_DISPATCH_BUDGET_US (4 * 1000)
 
 typedef struct {
     GSource source;
@@ -345,9 +352,15 @@ pop(XlevDispatch *self, GObject **target_out)
 static void
 deliver(XlevDispatch *self)
 {
+    gint64 deadline = g_get_monotonic_time() + XLEV_DISPATCH_BUDGET_US;
+
     for (guint n = 0; n < XLEV_DISPATCH_BATCH; n++) {
         GObject *target = NULL;
         XlevItem *item;
+
+        /* One item at least; then only while the budget lasts. */
+        if (n > 0 && g_get_monotonic_time() >= deadline)
+            break;
 
         /* A handler may have disposed the owner: emit nothing more. */
         if (g_atomic_int_get(&self->closed))

@@ -337,6 +337,14 @@ hook_timeout_unref(gpointer data)
     g_atomic_rc_box_release_full(data, hook_timeout_clear);
 }
 
+/* A core deadline as a ready time: one before the clock's start (any
+ * negative value, which GLib would take for "never") is due at once. */
+static gint64
+ready_time_of(const struct timeval *abs)
+{
+    return MAX(xlev_timeval_to_us(abs), 0);
+}
+
 static gboolean
 ready_time_dispatch(GSource *source, GSourceFunc callback, gpointer data)
 {
@@ -386,7 +394,7 @@ timeout_register(void *user, void **for_app_registration_out,
     t->registered = 1;
     t->source = g_source_new(&ready_time_funcs, sizeof(GSource));
     g_source_set_static_name(t->source, "[xlev] timeout");
-    g_source_set_ready_time(t->source, xlev_timeval_to_us(&abs));
+    g_source_set_ready_time(t->source, ready_time_of(&abs));
     g_source_set_callback(t->source, hook_timeout_due,
                           g_atomic_rc_box_acquire(t), hook_timeout_unref);
     g_source_attach(t->source, hooks->main_context);
@@ -403,7 +411,7 @@ timeout_modify(void *user, void **for_app_registration_update,
     XlevHookTimeout *t = *for_app_registration_update;
 
     if (g_atomic_int_get(&t->registered))
-        g_source_set_ready_time(t->source, xlev_timeval_to_us(&abs));
+        g_source_set_ready_time(t->source, ready_time_of(&abs));
     return 0;
 }
 

@@ -50,5 +50,9 @@ XLEV_AVAILABLE_IN_1_0
 gboolean xlev_watch_get_active(XlevWatch *self);
 XLEV_AVAILABLE_IN_1_0
 void xlev_watch_cancel(XlevWatch *self);
+XLEV_AVAILABLE_IN_1_0
+gint xlev_watch_get_rate_limit(XlevWatch *self);
+XLEV_AVAILABLE_IN_1_0
+void xlev_watch_set_rate_limit(XlevWatch *self, gint limit_ms);
 
 G_END_DECLS

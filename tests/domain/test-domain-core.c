@@ -456,6 +456,17 @@ test_vdev_devid(void)
     g_assert_cmpint(xlev_disk_vdev_to_devid("xvda0"), ==, -1);
     g_assert_cmpint(xlev_disk_vdev_to_devid("hde"), ==, -1);
     g_assert_cmpint(xlev_disk_vdev_to_devid("floppy"), ==, -1);
+    /* d<disk>p<part> is digits only (found by tests/fuzz/fuzz-disk-vdev) */
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d1048575p255"), ==,
+                    (1 << 28) | (1048575 << 8) | 255);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d-0p00"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d 1p2"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d+1p2"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d01p2"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d1p"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d1048576p0"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d0p256"), ==, -1);
+    g_assert_cmpint(xlev_disk_vdev_to_devid("d0p1x"), ==, -1);
 }
 
 static void

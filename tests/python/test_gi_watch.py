@@ -163,5 +163,58 @@ class TimeoutTest(XlevTestCase):
         self.run_until(lambda: fired, 'the wall-clock timeout')
 
 
+class RateLimitTest(XlevTestCase):
+    """The rate-limit property: per path, the first event at once, the
+    ones inside the window merged into one emitted at its end."""
+
+    LIMIT_MS = 300
+
+    def burst(self, integration):
+        ctx = self.context(integration)
+        watch = ctx.watch('/rl', Xlev.WatchFlags.SKIP_INITIAL)
+        self.assertEqual(watch.props.rate_limit, 0)
+        notified = []
+        watch.connect('notify::rate-limit',
+                      lambda w, pspec: notified.append(w.props.rate_limit))
+        watch.props.rate_limit = self.LIMIT_MS
+        self.assertEqual(watch.get_rate_limit(), self.LIMIT_MS)
+        self.assertEqual(notified, [self.LIMIT_MS])
+        seen = []
+        watch.connect('changed',
+                      lambda w, path: seen.append((path, time.monotonic())))
+
+        # writes to one path, each event delivered before the next write
+        # (xenstored may merge events still queued for one path)
+        for i in range(8):
+            xs_cli('xenstore-write', '/rl/a', str(i))
+            self.iterate(0.01)
+        burst_end = time.monotonic()
+        self.iterate(self.LIMIT_MS * 3 / 1000)
+
+        times = [t for path, t in seen if path == '/rl/a']
+        self.assertEqual({path for path, t in seen}, {'/rl/a'})
+        self.assertGreaterEqual(len(times), 2)
+        # at most one per window of the burst, the first and the last
+        self.assertLessEqual(
+            len(times), 2 + int((burst_end - times[0]) * 1000
+                                // self.LIMIT_MS))
+        self.assertGreaterEqual(times[-1], burst_end)
+        self.assertGreaterEqual(times[-1] - times[0], self.LIMIT_MS / 1000)
+
+        watch.set_rate_limit(0)
+        self.assertEqual(notified, [self.LIMIT_MS, 0])
+        del seen[:]
+        xs_cli('xenstore-write', '/rl/a', 'x')
+        self.run_until(lambda: len(seen) == 1, 'an event with no limit')
+        xs_cli('xenstore-write', '/rl/a', 'y')
+        self.run_until(lambda: len(seen) == 2, 'the next one, not merged')
+
+    def test_rate_limit_source(self):
+        self.burst(Xlev.Integration.SOURCE)
+
+    def test_rate_limit_hooks(self):
+        self.burst(Xlev.Integration.HOOKS)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)

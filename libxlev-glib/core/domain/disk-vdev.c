@@ -53,6 +53,40 @@ vdev_parse_letters(const char *s, const char *prefix, long max_disk,
     return 1;
 }
 
+/* A decimal number at *s: digits only (no sign, no blank, no leading
+ * zero but "0" itself), at most max; *s moves past it. 1 on success. */
+static int
+vdev_parse_decimal(const char **s, long max, long *out)
+{
+    const char *p = *s;
+    long v = 0;
+
+    if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        v = v * 10 + (*p - '0');
+        if (v > max)
+            return 0;
+    }
+    *s = p;
+    *out = v;
+    return 1;
+}
+
+/* "d<disk>p<partition>", both decimal as vdev_parse_decimal() reads
+ * them. 1 on success. */
+static int
+vdev_parse_dp(const char *s, long max_disk, long max_part, long *disk_out,
+              long *part_out)
+{
+    const char *p = s;
+
+    if (*p++ != 'd' || !vdev_parse_decimal(&p, max_disk, disk_out)
+        || *p++ != 'p' || !vdev_parse_decimal(&p, max_part, part_out))
+        return 0;
+    return *p == '\0';
+}
+
 /* Xen's device numbers (docs/misc/vbd-interface.txt). */
 #define VBD_XVD_MAJOR 202
 #define VBD_XVD_EXT (1L << 28)
@@ -73,16 +107,15 @@ xlev_disk_vdev_to_devid(const char *vdev)
 {
     long disk, part;
     char *end;
-    int used = -1;
 
     if (!vdev || !*vdev)
         return -1;
 
-    /* "d<disk>p<partition>" or "xvd<letters>[<partition>]" */
-    if ((sscanf(vdev, "d%ldp%ld%n", &disk, &part, &used) == 2 && used >= 0
-         && (size_t)used == strlen(vdev) && disk >= 0
-         && disk <= VBD_XVD_EXT_MAX_DISK && part >= 0
-         && part <= VBD_XVD_EXT_MAX_PART)
+    /* "d<disk>p<partition>" (digits only: "d-0p00" or "d 1p2" is no
+     * name, found by tests/fuzz/fuzz-disk-vdev.c) or
+     * "xvd<letters>[<partition>]" */
+    if (vdev_parse_dp(vdev, VBD_XVD_EXT_MAX_DISK, VBD_XVD_EXT_MAX_PART, &disk,
+                      &part)
         || vdev_parse_letters(vdev, "xvd", VBD_XVD_EXT_MAX_DISK,
                               VBD_XVD_EXT_MAX_PART, &disk, &part)) {
         if (disk <= VBD_XVD_MAX_DISK_SHORT && part <= VBD_XVD_MAX_PART_SHORT)

@@ -15,6 +15,10 @@
 
 #include "loop-private.h"
 
+/* The fd table: an open-addressing hash of the fdents by fd number
+ * (linear probing, a power-of-two size, at most half full), so its size
+ * follows the number of fds registered, not their values: fd 2^28 or
+ * INT_MAX costs one slot, as fd 3 does. Lock held throughout. */
 #define FDTAB_MIN_SIZE 64
 
 static void
@@ -48,38 +52,90 @@ xlev_ev_fd_isregistered(const xlev_ev_fd *pub)
     return pub && fd_reg_active(XLEV__FD_C(pub));
 }
 
+static unsigned
+fdtab_slot(const xlev_ctx *ctx, int fd)
+{
+    /* Fibonacci hashing (the product's top bits): fds that differ in any
+     * bits spread; fd is never negative here, fdtab_size is 2^1..2^30. */
+    unsigned bits = (unsigned)__builtin_ctz((unsigned)ctx->fdtab_size);
+
+    return ((unsigned)fd * 2654435769u) >> (32 - bits);
+}
+
 static struct xlev__fdent *
 fdtab_lookup(xlev_ctx *ctx, int fd)
 {
-    if (fd < 0 || fd >= ctx->fdtab_size)
+    unsigned i, mask = (unsigned)ctx->fdtab_size - 1;
+
+    if (fd < 0 || !ctx->fdtab_size)
         return NULL;
-    return ctx->fdtab[fd];
+    for (i = fdtab_slot(ctx, fd); ctx->fdtab[i]; i = (i + 1) & mask)
+        if (ctx->fdtab[i]->fd == fd)
+            return ctx->fdtab[i];
+    return NULL;
 }
 
-static int
-fdtab_ensure(xlev_ctx *ctx, int fd)
+/* Puts fdent in a table with room (no entry for its fd yet). */
+static void
+fdtab_put(xlev_ctx *ctx, struct xlev__fdent *fdent)
 {
-    struct xlev__fdent **newtab;
-    int newsize;
+    unsigned i, mask = (unsigned)ctx->fdtab_size - 1;
 
-    if (fd < ctx->fdtab_size)
+    for (i = fdtab_slot(ctx, fdent->fd); ctx->fdtab[i]; i = (i + 1) & mask)
+        ;
+    ctx->fdtab[i] = fdent;
+    ctx->fdtab_used++;
+}
+
+/* Makes room for one more entry: keeps the table at most half full. */
+static int
+fdtab_reserve(xlev_ctx *ctx)
+{
+    struct xlev__fdent **old = ctx->fdtab, **newtab;
+    int oldsize = ctx->fdtab_size, newsize, i;
+
+    if (ctx->fdtab_used + 1 <= oldsize / 2)
         return 0;
-    newsize = ctx->fdtab_size ? ctx->fdtab_size : FDTAB_MIN_SIZE;
-    while (newsize <= fd) {
-        if (newsize > INT_MAX / 2) {
-            newsize = fd + 1;
-            break;
-        }
-        newsize *= 2;
-    }
-    newtab = xlev__realloc_array(ctx->fdtab, newsize, sizeof(*newtab));
+    if (oldsize > INT_MAX / 2)
+        return XLEV_ERROR_NOMEM;
+    newsize = oldsize ? oldsize * 2 : FDTAB_MIN_SIZE;
+    newtab = xlev__calloc((size_t)newsize, sizeof(*newtab));
     if (!newtab)
         return XLEV_ERROR_NOMEM;
-    memset(newtab + ctx->fdtab_size, 0,
-           sizeof(*newtab) * (newsize - ctx->fdtab_size));
     ctx->fdtab = newtab;
     ctx->fdtab_size = newsize;
+    ctx->fdtab_used = 0;
+    for (i = 0; i < oldsize; i++)
+        if (old[i])
+            fdtab_put(ctx, old[i]);
+    free(old);
     return 0;
+}
+
+/* Removes fdent (which is in the table), shifting back the entries of
+ * its probe run so that every lookup still finds them. */
+static void
+fdtab_remove(xlev_ctx *ctx, struct xlev__fdent *fdent)
+{
+    unsigned i, j, mask = (unsigned)ctx->fdtab_size - 1;
+
+    for (i = fdtab_slot(ctx, fdent->fd); ctx->fdtab[i] != fdent;
+         i = (i + 1) & mask)
+        ;
+    ctx->fdtab[i] = NULL;
+    ctx->fdtab_used--;
+    for (j = (i + 1) & mask; ctx->fdtab[j]; j = (j + 1) & mask) {
+        struct xlev__fdent *e = ctx->fdtab[j];
+        unsigned home = fdtab_slot(ctx, e->fd);
+
+        /* e may move to the hole at i unless its home lies cyclically
+         * in (i, j]. */
+        if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+            continue;
+        ctx->fdtab[i] = e;
+        ctx->fdtab[j] = NULL;
+        i = j;
+    }
 }
 
 static short
@@ -188,7 +244,7 @@ fdent_new_locked(xlev_ctx *ctx, int fd, struct xlev__fdent **fdent_out)
     struct xlev__fdent *fdent;
     int rc;
 
-    rc = fdtab_ensure(ctx, fd);
+    rc = fdtab_reserve(ctx);
     if (rc)
         return rc;
     fdent = xlev__calloc(1, sizeof(*fdent));
@@ -200,7 +256,7 @@ fdent_new_locked(xlev_ctx *ctx, int fd, struct xlev__fdent **fdent_out)
     if (ctx->fdents)
         ctx->fdents->prev = fdent;
     ctx->fdents = fdent;
-    ctx->fdtab[fd] = fdent;
+    fdtab_put(ctx, fdent);
     *fdent_out = fdent;
     return 0;
 }
@@ -222,7 +278,7 @@ fdent_free_locked(xlev_ctx *ctx, struct xlev__fdent *fdent)
         ctx->fdents = fdent->next;
     if (fdent->next)
         fdent->next->prev = fdent->prev;
-    ctx->fdtab[fdent->fd] = NULL;
+    fdtab_remove(ctx, fdent);
     free(fdent);
 }
 

@@ -121,7 +121,8 @@ _Static_assert(sizeof(struct xlev__time_reg) <= sizeof(xlev_ev_time) &&
  *
  * An fd that wants no events is neither polled nor given to the hooks.
  *
- * ctx->fdtab is indexed by fd number (grown on demand) for O(1) lookup;
+ * ctx->fdtab is a hash of them by fd number (fd.c) for O(1) lookup, sized
+ * by how many there are, never by the fd's value;
  * ctx->fdents lists them for beforepoll and register_hooks.
  */
 struct xlev__fdent {
@@ -256,8 +257,9 @@ struct xlev_ctx {
     /* fds */
     struct xlev__fdent *fdents; /* list head */
     int nfdents_active;         /* fdents with events != 0 */
-    struct xlev__fdent **fdtab; /* indexed by fd number */
-    int fdtab_size;
+    struct xlev__fdent **fdtab; /* hash by fd number (fd.c) */
+    int fdtab_size;             /* a power of two, or 0 */
+    int fdtab_used;             /* entries in fdtab */
     struct xlev__fdent **polled; /* shadow of the last beforepoll's fds */
     int polled_allocd;           /* entries allocated in polled[] */
     int polled_used;             /* entries filled by the last beforepoll */

@@ -15,25 +15,39 @@
 
 #define USEC_PER_SEC 1000000
 #define USEC_PER_MSEC 1000
+#define MSEC_PER_SEC 1000
 
 /*======================================================================*/
 /* Poll style */
 
 /* Milliseconds from now until abs, for poll(2): 0 if already due, at least
  * 1 otherwise (a sub-millisecond wait must not become a busy 0), saturated
- * at INT_MAX. */
+ * at INT_MAX. Both are valid timevals (tv_usec in [0, 1 s)) but may be
+ * anywhere in time_t's range: the seconds are compared before anything is
+ * multiplied, so nothing overflows. */
 static int
 timeout_ms(const struct timeval *abs, struct timeval now)
 {
-    int64_t rel_us;
-    int64_t ms;
+    /* INT_MAX ms is under 2^21 s: a gap of more seconds saturates. */
+    const int64_t max_sec = INT_MAX / MSEC_PER_SEC + 1;
+    int64_t dsec, rel_us, ms;
 
-    rel_us = ((int64_t)abs->tv_sec - now.tv_sec) * USEC_PER_SEC +
-             (abs->tv_usec - now.tv_usec);
-    if (rel_us <= 0)
+    if (abs->tv_sec < now.tv_sec
+        || (abs->tv_sec == now.tv_sec && abs->tv_usec <= now.tv_usec))
         return 0;
+    /* abs > now: the difference is positive, but may not fit */
+    if (__builtin_sub_overflow((int64_t)abs->tv_sec, (int64_t)now.tv_sec, &dsec)
+        || dsec > max_sec)
+        return INT_MAX;
+    rel_us = dsec * USEC_PER_SEC + (abs->tv_usec - now.tv_usec);
     ms = (rel_us + USEC_PER_MSEC - 1) / USEC_PER_MSEC;
     return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static int
+timeval_valid(struct timeval tv)
+{
+    return tv.tv_usec >= 0 && tv.tv_usec < USEC_PER_SEC;
 }
 
 /*
@@ -49,8 +63,8 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
     struct xlev__fdent *fdent;
     int needed, i, rc;
 
-    if (!ctx || !nfds_io || !timeout_upd || *nfds_io < 0 ||
-        (*nfds_io > 0 && !fds))
+    if (!ctx || !nfds_io || !timeout_upd || *nfds_io < 0
+        || (*nfds_io > 0 && !fds) || !timeval_valid(now))
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);
@@ -127,7 +141,7 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
     uint64_t gen;
     int i;
 
-    if (!ctx || nfds < 0 || (nfds > 0 && !fds))
+    if (!ctx || nfds < 0 || (nfds > 0 && !fds) || !timeval_valid(now))
         return XLEV_ERROR_INVAL;
 
     XLEV__LOCK(ctx);

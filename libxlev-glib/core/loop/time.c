@@ -18,6 +18,11 @@
 #define MSEC_PER_SEC 1000
 #define THEAP_MIN_SIZE 16
 
+/* The latest second a struct timeval holds (time_t is a long on every
+ * Linux ABI, x32's included). */
+_Static_assert(sizeof(time_t) == sizeof(long), "time_t is a long");
+#define TIME_T_MAX ((time_t)LONG_MAX)
+
 static const struct timeval time_infinite = {XLEV__TIME_INFINITE_SEC, 0};
 
 static void
@@ -59,18 +64,29 @@ timeval_valid(struct timeval tv)
     return tv.tv_usec >= 0 && tv.tv_usec < USEC_PER_SEC;
 }
 
-/* a + ms, saturating at "infinite". */
+/* a + ms (ms >= 0), saturating at the latest representable time instead
+ * of overflowing (only an injected clock comes near it). */
 static struct timeval
 timeval_add_ms(struct timeval a, int ms)
 {
     struct timeval r;
 
-    r.tv_sec = a.tv_sec + ms / MSEC_PER_SEC;
+    if (ms < 0)
+        ms = 0; /* "no deadline": the caller ignores the value */
+    if (__builtin_add_overflow(a.tv_sec, (time_t)(ms / MSEC_PER_SEC),
+                               &r.tv_sec))
+        goto saturate;
     r.tv_usec = a.tv_usec + (ms % MSEC_PER_SEC) * USEC_PER_MSEC;
     if (r.tv_usec >= USEC_PER_SEC) {
-        r.tv_sec++;
+        if (__builtin_add_overflow(r.tv_sec, (time_t)1, &r.tv_sec))
+            goto saturate;
         r.tv_usec -= USEC_PER_SEC;
     }
+    return r;
+
+saturate:
+    r.tv_sec = TIME_T_MAX;
+    r.tv_usec = USEC_PER_SEC - 1;
     return r;
 }
 
@@ -323,8 +339,9 @@ xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *pub,
     struct xlev__time_reg *ev = XLEV__TIME(pub);
 
     struct timeval mono, real, abs;
-    int64_t delta_us;
-    int rc;
+    time_t delta_sec;
+    long usec;
+    int carry, rc;
 
     if (!ctx || !ev || !func || !timeval_valid(wall))
         return XLEV_ERROR_INVAL;
@@ -334,17 +351,21 @@ xlev_ev_time_register_wall(xlev_ctx *ctx, xlev_ev_time *pub,
      * before its time). */
     xlev__wall_now_locked(ctx, &real);
     xlev__now_locked(ctx, &mono);
-    delta_us = ((int64_t)wall.tv_sec - real.tv_sec) * USEC_PER_SEC +
-               (wall.tv_usec - real.tv_usec);
-    abs.tv_sec = mono.tv_sec + delta_us / USEC_PER_SEC;
-    abs.tv_usec = mono.tv_usec + delta_us % USEC_PER_SEC;
-    if (abs.tv_usec < 0) {
-        abs.tv_sec--;
-        abs.tv_usec += USEC_PER_SEC;
-    } else if (abs.tv_usec >= USEC_PER_SEC) {
-        abs.tv_sec++;
-        abs.tv_usec -= USEC_PER_SEC;
+    /* abs = mono + (wall - real), refused if it cannot be represented
+     * (a deadline near the end of time_t, either way). */
+    usec = mono.tv_usec + (wall.tv_usec - real.tv_usec); /* (-1 s, 2 s) */
+    carry = usec < 0 ? -1 : usec >= USEC_PER_SEC ? 1 : 0;
+    if (__builtin_sub_overflow(wall.tv_sec, real.tv_sec, &delta_sec)
+        || __builtin_add_overflow(mono.tv_sec, delta_sec, &abs.tv_sec)
+        || __builtin_add_overflow(abs.tv_sec, carry, &abs.tv_sec)) {
+        xlev__log(ctx, LOG_DEBUG,
+                  "xlev_ev_time_register_wall: deadline %lld s is out of "
+                  "range of the monotonic clock",
+                  (long long)wall.tv_sec);
+        XLEV__UNLOCK(ctx);
+        return XLEV_ERROR_INVAL;
     }
+    abs.tv_usec = usec - carry * USEC_PER_SEC;
     rc = time_register_locked(ctx, ev, func, 0, abs);
     XLEV__UNLOCK(ctx);
     return rc;
