@@ -573,7 +573,8 @@ xlev_context_watch(XlevContext *context, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(context), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!xlev_check_path(path, error))
+    if (!xlev_context_check_ready(context, error) ||
+        !xlev_check_path(path, error))
         return NULL;
     if ((flags & ~WATCH_FLAGS_KNOWN) != 0) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,

@@ -110,6 +110,15 @@ test_not_initialized(Fixture *f, gconstpointer data)
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED);
     g_clear_error(&error);
 
+    {
+        g_autoptr(XlevWatch) watch =
+            xlev_context_watch(f->ctx, "/init", XLEV_WATCH_FLAGS_NONE, &error);
+
+        g_assert_null(watch);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED);
+        g_clear_error(&error);
+    }
+
     /* Initialised late, asynchronously: now it works. */
     g_async_initable_init_async(G_ASYNC_INITABLE(f->ctx), G_PRIORITY_DEFAULT,
                                 NULL, init_done, &r);
