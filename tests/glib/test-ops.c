@@ -6,6 +6,9 @@
  */
 #include "xlev-test-common.h"
 #include "xlev-error-private.h"
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static void
 test_sync_ops(Fixture *f, gconstpointer data)
@@ -245,11 +248,32 @@ test_context_new_errors(Fixture *f, gconstpointer data)
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
     XlevContext *ctx;
 
-    /* libxenstore cannot connect anywhere but XENSTORED_PATH. */
+    /* Any path is used as given: nothing there cannot be reached; a FIFO
+     * or a regular file is refused at connect. */
     ctx = xlev_context_new("/nonexistent/socket", NULL, &error);
     g_assert_null(ctx);
-    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
+    g_assert_nonnull(strstr(error->message, "/nonexistent/socket"));
     g_clear_error(&error);
+    {
+        g_autofree char *dir = g_dir_make_tmp("xlev-ops-XXXXXX", NULL);
+        g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+        g_autofree char *file = g_build_filename(dir, "file", NULL);
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_assert_true(g_file_set_contents(file, "", 0, NULL));
+        ctx = xlev_context_new(fifo, NULL, &error);
+        g_assert_null(ctx);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+        g_clear_error(&error);
+        ctx = xlev_context_new(file, NULL, &error);
+        g_assert_null(ctx);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+        g_clear_error(&error);
+        g_unlink(fifo);
+        g_unlink(file);
+        g_rmdir(dir);
+    }
 
     g_cancellable_cancel(cancellable);
     ctx = xlev_context_new(NULL, cancellable, &error);
@@ -306,6 +330,19 @@ test_error_codes(void)
         { XLEV_ERROR_CODE_XENSTORE, XLEV_ERROR_XENSTORE },
         { XLEV_ERROR_CODE_NO_HYPERVISOR, XLEV_ERROR_NO_HYPERVISOR },
         { XLEV_ERROR_CODE_BROKEN, XLEV_ERROR_BROKEN },
+        { XLEV_ERROR_CODE_EXIST, XLEV_ERROR_EXIST },
+        { XLEV_ERROR_CODE_TOO_BIG, XLEV_ERROR_TOO_BIG },
+        { XLEV_ERROR_CODE_NOSPC, XLEV_ERROR_NOSPC },
+        { XLEV_ERROR_CODE_QUOTA, XLEV_ERROR_QUOTA },
+        { XLEV_ERROR_CODE_AGAIN, XLEV_ERROR_AGAIN },
+        { XLEV_ERROR_CODE_BUSY, XLEV_ERROR_BUSY },
+        { XLEV_ERROR_CODE_ISDIR, XLEV_ERROR_ISDIR },
+        { XLEV_ERROR_CODE_READONLY, XLEV_ERROR_READONLY },
+        { XLEV_ERROR_CODE_MFILE, XLEV_ERROR_MFILE },
+        { XLEV_ERROR_CODE_NOTEMPTY, XLEV_ERROR_NOTEMPTY },
+        { XLEV_ERROR_CODE_NOSYS, XLEV_ERROR_NOSYS },
+        { XLEV_ERROR_CODE_PROTOCOL, XLEV_ERROR_PROTOCOL },
+        { XLEV_ERROR_CODE_TIMED_OUT, XLEV_ERROR_TIMEDOUT },
     };
     g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_ERROR);
 
