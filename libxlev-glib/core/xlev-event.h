@@ -687,8 +687,10 @@ int xlev_xs_get_domain_path(xlev_ctx *ctx, unsigned int domid,
  * @len bytes, NUL-terminated besides; for a directory, the names one after
  * the other, each NUL-terminated; for a write, rm or mkdir nothing), or
  * an XLEV_ERROR_* code. @value is valid only during the call. A context
- * freed with requests in flight drops them: their callbacks are not
- * called. Returns 0, or an error (the callback is then never called).
+ * freed with requests in flight calls their callbacks from
+ * xlev_ctx_free(), with XLEV_ERROR_CANCELLED (the callback must not use
+ * the context then). Returns 0, or an error (the callback is then never
+ * called).
  */
 typedef void xlev_xs_reply_callback(xlev_ctx *ctx, void *user, int rc,
                                     const char *value, unsigned int len);

@@ -60,6 +60,7 @@ struct xlev__xs_call {
     /* CALL_ASYNC */
     xlev_xs_reply_callback *cb;
     void *user;
+    struct xlev__xs_call *next_dying; /* teardown: see xs_conn_close */
 };
 
 static __thread int thread_cancel_fd = -1;
@@ -84,13 +85,17 @@ async_run(xlev_ctx *ctx, struct xlev__deferred *d)
     free(c);
 }
 
+/* Only at teardown (xlev__xs_conn_close_locked): the callback is still
+ * called, with XLEV_ERROR_CANCELLED. */
 static void
 async_dispose_locked(xlev_ctx *ctx, struct xlev__deferred *d)
 {
     struct xlev__xs_call *c = XLEV__CONTAINER_OF(d, struct xlev__xs_call, d);
 
     free(c->reply);
-    free(c);
+    c->reply = NULL;
+    c->next_dying = ctx->xs->dying;
+    ctx->xs->dying = c;
 }
 
 static const struct xlev__deferred_ops async_ops = {
@@ -830,10 +835,17 @@ xlev__xs_conn_open(xlev_ctx *ctx)
 static void
 drop_pending(uint32_t req_id, uint32_t type, void *data, void *user)
 {
+    struct xlev__xs *xs = user;
     struct xlev__xs_call *c = data;
 
-    if (c && c->kind != CALL_SYNC)
-        free(c);
+    if (!c || c->kind == CALL_SYNC)
+        return;
+    if (c->kind == CALL_ASYNC) {
+        c->next_dying = xs->dying;
+        xs->dying = c;
+        return;
+    }
+    free(c);
 }
 
 /* Teardown: lock held. Calls still in flight are dropped (sync callers
@@ -846,7 +858,23 @@ xlev__xs_conn_close_locked(xlev_ctx *ctx)
     xlev__fd_deregister_locked(ctx, &xs->conn_efd);
     xlev__time_deregister_locked(ctx, &xs->kick);
     xlev__deferred_cancel_ops_locked(ctx, &async_ops);
-    xlev__xs_pending_drain(&xs->pending, drop_pending, NULL);
+    xlev__xs_pending_drain(&xs->pending, drop_pending, xs);
+}
+
+/* Teardown, lock dropped: every asynchronous request still in flight or
+ * answered and not yet delivered gets its callback, with
+ * XLEV_ERROR_CANCELLED (so its owner can free what it holds). */
+void
+xlev__xs_conn_cancel_dying(xlev_ctx *ctx, struct xlev__xs *xs)
+{
+    struct xlev__xs_call *c;
+
+    while ((c = xs->dying)) {
+        xs->dying = c->next_dying;
+        c->cb(ctx, c->user, XLEV_ERROR_CANCELLED, NULL, 0);
+        free(c->reply);
+        free(c);
+    }
 }
 
 void

@@ -108,6 +108,9 @@ xs_teardown(xlev_ctx *ctx, struct xlev__teardown *td)
     xlev__time_deregister_locked(ctx, &xs->kick);
     if (xs->transport == XLEV_XS_TRANSPORT_SOCKET)
         xlev__xs_conn_close_locked(ctx);
+    XLEV__UNLOCK(ctx);
+    xlev__xs_conn_cancel_dying(ctx, xs);
+    XLEV__LOCK(ctx);
     ctx->xs = NULL;
     XLEV__UNLOCK(ctx);
 

@@ -223,6 +223,7 @@ struct xlev__xs {
     pthread_cond_t wait_cond; /* CLOCK_MONOTONIC */
     int timeout_ms;
     xlev_ev_time kick;
+    struct xlev__xs_call *dying; /* teardown only */
 
     pthread_mutex_t req_lock; /* see "Locking" */
     int broken; /* connection lost: see "xenstore watch slots" */
@@ -270,6 +271,7 @@ void xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
 /* conn.c: the socket transport (see "The socket transport") */
 int xlev__xs_conn_open(xlev_ctx *ctx);
 void xlev__xs_conn_close_locked(xlev_ctx *ctx);
+void xlev__xs_conn_cancel_dying(xlev_ctx *ctx, struct xlev__xs *xs);
 void xlev__xs_conn_free(struct xlev__xs *xs);
 void xlev__xs_conn_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
 void xlev__xs_kick_loop_locked(xlev_ctx *ctx);
