@@ -72,18 +72,22 @@ op_error(GError **error, GCancellable *cancellable, int rc,
     xlev_error_from_core(error, rc, "%s", what);
 }
 
-/* A value read through the string API must be text. */
+/* A value read through the string API must be text. One NUL at its very
+ * end is taken for a terminator (tools that write C strings with theirs
+ * exist) and dropped: *len is then one less. */
 static gboolean
-check_text(const char *value, unsigned int len, const char *path,
+check_text(const char *value, unsigned int *len, const char *path,
            GError **error)
 {
-    if (memchr(value, '\0', len) != NULL) {
+    if (*len > 0 && value[*len - 1] == '\0')
+        (*len)--;
+    if (memchr(value, '\0', *len) != NULL) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                     _("The value at %s holds a NUL byte: read it as bytes"),
                     path);
         return FALSE;
     }
-    if (!g_utf8_validate(value, len, NULL)) {
+    if (!g_utf8_validate(value, *len, NULL)) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                     _("The value at %s is not UTF-8 text: read it as bytes"),
                     path);
@@ -103,7 +107,8 @@ check_text(const char *value, unsigned int len, const char *path,
  * at most the context's [property@Xlev.Context:timeout]; cancelling
  * @cancellable ends the wait. See [method@Xlev.Context.read_async].
  *
- * xenstore values are bytes: a value that holds a NUL byte or is not
+ * xenstore values are bytes: a value that holds a NUL byte (other than
+ * one at its very end, taken for a terminator and dropped) or is not
  * UTF-8 fails with %XLEV_ERROR_CODE_INVAL; read those with
  * [method@Xlev.Context.read_bytes].
  *
@@ -136,8 +141,8 @@ xlev_context_read(XlevContext *self, const char *path,
         op_error(error, cancellable, rc, _("Cannot read %s"), path);
         return NULL;
     }
-    result = check_text(value, len, path, error) ? g_strndup(value, len)
-                                                  : NULL;
+    result = check_text(value, &len, path, error) ? g_strndup(value, len)
+                                                   : NULL;
     free(value);
     return result;
 }
@@ -462,7 +467,7 @@ async_op_return(XlevAsyncOp *o)
     }
     switch (o->op) {
     case XLEV_OP_READ:
-        if (!check_text(o->value, o->len, o->path, &error)) {
+        if (!check_text(o->value, &o->len, o->path, &error)) {
             g_task_return_error(task, error);
             return;
         }

@@ -374,6 +374,7 @@ static void
 test_bytes(Fixture *f, gconstpointer data)
 {
     static const guint8 raw[] = {'a', 0, 'b', 0xff, 0xfe, 0};
+    g_autoptr(GBytes) terminated = g_bytes_new_static("text", 5);
     g_autoptr(GBytes) value = g_bytes_new_static(raw, sizeof(raw));
     g_autoptr(GBytes) got = NULL;
     g_autoptr(GError) error = NULL;
@@ -394,6 +395,13 @@ test_bytes(Fixture *f, gconstpointer data)
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_assert_nonnull(strstr(error->message, "/bytes/k"));
     g_clear_error(&error);
+    /* one NUL at the end is a terminator */
+    g_assert_true(xlev_context_write_bytes(f->ctx, "/bytes/t", terminated,
+                                           NULL, &error));
+    text = xlev_context_read(f->ctx, "/bytes/t", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(text, ==, "text");
+    g_free(text);
     /* not UTF-8 */
     {
         g_autoptr(GBytes) latin1 = g_bytes_new_static("caf\xe9", 4);
