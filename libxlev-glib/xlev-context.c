@@ -65,6 +65,7 @@ struct _XlevContext {
     char *xenstore_path;        /* construct-only; after init, the actual */
     GMainContext *main_context; /* construct-only, never NULL after that */
     XlevIntegration integration;
+    guint timeout_ms; /* the core keeps it from init on */
 
     xlev_ctx *core;          /* from init to finalize */
     XlevDispatch *dispatch;  /* from init to finalize */
@@ -77,6 +78,8 @@ enum {
     PROP_XENSTORE_PATH,
     PROP_MAIN_CONTEXT,
     PROP_INTEGRATION,
+    PROP_TRANSPORT,
+    PROP_TIMEOUT,
     N_PROPS
 };
 
@@ -192,6 +195,8 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
     xlev_log_bridge_install();
 
     rc = xlev_ctx_new(self->xenstore_path, &self->core);
+    if (rc == 0)
+        xlev_ctx_set_timeout(self->core, (int)self->timeout_ms);
     if (rc != 0) {
         /* Name the socket libxenstore actually tried. */
         const char *tried = self->xenstore_path;
@@ -339,6 +344,12 @@ xlev_context_get_property(GObject *object, guint prop_id, GValue *value,
     case PROP_INTEGRATION:
         g_value_set_enum(value, self->integration);
         break;
+    case PROP_TRANSPORT:
+        g_value_set_enum(value, xlev_context_get_transport(self));
+        break;
+    case PROP_TIMEOUT:
+        g_value_set_uint(value, xlev_context_get_timeout(self));
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -362,6 +373,9 @@ xlev_context_set_property(GObject *object, guint prop_id, const GValue *value,
     case PROP_INTEGRATION:
         self->integration = g_value_get_enum(value);
         break;
+    case PROP_TIMEOUT:
+        xlev_context_set_timeout(self, g_value_get_uint(value));
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -381,11 +395,13 @@ xlev_context_class_init(XlevContextClass *klass)
     /**
      * XlevContext:xenstore-path:
      *
-     * The socket of the xenstore daemon. Given at construction, %NULL means
-     * where libxenstore looks (`XENSTORED_PATH`, or its compiled-in
-     * default); libxenstore 4.17 cannot be pointed anywhere else, so any
-     * other value fails with %XLEV_ERROR_CODE_INVAL. Once constructed, the
-     * path actually connected to.
+     * The socket of the xenstore daemon (or the xenbus device). Given at
+     * construction and used as it is; %NULL means `$XENSTORED_PATH`, else
+     * the default socket, else the xenbus device. A path that is neither
+     * a socket nor a character device (a FIFO, a regular file) fails with
+     * %XLEV_ERROR_CODE_INVAL; nothing there, with
+     * %XLEV_ERROR_CODE_XENSTORE. Once constructed, the path actually
+     * connected to.
      *
      * Since: 1.0
      */
@@ -418,6 +434,36 @@ xlev_context_class_init(XlevContextClass *klass)
         XLEV_INTEGRATION_SOURCE,
         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
+    /**
+     * XlevContext:transport:
+     *
+     * How the context reaches xenstored, chosen when it connects (see
+     * [enum@Xlev.Transport]). %XLEV_TRANSPORT_SOCKET before that.
+     *
+     * Since: 1.0
+     */
+    properties[PROP_TRANSPORT] = g_param_spec_enum(
+        "transport", NULL, NULL, XLEV_TYPE_TRANSPORT, XLEV_TRANSPORT_SOCKET,
+        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+    /**
+     * XlevContext:timeout:
+     *
+     * How long, in milliseconds, a blocking operation (a read, a write,
+     * making a watch ...) waits for xenstored's answer before it fails
+     * with %XLEV_ERROR_CODE_TIMED_OUT; 0 waits for ever. The request was
+     * sent; its late answer is dropped and the context stays usable.
+     * Asynchronous operations have no timeout: cancel them. Ignored with
+     * the xenbus transport (libxenstore has none). At most a day.
+     *
+     * Since: 1.0
+     */
+    properties[PROP_TIMEOUT] = g_param_spec_uint(
+        "timeout", NULL, NULL, 0, XLEV_XS_TIMEOUT_MAX_MS,
+        XLEV_CONTEXT_TIMEOUT_DEFAULT,
+        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+            G_PARAM_STATIC_STRINGS);
+
     g_object_class_install_properties(object_class, N_PROPS, properties);
 
     /**
@@ -449,7 +495,8 @@ xlev_context_init(XlevContext *self)
 /**
  * xlev_context_new:
  * @xenstore_path: (nullable): the xenstore daemon's socket, or %NULL for
- *   where libxenstore looks (`XENSTORED_PATH` or its default)
+ *   `$XENSTORED_PATH` or the default (see
+ *   [property@Xlev.Context:xenstore-path])
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
@@ -472,7 +519,7 @@ xlev_context_new(const char *xenstore_path, GCancellable *cancellable,
 /**
  * xlev_context_new_full:
  * @xenstore_path: (nullable): the xenstore daemon's socket, or %NULL for
- *   where libxenstore looks
+ *   `$XENSTORED_PATH` or the default
  * @integration: how to hook into @main_context
  * @main_context: (nullable): where signals are emitted, or %NULL for the
  *   thread-default main context
@@ -627,6 +674,73 @@ xlev_context_get_integration(XlevContext *self)
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), XLEV_INTEGRATION_SOURCE);
 
     return self->integration;
+}
+
+/**
+ * xlev_context_get_transport:
+ * @self: a context
+ *
+ * Gets how @self reaches xenstored.
+ *
+ * Returns: the [property@Xlev.Context:transport]
+ *
+ * Since: 1.0
+ */
+XlevTransport
+xlev_context_get_transport(XlevContext *self)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), XLEV_TRANSPORT_SOCKET);
+
+    if (self->core != NULL &&
+        xlev_ctx_get_transport(self->core) == XLEV_XS_TRANSPORT_XENBUS)
+        return XLEV_TRANSPORT_XENBUS;
+    return XLEV_TRANSPORT_SOCKET;
+}
+
+/**
+ * xlev_context_get_timeout:
+ * @self: a context
+ *
+ * Gets the [property@Xlev.Context:timeout] of blocking operations.
+ *
+ * Returns: milliseconds; 0 for none
+ *
+ * Since: 1.0
+ */
+guint
+xlev_context_get_timeout(XlevContext *self)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), 0);
+
+    return g_atomic_int_get(&self->timeout_ms);
+}
+
+/**
+ * xlev_context_set_timeout:
+ * @self: a context
+ * @timeout_ms: milliseconds, 0 for none, at most a day
+ *
+ * Sets the [property@Xlev.Context:timeout] of blocking operations, from
+ * any thread; operations already waiting keep the one they started with.
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_set_timeout(XlevContext *self, guint timeout_ms)
+{
+    g_return_if_fail(XLEV_IS_CONTEXT(self));
+    g_return_if_fail(timeout_ms <= XLEV_XS_TIMEOUT_MAX_MS);
+
+    if ((guint)g_atomic_int_get(&self->timeout_ms) == timeout_ms)
+        return;
+    g_atomic_int_set(&self->timeout_ms, timeout_ms);
+    if (self->core != NULL)
+        xlev_ctx_set_timeout(self->core, (int)timeout_ms);
+    if (self->dispatch != NULL)
+        xlev_dispatch_notify(self->dispatch, G_OBJECT(self),
+                             properties[PROP_TIMEOUT]);
+    else
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_TIMEOUT]);
 }
 
 /**

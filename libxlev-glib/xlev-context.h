@@ -48,6 +48,33 @@ typedef enum {
 } XlevIntegration;
 
 /**
+ * XlevTransport:
+ * @XLEV_TRANSPORT_SOCKET: a local xenstored's unix socket, which the
+ *   library reads itself in the context's main loop (no thread)
+ * @XLEV_TRANSPORT_XENBUS: the xenbus device (`/dev/xen/xenbus`: xenstored
+ *   in a stub domain), through libxenstore, which reads it in a thread of
+ *   its own
+ *
+ * How a [class@Xlev.Context] reaches xenstored: chosen when it connects,
+ * from what is at its [property@Xlev.Context:xenstore-path].
+ *
+ * Since: 1.0
+ */
+typedef enum {
+    XLEV_TRANSPORT_SOCKET = 1,
+    XLEV_TRANSPORT_XENBUS = 2,
+} XlevTransport;
+
+/**
+ * XLEV_CONTEXT_TIMEOUT_DEFAULT:
+ *
+ * The default of [property@Xlev.Context:timeout], in milliseconds.
+ *
+ * Since: 1.0
+ */
+#define XLEV_CONTEXT_TIMEOUT_DEFAULT 5000
+
+/**
  * XlevDisaster:
  * @XLEV_DISASTER_KIND_XENSTORE: the xenstore connection failed: watch or
  *   domain events may have been lost
@@ -98,12 +125,42 @@ XLEV_AVAILABLE_IN_1_0
 GMainContext *xlev_context_get_main_context(XlevContext *self);
 XLEV_AVAILABLE_IN_1_0
 XlevIntegration xlev_context_get_integration(XlevContext *self);
+XLEV_AVAILABLE_IN_1_0
+XlevTransport xlev_context_get_transport(XlevContext *self);
+XLEV_AVAILABLE_IN_1_0
+guint xlev_context_get_timeout(XlevContext *self);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_set_timeout(XlevContext *self, guint timeout_ms);
 
 /* Plain xenstore operations (xlev-xs-ops.c). */
 
 XLEV_AVAILABLE_IN_1_0
 char *xlev_context_read(XlevContext *self, const char *path,
                         GCancellable *cancellable, GError **error);
+XLEV_AVAILABLE_IN_1_0
+GBytes *xlev_context_read_bytes(XlevContext *self, const char *path,
+                                GCancellable *cancellable, GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_read_bytes_async(XlevContext *self, const char *path,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+GBytes *xlev_context_read_bytes_finish(XlevContext *self,
+                                       GAsyncResult *result, GError **error);
+XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_write_bytes(XlevContext *self, const char *path,
+                                  GBytes *value, GCancellable *cancellable,
+                                  GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_write_bytes_async(XlevContext *self, const char *path,
+                                    GBytes *value, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_write_bytes_finish(XlevContext *self,
+                                         GAsyncResult *result,
+                                         GError **error);
 XLEV_AVAILABLE_IN_1_0
 void xlev_context_read_async(XlevContext *self, const char *path,
                              GCancellable *cancellable,

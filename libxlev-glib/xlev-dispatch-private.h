@@ -51,6 +51,8 @@ typedef enum {
     XLEV_ITEM_DOMAIN,   /* u.domain; text: the vdev of a disk eject */
     XLEV_ITEM_DISASTER, /* u.disaster; text: the message */
     XLEV_ITEM_NOTIFY,   /* u.notify */
+    XLEV_ITEM_TASK,     /* nothing: the target is a GTask (xlev-xs-ops.c)
+                         * whose data holds the answer */
 } XlevItemKind;
 
 /* Emits the signal @item stands for. Called in the thread iterating the

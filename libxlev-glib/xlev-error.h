@@ -42,9 +42,25 @@ G_BEGIN_DECLS
  *   connection to it was lost
  * @XLEV_ERROR_CODE_NO_HYPERVISOR: Xen is not running
  * @XLEV_ERROR_CODE_BROKEN: the context is unusable after a disaster
- * @XLEV_ERROR_CODE_TIMED_OUT: a wait ([method@Xlev.Context.wait_async])
- *   ended because its timeout passed before the node became what it was
- *   waiting for
+ * @XLEV_ERROR_CODE_EXIST: the xenstore node already exists
+ * @XLEV_ERROR_CODE_TOO_BIG: a path, value, request or reply is too long for
+ *   xenstore, or there are too many watches or transactions
+ * @XLEV_ERROR_CODE_NOSPC: xenstored's node or size quota is exhausted
+ * @XLEV_ERROR_CODE_QUOTA: a xenstore quota is exceeded
+ * @XLEV_ERROR_CODE_AGAIN: a transaction conflicted with another change:
+ *   retry it
+ * @XLEV_ERROR_CODE_BUSY: xenstored is busy (a live update)
+ * @XLEV_ERROR_CODE_ISDIR: the xenstore node has children
+ * @XLEV_ERROR_CODE_READONLY: the xenstore connection is read-only
+ * @XLEV_ERROR_CODE_MFILE: too many open files
+ * @XLEV_ERROR_CODE_NOTEMPTY: the xenstore node is not empty
+ * @XLEV_ERROR_CODE_NOSYS: xenstored does not support the operation
+ * @XLEV_ERROR_CODE_PROTOCOL: xenstored broke the wire protocol (or sent
+ *   an error this library does not know)
+ * @XLEV_ERROR_CODE_TIMED_OUT: a time limit passed: xenstored did not answer
+ *   within the context's [property@Xlev.Context:timeout], or a wait
+ *   ([method@Xlev.Context.wait_async]) ended before the node became what it
+ *   was waiting for
  * @XLEV_ERROR_CODE_NOT_INITIALIZED: the [class@Xlev.Context] was made with
  *   `g_object_new()` (or `Xlev.Context()` in a binding) and never
  *   initialised with [method@Gio.Initable.init] or
@@ -73,8 +89,20 @@ typedef enum {
     XLEV_ERROR_CODE_XENSTORE = 8,
     XLEV_ERROR_CODE_NO_HYPERVISOR = 9,
     XLEV_ERROR_CODE_BROKEN = 10,
-    XLEV_ERROR_CODE_TIMED_OUT = 11,
-    XLEV_ERROR_CODE_NOT_INITIALIZED = 12,
+    XLEV_ERROR_CODE_EXIST = 11,
+    XLEV_ERROR_CODE_TOO_BIG = 12,
+    XLEV_ERROR_CODE_NOSPC = 13,
+    XLEV_ERROR_CODE_QUOTA = 14,
+    XLEV_ERROR_CODE_AGAIN = 15,
+    XLEV_ERROR_CODE_BUSY = 16,
+    XLEV_ERROR_CODE_ISDIR = 17,
+    XLEV_ERROR_CODE_READONLY = 18,
+    XLEV_ERROR_CODE_MFILE = 19,
+    XLEV_ERROR_CODE_NOTEMPTY = 20,
+    XLEV_ERROR_CODE_NOSYS = 21,
+    XLEV_ERROR_CODE_PROTOCOL = 22,
+    XLEV_ERROR_CODE_TIMED_OUT = 23,
+    XLEV_ERROR_CODE_NOT_INITIALIZED = 24,
 } XlevError;
 
 XLEV_AVAILABLE_IN_1_0

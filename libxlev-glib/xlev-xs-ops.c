@@ -5,10 +5,19 @@
  * SPDX-License-Identifier: LGPL-2.1-only
  *
  * The blocking versions call the core's xlev_xs_* (thread-safe, one round
- * trip to xenstored each). The _async versions run the blocking one in a
- * GTask worker thread, so a GUI's main loop never waits for xenstored; the
- * task returns as soon as its GCancellable is cancelled, and the result the
- * worker may still produce is dropped.
+ * trip to xenstored each, no lock held while waiting), bounded by the
+ * context's timeout and ended early by their GCancellable (its fd is the
+ * core's cancel fd for the call).
+ *
+ * The _async versions start no thread: the core sends the request from the
+ * calling thread (xlev_xs_*_async) and calls back from the loop, in the
+ * context's main context, with the answer; the callback hands the GTask to
+ * the dispatch module (an XLEV_ITEM_TASK item whose target is the task),
+ * which completes it there. An XlevAsyncOp holds the task until the core's
+ * callback, which comes exactly once (with XLEV_ERROR_CANCELLED when the
+ * context is freed first). Cancelling completes the task at once with
+ * G_IO_ERROR_CANCELLED; the request was sent, and its answer is dropped
+ * when it comes (`done` decides, atomically, who completes the task).
  */
 #include "xlev-context.h"
 #include "xlev-context-private.h"
@@ -17,30 +26,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef enum {
-    XLEV_OP_READ,
-    XLEV_OP_WRITE,
-    XLEV_OP_DIRECTORY,
-    XLEV_OP_RM,
-    XLEV_OP_EXISTS,
-} XlevOp;
-
-typedef struct {
-    XlevOp op;
-    char *path;
-    char *value; /* write only */
-} XlevOpData;
-
-static void
-op_data_free(gpointer data)
-{
-    XlevOpData *d = data;
-
-    g_free(d->path);
-    g_free(d->value);
-    g_free(d);
-}
 
 /* The checks every operation starts with. */
 static gboolean
@@ -51,6 +36,66 @@ op_begin(const char *path, GCancellable *cancellable, GError **error)
     return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
 
+/* While a blocking call runs: its GCancellable's fd ends the wait. */
+static int
+cancel_fd_begin(GCancellable *cancellable)
+{
+    int fd = cancellable != NULL ? g_cancellable_get_fd(cancellable) : -1;
+
+    xlev_xs_set_cancel_fd(fd);
+    return fd;
+}
+
+static void
+cancel_fd_end(GCancellable *cancellable, int fd)
+{
+    xlev_xs_set_cancel_fd(-1);
+    if (fd >= 0)
+        g_cancellable_release_fd(cancellable);
+}
+
+/* A failed core call as a GError: cancellation as GIO's. @what is the
+ * translated "Cannot read %s" of the operation, with @path in it. */
+static void
+op_error(GError **error, GCancellable *cancellable, int rc,
+         const char *what_format, const char *path)
+{
+    g_autofree char *what = NULL;
+
+    if (rc == XLEV_ERROR_CANCELLED &&
+        g_cancellable_set_error_if_cancelled(cancellable, error))
+        return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    what = g_strdup_printf(what_format, path);
+#pragma GCC diagnostic pop
+    xlev_error_from_core(error, rc, "%s", what);
+}
+
+/* A value read through the string API must be text. One NUL at its very
+ * end is taken for a terminator (tools that write C strings with theirs
+ * exist) and dropped: *len is then one less. */
+static gboolean
+check_text(const char *value, unsigned int *len, const char *path,
+           GError **error)
+{
+    if (*len > 0 && value[*len - 1] == '\0')
+        (*len)--;
+    if (memchr(value, '\0', *len) != NULL) {
+        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("The value at %s holds a NUL byte: read it as bytes"),
+                    path);
+        return FALSE;
+    }
+    if (!g_utf8_validate(value, *len, NULL)) {
+        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("The value at %s is not UTF-8 text: read it as bytes"),
+                    path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /**
  * xlev_context_read:
  * @self: a context
@@ -58,15 +103,19 @@ op_begin(const char *path, GCancellable *cancellable, GError **error)
  * @cancellable: (nullable): a #GCancellable, checked before the request
  * @error: return location for a #GError
  *
- * Reads the value at @path. Blocks for a round trip to xenstored; see
- * [method@Xlev.Context.read_async].
+ * Reads the value at @path as text. Blocks for a round trip to xenstored,
+ * at most the context's [property@Xlev.Context:timeout]; cancelling
+ * @cancellable ends the wait. See [method@Xlev.Context.read_async].
  *
- * xenstore values are bytes: the string returned ends at the first NUL
- * byte of the value, and is not necessarily UTF-8.
+ * xenstore values are bytes: a value that holds a NUL byte (other than
+ * one at its very end, taken for a terminator and dropped) or is not
+ * UTF-8 fails with %XLEV_ERROR_CODE_INVAL; read those with
+ * [method@Xlev.Context.read_bytes].
  *
  * Returns: (transfer full): the value, or %NULL with @error set
  *   (%XLEV_ERROR_CODE_NOENT if @path does not exist,
- *   %XLEV_ERROR_CODE_INVAL if it is not a valid path)
+ *   %XLEV_ERROR_CODE_INVAL if it is not a valid path or the value is not
+ *   text, %XLEV_ERROR_CODE_TIMED_OUT, %G_IO_ERROR_CANCELLED)
  *
  * Since: 1.0
  */
@@ -77,7 +126,7 @@ xlev_context_read(XlevContext *self, const char *path,
     char *value = NULL;
     unsigned int len = 0;
     char *result;
-    int rc;
+    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -85,12 +134,56 @@ xlev_context_read(XlevContext *self, const char *path,
     if (!op_begin(path, cancellable, error))
         return NULL;
 
+    fd = cancel_fd_begin(cancellable);
     rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
+    cancel_fd_end(cancellable, fd);
     if (rc != 0) {
-        xlev_error_from_core(error, rc, _("Cannot read %s"), path);
+        op_error(error, cancellable, rc, _("Cannot read %s"), path);
         return NULL;
     }
-    result = g_strndup(value, len);
+    result = check_text(value, &len, path, error) ? g_strndup(value, len)
+                                                   : NULL;
+    free(value);
+    return result;
+}
+
+/**
+ * xlev_context_read_bytes:
+ * @self: a context
+ * @path: an absolute xenstore path
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Reads the value at @path as bytes, NUL bytes included. Blocks like
+ * [method@Xlev.Context.read].
+ *
+ * Returns: (transfer full): the value, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GBytes *
+xlev_context_read_bytes(XlevContext *self, const char *path,
+                        GCancellable *cancellable, GError **error)
+{
+    char *value = NULL;
+    unsigned int len = 0;
+    GBytes *result;
+    int rc, fd;
+
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    if (!op_begin(path, cancellable, error))
+        return NULL;
+
+    fd = cancel_fd_begin(cancellable);
+    rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
+    cancel_fd_end(cancellable, fd);
+    if (rc != 0) {
+        op_error(error, cancellable, rc, _("Cannot read %s"), path);
+        return NULL;
+    }
+    result = g_bytes_new(value, len);
     free(value);
     return result;
 }
@@ -114,7 +207,7 @@ gboolean
 xlev_context_write(XlevContext *self, const char *path, const char *value,
                    GCancellable *cancellable, GError **error)
 {
-    int rc;
+    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -127,10 +220,63 @@ xlev_context_write(XlevContext *self, const char *path, const char *value,
         return FALSE;
     }
 
+    fd = cancel_fd_begin(cancellable);
     rc = xlev_xs_write(xlev_context_get_core(self), path, value,
                        (unsigned int)strlen(value));
+    cancel_fd_end(cancellable, fd);
     if (rc != 0) {
-        xlev_error_from_core(error, rc, _("Cannot write %s"), path);
+        op_error(error, cancellable, rc, _("Cannot write %s"), path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/**
+ * xlev_context_write_bytes:
+ * @self: a context
+ * @path: an absolute xenstore path
+ * @value: the bytes to store, NUL bytes included
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Writes @value at @path, as [method@Xlev.Context.write] does text.
+ * A value longer than xenstore takes (4096 bytes with the path) fails with
+ * %XLEV_ERROR_CODE_TOO_BIG.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_context_write_bytes(XlevContext *self, const char *path, GBytes *value,
+                         GCancellable *cancellable, GError **error)
+{
+    const void *data;
+    gsize len;
+    int rc, fd;
+
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    if (!op_begin(path, cancellable, error))
+        return FALSE;
+    if (value == NULL) {
+        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("No value given to write at %s"), path);
+        return FALSE;
+    }
+    data = g_bytes_get_data(value, &len);
+    if (len > G_MAXUINT) {
+        xlev_error_from_core(error, XLEV_ERROR_TOO_BIG, _("Cannot write %s"),
+                             path);
+        return FALSE;
+    }
+    fd = cancel_fd_begin(cancellable);
+    rc = xlev_xs_write(xlev_context_get_core(self), path, data,
+                       (unsigned int)len);
+    cancel_fd_end(cancellable, fd);
+    if (rc != 0) {
+        op_error(error, cancellable, rc, _("Cannot write %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -158,7 +304,7 @@ xlev_context_directory(XlevContext *self, const char *path,
     char **entries = NULL;
     unsigned int n = 0;
     char **result;
-    int rc;
+    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -166,9 +312,11 @@ xlev_context_directory(XlevContext *self, const char *path,
     if (!op_begin(path, cancellable, error))
         return NULL;
 
+    fd = cancel_fd_begin(cancellable);
     rc = xlev_xs_directory(xlev_context_get_core(self), path, &entries, &n);
+    cancel_fd_end(cancellable, fd);
     if (rc != 0) {
-        xlev_error_from_core(error, rc, _("Cannot list %s"), path);
+        op_error(error, cancellable, rc, _("Cannot list %s"), path);
         return NULL;
     }
     result = g_new0(char *, n + 1);
@@ -196,7 +344,7 @@ gboolean
 xlev_context_rm(XlevContext *self, const char *path,
                 GCancellable *cancellable, GError **error)
 {
-    int rc;
+    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -204,9 +352,11 @@ xlev_context_rm(XlevContext *self, const char *path,
     if (!op_begin(path, cancellable, error))
         return FALSE;
 
+    fd = cancel_fd_begin(cancellable);
     rc = xlev_xs_rm(xlev_context_get_core(self), path);
+    cancel_fd_end(cancellable, fd);
     if (rc != 0) {
-        xlev_error_from_core(error, rc, _("Cannot remove %s"), path);
+        op_error(error, cancellable, rc, _("Cannot remove %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -231,7 +381,7 @@ xlev_context_exists(XlevContext *self, const char *path,
                     GCancellable *cancellable, GError **error)
 {
     char *value = NULL;
-    int rc;
+    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -239,12 +389,14 @@ xlev_context_exists(XlevContext *self, const char *path,
     if (!op_begin(path, cancellable, error))
         return FALSE;
 
+    fd = cancel_fd_begin(cancellable);
     rc = xlev_xs_read(xlev_context_get_core(self), path, &value, NULL);
+    cancel_fd_end(cancellable, fd);
     free(value);
     if (rc == XLEV_ERROR_NOENT)
         return FALSE;
     if (rc != 0) {
-        xlev_error_from_core(error, rc, _("Cannot look up %s"), path);
+        op_error(error, cancellable, rc, _("Cannot look up %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -253,79 +405,232 @@ xlev_context_exists(XlevContext *self, const char *path,
 /*======================================================================*/
 /* Asynchronous versions */
 
-/* In a GTask worker thread. */
-static void
-op_thread(GTask *task, gpointer source_object, gpointer task_data,
-          GCancellable *cancellable)
-{
-    XlevContext *self = source_object;
-    XlevOpData *d = task_data;
-    GError *error = NULL;
-    gpointer result;
-    gboolean ok;
+typedef enum {
+    XLEV_OP_READ,
+    XLEV_OP_READ_BYTES,
+    XLEV_OP_WRITE,
+    XLEV_OP_DIRECTORY,
+    XLEV_OP_RM,
+    XLEV_OP_EXISTS,
+} XlevOp;
 
-    switch (d->op) {
-    case XLEV_OP_READ:
-        result = xlev_context_read(self, d->path, cancellable, &error);
-        if (result != NULL)
-            g_task_return_pointer(task, result, g_free);
-        else
-            g_task_return_error(task, error);
-        return;
-    case XLEV_OP_DIRECTORY:
-        result = xlev_context_directory(self, d->path, cancellable, &error);
-        if (result != NULL)
-            g_task_return_pointer(task, result, (GDestroyNotify)g_strfreev);
-        else
-            g_task_return_error(task, error);
-        return;
-    case XLEV_OP_WRITE:
-        ok = xlev_context_write(self, d->path, d->value, cancellable, &error);
-        break;
-    case XLEV_OP_RM:
-        ok = xlev_context_rm(self, d->path, cancellable, &error);
-        break;
-    case XLEV_OP_EXISTS:
-    default:
-        ok = xlev_context_exists(self, d->path, cancellable, &error);
-        break;
+typedef struct {
+    GTask *task; /* strong, until the core's callback */
+    XlevOp op;
+    char *path;
+    gulong cancel_id;
+    int done; /* atomic: the task was completed (answer or cancel) */
+    /* the answer, from the core's callback to the emit */
+    int rc;
+    char *value;
+    unsigned int len;
+} XlevAsyncOp;
+
+static void
+async_op_free(XlevAsyncOp *o)
+{
+    g_free(o->path);
+    g_free(o->value);
+    g_clear_object(&o->task);
+    g_free(o);
+}
+
+/* The task's result from the answer. In the context's main context. */
+static void
+async_op_return(XlevAsyncOp *o)
+{
+    GTask *task = o->task;
+    GCancellable *cancellable = g_task_get_cancellable(task);
+    GError *error = NULL;
+
+    if (o->cancel_id != 0) {
+        g_cancellable_disconnect(cancellable, o->cancel_id);
+        o->cancel_id = 0;
     }
-    if (error != NULL)
+    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
+        return; /* cancelled: the answer is dropped */
+
+    if (o->op == XLEV_OP_EXISTS && o->rc == XLEV_ERROR_NOENT) {
+        g_task_return_boolean(task, FALSE);
+        return;
+    }
+    if (o->rc != 0) {
+        op_error(&error, cancellable, o->rc,
+                 o->op == XLEV_OP_WRITE     ? _("Cannot write %s")
+                 : o->op == XLEV_OP_RM      ? _("Cannot remove %s")
+                 : o->op == XLEV_OP_EXISTS  ? _("Cannot look up %s")
+                 : o->op == XLEV_OP_DIRECTORY ? _("Cannot list %s")
+                                              : _("Cannot read %s"),
+                 o->path);
         g_task_return_error(task, error);
-    else
-        g_task_return_boolean(task, ok);
+        return;
+    }
+    switch (o->op) {
+    case XLEV_OP_READ:
+        if (!check_text(o->value, &o->len, o->path, &error)) {
+            g_task_return_error(task, error);
+            return;
+        }
+        g_task_return_pointer(task, g_strndup(o->value, o->len), g_free);
+        return;
+    case XLEV_OP_READ_BYTES:
+        g_task_return_pointer(task, g_bytes_new(o->value, o->len),
+                              (GDestroyNotify)g_bytes_unref);
+        return;
+    case XLEV_OP_DIRECTORY: {
+        GPtrArray *names = g_ptr_array_new();
+        const char *p = o->value, *end = o->value + o->len;
+
+        while (p < end) {
+            g_ptr_array_add(names, g_strdup(p));
+            p += strlen(p) + 1;
+        }
+        g_ptr_array_add(names, NULL);
+        g_task_return_pointer(task, g_ptr_array_free(names, FALSE),
+                              (GDestroyNotify)g_strfreev);
+        return;
+    }
+    default:
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+}
+
+/* The dispatch module delivers the item in the context's main context;
+ * @target is the task. */
+static void
+async_op_emit(GObject *target, const XlevItem *item)
+{
+    XlevAsyncOp *o = g_task_get_task_data(G_TASK(target));
+
+    async_op_return(o);
+    /* The task no longer needs us; the reference goes with it. */
+    g_clear_object(&o->task);
+}
+
+/* The core's callback: in the thread running the context's loop, core lock
+ * dropped; or from xlev_ctx_free() (XLEV_ERROR_CANCELLED), when the
+ * context went first. */
+static void
+async_op_answered(xlev_ctx *core, void *user, int rc, const char *value,
+                  unsigned int len)
+{
+    XlevAsyncOp *o = user;
+    XlevContext *ctx = g_task_get_source_object(o->task);
+    XlevDispatch *dispatch;
+
+    o->rc = rc;
+    if (rc == 0 && value != NULL && o->op != XLEV_OP_WRITE &&
+        o->op != XLEV_OP_RM && o->op != XLEV_OP_EXISTS) {
+        o->value = g_malloc(len + 1);
+        memcpy(o->value, value, len);
+        o->value[len] = '\0';
+        o->len = len;
+    }
+    dispatch = rc == XLEV_ERROR_CANCELLED ? NULL
+                                          : xlev_context_get_dispatch(ctx);
+    if (dispatch == NULL || g_atomic_int_get(&o->done)) {
+        /* Cancelled already (or the context is going): nothing to
+         * deliver. The task's data is freed with the task. */
+        if (o->cancel_id != 0)
+            g_cancellable_disconnect(g_task_get_cancellable(o->task),
+                                     o->cancel_id);
+        o->cancel_id = 0;
+        if (g_atomic_int_compare_and_exchange(&o->done, 0, 1))
+            g_task_return_new_error(o->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                    "%s", _("The context was freed"));
+        g_clear_object(&o->task);
+        return;
+    }
+    {
+        XlevItem *item = xlev_item_new(G_OBJECT(o->task), async_op_emit,
+                                       XLEV_ITEM_TASK, NULL);
+
+        if (xlev_dispatch_is_running(dispatch))
+            xlev_dispatch_queue(dispatch, item);
+        else
+            xlev_dispatch_post(dispatch, item);
+    }
+}
+
+/* The GCancellable was cancelled (any thread): the task completes now. */
+static void
+async_op_cancelled(GCancellable *cancellable, gpointer data)
+{
+    XlevAsyncOp *o = data;
+    GError *error = NULL;
+
+    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
+        return;
+    g_cancellable_set_error_if_cancelled(cancellable, &error);
+    g_task_return_error(o->task, error);
 }
 
 static void
-op_start(XlevContext *self, XlevOp op, const char *path, const char *value,
-         GCancellable *cancellable, GAsyncReadyCallback callback,
+op_start(XlevContext *self, XlevOp op, const char *path, const void *value,
+         gsize len, GCancellable *cancellable, GAsyncReadyCallback callback,
          gpointer user_data, gpointer source_tag, const char *name)
 {
     g_autoptr(GTask) task = NULL;
+    xlev_ctx *core = xlev_context_get_core(self);
     GError *error = NULL;
-    XlevOpData *d;
+    XlevAsyncOp *o;
+    int rc;
 
     task = g_task_new(self, cancellable, callback, user_data);
     g_task_set_source_tag(task, source_tag);
     g_task_set_name(task, name);
-    g_task_set_return_on_cancel(task, TRUE);
 
-    /* Bad input fails at once, without a thread. */
+    /* Bad input fails at once. */
     if (!xlev_check_path(path, &error)) {
         g_task_return_error(task, error);
         return;
     }
-    /* So does a cancellable cancelled already (GLib 2.74 would leak the
-     * error it sets when a return-on-cancel task starts cancelled). */
     if (g_task_return_error_if_cancelled(task))
         return;
+    if (len > G_MAXUINT) {
+        xlev_error_from_core(&error, XLEV_ERROR_TOO_BIG, _("Cannot write %s"),
+                             path);
+        g_task_return_error(task, error);
+        return;
+    }
 
-    d = g_new0(XlevOpData, 1);
-    d->op = op;
-    d->path = g_strdup(path);
-    d->value = g_strdup(value);
-    g_task_set_task_data(task, d, op_data_free);
-    g_task_run_in_thread(task, op_thread);
+    o = g_new0(XlevAsyncOp, 1);
+    o->op = op;
+    o->path = g_strdup(path);
+    g_task_set_task_data(task, o, (GDestroyNotify)async_op_free);
+    o->task = g_object_ref(task);
+
+    switch (op) {
+    case XLEV_OP_WRITE:
+        rc = xlev_xs_write_async(core, 0, path, value, (unsigned int)len,
+                                 async_op_answered, o);
+        break;
+    case XLEV_OP_DIRECTORY:
+        rc = xlev_xs_directory_async(core, 0, path, async_op_answered, o);
+        break;
+    case XLEV_OP_RM:
+        rc = xlev_xs_rm_async(core, 0, path, async_op_answered, o);
+        break;
+    default:
+        rc = xlev_xs_read_async(core, 0, path, async_op_answered, o);
+        break;
+    }
+    if (rc != 0) {
+        g_clear_object(&o->task);
+        xlev_error_from_core(&error, rc,
+                             op == XLEV_OP_WRITE ? _("Cannot write %s")
+                             : op == XLEV_OP_RM  ? _("Cannot remove %s")
+                                                 : _("Cannot read %s"),
+                             path);
+        g_task_return_error(task, error);
+        return;
+    }
+    /* Connected after sending: a handler that runs at once (cancelled
+     * meanwhile) completes the task; the answer is then dropped. */
+    if (cancellable != NULL)
+        o->cancel_id = g_cancellable_connect(
+            cancellable, G_CALLBACK(async_op_cancelled), o, NULL);
 }
 
 static gboolean
@@ -343,9 +648,15 @@ op_finish_check(XlevContext *self, GAsyncResult *result, gpointer source_tag)
  * @callback: (scope async): called when the value has been read
  * @user_data: (closure): data for @callback
  *
- * Reads the value at @path in a worker thread. @callback is called in the
- * thread-default main context of the caller; finish with
- * [method@Xlev.Context.read_finish].
+ * Reads the value at @path. The request is sent now, from the calling
+ * thread (no worker thread), and many may be in flight at once: they are
+ * pipelined on the context's connection. @callback is called in the
+ * thread-default main context of the caller (the answer reaches the task
+ * in the context's main context first); finish with
+ * [method@Xlev.Context.read_finish]. Cancelling @cancellable completes
+ * the task at once with %G_IO_ERROR_CANCELLED: the request was sent (the
+ * daemon may still act on it: a write may still happen), and its answer
+ * is dropped. There is no timeout: cancel instead.
  *
  * Since: 1.0
  */
@@ -356,7 +667,7 @@ xlev_context_read_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_READ, path, NULL, cancellable, callback, user_data,
+    op_start(self, XLEV_OP_READ, path, NULL, 0, cancellable, callback, user_data,
              xlev_context_read_async, "[xlev] read");
 }
 
@@ -391,7 +702,8 @@ xlev_context_read_finish(XlevContext *self, GAsyncResult *result,
  * @callback: (scope async): called when the value has been written
  * @user_data: (closure): data for @callback
  *
- * Writes @value at @path in a worker thread; finish with
+ * Writes @value at @path, as [method@Xlev.Context.read_async] reads
+ * (a cancelled write was sent and may still happen); finish with
  * [method@Xlev.Context.write_finish].
  *
  * Since: 1.0
@@ -403,7 +715,8 @@ xlev_context_write_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_WRITE, path, value, cancellable, callback,
+    op_start(self, XLEV_OP_WRITE, path, value != NULL ? value : "",
+             value != NULL ? strlen(value) : 0, cancellable, callback,
              user_data, xlev_context_write_async, "[xlev] write");
 }
 
@@ -437,7 +750,7 @@ xlev_context_write_finish(XlevContext *self, GAsyncResult *result,
  * @callback: (scope async): called when the list is there
  * @user_data: (closure): data for @callback
  *
- * Lists the children of @path in a worker thread; finish with
+ * Lists the children of @path as [method@Xlev.Context.read_async] reads; finish with
  * [method@Xlev.Context.directory_finish].
  *
  * Since: 1.0
@@ -449,7 +762,7 @@ xlev_context_directory_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_DIRECTORY, path, NULL, cancellable, callback,
+    op_start(self, XLEV_OP_DIRECTORY, path, NULL, 0, cancellable, callback,
              user_data, xlev_context_directory_async, "[xlev] directory");
 }
 
@@ -484,7 +797,7 @@ xlev_context_directory_finish(XlevContext *self, GAsyncResult *result,
  * @callback: (scope async): called when @path has been removed
  * @user_data: (closure): data for @callback
  *
- * Removes @path and everything below it in a worker thread; finish with
+ * Removes @path and everything below it as [method@Xlev.Context.read_async] reads; finish with
  * [method@Xlev.Context.rm_finish].
  *
  * Since: 1.0
@@ -496,7 +809,7 @@ xlev_context_rm_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_RM, path, NULL, cancellable, callback, user_data,
+    op_start(self, XLEV_OP_RM, path, NULL, 0, cancellable, callback, user_data,
              xlev_context_rm_async, "[xlev] rm");
 }
 
@@ -530,7 +843,7 @@ xlev_context_rm_finish(XlevContext *self, GAsyncResult *result,
  * @callback: (scope async): called with the answer
  * @user_data: (closure): data for @callback
  *
- * Finds out whether @path exists in a worker thread; finish with
+ * Finds out whether @path exists as [method@Xlev.Context.read_async] reads; finish with
  * [method@Xlev.Context.exists_finish].
  *
  * Since: 1.0
@@ -542,7 +855,7 @@ xlev_context_exists_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_EXISTS, path, NULL, cancellable, callback,
+    op_start(self, XLEV_OP_EXISTS, path, NULL, 0, cancellable, callback,
              user_data, xlev_context_exists_async, "[xlev] exists");
 }
 
@@ -565,6 +878,104 @@ xlev_context_exists_finish(XlevContext *self, GAsyncResult *result,
 {
     g_return_val_if_fail(
         op_finish_check(self, result, xlev_context_exists_async), FALSE);
+
+    return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+/**
+ * xlev_context_read_bytes_async:
+ * @self: a context
+ * @path: an absolute xenstore path
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the value has been read
+ * @user_data: (closure): data for @callback
+ *
+ * Reads the value at @path as bytes, as [method@Xlev.Context.read_async]
+ * reads text; finish with [method@Xlev.Context.read_bytes_finish].
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_read_bytes_async(XlevContext *self, const char *path,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+    g_return_if_fail(XLEV_IS_CONTEXT(self));
+
+    op_start(self, XLEV_OP_READ_BYTES, path, NULL, 0, cancellable, callback,
+             user_data, xlev_context_read_bytes_async, "[xlev] read bytes");
+}
+
+/**
+ * xlev_context_read_bytes_finish:
+ * @self: a context
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Xlev.Context.read_bytes_async].
+ *
+ * Returns: (transfer full): the value, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GBytes *
+xlev_context_read_bytes_finish(XlevContext *self, GAsyncResult *result,
+                               GError **error)
+{
+    g_return_val_if_fail(
+        op_finish_check(self, result, xlev_context_read_bytes_async), NULL);
+
+    return g_task_propagate_pointer(G_TASK(result), error);
+}
+
+/**
+ * xlev_context_write_bytes_async:
+ * @self: a context
+ * @path: an absolute xenstore path
+ * @value: the bytes to store
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the value has been written
+ * @user_data: (closure): data for @callback
+ *
+ * Writes @value at @path, as [method@Xlev.Context.write_async] writes
+ * text; finish with [method@Xlev.Context.write_bytes_finish].
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_write_bytes_async(XlevContext *self, const char *path,
+                               GBytes *value, GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+    gsize len = 0;
+    const void *data = value != NULL ? g_bytes_get_data(value, &len) : NULL;
+
+    g_return_if_fail(XLEV_IS_CONTEXT(self));
+
+    op_start(self, XLEV_OP_WRITE, path, data != NULL ? data : "", len,
+             cancellable, callback, user_data, xlev_context_write_bytes_async,
+             "[xlev] write bytes");
+}
+
+/**
+ * xlev_context_write_bytes_finish:
+ * @self: a context
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Xlev.Context.write_bytes_async].
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_context_write_bytes_finish(XlevContext *self, GAsyncResult *result,
+                                GError **error)
+{
+    g_return_val_if_fail(
+        op_finish_check(self, result, xlev_context_write_bytes_async), FALSE);
 
     return g_task_propagate_boolean(G_TASK(result), error);
 }

@@ -46,3 +46,8 @@ const char *xlev__test_xswatch_path(const xlev_ev_xswatch *w);
 /* xs/connect.c: the context's libxenstore handle (NULL without one), for
  * tests that make the daemon send what the core would not ask for. */
 struct xs_handle *xlev__test_xs_handle(xlev_ctx *ctx);
+/* Sends XS_WATCH (watch 1) or XS_UNWATCH for (path, token) on the
+ * context's own connection, either transport, and waits for the answer:
+ * 0 or an XLEV_ERROR_* code. For tests that forge tokens. */
+int xlev__test_xs_raw_watch(xlev_ctx *ctx, int watch, const char *path,
+                            const char *token);

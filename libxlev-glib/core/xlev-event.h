@@ -93,6 +93,23 @@ enum {
     XLEV_ERROR_XENSTORE = -14,        /* xenstore daemon unreachable or lost */
     XLEV_ERROR_NO_HYPERVISOR = -15,   /* needs Xen, which is not running */
     XLEV_ERROR_BROKEN = -16,          /* ctx is in an error state (disaster) */
+    /* What xenstored (or the connection) said, one code per errno: */
+    XLEV_ERROR_EXIST = -17,    /* EEXIST, EISCONN: already exists */
+    XLEV_ERROR_TOO_BIG = -18,  /* E2BIG: path, value, request or reply too
+                                * long, or too many watches/transactions */
+    XLEV_ERROR_NOSPC = -19,    /* ENOSPC: the daemon's node or size quota */
+    XLEV_ERROR_QUOTA = -20,    /* EQUOTA (oxenstored), EDQUOT: a quota */
+    XLEV_ERROR_AGAIN = -21,    /* EAGAIN: transaction conflict, retry it */
+    XLEV_ERROR_BUSY = -22,     /* EBUSY: the daemon is busy (live update) */
+    XLEV_ERROR_ISDIR = -23,    /* EISDIR: the node has children */
+    XLEV_ERROR_READONLY = -24, /* EROFS: read-only connection */
+    XLEV_ERROR_MFILE = -25,    /* EMFILE, ENFILE: too many open files */
+    XLEV_ERROR_NOTEMPTY = -26, /* ENOTEMPTY */
+    XLEV_ERROR_NOSYS = -27,    /* ENOSYS: the daemon lacks the operation */
+    XLEV_ERROR_PROTOCOL = -28, /* the daemon broke the wire protocol */
+    XLEV_ERROR_TIMEDOUT = -29, /* a blocking call's timeout expired (see
+                                * xlev_ctx_set_timeout()) */
+    XLEV_ERROR_CANCELLED = -30,/* a blocking call was cancelled */
 };
 
 /**
@@ -113,16 +130,23 @@ const char *xlev_strerror(int rc);
 /*
  * xlev_ctx_new: opens a context and its xenstore connection.
  *
- * libxenstore 4.17 cannot be told which socket to open: xs_open() takes the
- * daemon's socket from the XENSTORED_PATH environment variable, or its
- * compiled-in default. The core never calls setenv() (other threads may be
- * reading the environment), so:
- *   - xenstore_path == NULL: connect where xs_open() would;
- *   - xenstore_path == the path xs_open() would use: the same;
- *   - any other xenstore_path: XLEV_ERROR_INVAL, with a log message naming
- *     both paths. Point XENSTORED_PATH at the daemon before creating
- *     contexts (tests do so before starting threads).
- * Returns XLEV_ERROR_XENSTORE if the daemon cannot be reached.
+ * xenstore_path is used as it is; NULL means $XENSTORED_PATH if set, else
+ * XLEV_XENSTORED_DEFAULT_SOCKET (and, if nothing exists there, the xenbus
+ * device, as libxenstore does). What is found there chooses the transport
+ * (xlev_ctx_get_transport()):
+ *   - a unix socket (a local xenstored): the core's own connection, which
+ *     speaks the wire protocol (xen/io/xs_wire.h) on the socket from the
+ *     context's own fd registration: no thread, requests pipelined;
+ *   - a character device (/dev/xen/xenbus, /proc/xen/xenbus: xenstored in a
+ *     stub domain): libxenstore, which reads the device in a thread of its
+ *     own. libxenstore opens only the path it takes from XENSTORED_PATH (or
+ *     its default), so a device path that is not that one is
+ *     XLEV_ERROR_INVAL (logged, naming both);
+ *   - anything else (a FIFO, a regular file, a directory): XLEV_ERROR_INVAL,
+ *     logged ("is not a socket").
+ * Returns XLEV_ERROR_XENSTORE if the daemon cannot be reached (nothing at
+ * the path, connection refused), XLEV_ERROR_PERM if the socket may not be
+ * opened, XLEV_ERROR_MFILE when the process is out of fds.
  * On success *ctx_out is a new context; on failure it is set to NULL.
  * The connection's fds are close-on-exec.
  */
@@ -140,11 +164,36 @@ XLEV_AVAILABLE_IN_1_0
 void xlev_ctx_free(xlev_ctx *ctx);
 
 /*
- * xlev_ctx_get_xenstore_path: the socket path this context is connected to
- * (the value xs_open() used). Valid as long as the context.
+ * xlev_ctx_get_xenstore_path: the path this context is connected to (a
+ * socket, or the xenbus device). Valid as long as the context.
  */
 XLEV_AVAILABLE_IN_1_0
 const char *xlev_ctx_get_xenstore_path(xlev_ctx *ctx);
+
+/* How a context reaches xenstored (see xlev_ctx_new()). */
+typedef enum {
+    XLEV_XS_TRANSPORT_NONE = 0,   /* no connection (NULL ctx) */
+    XLEV_XS_TRANSPORT_SOCKET = 1, /* the core's own connection on a socket */
+    XLEV_XS_TRANSPORT_XENBUS = 2, /* libxenstore on the xenbus device */
+} xlev_xs_transport;
+
+/* xlev_ctx_get_transport: fixed when the context is made. */
+XLEV_AVAILABLE_IN_1_0
+xlev_xs_transport xlev_ctx_get_transport(xlev_ctx *ctx);
+
+/*
+ * xlev_ctx_set_timeout: how long a blocking xenstore call (xlev_xs_read()
+ * and the others below) waits for the daemon's answer, in milliseconds;
+ * 0 (the default) waits for ever. A call that times out returns
+ * XLEV_ERROR_TIMEDOUT; the request was sent, its late answer is dropped,
+ * and the connection stays usable. The xenbus transport (libxenstore) has
+ * no timeout: there it is ignored. Any thread.
+ */
+#define XLEV_XS_TIMEOUT_MAX_MS (24 * 60 * 60 * 1000) /* a day */
+XLEV_AVAILABLE_IN_1_0
+int xlev_ctx_set_timeout(xlev_ctx *ctx, int milliseconds);
+XLEV_AVAILABLE_IN_1_0
+int xlev_ctx_get_timeout(xlev_ctx *ctx);
 
 /* Logging. Levels are syslog's (LOG_ERR, LOG_WARNING, LOG_DEBUG, ...). */
 typedef void xlev_log_fn(void *user, int level, const char *msg);
@@ -503,6 +552,16 @@ XLEV_AVAILABLE_IN_1_0
 int xlev_ev_xswatch_register_borrowed(xlev_ctx *ctx, xlev_ev_xswatch *w,
                                       xlev_ev_xswatch_callback *func,
                                       const char *path);
+/* _register sends XS_WATCH and waits for the answer like a blocking
+ * operation (below: no lock held while waiting, so the loop and other
+ * threads go on; the context's timeout applies), so that on return the
+ * daemon has the watch, or the refusal is returned (a quota:
+ * XLEV_ERROR_TOO_BIG or XLEV_ERROR_QUOTA; XLEV_ERROR_PERM ...). A
+ * registration that timed out or was cancelled is taken back with an
+ * XS_UNWATCH. _deregister never waits for the daemon: with the socket
+ * transport it sends XS_UNWATCH and returns (the answer is handled, and
+ * dropped, like any other); events for it still on the wire are dropped.
+ * With the xenbus transport both wait for libxenstore. */
 XLEV_AVAILABLE_IN_1_0
 void xlev_ev_xswatch_deregister(xlev_ctx *ctx, xlev_ev_xswatch *w);
 XLEV_AVAILABLE_IN_1_0
@@ -515,12 +574,28 @@ int xlev_xs_path_is_valid(const char *path);
 
 /*======================================================================*/
 /* Plain xenstore operations on the context's connection. Blocking (a round
- * trip to the daemon); thread-safe. Paths are checked as for watches (no
- * special paths). Errors: XLEV_ERROR_INVAL (bad path), XLEV_ERROR_NOENT,
- * XLEV_ERROR_PERM, XLEV_ERROR_NOMEM, XLEV_ERROR_XENSTORE (anything else).
- * One that finds the connection lost returns XLEV_ERROR_XENSTORE and raises
- * XLEV_DISASTER_XENSTORE (see xlev_ctx_set_disaster_hook()); after that
- * they all return XLEV_ERROR_XENSTORE without a round trip. */
+ * trip to the daemon), from any thread, with or without a loop running
+ * the context, also from inside one of its callbacks: with the socket
+ * transport the waiting caller reads the socket itself when no other
+ * thread does, keeps the watch events and other answers it reads for the
+ * loop and wakes it. No lock is held while waiting: the loop and other
+ * callers go on. They wait at most the context's timeout
+ * (xlev_ctx_set_timeout()): XLEV_ERROR_TIMEDOUT.
+ *
+ * Paths are checked as for watches (no special paths): XLEV_ERROR_INVAL.
+ * What the daemon refuses comes back as the code of its errno
+ * (XLEV_ERROR_NOENT, PERM, EXIST, TOO_BIG, NOSPC, QUOTA, AGAIN, BUSY,
+ * ISDIR, READONLY, NOMEM, MFILE, NOTEMPTY, NOSYS, INVAL), an errno the
+ * protocol does not name as XLEV_ERROR_PROTOCOL. A value, path or request
+ * too long for the wire is XLEV_ERROR_TOO_BIG, found before sending.
+ * One that finds the connection lost (or the daemon breaking the wire
+ * protocol: an oversized or malformed message, an answer to no request)
+ * returns XLEV_ERROR_XENSTORE and raises XLEV_DISASTER_XENSTORE once (see
+ * xlev_ctx_set_disaster_hook()); after that they all return
+ * XLEV_ERROR_XENSTORE without a round trip.
+ *
+ * tx_id: 0 outside a transaction, or one from xlev_xs_transaction_start()
+ * (the socket transport only; XLEV_ERROR_NOSYS with the xenbus one). */
 
 /* *value_out: a malloc()ed, NUL-terminated copy (free()); *len_out (may be
  * NULL) its length without the terminator. */
@@ -537,6 +612,102 @@ int xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
                       unsigned int *n_out);
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_rm(xlev_ctx *ctx, const char *path);
+
+/* xlev_xs_set_cancel_fd: from now on, a blocking call made by the calling
+ * thread also ends, with XLEV_ERROR_CANCELLED, when @fd becomes readable
+ * (a GCancellable's fd, say); -1 stops it. The request was sent; its
+ * answer is dropped. Per thread; the socket transport only. */
+XLEV_AVAILABLE_IN_1_0
+void xlev_xs_set_cancel_fd(int fd);
+
+/* The same in a transaction, and the other operations a toolstack needs.
+ * Values are bytes: a value may hold NUL bytes (*len_out says how many;
+ * the copy is NUL-terminated besides). */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_read_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                    char **value_out, unsigned int *len_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_write_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                     const void *value, unsigned int len);
+/* A directory whose listing is longer than one message
+ * (XENSTORE_PAYLOAD_MAX, 4096 bytes) is XLEV_ERROR_TOO_BIG: the C daemon
+ * answers E2BIG itself, an oversized answer from oxenstored is refused
+ * before it is read (and, as any protocol violation, ends the
+ * connection). XS_DIRECTORY_PART is not used: oxenstored in Xen 4.17 does
+ * not implement it. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_directory_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                         char ***entries_out, unsigned int *n_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_rm_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_mkdir(xlev_ctx *ctx, uint32_t tx_id, const char *path);
+
+/* Transactions. _start sets *tx_id_out (never 0). _end commits (commit
+ * nonzero) or aborts; a commit that conflicted with another change is
+ * XLEV_ERROR_AGAIN: start again from the beginning. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit);
+
+/* Permissions: the first entry is the owner's (and the mode of every
+ * domain not listed), as in docs/misc/xenstore.txt. */
+typedef enum {
+    XLEV_XS_PERM_NONE = 0,
+    XLEV_XS_PERM_READ = 1,
+    XLEV_XS_PERM_WRITE = 2,
+    XLEV_XS_PERM_BOTH = 3,
+} xlev_xs_perm_mode;
+
+typedef struct {
+    unsigned int domid;
+    xlev_xs_perm_mode mode;
+} xlev_xs_perm;
+
+/* *perms_out: a malloc()ed array of *n_out entries (free()). */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                      xlev_xs_perm **perms_out, unsigned int *n_out);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                      const xlev_xs_perm *perms, unsigned int n);
+
+/* XS_GET_DOMAIN_PATH: *path_out a malloc()ed string (free()). */
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_get_domain_path(xlev_ctx *ctx, unsigned int domid,
+                            char **path_out);
+
+/*
+ * Asynchronous operations (the socket transport sends the request now and
+ * returns; the xenbus transport does the round trip now). @callback is
+ * called exactly once, with the lock dropped, from the thread running the
+ * loop (xlev_osevent_afterpoll()/occurred_*, or a blocking call's caller
+ * that read the answer inside a callback): rc 0 and the answer (@value,
+ * @len bytes, NUL-terminated besides; for a directory, the names one after
+ * the other, each NUL-terminated; for a write, rm or mkdir nothing), or
+ * an XLEV_ERROR_* code. @value is valid only during the call. A context
+ * freed with requests in flight calls their callbacks from
+ * xlev_ctx_free(), with XLEV_ERROR_CANCELLED (the callback must not use
+ * the context then). Returns 0, or an error (the callback is then never
+ * called).
+ */
+typedef void xlev_xs_reply_callback(xlev_ctx *ctx, void *user, int rc,
+                                    const char *value, unsigned int len);
+
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_read_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                       xlev_xs_reply_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_write_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                        const void *value, unsigned int len,
+                        xlev_xs_reply_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_directory_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                            xlev_xs_reply_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_rm_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                     xlev_xs_reply_callback *callback, void *user);
 
 #ifdef __cplusplus
 }

@@ -83,18 +83,32 @@ class DomainLoggerTest(unittest.TestCase):
     def write(self, path, value):
         xs_request(self.fx.socket_path, XS_WRITE, path, value)
 
-    def start_logger(self, hypervisor=True):
+    def start_logger(self, hypervisor=True, socket_option=False):
         if hypervisor:
             env = self.fx.hypervisor_environ()
         else:
             # No stand-in preloaded into the logger: no hypervisor to ask.
             env = dict(os.environ)
-        env['XENSTORED_PATH'] = os.path.join(self.links, 'socket')
+        args = []
+        if socket_option:
+            # Only --socket names the daemon: XENSTORED_PATH points nowhere.
+            env['XENSTORED_PATH'] = os.path.join(self.links, 'no-socket')
+            args = ['--socket', os.path.join(self.links, 'socket')]
+        else:
+            env['XENSTORED_PATH'] = os.path.join(self.links, 'socket')
         env['XLEV_FAKEXEN_DIR'] = os.path.join(self.links, 'hv')
-        logger = Child(['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER']],
-                       env=env)
+        logger = Child(['/usr/bin/python3', os.environ['XLEV_DOMAIN_LOGGER']]
+                       + args, env=env)
         self.addCleanup(logger.kill)
         return logger
+
+    def test_socket_option(self):
+        log = self.start_logger(socket_option=True)
+        log.wait_for(event_is('connected', attempt=1), 'the connection')
+        self.write('/local/domain/%d/name' % DOMID, 'guest')
+        self.fx.introduce_domain(DOMID, PORT)
+        log.wait_for(event_is('domain-introduced', domid=DOMID),
+                     'the new domain')
 
     def test_lifecycle_restart_and_sigterm(self):
         self.write('/local/domain/%d/name' % DOMID_BEFORE, 'older')

@@ -373,6 +373,28 @@ class XlevWatchTest(unittest.TestCase):
                 self.assertIn('bad path', err)
                 self.assertIn(bad, err)
 
+    def test_socket_option_is_used_as_given(self):
+        # XENSTORED_PATH points nowhere: only --socket names the daemon
+        # (libxenstore could open nothing but XENSTORED_PATH).
+        env = dict(os.environ)
+        env['XENSTORED_PATH'] = os.path.join(self.fx.rundir, 'no-socket')
+        w = self.watcher('--socket', self.fx.socket_path, '--count', '2',
+                         '/sock', env=env)
+        self.assertEqual(w.line(), '/sock')
+        self.write('/sock/x', '1')
+        status, rest, err = w.finish()
+        self.assertEqual(status, EXIT_OK, err)
+        self.assertEqual(rest, '/sock/x\n')
+
+    def test_socket_option_refuses_a_fifo(self):
+        fifo = os.path.join(self.fx.rundir, 'fifo')
+        os.mkfifo(fifo)
+        proc = subprocess.run([os.environ['XLEV_WATCH'], '--socket', fifo,
+                               '/a'], capture_output=True, text=True,
+                              timeout=10)
+        self.assertEqual(proc.returncode, EXIT_FAILURE, proc.stderr)
+        self.assertIn(fifo, proc.stderr)
+
     def test_unreachable_daemon_exits_1(self):
         env = dict(os.environ)
         env['XENSTORED_PATH'] = os.path.join(self.fx.rundir, 'no-socket')

@@ -6,6 +6,10 @@
  */
 #include "xlev-test-common.h"
 #include "xlev-error-private.h"
+#include "xs-bad-peer.h"
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 static void
 test_sync_ops(Fixture *f, gconstpointer data)
@@ -229,11 +233,15 @@ test_context_properties(Fixture *f, gconstpointer data)
     g_autoptr(GMainContext) mc = NULL;
     XlevIntegration integration;
 
+    const char *want =
+        g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") == 0
+            ? XS_FIXTURE_XENBUS_PATH
+            : f->xs.socket_path;
+
     g_object_get(f->ctx, "xenstore-path", &path, "main-context", &mc,
                  "integration", &integration, NULL);
-    g_assert_cmpstr(path, ==, f->xs.socket_path);
-    g_assert_cmpstr(xlev_context_get_xenstore_path(f->ctx), ==,
-                    f->xs.socket_path);
+    g_assert_cmpstr(path, ==, want);
+    g_assert_cmpstr(xlev_context_get_xenstore_path(f->ctx), ==, want);
     g_assert_true(mc == f->main_context);
     g_assert_cmpint(integration, ==, f->integration);
 }
@@ -245,11 +253,32 @@ test_context_new_errors(Fixture *f, gconstpointer data)
     g_autoptr(GCancellable) cancellable = g_cancellable_new();
     XlevContext *ctx;
 
-    /* libxenstore cannot connect anywhere but XENSTORED_PATH. */
+    /* Any path is used as given: nothing there cannot be reached; a FIFO
+     * or a regular file is refused at connect. */
     ctx = xlev_context_new("/nonexistent/socket", NULL, &error);
     g_assert_null(ctx);
-    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
+    g_assert_nonnull(strstr(error->message, "/nonexistent/socket"));
     g_clear_error(&error);
+    {
+        g_autofree char *dir = g_dir_make_tmp("xlev-ops-XXXXXX", NULL);
+        g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+        g_autofree char *file = g_build_filename(dir, "file", NULL);
+
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+        g_assert_true(g_file_set_contents(file, "", 0, NULL));
+        ctx = xlev_context_new(fifo, NULL, &error);
+        g_assert_null(ctx);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+        g_clear_error(&error);
+        ctx = xlev_context_new(file, NULL, &error);
+        g_assert_null(ctx);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+        g_clear_error(&error);
+        g_unlink(fifo);
+        g_unlink(file);
+        g_rmdir(dir);
+    }
 
     g_cancellable_cancel(cancellable);
     ctx = xlev_context_new(NULL, cancellable, &error);
@@ -306,11 +335,23 @@ test_error_codes(void)
         { XLEV_ERROR_CODE_XENSTORE, XLEV_ERROR_XENSTORE },
         { XLEV_ERROR_CODE_NO_HYPERVISOR, XLEV_ERROR_NO_HYPERVISOR },
         { XLEV_ERROR_CODE_BROKEN, XLEV_ERROR_BROKEN },
+        { XLEV_ERROR_CODE_EXIST, XLEV_ERROR_EXIST },
+        { XLEV_ERROR_CODE_TOO_BIG, XLEV_ERROR_TOO_BIG },
+        { XLEV_ERROR_CODE_NOSPC, XLEV_ERROR_NOSPC },
+        { XLEV_ERROR_CODE_QUOTA, XLEV_ERROR_QUOTA },
+        { XLEV_ERROR_CODE_AGAIN, XLEV_ERROR_AGAIN },
+        { XLEV_ERROR_CODE_BUSY, XLEV_ERROR_BUSY },
+        { XLEV_ERROR_CODE_ISDIR, XLEV_ERROR_ISDIR },
+        { XLEV_ERROR_CODE_READONLY, XLEV_ERROR_READONLY },
+        { XLEV_ERROR_CODE_MFILE, XLEV_ERROR_MFILE },
+        { XLEV_ERROR_CODE_NOTEMPTY, XLEV_ERROR_NOTEMPTY },
+        { XLEV_ERROR_CODE_NOSYS, XLEV_ERROR_NOSYS },
+        { XLEV_ERROR_CODE_PROTOCOL, XLEV_ERROR_PROTOCOL },
+        { XLEV_ERROR_CODE_TIMED_OUT, XLEV_ERROR_TIMEDOUT },
     };
     /* Codes of the GObject layer alone (no core code stands for them):
      * they go to the core as the catch-all. */
     static const XlevError own[] = {
-        XLEV_ERROR_CODE_TIMED_OUT,
         XLEV_ERROR_CODE_NOT_INITIALIZED,
     };
     g_autoptr(GEnumClass) klass = g_type_class_ref(XLEV_TYPE_ERROR);
@@ -338,6 +379,227 @@ test_error_codes(void)
                     XLEV_ERROR_CODE_FAIL);
 }
 
+/* Values are bytes: read_bytes/write_bytes carry any; the string API
+ * refuses what is not text, leaking nothing. */
+static void
+test_bytes(Fixture *f, gconstpointer data)
+{
+    static const guint8 raw[] = {'a', 0, 'b', 0xff, 0xfe, 0};
+    g_autoptr(GBytes) terminated = g_bytes_new_static("text", 5);
+    g_autoptr(GBytes) value = g_bytes_new_static(raw, sizeof(raw));
+    g_autoptr(GBytes) got = NULL;
+    g_autoptr(GError) error = NULL;
+    AsyncWait w = {.f = f};
+    char *text;
+
+    g_assert_true(
+        xlev_context_write_bytes(f->ctx, "/bytes/k", value, NULL, &error));
+    g_assert_no_error(error);
+    got = xlev_context_read_bytes(f->ctx, "/bytes/k", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_bytes_equal(got, value));
+    g_clear_pointer(&got, g_bytes_unref);
+
+    /* NUL inside: not text */
+    text = xlev_context_read(f->ctx, "/bytes/k", NULL, &error);
+    g_assert_null(text);
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_assert_nonnull(strstr(error->message, "/bytes/k"));
+    g_clear_error(&error);
+    /* one NUL at the end is a terminator */
+    g_assert_true(xlev_context_write_bytes(f->ctx, "/bytes/t", terminated,
+                                           NULL, &error));
+    text = xlev_context_read(f->ctx, "/bytes/t", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(text, ==, "text");
+    g_free(text);
+    /* not UTF-8 */
+    {
+        g_autoptr(GBytes) latin1 = g_bytes_new_static("caf\xe9", 4);
+
+        g_assert_true(xlev_context_write_bytes(f->ctx, "/bytes/l", latin1,
+                                               NULL, &error));
+        g_assert_null(xlev_context_read(f->ctx, "/bytes/l", NULL, &error));
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+        g_clear_error(&error);
+    }
+
+    /* the same asynchronously */
+    xlev_context_write_bytes_async(f->ctx, "/bytes/a", value, NULL, on_ready,
+                                   &w);
+    ASYNC_WAIT(f, w);
+    g_assert_true(xlev_context_write_bytes_finish(f->ctx, w.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&w.result);
+    xlev_context_read_bytes_async(f->ctx, "/bytes/a", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    got = xlev_context_read_bytes_finish(f->ctx, w.result, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_bytes_equal(got, value));
+    g_clear_object(&w.result);
+    xlev_context_read_async(f->ctx, "/bytes/a", NULL, on_ready, &w);
+    ASYNC_WAIT(f, w);
+    g_assert_null(xlev_context_read_finish(f->ctx, w.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_object(&w.result);
+}
+
+static void
+count_notify(gpointer data)
+{
+    (*(guint *)data)++;
+}
+
+static void
+test_transport_and_timeout(Fixture *f, gconstpointer data)
+{
+    XlevTransport want =
+        g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") == 0
+            ? XLEV_TRANSPORT_XENBUS
+            : XLEV_TRANSPORT_SOCKET;
+    XlevTransport transport;
+    guint timeout = 0, notified = 0;
+
+    g_object_get(f->ctx, "transport", &transport, "timeout", &timeout, NULL);
+    g_assert_cmpint(transport, ==, want);
+    g_assert_cmpint(xlev_context_get_transport(f->ctx), ==, want);
+    g_assert_cmpuint(timeout, ==, XLEV_CONTEXT_TIMEOUT_DEFAULT);
+    g_signal_connect_swapped(f->ctx, "notify::timeout",
+                             G_CALLBACK(count_notify), &notified);
+    xlev_context_set_timeout(f->ctx, 1234);
+    g_assert_cmpuint(xlev_context_get_timeout(f->ctx), ==, 1234);
+    WAIT_FOR(f->main_context, notified == 1, 2000);
+    xlev_context_set_timeout(f->ctx, 1234);
+    spin_for(f->main_context, 20);
+    g_assert_cmpuint(notified, ==, 1);
+}
+
+/* A daemon that never answers (tests/core/xs-bad-peer.h): the timeout
+ * property ends a blocking call; so does its cancellable, while it waits;
+ * an asynchronous read completes at once when cancelled, its answer (if
+ * any ever came) dropped. */
+static void
+on_ready_any(GObject *source, GAsyncResult *result, gpointer data)
+{
+    *(GAsyncResult **)data = g_object_ref(result);
+}
+
+static gpointer
+cancel_later(gpointer data)
+{
+    g_usleep(100 * 1000);
+    g_cancellable_cancel(data);
+    return NULL;
+}
+
+static void
+test_never_answers(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    XsBadPeer *peer = xs_bad_peer_new(NULL, 0, &error);
+    g_autoptr(XlevContext) ctx = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    GAsyncResult *result = NULL;
+    GThread *t;
+    gint64 start;
+
+    g_assert_no_error(error);
+    ctx = xlev_context_new_full(xs_bad_peer_socket_path(peer), f->integration,
+                                NULL, NULL, &error);
+    g_assert_no_error(error);
+    xlev_context_set_timeout(ctx, 200);
+    start = g_get_monotonic_time();
+    g_assert_null(xlev_context_read(ctx, "/x", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_TIMED_OUT);
+    g_assert_cmpint(g_get_monotonic_time() - start, >=, 190 * 1000);
+    g_clear_error(&error);
+
+    xlev_context_set_timeout(ctx, 0);
+    t = g_thread_new("cancel", cancel_later, cancellable);
+    g_assert_false(xlev_context_write(ctx, "/x", "v", cancellable, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&error);
+    g_thread_join(t);
+
+    g_cancellable_reset(cancellable);
+    xlev_context_read_async(ctx, "/x", cancellable, on_ready_any, &result);
+    spin_for(f->main_context, 20);
+    g_assert_null(result);
+    g_cancellable_cancel(cancellable);
+    WAIT_FOR(f->main_context, result != NULL, 2000);
+    g_assert_null(xlev_context_read_finish(ctx, result, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_object(&result);
+    g_clear_object(&ctx);
+    xs_bad_peer_free(peer);
+}
+
+/* With XLEV_INTEGRATION_SOURCE a sleeping main context is woken by work
+ * added from another thread: a timeout and a first watch made in a worker
+ * fire promptly (they waited for the core's 1 s liveness tick, or for
+ * ever, before the wake-up fd). */
+typedef struct {
+    XlevContext *ctx;
+    XlevTimeout *timeout;
+    XlevWatch *watch;
+    guint fired;
+    guint changed;
+} Worker;
+
+static void
+on_fired(XlevTimeout *t, gpointer data)
+{
+    g_atomic_int_inc(&((Worker *)data)->fired);
+}
+
+static void
+on_changed(XlevWatch *w, const char *path, gpointer data)
+{
+    ((Worker *)data)->changed++;
+}
+
+static gpointer
+make_from_worker(gpointer data)
+{
+    Worker *wk = data;
+    g_autoptr(GError) error = NULL;
+
+    g_usleep(100 * 1000);
+    wk->timeout = xlev_context_timeout(wk->ctx, 50, &error);
+    g_assert_no_error(error);
+    g_signal_connect(wk->timeout, "fired", G_CALLBACK(on_fired), wk);
+    /* nothing else for a while: only the wake-up can end the loop's
+     * sleep */
+    while (!g_atomic_int_get(&wk->fired))
+        g_usleep(10 * 1000);
+    wk->watch = xlev_context_watch(wk->ctx, "/woken", XLEV_WATCH_FLAGS_NONE,
+                                   &error);
+    g_assert_no_error(error);
+    g_signal_connect(wk->watch, "changed", G_CALLBACK(on_changed), wk);
+    g_assert_true(xlev_context_write(wk->ctx, "/woken/k", "1", NULL, &error));
+    return NULL;
+}
+
+static void
+test_woken_from_worker(Fixture *f, gconstpointer data)
+{
+    Worker wk = {.ctx = f->ctx};
+    GThread *t;
+    gint64 start;
+
+    spin_for(f->main_context, 20);
+    start = g_get_monotonic_time();
+    t = g_thread_new("maker", make_from_worker, &wk);
+    WAIT_FOR(f->main_context, g_atomic_int_get(&wk.fired) == 1, 3000);
+    /* 100 ms + 50 ms, well before the loop would wake by itself */
+    g_assert_cmpint(g_get_monotonic_time() - start, <,
+                    xs_fixture_scale_ms(800) * 1000);
+    WAIT_FOR(f->main_context, wk.changed >= 1, 3000);
+    g_thread_join(t);
+    g_clear_object(&wk.timeout);
+    g_clear_object(&wk.watch);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -353,6 +615,12 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/ops/async-cancelled", test_async_cancelled);
     XLEV_TEST_ADD_BOTH("/ops/async-many", test_async_many);
     XLEV_TEST_ADD_BOTH("/context/properties", test_context_properties);
+    XLEV_TEST_ADD_BOTH("/ops/bytes", test_bytes);
+    XLEV_TEST_ADD_BOTH("/context/transport-and-timeout",
+                       test_transport_and_timeout);
+    XLEV_TEST_ADD_BOTH("/context/woken-from-worker", test_woken_from_worker);
+    if (g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") != 0)
+        XLEV_TEST_ADD_BOTH("/ops/daemon-never-answers", test_never_answers);
     XLEV_TEST_ADD_BOTH("/context/new-errors", test_context_new_errors);
     g_test_add("/xlev/context/new-fails-without-daemon", Fixture,
                GINT_TO_POINTER(XLEV_INTEGRATION_SOURCE), fixture_setup_no_context,

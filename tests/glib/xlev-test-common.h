@@ -21,12 +21,27 @@ typedef struct {
     XlevContext *ctx;
 } Fixture;
 
+/* XLEV_TEST_TRANSPORT=xenbus: the context reaches the daemon through the
+ * xenbus device (libxenstore), the stand-in preloaded. */
+static inline void
+fixture_select_transport(Fixture *f)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") != 0)
+        return;
+    g_assert_true(xs_fixture_select_transport(
+        &f->xs, XS_FIXTURE_TRANSPORT_XENBUS, &error));
+    g_assert_no_error(error);
+}
+
 static inline void
 fixture_setup(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
 
     xs_fixture_setup(&f->xs, NULL);
+    fixture_select_transport(f);
     f->integration = (XlevIntegration)GPOINTER_TO_INT(data);
     f->main_context = g_main_context_ref_thread_default();
     f->ctx = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
@@ -41,6 +56,7 @@ static inline void
 fixture_setup_no_context(Fixture *f, gconstpointer data)
 {
     xs_fixture_setup(&f->xs, NULL);
+    fixture_select_transport(f);
     f->integration = (XlevIntegration)GPOINTER_TO_INT(data);
     f->main_context = g_main_context_ref_thread_default();
     f->ctx = NULL;

@@ -30,6 +30,37 @@ class BlockingTest(XlevTestCase):
         self.assertEqual(xs_cli('xenstore-ls', '/ops').strip(),
                          'b = "two"')
 
+    def test_bytes_round_trip(self):
+        # Binary values: Python gets bytes; the string API refuses them.
+        ctx = self.context()
+        raw = b'a\0b\xff\xfe'
+        self.assertTrue(ctx.write_bytes('/ops/bin', GLib.Bytes.new(raw),
+                                        None))
+        self.assertEqual(ctx.read_bytes('/ops/bin', None).get_data(), raw)
+        with self.assertRaises(GLib.Error) as cm:
+            ctx.read('/ops/bin', None)
+        self.assertEqual(cm.exception.code, int(Xlev.Error.INVAL))
+        self.assertIn('/ops/bin', cm.exception.message)
+
+        loop = GLib.MainLoop()
+        got = []
+
+        def done(source, result, data):
+            got.append(source.read_bytes_finish(result).get_data())
+            loop.quit()
+
+        ctx.read_bytes_async('/ops/bin', None, done, None)
+        GLib.timeout_add(5000, loop.quit)
+        loop.run()
+        self.assertEqual(got, [raw])
+
+    def test_transport_and_timeout_properties(self):
+        ctx = self.context()
+        self.assertEqual(ctx.props.transport, Xlev.Transport.SOCKET)
+        self.assertEqual(ctx.props.timeout, 5000)
+        ctx.props.timeout = 250
+        self.assertEqual(ctx.get_timeout(), 250)
+
     def test_empty_value_and_empty_directory(self):
         ctx = self.context()
         ctx.write('/ops/empty', '', None)

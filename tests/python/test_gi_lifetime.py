@@ -17,6 +17,7 @@
 # And from the outside: a write after the drop emits nothing.
 
 import gc
+import time
 import os
 import unittest
 
@@ -57,13 +58,23 @@ class LifetimeTest(XlevTestCase):
     def assert_watches(self, created, destroyed):
         """The daemon has seen `created` watches registered and `destroyed`
         of them removed: both counted in the C daemon's trace log; oxenstored
-        lists the watches it holds, which must be the difference."""
-        if self.trace is not None:
-            self.assertEqual(self.watches_in_trace(), (created, destroyed))
-            return
-        held = [line for line in self.control('watches').splitlines()
-                if line.startswith('watch ')]
-        self.assertEqual(len(held), created - destroyed, held)
+        lists the watches it holds, which must be the difference. Dropping a
+        watch never waits for the daemon (the unwatch is sent, not waited
+        for), so the daemon may take a moment: wait for it, boundedly."""
+        deadline = time.monotonic() + 5
+        while True:
+            if self.trace is not None:
+                seen = self.watches_in_trace()
+                want = (created, destroyed)
+            else:
+                seen = len([line for line in
+                            self.control('watches').splitlines()
+                            if line.startswith('watch ')])
+                want = created - destroyed
+            if seen == want or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        self.assertEqual(seen, want)
 
     def watches_in_trace(self):
         created = destroyed = 0

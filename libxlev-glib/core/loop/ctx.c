@@ -18,6 +18,7 @@ int
 xlev__ctx_alloc(xlev_ctx **ctx_out)
 {
     xlev_ctx *ctx;
+    int rc;
 
     *ctx_out = NULL;
     ctx = xlev__calloc(1, sizeof(*ctx));
@@ -31,6 +32,13 @@ xlev__ctx_alloc(xlev_ctx **ctx_out)
         pthread_mutex_destroy(&ctx->lock);
         free(ctx);
         return XLEV_ERROR_FAIL;
+    }
+    rc = xlev__wake_init(ctx);
+    if (rc) {
+        pthread_cond_destroy(&ctx->cond);
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        return rc;
     }
     *ctx_out = ctx;
     return 0;
@@ -91,6 +99,7 @@ xlev_ctx_free(xlev_ctx *ctx)
     xlev__nexus_free_all(ctx);
     XLEV__UNLOCK(ctx);
 
+    xlev__wake_free(ctx);
     pthread_cond_destroy(&ctx->cond);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);

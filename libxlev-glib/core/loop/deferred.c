@@ -54,6 +54,7 @@ xlev__deferred_queue_locked(xlev_ctx *ctx, struct xlev__deferred *d,
         q->tailp = &q->head;
     *q->tailp = d;
     q->tailp = &d->next;
+    xlev__wake_locked(ctx);
 }
 
 int

@@ -234,6 +234,8 @@ fdent_set_events_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
         ctx->nfdents_active++;
     else if (fdent->events && !events)
         ctx->nfdents_active--;
+    if (events & ~fdent->events)
+        xlev__wake_locked(ctx);
     fdent->events = events;
     return 0;
 }
@@ -338,27 +340,31 @@ xlev_ev_fd_register(xlev_ctx *ctx, xlev_ev_fd *pub, xlev_ev_fd_callback *func,
 }
 
 int
-xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *pub, short events)
+xlev__fd_modify_locked(xlev_ctx *ctx, xlev_ev_fd *pub, short events)
 {
     struct xlev__fd_reg *ev = XLEV__FD(pub);
-
     int rc;
 
-    if (!ctx || !ev)
+    if (!fd_reg_active(ev) || !ev->fdent)
         return XLEV_ERROR_INVAL;
-
-    XLEV__LOCK(ctx);
-    if (!fd_reg_active(ev) || !ev->fdent) {
-        rc = XLEV_ERROR_INVAL;
-        goto out;
-    }
     rc = fdent_set_events_locked(
         ctx, ev->fdent, fdent_merged_events(ev->fdent, ev) | events, 1);
     if (rc)
-        goto out;
+        return rc;
     ev->events = events;
-    rc = 0;
-out:
+    return 0;
+}
+
+int
+xlev_ev_fd_modify(xlev_ctx *ctx, xlev_ev_fd *pub, short events)
+{
+    int rc;
+
+    if (!ctx || !pub)
+        return XLEV_ERROR_INVAL;
+
+    XLEV__LOCK(ctx);
+    rc = xlev__fd_modify_locked(ctx, pub, events);
     XLEV__UNLOCK(ctx);
     return rc;
 }

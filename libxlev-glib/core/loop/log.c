@@ -45,6 +45,34 @@ xlev_strerror(int rc)
         return "Xen hypervisor not available";
     case XLEV_ERROR_BROKEN:
         return "context broken by an earlier disaster";
+    case XLEV_ERROR_EXIST:
+        return "already exists";
+    case XLEV_ERROR_TOO_BIG:
+        return "too long for xenstore, or too many watches or transactions";
+    case XLEV_ERROR_NOSPC:
+        return "the xenstore daemon's node or size quota is exhausted";
+    case XLEV_ERROR_QUOTA:
+        return "a xenstore quota is exceeded";
+    case XLEV_ERROR_AGAIN:
+        return "the transaction conflicted with another change; retry it";
+    case XLEV_ERROR_BUSY:
+        return "the xenstore daemon is busy";
+    case XLEV_ERROR_ISDIR:
+        return "the xenstore node has children";
+    case XLEV_ERROR_READONLY:
+        return "the xenstore connection is read-only";
+    case XLEV_ERROR_MFILE:
+        return "too many open files";
+    case XLEV_ERROR_NOTEMPTY:
+        return "the xenstore node is not empty";
+    case XLEV_ERROR_NOSYS:
+        return "the xenstore daemon does not support the operation";
+    case XLEV_ERROR_PROTOCOL:
+        return "the xenstore daemon broke the wire protocol";
+    case XLEV_ERROR_TIMEDOUT:
+        return "the xenstore daemon did not answer in time";
+    case XLEV_ERROR_CANCELLED:
+        return "cancelled";
     default:
         return "unknown error";
     }

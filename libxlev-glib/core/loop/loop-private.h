@@ -273,6 +273,13 @@ struct xlev_ctx {
     /* the deferral mechanism (deferred-private.h) */
     struct xlev__deferred_queue deferred;
 
+    /* the wake-up fd (wake.c): see "Waking a poll" below */
+    int wake_wanted;  /* set by the xenstore room for a real connection */
+    int wake_fd;      /* an eventfd, or -1 */
+    int wake_index;   /* its index in the last beforepoll's fds, or -1 */
+    int wake_polled;  /* between a beforepoll that gave it and afterpoll */
+    int wake_pending; /* written and not yet drained */
+
     /* the rooms above: their state, opaque here, made and freed by them
      * (the xenstore connection when the context is made, the domain events
      * on first use); their teardown hooks, last registered first */
@@ -280,6 +287,33 @@ struct xlev_ctx {
     struct xlev__domain *domain;
     struct xlev__teardown *teardowns;
 };
+
+/*======================================================================*/
+/* Waking a poll (wake.c)
+ *
+ * Poll style has no way of its own to learn that another thread changed
+ * what the loop should wait for while the loop sleeps in poll(2): a new fd,
+ * an earlier deadline, or a record queued for the loop (a watch event or a
+ * reply that a blocking caller read off the xenstore connection, a
+ * disaster found outside the loop). As libxl does, the context keeps a
+ * wake-up fd (an eventfd, close-on-exec, non-blocking) and beforepoll puts
+ * it into every set it fills, after the registrations' fds (polled[] holds
+ * NULL for it), once a room asks for it (wake_wanted: the xenstore room
+ * does for every context xlev_ctx_new() makes; the core's unit tests'
+ * bare contexts keep their exact sets). Any such change made between that beforepoll and the next
+ * afterpoll writes to it once (wake_pending); afterpoll drains it. A change
+ * made by the loop's own thread at that time costs one spurious wake-up. In
+ * hooks style every change reaches the application's hooks at once, so the
+ * fd is not used; the xenstore room arms a timeout due at once instead
+ * when it queues records from outside the loop.
+ */
+int xlev__wake_init(xlev_ctx *ctx);
+void xlev__wake_free(xlev_ctx *ctx);
+/* lock held: a change the loop must see (no-op unless a poll is under
+ * way, or a write is already pending) */
+void xlev__wake_locked(xlev_ctx *ctx);
+/* lock held: afterpoll found the fd readable */
+void xlev__wake_drain_locked(xlev_ctx *ctx);
 
 /*======================================================================*/
 /* Helpers shared between the files */
@@ -349,6 +383,7 @@ int xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
                              xlev_ev_fd_callback *func, int fd,
                              short events);
 void xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev);
+int xlev__fd_modify_locked(xlev_ctx *ctx, xlev_ev_fd *ev, short events);
 /* Called for revents on fdent (poll or hooks): queues the callbacks.
  * poll_gen: registrations made at or after this generation are not told
  * (UINT64_MAX: everyone). */

@@ -69,8 +69,10 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
 
     XLEV__LOCK(ctx);
 
-    /* In hooks mode every fd is the hooks' business. */
-    needed = ctx->hooks ? 0 : ctx->nfdents_active;
+    /* In hooks mode every fd is the hooks' business. Poll style gets the
+     * wake-up fd too ("Waking a poll" in loop-private.h). */
+    needed = ctx->hooks ? 0
+                        : ctx->nfdents_active + (ctx->wake_wanted ? 1 : 0);
 
     if (needed > *nfds_io) {
         *nfds_io = needed;
@@ -111,7 +113,17 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
                 i++;
             }
         }
+        ctx->wake_index = -1;
+        if (!ctx->hooks && ctx->wake_wanted) {
+            fds[i].fd = ctx->wake_fd;
+            fds[i].events = POLLIN;
+            fds[i].revents = 0;
+            ctx->polled[i] = NULL;
+            ctx->wake_index = i;
+            i++;
+        }
         ctx->polled_used = i;
+        ctx->wake_polled = ctx->wake_index >= 0;
     }
     *nfds_io = needed;
     rc = 0;
@@ -125,6 +137,11 @@ out:
             if (*timeout_upd < 0 || ms < *timeout_upd)
                 *timeout_upd = ms;
         }
+        /* Records queued outside the loop (a blocking call that read
+         * watch events off the xenstore connection) wait for afterpoll:
+         * do not sleep on them. */
+        if (!ctx->hooks && ctx->deferred.head)
+            *timeout_upd = 0;
     }
     XLEV__UNLOCK(ctx);
     return rc;
@@ -155,11 +172,16 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
     }
 
     gen = ctx->poll_gen;
+    ctx->wake_polled = 0;
     for (i = 0; i < nfds; i++) {
         struct xlev__fdent *fdent;
 
         if (!fds[i].revents)
             continue;
+        if (i == ctx->wake_index && fds[i].fd == ctx->wake_fd) {
+            xlev__wake_drain_locked(ctx);
+            continue;
+        }
         fdent = ctx->polled[i];
         if (!fdent || fdent->fd != fds[i].fd)
             continue; /* gone since, or not ours */

@@ -174,6 +174,8 @@ heap_insert(xlev_ctx *ctx, struct xlev__time_reg *ev)
     ev->seq = ctx->time_seq++;
     heap_set(ctx, ctx->theap_used++, ev);
     heap_sift_up(ctx, ev->heap_index);
+    if (ev->heap_index == 0)
+        xlev__wake_locked(ctx);
 }
 
 static void
@@ -203,6 +205,8 @@ heap_update(xlev_ctx *ctx, struct xlev__time_reg *ev)
     ev->seq = ctx->time_seq++;
     heap_sift_up(ctx, ev->heap_index);
     heap_sift_down(ctx, ev->heap_index);
+    if (ev->heap_index == 0)
+        xlev__wake_locked(ctx);
 }
 
 const struct timeval *

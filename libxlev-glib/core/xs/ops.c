@@ -1,36 +1,64 @@
-/* ops.c: the plain xenstore operations
+/* ops.c: the plain xenstore operations, on either transport
  *
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * These do not take ctx->lock around their round trip, only
- * xs->req_lock (see "Locking" in xs-private.h). A request that
- * fails because the connection is gone marks the context broken and raises
- * XLEV_DISASTER_XENSTORE once (xlev__xs_lost_locked); every later one
- * returns XLEV_ERROR_XENSTORE without touching libxenstore.
+ * The socket transport sends each request through conn.c (pipelined, the
+ * caller waits with no lock held; see "The socket transport" in
+ * xs-private.h) and parses the answer here. The xenbus transport calls
+ * libxenstore under xs->req_lock only (see "Locking" in xs-private.h). A
+ * request that fails because the connection is gone marks the context
+ * broken and raises XLEV_DISASTER_XENSTORE once; every later one returns
+ * XLEV_ERROR_XENSTORE without touching the connection.
  *
- * Can a request on a dead connection hang in libxenstore 4.17? Not by
- * itself: with a reader thread (there is one once the handle has watched
- * anything), read_reply() waits on reply_condvar only while h->fd != -1,
- * and the reader thread sets h->fd = -1 and broadcasts when the connection
- * fails, so the waiter gets EINVAL; a later request writes to fd -1 and
- * gets EBADF. Without a reader thread the caller reads the socket itself
- * and gets EOF (EBADF) or ECONNRESET. What can hang is a request that uses
- * the fd number while another request's failure path closes it (xs_talkv
- * closes h->fd after dropping its request mutex): that number may already
- * belong to another connection. xs->req_lock, held across each call,
- * and refusing every request after the loss, keep the core's own requests
- * out of that window. (libxenstore's reader thread closing the fd under a
- * request that read h->fd just before is a race inside libxenstore that no
- * caller can close.)
+ * libxenstore (xenbus transport): can a request on a dead connection hang
+ * in 4.17? Not by itself: with a reader thread, read_reply() waits on
+ * reply_condvar only while h->fd != -1, and the reader thread sets h->fd =
+ * -1 and broadcasts when the connection fails, so the waiter gets EINVAL;
+ * a later request writes to fd -1 and gets EBADF. What can hang is a
+ * request that uses the fd number while another request's failure path
+ * closes it (xs_talkv closes h->fd after dropping its request mutex):
+ * xs->req_lock, held across each call, and refusing every request after
+ * the loss, keep the core's own requests out of that window.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <xenstore.h>
 
 #include "xs-private.h"
+
+/* "65535" and a NUL, with room to spare: a domid as XS_GET_DOMAIN_PATH
+ * and XS_IS_DOMAIN_INTRODUCED take it. */
+#define DOMID_STR_MAX 12
+/* One permission as XS_SET_PERMS takes it: a letter, a domid, a NUL. */
+#define PERM_STR_MAX (1 + DOMID_STR_MAX)
+
+static int
+is_socket(xlev_ctx *ctx)
+{
+    return ctx->xs->transport == XLEV_XS_TRANSPORT_SOCKET;
+}
+
+/* Checks for every operation: 0, XLEV_ERROR_INVAL or XLEV_ERROR_XENSTORE.
+ * PATHLESS: the operation takes no path. */
+#define PATHLESS ((const char *)"/")
+
+static int
+op_begin(xlev_ctx *ctx, const char *path)
+{
+    if (!ctx || !xlev__xs_path_check(path, 0))
+        return XLEV_ERROR_INVAL;
+    if (!ctx->xs || ctx->xs->transport == XLEV_XS_TRANSPORT_NONE ||
+        xlev__xs_is_broken(ctx))
+        return XLEV_ERROR_XENSTORE;
+    return 0;
+}
+
+/*======================================================================*/
+/* The xenbus transport (libxenstore) */
 
 /* After a failed request (errno errnoval), xs->req_lock held: releases
  * it and returns the XLEV_ERROR_* code; marks the connection lost if it
@@ -52,12 +80,123 @@ req_failed(xlev_ctx *ctx, int errnoval, const char *op, const char *path)
     return XLEV_ERROR_XENSTORE;
 }
 
-int
-xlev_xs_read(xlev_ctx *ctx, const char *path, char **value_out,
-             unsigned int *len_out)
+/* One libxenstore operation, formatted as the wire's answer would be
+ * (so that the async path shares the parsing): *reply_out malloc()ed. */
+static int
+lib_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id, const char *path,
+         const void *value, unsigned int vlen, char **reply_out,
+         uint32_t *len_out)
 {
     unsigned int len = 0;
-    char *value;
+    char *r = NULL;
+    int rc;
+
+    *reply_out = NULL;
+    *len_out = 0;
+    rc = xlev__xs_req_begin(ctx, path);
+    if (rc)
+        return rc;
+    switch (type) {
+    case XS_READ:
+        r = xs_read(ctx->xs->xsh, tx_id, path, &len);
+        if (!r)
+            return req_failed(ctx, errno, "read", path);
+        break;
+    case XS_WRITE:
+        if (!xs_write(ctx->xs->xsh, tx_id, path, value ? value : "", vlen))
+            return req_failed(ctx, errno, "write", path);
+        break;
+    case XS_RM:
+        if (!xs_rm(ctx->xs->xsh, tx_id, path))
+            return req_failed(ctx, errno, "rm", path);
+        break;
+    case XS_MKDIR:
+        if (!xs_mkdir(ctx->xs->xsh, tx_id, path))
+            return req_failed(ctx, errno, "mkdir", path);
+        break;
+    case XS_DIRECTORY: {
+        unsigned int n = 0, i;
+        char **e = xs_directory(ctx->xs->xsh, tx_id, path, &n);
+        size_t total = 0, off = 0;
+
+        if (!e)
+            return req_failed(ctx, errno, "directory", path);
+        for (i = 0; i < n; i++)
+            total += strlen(e[i]) + 1;
+        r = xlev__malloc(total + 1);
+        if (!r) {
+            free(e);
+            xlev__xs_req_end(ctx);
+            return XLEV_ERROR_NOMEM;
+        }
+        for (i = 0; i < n; i++) {
+            size_t l = strlen(e[i]) + 1;
+
+            memcpy(r + off, e[i], l);
+            off += l;
+        }
+        r[off] = '\0';
+        len = (unsigned int)off;
+        free(e);
+        break;
+    }
+    default:
+        xlev__xs_req_end(ctx);
+        return XLEV_ERROR_NOSYS;
+    }
+    xlev__xs_req_end(ctx);
+    *reply_out = r;
+    *len_out = len;
+    return 0;
+}
+
+/*======================================================================*/
+/* Both transports: one request with a path (and a value) */
+
+static int
+path_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id, const char *path,
+          const void *value, unsigned int vlen, char **reply_out,
+          uint32_t *len_out)
+{
+    int rc = op_begin(ctx, path);
+
+    if (rc)
+        return rc;
+    if (value == NULL && vlen)
+        return XLEV_ERROR_INVAL;
+    if (is_socket(ctx)) {
+        struct xlev__xs_part parts[2] = {
+            {path, strlen(path), 1},
+            {value, vlen, 0},
+        };
+
+        return xlev__xs_conn_call(ctx, type, tx_id, parts,
+                                  type == XS_WRITE ? 2 : 1, reply_out,
+                                  len_out);
+    }
+    {
+        char *r = NULL;
+        uint32_t l = 0;
+
+        rc = lib_call(ctx, type, tx_id, path, value, vlen, &r, &l);
+        if (rc)
+            return rc;
+        if (reply_out)
+            *reply_out = r;
+        else
+            free(r);
+        if (len_out)
+            *len_out = l;
+        return 0;
+    }
+}
+
+int
+xlev_xs_read_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                char **value_out, unsigned int *len_out)
+{
+    uint32_t len = 0;
+    char *value = NULL;
     int rc;
 
     if (value_out)
@@ -66,43 +205,98 @@ xlev_xs_read(xlev_ctx *ctx, const char *path, char **value_out,
         *len_out = 0;
     if (!value_out)
         return XLEV_ERROR_INVAL;
-    rc = xlev__xs_req_begin(ctx, path);
+    rc = path_call(ctx, XS_READ, tx_id, path, NULL, 0, &value, &len);
     if (rc)
         return rc;
-
-    value = xs_read(ctx->xs->xsh, XBT_NULL, path, &len);
-    if (!value)
-        return req_failed(ctx, errno, "read", path);
-    xlev__xs_req_end(ctx);
-    *value_out = value; /* libxenstore NUL-terminates it */
+    if (!value) {
+        value = xlev__strdup("");
+        if (!value)
+            return XLEV_ERROR_NOMEM;
+    }
+    *value_out = value; /* NUL-terminated besides len */
     if (len_out)
         *len_out = len;
     return 0;
 }
 
 int
+xlev_xs_read(xlev_ctx *ctx, const char *path, char **value_out,
+             unsigned int *len_out)
+{
+    return xlev_xs_read_tx(ctx, 0, path, value_out, len_out);
+}
+
+int
+xlev_xs_write_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                 const void *value, unsigned int len)
+{
+    if (!value && len)
+        return XLEV_ERROR_INVAL;
+    return path_call(ctx, XS_WRITE, tx_id, path, value ? value : "", len,
+                     NULL, NULL);
+}
+
+int
 xlev_xs_write(xlev_ctx *ctx, const char *path, const void *value,
               unsigned int len)
 {
+    return xlev_xs_write_tx(ctx, 0, path, value, len);
+}
+
+int
+xlev_xs_rm_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path)
+{
+    return path_call(ctx, XS_RM, tx_id, path, NULL, 0, NULL, NULL);
+}
+
+int
+xlev_xs_rm(xlev_ctx *ctx, const char *path)
+{
+    return xlev_xs_rm_tx(ctx, 0, path);
+}
+
+int
+xlev_xs_mkdir(xlev_ctx *ctx, uint32_t tx_id, const char *path)
+{
+    return path_call(ctx, XS_MKDIR, tx_id, path, NULL, 0, NULL, NULL);
+}
+
+/* "a\0b\0" -> one block: the array of pointers, then the strings. */
+static int
+directory_block(const char *p, uint32_t len, char ***entries_out,
+                unsigned int *n_out)
+{
+    unsigned int n = 0, i;
+    const char **names;
+    char **block;
+    char *s;
     int rc;
 
-    if (!value && len)
-        return XLEV_ERROR_INVAL;
-    rc = xlev__xs_req_begin(ctx, path);
+    rc = xlev__xs_parse_directory(p, len, NULL, 0, &n);
     if (rc)
-        return rc;
-    if (!xs_write(ctx->xs->xsh, XBT_NULL, path, value ? value : "", len))
-        return req_failed(ctx, errno, "write", path);
-    xlev__xs_req_end(ctx);
+        return XLEV_ERROR_PROTOCOL;
+    block = xlev__malloc((n + 1) * sizeof(char *) + len + 1);
+    if (!block)
+        return XLEV_ERROR_NOMEM;
+    names = (const char **)block;
+    xlev__xs_parse_directory(p, len, names, n, &n);
+    s = (char *)(block + n + 1);
+    memcpy(s, p, len);
+    s[len] = '\0';
+    for (i = 0; i < n; i++)
+        block[i] = s + (names[i] - p);
+    block[n] = NULL;
+    *entries_out = block;
+    *n_out = n;
     return 0;
 }
 
 int
-xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
-                  unsigned int *n_out)
+xlev_xs_directory_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                     char ***entries_out, unsigned int *n_out)
 {
-    unsigned int n = 0;
-    char **entries;
+    char *reply = NULL;
+    uint32_t len = 0;
     int rc;
 
     if (entries_out)
@@ -111,42 +305,314 @@ xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
         *n_out = 0;
     if (!entries_out || !n_out)
         return XLEV_ERROR_INVAL;
-    rc = xlev__xs_req_begin(ctx, path);
+    rc = path_call(ctx, XS_DIRECTORY, tx_id, path, NULL, 0, &reply, &len);
     if (rc)
         return rc;
-
-    /* One block: the array followed by the strings. */
-    entries = xs_directory(ctx->xs->xsh, XBT_NULL, path, &n);
-    if (!entries)
-        return req_failed(ctx, errno, "directory", path);
-    xlev__xs_req_end(ctx);
-    *entries_out = entries;
-    *n_out = n;
-    return 0;
+    rc = directory_block(reply ? reply : "", len, entries_out, n_out);
+    free(reply);
+    return rc;
 }
 
 int
-xlev_xs_rm(xlev_ctx *ctx, const char *path)
+xlev_xs_directory(xlev_ctx *ctx, const char *path, char ***entries_out,
+                  unsigned int *n_out)
 {
+    return xlev_xs_directory_tx(ctx, 0, path, entries_out, n_out);
+}
+
+/*======================================================================*/
+/* Transactions, permissions, domain paths */
+
+int
+xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
+{
+    struct xlev__xs_part part = {"", 0, 1};
+    char *reply = NULL;
+    uint32_t len = 0;
     int rc;
 
-    rc = xlev__xs_req_begin(ctx, path);
+    if (tx_id_out)
+        *tx_id_out = 0;
+    if (!tx_id_out)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
     if (rc)
         return rc;
-    if (!xs_rm(ctx->xs->xsh, XBT_NULL, path))
-        return req_failed(ctx, errno, "rm", path);
-    xlev__xs_req_end(ctx);
-    return 0;
+    if (!is_socket(ctx)) {
+        xs_transaction_t t;
+
+        rc = xlev__xs_req_begin(ctx, "/");
+        if (rc)
+            return rc;
+        t = xs_transaction_start(ctx->xs->xsh);
+        if (t == XBT_NULL)
+            return req_failed(ctx, errno, "transaction-start", "");
+        xlev__xs_req_end(ctx);
+        *tx_id_out = t;
+        return 0;
+    }
+    rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_START, 0, &part, 1, &reply,
+                            &len);
+    if (rc)
+        return rc;
+    if (xlev__xs_parse_tx_id(reply, len, tx_id_out))
+        rc = XLEV_ERROR_PROTOCOL;
+    free(reply);
+    return rc;
+}
+
+int
+xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
+{
+    struct xlev__xs_part part = {commit ? "T" : "F", 1, 1};
+    int rc;
+
+    if (tx_id == 0)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    if (!is_socket(ctx)) {
+        rc = xlev__xs_req_begin(ctx, "/");
+        if (rc)
+            return rc;
+        if (!xs_transaction_end(ctx->xs->xsh, tx_id, !commit))
+            return req_failed(ctx, errno, "transaction-end", "");
+        xlev__xs_req_end(ctx);
+        return 0;
+    }
+    return xlev__xs_conn_call(ctx, XS_TRANSACTION_END, tx_id, &part, 1, NULL,
+                              NULL);
+}
+
+int
+xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                  xlev_xs_perm **perms_out, unsigned int *n_out)
+{
+    struct xlev__xs_perm *wire = NULL;
+    xlev_xs_perm *perms;
+    char *reply = NULL;
+    uint32_t len = 0;
+    unsigned int n = 0, i;
+    int rc;
+
+    if (perms_out)
+        *perms_out = NULL;
+    if (n_out)
+        *n_out = 0;
+    if (!perms_out || !n_out)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, path);
+    if (rc)
+        return rc;
+    if (!is_socket(ctx)) {
+        struct xs_permissions *p;
+
+        rc = xlev__xs_req_begin(ctx, path);
+        if (rc)
+            return rc;
+        p = xs_get_permissions(ctx->xs->xsh, tx_id, path, &n);
+        if (!p)
+            return req_failed(ctx, errno, "get-perms", path);
+        xlev__xs_req_end(ctx);
+        perms = xlev__calloc(n ? n : 1, sizeof(*perms));
+        if (!perms) {
+            free(p);
+            return XLEV_ERROR_NOMEM;
+        }
+        for (i = 0; i < n; i++) {
+            perms[i].domid = p[i].id;
+            perms[i].mode = (xlev_xs_perm_mode)(p[i].perms & 3);
+        }
+        free(p);
+        *perms_out = perms;
+        *n_out = n;
+        return 0;
+    }
+    {
+        struct xlev__xs_part part = {path, strlen(path), 1};
+
+        rc = xlev__xs_conn_call(ctx, XS_GET_PERMS, tx_id, &part, 1, &reply,
+                                &len);
+    }
+    if (rc)
+        return rc;
+    if (xlev__xs_parse_perms(reply, len, NULL, 0, &n)) {
+        rc = XLEV_ERROR_PROTOCOL;
+        goto out;
+    }
+    wire = xlev__calloc(n, sizeof(*wire));
+    perms = xlev__calloc(n, sizeof(*perms));
+    if (!wire || !perms) {
+        free(perms);
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    xlev__xs_parse_perms(reply, len, wire, n, &n);
+    for (i = 0; i < n; i++) {
+        perms[i].domid = wire[i].domid;
+        perms[i].mode = (xlev_xs_perm_mode)wire[i].mode;
+    }
+    *perms_out = perms;
+    *n_out = n;
+    rc = 0;
+out:
+    free(wire);
+    free(reply);
+    return rc;
+}
+
+static char
+perm_letter(xlev_xs_perm_mode mode)
+{
+    switch (mode) {
+    case XLEV_XS_PERM_READ:
+        return 'r';
+    case XLEV_XS_PERM_WRITE:
+        return 'w';
+    case XLEV_XS_PERM_BOTH:
+        return 'b';
+    default:
+        return 'n';
+    }
+}
+
+int
+xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                  const xlev_xs_perm *perms, unsigned int n)
+{
+    struct xlev__xs_part *parts = NULL;
+    char *strs = NULL;
+    unsigned int i;
+    int rc;
+
+    if (!perms || n == 0 || n > XENSTORE_PAYLOAD_MAX / 3)
+        return XLEV_ERROR_INVAL;
+    for (i = 0; i < n; i++)
+        if (perms[i].domid > XLEV__XS_DOMID_MAX || (unsigned)perms[i].mode > 3)
+            return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, path);
+    if (rc)
+        return rc;
+    if (!is_socket(ctx)) {
+        struct xs_permissions *p = xlev__calloc(n, sizeof(*p));
+
+        if (!p)
+            return XLEV_ERROR_NOMEM;
+        for (i = 0; i < n; i++) {
+            p[i].id = perms[i].domid;
+            p[i].perms = (unsigned int)perms[i].mode;
+        }
+        rc = xlev__xs_req_begin(ctx, path);
+        if (rc) {
+            free(p);
+            return rc;
+        }
+        if (!xs_set_permissions(ctx->xs->xsh, tx_id, path, p, n)) {
+            int e = errno;
+
+            free(p);
+            return req_failed(ctx, e, "set-perms", path);
+        }
+        xlev__xs_req_end(ctx);
+        free(p);
+        return 0;
+    }
+    parts = xlev__calloc(n + 1, sizeof(*parts));
+    strs = xlev__malloc((size_t)n * PERM_STR_MAX);
+    if (!parts || !strs) {
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    parts[0] = (struct xlev__xs_part){path, strlen(path), 1};
+    for (i = 0; i < n; i++) {
+        char *s = strs + (size_t)i * PERM_STR_MAX;
+        int l = snprintf(s, PERM_STR_MAX, "%c%u", perm_letter(perms[i].mode),
+                         perms[i].domid);
+
+        parts[i + 1] = (struct xlev__xs_part){s, (size_t)l, 1};
+    }
+    rc = xlev__xs_conn_call(ctx, XS_SET_PERMS, tx_id, parts, n + 1, NULL,
+                            NULL);
+out:
+    free(parts);
+    free(strs);
+    return rc;
+}
+
+int
+xlev_xs_get_domain_path(xlev_ctx *ctx, unsigned int domid, char **path_out)
+{
+    char num[DOMID_STR_MAX];
+    struct xlev__xs_part part;
+    uint32_t len = 0;
+    int rc;
+
+    if (path_out)
+        *path_out = NULL;
+    if (!path_out || domid > XLEV__XS_DOMID_MAX)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    if (!is_socket(ctx)) {
+        char *p;
+
+        rc = xlev__xs_req_begin(ctx, "/");
+        if (rc)
+            return rc;
+        p = xs_get_domain_path(ctx->xs->xsh, domid);
+        if (!p)
+            return req_failed(ctx, errno, "get-domain-path", "");
+        xlev__xs_req_end(ctx);
+        *path_out = p;
+        return 0;
+    }
+    part.len = (size_t)snprintf(num, sizeof(num), "%u", domid);
+    part.data = num;
+    part.nul = 1;
+    rc = xlev__xs_conn_call(ctx, XS_GET_DOMAIN_PATH, 0, &part, 1, path_out,
+                            &len);
+    if (!rc && strlen(*path_out) != len) {
+        /* One NUL-terminated string: the daemon sends the terminator. */
+        if (len > 0 && strlen(*path_out) == len - 1)
+            return 0;
+        free(*path_out);
+        *path_out = NULL;
+        rc = XLEV_ERROR_PROTOCOL;
+    }
+    return rc;
 }
 
 int
 xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
                               int *introduced_out)
 {
+    char num[DOMID_STR_MAX];
+    struct xlev__xs_part part;
+    char *reply = NULL;
+    uint32_t len = 0;
     bool introduced;
-    int rc;
+    int rc, v = 0;
 
     *introduced_out = 0;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    if (is_socket(ctx)) {
+        part.len = (size_t)snprintf(num, sizeof(num), "%u", domid);
+        part.data = num;
+        part.nul = 1;
+        rc = xlev__xs_conn_call(ctx, XS_IS_DOMAIN_INTRODUCED, 0, &part, 1,
+                                &reply, &len);
+        if (rc)
+            return rc;
+        if (xlev__xs_parse_bool(reply, len, &v))
+            rc = XLEV_ERROR_PROTOCOL;
+        free(reply);
+        *introduced_out = v;
+        return rc;
+    }
     rc = xlev__xs_req_begin(ctx, "/");
     if (rc)
         return rc;
@@ -160,4 +626,112 @@ xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
     xlev__xs_req_end(ctx);
     *introduced_out = introduced;
     return 0;
+}
+
+/*======================================================================*/
+/* Asynchronous operations */
+
+/* The xenbus transport answers at once; the answer still reaches the
+ * callback from the loop, as with the socket. */
+struct lib_async {
+    struct xlev__deferred d;
+    xlev_xs_reply_callback *cb;
+    void *user;
+    int rc;
+    char *reply;
+    uint32_t len;
+};
+
+static void
+lib_async_run(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct lib_async *a = XLEV__CONTAINER_OF(d, struct lib_async, d);
+
+    a->cb(ctx, a->user, a->rc, a->rc ? NULL : (a->reply ? a->reply : ""),
+          a->rc ? 0 : a->len);
+    free(a->reply);
+    free(a);
+}
+
+static void
+lib_async_dispose_locked(xlev_ctx *ctx, struct xlev__deferred *d)
+{
+    struct lib_async *a = XLEV__CONTAINER_OF(d, struct lib_async, d);
+
+    free(a->reply);
+    free(a);
+}
+
+static const struct xlev__deferred_ops lib_async_ops = {
+    .run = lib_async_run,
+    .dispose_locked = lib_async_dispose_locked,
+};
+
+static int
+path_call_async(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
+                const char *path, const void *value, unsigned int vlen,
+                xlev_xs_reply_callback *cb, void *user)
+{
+    struct lib_async *a;
+    int rc = op_begin(ctx, path);
+
+    if (rc)
+        return rc;
+    if (!cb || (value == NULL && vlen))
+        return XLEV_ERROR_INVAL;
+    if (is_socket(ctx)) {
+        struct xlev__xs_part parts[2] = {
+            {path, strlen(path), 1},
+            {value, vlen, 0},
+        };
+
+        return xlev__xs_conn_call_async(ctx, type, tx_id, parts,
+                                        type == XS_WRITE ? 2 : 1, cb, user);
+    }
+    a = xlev__calloc(1, sizeof(*a));
+    if (!a)
+        return XLEV_ERROR_NOMEM;
+    a->cb = cb;
+    a->user = user;
+    a->rc = lib_call(ctx, type, tx_id, path, value, vlen, &a->reply, &a->len);
+    XLEV__LOCK(ctx);
+    xlev__deferred_queue_locked(ctx, &a->d, &lib_async_ops, NULL);
+    if (ctx->hooks && !xlev__deferred_in_callback_locked(ctx))
+        xlev__xs_kick_loop_locked(ctx);
+    XLEV__UNLOCK(ctx);
+    return 0;
+}
+
+int
+xlev_xs_read_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                   xlev_xs_reply_callback *callback, void *user)
+{
+    return path_call_async(ctx, XS_READ, tx_id, path, NULL, 0, callback,
+                           user);
+}
+
+int
+xlev_xs_write_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                    const void *value, unsigned int len,
+                    xlev_xs_reply_callback *callback, void *user)
+{
+    if (!value && len)
+        return XLEV_ERROR_INVAL;
+    return path_call_async(ctx, XS_WRITE, tx_id, path, value ? value : "",
+                           len, callback, user);
+}
+
+int
+xlev_xs_directory_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                        xlev_xs_reply_callback *callback, void *user)
+{
+    return path_call_async(ctx, XS_DIRECTORY, tx_id, path, NULL, 0,
+                           callback, user);
+}
+
+int
+xlev_xs_rm_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                 xlev_xs_reply_callback *callback, void *user)
+{
+    return path_call_async(ctx, XS_RM, tx_id, path, NULL, 0, callback, user);
 }

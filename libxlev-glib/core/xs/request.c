@@ -15,22 +15,12 @@
 
 #include "xs-private.h"
 
+/* The same names as the socket transport's (xs-wire.c): what xenstored
+ * refused is never "cannot be reached". */
 int
 xlev__xs_errno_to_rc(int errnoval)
 {
-    switch (errnoval) {
-    case ENOENT:
-        return XLEV_ERROR_NOENT;
-    case EACCES:
-    case EPERM:
-        return XLEV_ERROR_PERM;
-    case ENOMEM:
-        return XLEV_ERROR_NOMEM;
-    case E2BIG:
-        return XLEV_ERROR_INVAL; /* value or path too large for the wire */
-    default:
-        return XLEV_ERROR_XENSTORE;
-    }
+    return xlev__xs_wire_errno_to_rc(errnoval);
 }
 
 int

@@ -46,6 +46,7 @@ xlev_ev_xswatch_isregistered(const xlev_ev_xswatch *pub)
     return pub && XLEV__XSW_C(pub)->slotnum >= 0;
 }
 
+
 static void
 watch_token(char *buf, int slotnum, uint32_t counterval)
 {
@@ -199,6 +200,10 @@ watch_fd_unref_locked(xlev_ctx *ctx)
         xlev__time_deregister_locked(ctx, &ctx->xs->liveness);
 }
 
+static void xswatch_deregister_locked(xlev_ctx *ctx,
+                                      struct xlev__xswatch_reg *w,
+                                      int unwatch);
+
 static int
 slot_get_locked(xlev_ctx *ctx)
 {
@@ -249,6 +254,7 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
     char *path_copy = NULL;
     int slotnum = -1;
     uint32_t counterval;
+    int native = 0;
     int rc;
 
     if (!ctx || !w || !func || !xlev__xs_path_check(path, 1))
@@ -256,7 +262,7 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
     xswatch_reg_init(w);
 
     XLEV__LOCK(ctx);
-    if (!ctx->xs || !ctx->xs->xsh) {
+    if (!ctx->xs || ctx->xs->transport == XLEV_XS_TRANSPORT_NONE) {
         rc = XLEV_ERROR_XENSTORE;
         goto out;
     }
@@ -265,9 +271,12 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
         goto out;
     }
 
-    rc = watch_fd_ref_locked(ctx);
-    if (rc)
-        goto out;
+    native = ctx->xs->transport == XLEV_XS_TRANSPORT_SOCKET;
+    if (!native) {
+        rc = watch_fd_ref_locked(ctx);
+        if (rc)
+            goto out;
+    }
 
     if (!borrow) {
         path_copy = xlev__strdup(path);
@@ -285,6 +294,8 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
 
     counterval = ctx->xs->counter++;
     watch_token(token, slotnum, counterval);
+    if (native)
+        goto registered; /* the request is sent below */
     pthread_mutex_lock(&ctx->xs->req_lock);
     if (!xs_watch(ctx->xs->xsh, path, token)) {
         int e = errno, lost = xlev__xs_conn_lost_reqlocked(ctx, e);
@@ -301,6 +312,7 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
     }
     pthread_mutex_unlock(&ctx->xs->req_lock);
 
+registered:
     ctx->xs->slots[slotnum].w = w;
     w->slotnum = slotnum;
     w->counterval = counterval;
@@ -318,6 +330,23 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
     path_copy = NULL;
     slotnum = -1;
     rc = 0;
+
+    if (native) {
+        /* In its slot already, so that the initial event, which follows
+         * the answer, finds it. The wait drops the lock (conn.c): the
+         * loop and other callers go on meanwhile. */
+        rc = xlev__xs_conn_watch_wait_locked(ctx, w->path, token);
+        if (rc) {
+            xlev__log(ctx, LOG_DEBUG, "cannot watch xenstore path %s: %s",
+                      w->path, xlev_strerror(rc));
+            /* Timed out or cancelled: the daemon may have it after all;
+             * take it back (not waited for). */
+            xswatch_deregister_locked(ctx, w, rc == XLEV_ERROR_TIMEDOUT ||
+                                                  rc == XLEV_ERROR_CANCELLED);
+            if (rc == XLEV_ERROR_XENSTORE)
+                rc = XLEV_ERROR_BROKEN;
+        }
+    }
 
 out:
     if (slotnum >= 0)
@@ -352,7 +381,18 @@ xswatch_deregister_locked(xlev_ctx *ctx, struct xlev__xswatch_reg *w, int unwatc
     if (w->slotnum < 0)
         return;
 
-    if (unwatch && !ctx->xs->broken) {
+    if (ctx->xs->transport == XLEV_XS_TRANSPORT_SOCKET) {
+        /* Sent, not waited for: events still on the wire for this token
+         * find the slot free (or reused, with another counter). A watch
+         * the daemon refused has nothing to remove. */
+        if (unwatch && !ctx->xs->broken) {
+            watch_token(token, w->slotnum, w->counterval);
+            if (xlev__xs_conn_unwatch_locked(ctx, w->path, token))
+                xlev__log(ctx, LOG_DEBUG, "cannot send the unwatch of %s",
+                          w->path);
+        }
+        unwatch = 0;
+    } else if (unwatch && !ctx->xs->broken) {
         watch_token(token, w->slotnum, w->counterval);
         /* Events for this token that libxenstore has queued (no
          * XS_UNWATCH_FILTER) are dropped when read: the slot is free. */
@@ -452,8 +492,9 @@ static const struct xlev__deferred_ops watch_rec_ops = {
     .run = watch_rec_run,
 };
 
-static void
-watch_event_locked(xlev_ctx *ctx, const char *epath, const char *token)
+void
+xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
+                            const char *token)
 {
     struct watch_rec *r;
     struct xlev__xswatch_reg *w;
@@ -544,7 +585,8 @@ watch_fd_ready_locked(xlev_ctx *ctx)
                                  "connection was lost");
             break;
         }
-        watch_event_locked(ctx, event[XS_WATCH_PATH], event[XS_WATCH_TOKEN]);
+        xlev__xs_watch_event_locked(ctx, event[XS_WATCH_PATH],
+                                    event[XS_WATCH_TOKEN]);
         free(event);
     }
 }
@@ -572,7 +614,9 @@ xlev__test_watch_fd_registered(xlev_ctx *ctx)
     int r;
 
     XLEV__LOCK(ctx);
-    r = xlev_ev_fd_isregistered(&ctx->xs->watch_efd);
+    r = xlev_ev_fd_isregistered(
+        ctx->xs->transport == XLEV_XS_TRANSPORT_SOCKET ? &ctx->xs->conn_efd
+                                                       : &ctx->xs->watch_efd);
     XLEV__UNLOCK(ctx);
     return r;
 }
@@ -583,7 +627,9 @@ xlev__test_watch_fd(xlev_ctx *ctx)
     int r;
 
     XLEV__LOCK(ctx);
-    r = XLEV__FD_C(&ctx->xs->watch_efd)->fd;
+    r = XLEV__FD_C(ctx->xs->transport == XLEV_XS_TRANSPORT_SOCKET
+                       ? &ctx->xs->conn_efd
+                       : &ctx->xs->watch_efd)->fd;
     XLEV__UNLOCK(ctx);
     return r;
 }

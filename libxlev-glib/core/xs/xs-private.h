@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../loop/loop-private.h"
+#include "xs-wire-private.h"
 
 struct xs_handle;
 
@@ -51,6 +52,61 @@ struct xs_handle;
  * The plain xenstore operations (ops.c) do not take ctx->lock around their
  * round trip, only xs->req_lock; they take ctx->lock briefly when they find
  * the connection lost (xlev__xs_lost_locked).
+ */
+
+/*======================================================================*/
+/* The socket transport (conn.c)
+ *
+ * With a unix socket the core speaks the wire protocol itself. The socket
+ * is non-blocking and registered as an ordinary xlev_ev_fd (conn_efd:
+ * POLLIN always, POLLOUT while bytes wait in outq), so it is served by
+ * beforepoll/afterpoll, the osevent hooks, XlevSource and the GLib hooks
+ * alike, and no thread is started. Everything below is protected by
+ * ctx->lock; every read(2)/write(2) on the socket is non-blocking and done
+ * with it held (that is not a round trip: nothing waits for the daemon
+ * with a lock held).
+ *
+ *   requests   encoded into outq and written as far as the socket takes
+ *              them, at once; recorded in `pending` by req_id with their
+ *              struct xlev__xs_call (kind: a blocking caller's, on its
+ *              stack, XS_WATCH included; an asynchronous one; an
+ *              XS_UNWATCH, whose answer nobody waits for).
+ *   answers    read by whoever comes first: the loop's fd callback, or a
+ *              blocking caller (below). The reader (xs-wire) owns one
+ *              fixed buffer: nothing the daemon sends makes us allocate
+ *              more than one payload copy of at most XENSTORE_PAYLOAD_MAX.
+ *              An answer completes its call: a blocking caller's is marked
+ *              done (wait_cond broadcast); an asynchronous one's callback
+ *              goes through the deferral queue; an unwatch's is dropped
+ *              (a refusal logged at debug level).
+ *   events     XS_WATCH_EVENT is parsed from the reader's buffer straight
+ *              into the watch slots (xlev__xs_watch_event_locked).
+ *
+ * Blocking callers (xlev_xs_read ..., any thread, loop or not). The
+ * caller sends, then waits with the lock dropped: if no other caller is
+ * polling the socket (reader_busy), it polls it itself (and its cancel fd,
+ * xlev_xs_set_cancel_fd(), and reader_wake_fd, which whoever reads its
+ * answer first, the loop say, writes to), takes the lock and reads what came: its own
+ * answer, other callers' (their waits are woken), and watch events and
+ * asynchronous answers, which it queues for the loop and wakes it (queuing
+ * writes the wake-up fd in poll style, "Waking a poll" in
+ * ../loop/loop-private.h; in hooks style the `kick` timeout, due at once,
+ * makes the application call back). Otherwise it sleeps on wait_cond.
+ * A caller on the loop's own thread (inside a callback) reads for itself
+ * the same way: no deadlock, and what it queued runs when its callback
+ * returns. The context's timeout (timeout_ms) bounds the wait; a caller
+ * that gives up (timeout, cancel) leaves its pending entry with no owner,
+ * so the late answer is read and dropped.
+ *
+ * Lost: EOF, a socket error, or anything xs-wire calls a protocol
+ * violation (oversized message, unknown type, malformed event, answer to
+ * no request or of the wrong type, truncated stream): the connection is
+ * shut down, every request in flight fails with XLEV_ERROR_XENSTORE, one
+ * XLEV_DISASTER_XENSTORE (xlev__xs_lost_locked). An XS_ERROR naming an
+ * errno outside the protocol's table fails only its request
+ * (XLEV_ERROR_PROTOCOL): the stream is still in step.
+ *
+ * Lock order: ctx->lock only; libxenstore is not involved.
  */
 
 /*======================================================================*/
@@ -145,9 +201,30 @@ struct xlev__watch_slot {
 struct xlev__xs {
     struct xlev__teardown teardown;
 
-    /* the connection; xsh NULL in a test context without xenstore */
+    /* the connection: xsh (libxenstore, XLEV_XS_TRANSPORT_XENBUS) or fd
+     * (conn.c, XLEV_XS_TRANSPORT_SOCKET); neither in a test context
+     * without xenstore */
+    xlev_xs_transport transport;
     struct xs_handle *xsh;
     char *path;
+
+    /* the socket transport: see "The socket transport" */
+    int fd;
+    xlev_ev_fd conn_efd;
+    short conn_events;
+    struct xlev__xs_reader *rd;
+    struct xlev__xs_outq outq;
+    struct xlev__xs_outq held; /* beyond CONN_MAX_IN_FLIGHT (conn.c) */
+    unsigned int n_held;
+    struct xlev__xs_pending pending;
+    int reader_busy;
+    struct xlev__xs_call *reader_call; /* the polling caller's request */
+    int reader_wake_fd; /* an eventfd: its answer was read by another */
+    pthread_cond_t wait_cond; /* CLOCK_MONOTONIC */
+    int timeout_ms;
+    xlev_ev_time kick;
+    struct xlev__xs_call *dying; /* teardown only */
+
     pthread_mutex_t req_lock; /* see "Locking" */
     int broken; /* connection lost: see "xenstore watch slots" */
 
@@ -186,6 +263,32 @@ void xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
  * is about to be closed, so no xs_unwatch), the watch fd and the liveness
  * timeout are deregistered. */
 void xlev__xswatch_free_all_locked(xlev_ctx *ctx);
+
+/* watch.c; lock held: an XS_WATCH_EVENT for (path, token) */
+void xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
+                                 const char *token);
+
+/* conn.c: the socket transport (see "The socket transport") */
+int xlev__xs_conn_open(xlev_ctx *ctx);
+void xlev__xs_conn_close_locked(xlev_ctx *ctx);
+void xlev__xs_conn_cancel_dying(xlev_ctx *ctx, struct xlev__xs *xs);
+void xlev__xs_conn_free(struct xlev__xs *xs);
+void xlev__xs_conn_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
+void xlev__xs_kick_loop_locked(xlev_ctx *ctx);
+/* No lock held. */
+int xlev__xs_conn_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
+                       const struct xlev__xs_part *parts, unsigned int n_parts,
+                       char **reply_out, uint32_t *len_out);
+int xlev__xs_conn_call_async(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
+                             const struct xlev__xs_part *parts,
+                             unsigned int n_parts, xlev_xs_reply_callback *cb,
+                             void *user);
+/* Lock held. XS_WATCH: sent, then waited for (the lock dropped while
+ * waiting), 0 or the refusal; XS_UNWATCH: sent, never waited for. */
+int xlev__xs_conn_watch_wait_locked(xlev_ctx *ctx, const char *path,
+                                    const char *token);
+int xlev__xs_conn_unwatch_locked(xlev_ctx *ctx, const char *path,
+                                 const char *token);
 
 /* ops.c; no lock held: XS_IS_DOMAIN_INTRODUCED through the request lock and
  * the lost-connection check, like the plain operations. 0 with

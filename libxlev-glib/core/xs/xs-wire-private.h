@@ -41,31 +41,7 @@
 #include "../xlev-event.h"
 
 /*======================================================================*/
-/* Error codes proposed for xlev-event.h
- *
- * PROPOSED: not part of the public API yet. Issue 14 (item 8) asks that
- * every daemon errno map to a named code with a message that says what
- * happened; xlev-event.h has no code for most of them. These are the codes
- * xlev__xs_wire_errno_to_rc() returns. When xlev-event.h adopts them (same
- * names; values to be settled there), delete this block: the compiler then
- * reports any name that was adopted under another value.
- */
-enum {
-    XLEV_ERROR_EXIST = -17,    /* EEXIST, EISCONN: already exists */
-    XLEV_ERROR_TOO_BIG = -18,  /* E2BIG: path, value or request too long,
-                                * or too many watches/transactions */
-    XLEV_ERROR_NOSPC = -19,    /* ENOSPC: the daemon's node or size quota */
-    XLEV_ERROR_QUOTA = -20,    /* EQUOTA (oxenstored), EDQUOT: a quota */
-    XLEV_ERROR_AGAIN = -21,    /* EAGAIN: transaction conflict, retry it */
-    XLEV_ERROR_BUSY = -22,     /* EBUSY: the daemon is busy (live update) */
-    XLEV_ERROR_ISDIR = -23,    /* EISDIR: the node has children */
-    XLEV_ERROR_READONLY = -24, /* EROFS: read-only connection */
-    XLEV_ERROR_MFILE = -25,    /* EMFILE, ENFILE: too many open files */
-    XLEV_ERROR_NOTEMPTY = -26, /* ENOTEMPTY */
-    XLEV_ERROR_NOSYS = -27,    /* ENOSYS: the daemon lacks the operation */
-    XLEV_ERROR_PROTOCOL = -28, /* the daemon broke the wire protocol
-                                * (any XLEV__XSW_E* below) */
-};
+/* Error codes (the XLEV_ERROR_* of ../xlev-event.h) */
 
 /* Maps an errno (the daemon's, from xlev__xs_parse_error(), or one of the
  * connection's own socket calls) to an XLEV_ERROR_* code:
