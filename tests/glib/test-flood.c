@@ -14,6 +14,7 @@
 /* The backlog: events written before the loop runs, each handled in
  * SLOW_HANDLER_US, several seconds of work in all. */
 #define N_BACKLOG 3000
+#define N_BACKLOG_OXENSTORED 1000
 #define SLOW_HANDLER_US 1000
 /* The GLib timeout that must not wait for the backlog, and how late it
  * may be (generous: two cores shared with other builds; unbounded
@@ -62,6 +63,11 @@ probe_fired_cb(gpointer data)
 static void
 test_backlog_does_not_starve(Fixture *f, gconstpointer data)
 {
+    /* oxenstored keeps at most 1024 undelivered events per watch and then
+     * stalls the writer (tests/DAEMONS.md): stay under that there. */
+    guint n_backlog = xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED
+                          ? N_BACKLOG_OXENSTORED
+                          : N_BACKLOG;
     Counter c = { 0, SLOW_HANDLER_US };
     Probe p = { 0, 0, &c };
     g_autoptr(XlevWatch) w = NULL;
@@ -77,7 +83,7 @@ test_backlog_does_not_starve(Fixture *f, gconstpointer data)
     g_signal_connect(w, "changed", G_CALLBACK(on_changed_count), &c);
     spin_for(f->main_context, 50); /* the initial event, skipped */
 
-    for (guint i = 0; i < N_BACKLOG; i++) {
+    for (guint i = 0; i < n_backlog; i++) {
         char path[64];
 
         g_snprintf(path, sizeof(path), "/flood/k%05u", i);
@@ -95,14 +101,14 @@ test_backlog_does_not_starve(Fixture *f, gconstpointer data)
     late_ms = (p.fired_at - start) / 1000 - TIMEOUT_MS;
     g_test_message("timeout %" G_GINT64_FORMAT " ms late, %u of %u events "
                    "delivered by then",
-                   late_ms, p.seen_then, N_BACKLOG);
+                   late_ms, p.seen_then, n_backlog);
     g_assert_cmpint(late_ms, <=, xs_fixture_scale_ms(LATE_MAX_MS));
     /* the test proves something only if the backlog was still there */
-    g_assert_cmpuint(p.seen_then, <, N_BACKLOG);
+    g_assert_cmpuint(p.seen_then, <, n_backlog);
 
-    WAIT_FOR(f->main_context, c.seen == N_BACKLOG, 60000);
+    WAIT_FOR(f->main_context, c.seen == n_backlog, 60000);
     spin_for(f->main_context, 50);
-    g_assert_cmpuint(c.seen, ==, N_BACKLOG);
+    g_assert_cmpuint(c.seen, ==, n_backlog);
 }
 
 /* The same with the whole backlog queued for delivery at once, as a
