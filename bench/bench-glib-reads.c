@@ -12,6 +12,12 @@
  *   glib-async       xlev_context_read_async, all N in flight, then
  *                    g_main_context_iteration until every callback ran
  *   glib-sync        xlev_context_read one after the other
+ * and loads the whole subtree as a GUI would, two ways:
+ *   tree-libxenstore xs_directory of the top, of each directory, xs_read
+ *                    of each node, one after the other
+ *   tree-glib-async  xlev_context_directory_async of the top, then of each
+ *                    directory as its name arrives, then read_async of each
+ *                    node as its directory's listing arrives, all in flight
  * Prints one JSON object per line: {"way", "round", "n", "seconds",
  * "reads_per_s"}.
  */
@@ -137,6 +143,126 @@ glib_async(char **paths, int n, XlevIntegration integration)
 }
 
 static double
+tree_libxenstore(int n)
+{
+    struct xs_handle *h = xs_open(0);
+    unsigned int nd = 0, reads = 0;
+    char **dirs;
+    double t0 = now_s();
+
+    dirs = xs_directory(h, XBT_NULL, "/bench-reads", &nd);
+    if (!dirs)
+        exit(1);
+    for (unsigned int d = 0; d < nd; d++) {
+        char dpath[64];
+        unsigned int nk = 0;
+        char **keys;
+
+        g_snprintf(dpath, sizeof(dpath), "/bench-reads/%s", dirs[d]);
+        keys = xs_directory(h, XBT_NULL, dpath, &nk);
+        if (!keys)
+            exit(1);
+        for (unsigned int k = 0; k < nk; k++) {
+            char kpath[96];
+            unsigned int len;
+            char *v;
+
+            g_snprintf(kpath, sizeof(kpath), "%s/%s", dpath, keys[k]);
+            v = xs_read(h, XBT_NULL, kpath, &len);
+            if (!v)
+                exit(1);
+            free(v);
+            reads++;
+        }
+        free(keys);
+    }
+    free(dirs);
+    t0 = now_s() - t0;
+    xs_close(h);
+    if ((int)reads != n)
+        exit(1);
+    return t0;
+}
+
+typedef struct {
+    XlevContext *ctx;
+    int reads;
+    int pending;
+} Tree;
+
+typedef struct {
+    Tree *tree;
+    char *path;
+} TreeDir;
+
+static void
+tree_read_done(GObject *source, GAsyncResult *result, gpointer user)
+{
+    Tree *t = user;
+    char *v = xlev_context_read_finish(XLEV_CONTEXT(source), result, NULL);
+
+    if (!v)
+        exit(1);
+    g_free(v);
+    t->reads++;
+    t->pending--;
+}
+
+static void
+tree_dir_done(GObject *source, GAsyncResult *result, gpointer user)
+{
+    TreeDir *td = user;
+    Tree *t = td->tree;
+    g_auto(GStrv) names =
+        xlev_context_directory_finish(XLEV_CONTEXT(source), result, NULL);
+    gboolean top = strcmp(td->path, "/bench-reads") == 0;
+
+    if (!names)
+        exit(1);
+    for (char **n = names; *n; n++) {
+        char *child = g_strdup_printf("%s/%s", td->path, *n);
+
+        t->pending++;
+        if (top) {
+            TreeDir *sub = g_new0(TreeDir, 1);
+
+            sub->tree = t;
+            sub->path = child;
+            xlev_context_directory_async(t->ctx, child, NULL, tree_dir_done,
+                                         sub);
+        } else {
+            xlev_context_read_async(t->ctx, child, NULL, tree_read_done, t);
+            g_free(child);
+        }
+    }
+    t->pending--;
+    g_free(td->path);
+    g_free(td);
+}
+
+static double
+tree_glib_async(int n)
+{
+    g_autoptr(XlevContext) ctx = xlev_context_new(NULL, NULL, NULL);
+    Tree t = {ctx, 0, 1};
+    TreeDir *top = g_new0(TreeDir, 1);
+    double t0;
+
+    if (!ctx)
+        exit(1);
+    top->tree = &t;
+    top->path = g_strdup("/bench-reads");
+    t0 = now_s();
+    xlev_context_directory_async(ctx, top->path, NULL, tree_dir_done, top);
+    while (t.pending > 0)
+        g_main_context_iteration(NULL, TRUE);
+    t0 = now_s() - t0;
+    if (t.reads != n)
+        exit(1);
+    return t0;
+}
+
+static double
 glib_sync(char **paths, int n)
 {
     g_autoptr(XlevContext) ctx = xlev_context_new(NULL, NULL, NULL);
@@ -158,9 +284,10 @@ glib_sync(char **paths, int n)
 int
 main(int argc, char **argv)
 {
-    static const char *const ways[] = {"libxenstore-seq", "core-async",
-                                       "glib-async-source", "glib-async-hooks",
-                                       "glib-sync"};
+    static const char *const ways[] = {
+        "libxenstore-seq",  "core-async", "glib-async-source",
+        "glib-async-hooks", "glib-sync",  "tree-libxenstore",
+        "tree-glib-async"};
     int n = argc > 1 ? atoi(argv[1]) : N_DEFAULT;
     int rounds = argc > 2 ? atoi(argv[2]) : ROUNDS_DEFAULT;
     g_autoptr(GError) error = NULL;
@@ -180,8 +307,8 @@ main(int argc, char **argv)
     xs_close(w);
 
     for (int r = 0; r < rounds; r++) {
-        for (int k = 0; k < 5; k++) {
-            int way = (k + r) % 5;
+        for (int k = 0; k < 7; k++) {
+            int way = (k + r) % 7;
             double s;
 
             switch (way) {
@@ -197,8 +324,14 @@ main(int argc, char **argv)
             case 3:
                 s = glib_async(paths, n, XLEV_INTEGRATION_HOOKS);
                 break;
-            default:
+            case 4:
                 s = glib_sync(paths, n);
+                break;
+            case 5:
+                s = tree_libxenstore(n);
+                break;
+            default:
+                s = tree_glib_async(n);
                 break;
             }
             printf("{\"way\": \"%s\", \"round\": %d, \"n\": %d, "

@@ -7,7 +7,9 @@
  * includes no GLib header and uses no GLib type, so that a program with its
  * own poll(2) loop can use it alone.
  *
- * The core owns one libxenstore connection per context. It tells the
+ * The core owns one xenstore connection per context: on a unix socket its
+ * own (the wire protocol, read from the context's own fd registration, no
+ * thread), on the xenbus device libxenstore's. It tells the
  * application which file descriptors it needs polled and when it next needs
  * to run; the application polls and hands back what happened. There are two
  * ways of doing that, which an application may mix freely on one context:
@@ -594,8 +596,12 @@ int xlev_xs_path_is_valid(const char *path);
  * xlev_ctx_set_disaster_hook()); after that they all return
  * XLEV_ERROR_XENSTORE without a round trip.
  *
- * tx_id: 0 outside a transaction, or one from xlev_xs_transaction_start()
- * (the socket transport only; XLEV_ERROR_NOSYS with the xenbus one). */
+ * tx_id: 0 outside a transaction, or one from xlev_xs_transaction_start().
+ *
+ * Memory: watch events and asynchronous answers that a blocking call reads
+ * wait for the loop in the context's queue; a program that makes blocking
+ * calls with watches registered and never runs the loop lets that queue
+ * grow (as libxenstore's own queue of unread events would). */
 
 /* *value_out: a malloc()ed, NUL-terminated copy (free()); *len_out (may be
  * NULL) its length without the terminator. */

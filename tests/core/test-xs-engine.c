@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <xen/io/xs_wire.h>
@@ -506,6 +507,30 @@ test_wakeup_from_thread(XsFixture *fx, gconstpointer data)
     xlev_ctx_free(ctx);
 }
 
+/* Out of file descriptors: "too many open files", not "cannot be
+ * reached". */
+static void
+test_out_of_fds(XsFixture *fx, gconstpointer data)
+{
+    struct rlimit saved, low;
+    xlev_ctx *ctx = GINT_TO_POINTER(1);
+    int fd, rc;
+
+    g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+    /* the lowest free fd number becomes the limit: nothing more opens */
+    fd = dup(0);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    low = saved;
+    low.rlim_cur = (rlim_t)fd;
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &low), ==, 0);
+    rc = xlev_ctx_new(NULL, &ctx);
+    g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &saved), ==, 0);
+    g_assert_cmpint(rc, ==, XLEV_ERROR_MFILE);
+    g_assert_null(ctx);
+    g_assert_cmpstr(xlev_strerror(rc), ==, "too many open files");
+}
+
 /*======================================================================*/
 /* A misbehaving peer */
 
@@ -671,6 +696,8 @@ main(int argc, char **argv)
                test_blocking_call_in_callback, xs_fixture_teardown);
     g_test_add("/xlev/core/xs-engine/socket/threads-and-loop", XsFixture, NULL,
                xs_fixture_setup, test_threads_and_loop, xs_fixture_teardown);
+    g_test_add("/xlev/core/xs-engine/socket/out-of-fds", XsFixture, NULL,
+               xs_fixture_setup, test_out_of_fds, xs_fixture_teardown);
     g_test_add("/xlev/core/xs-engine/socket/wakeup-from-thread", XsFixture,
                NULL, xs_fixture_setup, test_wakeup_from_thread,
                xs_fixture_teardown);

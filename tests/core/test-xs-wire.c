@@ -1109,6 +1109,10 @@ conn_connect(Conn *c, XsFixture *fx)
 /* Against the real daemon */
 
 #define N_PIPELINED 1000
+/* oxenstored answers at most quota-maxoutstanding (1024) requests of one
+ * connection ahead of its reads and then stalls it for good
+ * (tests/DAEMONS.md): against it, 2 x 500 in flight. */
+#define N_PIPELINED_OXENSTORED 500
 
 /* 1000 writes then 1000 reads, all encoded before the first byte is
  * written; every reply matched to its request by req_id. */
@@ -1117,25 +1121,27 @@ test_daemon_pipelined(XsFixture *fx, gconstpointer d)
 {
     Conn c;
     Req *writes[N_PIPELINED], *reads[N_PIPELINED];
-    guint i;
+    guint i, n = xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED
+                     ? N_PIPELINED_OXENSTORED
+                     : N_PIPELINED;
 
     (void)d;
     conn_connect(&c, fx);
-    for (i = 0; i < N_PIPELINED; i++) {
+    for (i = 0; i < n; i++) {
         g_autofree char *path = g_strdup_printf("/wire/k%u", i);
         g_autofree char *value = g_strdup_printf("v%u", i * 7);
 
         writes[i] = conn_write(&c, 0, path, value);
     }
-    for (i = 0; i < N_PIPELINED; i++) {
+    for (i = 0; i < n; i++) {
         g_autofree char *path = g_strdup_printf("/wire/k%u", i);
 
         reads[i] = conn_path(&c, XS_READ, 0, path);
     }
-    g_assert_cmpuint(xlev__xs_pending_count(&c.pending), ==, 2 * N_PIPELINED);
+    g_assert_cmpuint(xlev__xs_pending_count(&c.pending), ==, 2 * n);
     g_assert_true(conn_pump(&c, all_answered, NULL));
     g_assert_cmpint(c.error, ==, 0);
-    for (i = 0; i < N_PIPELINED; i++) {
+    for (i = 0; i < n; i++) {
         g_autofree char *value = g_strdup_printf("v%u", i * 7);
 
         assert_ok(writes[i]);
@@ -1144,18 +1150,16 @@ test_daemon_pipelined(XsFixture *fx, gconstpointer d)
 
     /* The node's directory and permissions, through the parsers. 1000
      * names do not fit in one reply: the C daemon answers E2BIG (reading
-     * such a directory takes XS_DIRECTORY_PART); oxenstored sends the
-     * whole list in one reply over XENSTORE_PAYLOAD_MAX, which the reader
-     * refuses as a protocol violation (tests/DAEMONS.md), ending the
-     * connection: that is tried last, at the end of this test. */
+     * such a directory takes XS_DIRECTORY_PART); oxenstored would send an
+     * oversized reply (tests/DAEMONS.md), so it is not asked. */
     {
-        gboolean oxenstored =
-            xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED;
-        Req *big = oxenstored ? NULL : conn_path(&c, XS_DIRECTORY, 0, "/wire");
+        Req *big = n == N_PIPELINED
+                       ? conn_path(&c, XS_DIRECTORY, 0, "/wire")
+                       : NULL;
         Req *dir, *perms;
         const char *p, *names[3];
         gsize len;
-        unsigned int n = 0;
+        unsigned int n_names = 0;
         struct xlev__xs_perm perm[4];
 
         conn_write(&c, 0, "/wire/d/x", "");
@@ -1171,24 +1175,18 @@ test_daemon_pipelined(XsFixture *fx, gconstpointer d)
         g_assert_cmpuint(dir->reply_type, ==, XS_DIRECTORY);
         p = g_bytes_get_data(dir->reply, &len);
         g_assert_cmpint(
-            xlev__xs_parse_directory(p, (uint32_t)len, names, 3, &n), ==, 0);
-        g_assert_cmpuint(n, ==, 2);
+            xlev__xs_parse_directory(p, (uint32_t)len, names, 3, &n_names), ==, 0);
+        g_assert_cmpuint(n_names, ==, 2);
         g_assert_true(
             (strcmp(names[0], "x") == 0 && strcmp(names[1], "yy") == 0)
             || (strcmp(names[0], "yy") == 0 && strcmp(names[1], "x") == 0));
         g_assert_cmpuint(perms->reply_type, ==, XS_GET_PERMS);
         p = g_bytes_get_data(perms->reply, &len);
-        g_assert_cmpint(xlev__xs_parse_perms(p, (uint32_t)len, perm, 4, &n), ==,
+        g_assert_cmpint(xlev__xs_parse_perms(p, (uint32_t)len, perm, 4, &n_names), ==,
                         0);
-        g_assert_cmpuint(n, ==, 1); /* created by domain 0: owner only */
+        g_assert_cmpuint(n_names, ==, 1); /* created by domain 0: owner only */
         g_assert_cmpuint(perm[0].domid, ==, 0);
         g_assert_cmpint(perm[0].mode, ==, XLEV__XS_PERM_NONE);
-    }
-    if (xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED) {
-        /* The oversized reply: refused, before any of it is kept. */
-        (void)conn_path(&c, XS_DIRECTORY, 0, "/wire");
-        g_assert_false(conn_pump(&c, all_answered, NULL));
-        g_assert_cmpint(c.error, ==, XLEV__XSW_EOVERSIZE);
     }
     conn_clear(&c);
 }
@@ -1310,9 +1308,9 @@ test_daemon_errors(XsFixture *fx, gconstpointer d)
                     XLEV_ERROR_INVAL);
     /* The C daemon refuses to remove the root (EINVAL in 4.17; any named
      * errno will do, as long as the table knows it); oxenstored answers
-     * success (tests/DAEMONS.md). */
+     * OK (tests/DAEMONS.md). */
     if (xs_fixture_daemon() == XS_FIXTURE_DAEMON_OXENSTORED)
-        g_assert_cmpuint(rmdir_root->reply_type, ==, XS_RM);
+        assert_ok(rmdir_root);
     else
         g_assert_cmpint(xlev__xs_wire_errno_to_rc(reply_errno(rmdir_root)), <,
                         0);

@@ -9,6 +9,7 @@
 #include "xs-bad-peer.h"
 #include <glib/gstdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 static void
@@ -600,6 +601,78 @@ test_woken_from_worker(Fixture *f, gconstpointer data)
     g_clear_object(&wk.watch);
 }
 
+/* The daemon is stopped (SIGSTOP): a worker blocked making a watch does
+ * not stall the main loop (no lock is held while it waits), dropping a
+ * watch does not block, and the worker's call ends with the context's
+ * timeout. */
+typedef struct {
+    XlevContext *ctx;
+    GError *error;
+    XlevWatch *watch;
+    gboolean done;
+} StoppedWorker;
+
+static gpointer
+watch_while_stopped(gpointer data)
+{
+    StoppedWorker *sw = data;
+
+    sw->watch = xlev_context_watch(sw->ctx, "/stopped/w",
+                                   XLEV_WATCH_FLAGS_NONE, &sw->error);
+    g_atomic_int_set(&sw->done, TRUE);
+    return NULL;
+}
+
+static gboolean
+count_tick(gpointer data)
+{
+    (*(guint *)data)++;
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+test_stopped_daemon_does_not_stall(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevWatch) before = NULL;
+    StoppedWorker sw = {.ctx = f->ctx};
+    GThread *t;
+    guint ticks = 0, id;
+    gint64 t0, took;
+
+    before = xlev_context_watch(f->ctx, "/stopped/before",
+                                XLEV_WATCH_FLAGS_NONE, &error);
+    g_assert_no_error(error);
+    xlev_context_set_timeout(f->ctx, 1500);
+    g_assert_cmpint(kill(f->xs.pid, SIGSTOP), ==, 0);
+
+    id = g_timeout_add(10, count_tick, &ticks);
+    t = g_thread_new("watcher", watch_while_stopped, &sw);
+    /* the loop keeps ticking while the worker waits for the daemon */
+    spin_for(f->main_context, 500);
+    g_assert_false(g_atomic_int_get(&sw.done));
+    g_assert_cmpuint(ticks, >=, 20);
+
+    /* dropping a watch does not wait for the daemon */
+    t0 = g_get_monotonic_time();
+    g_clear_object(&before);
+    took = g_get_monotonic_time() - t0;
+    g_assert_cmpint(took, <, 100 * 1000);
+
+    WAIT_FOR(f->main_context, g_atomic_int_get(&sw.done), 5000);
+    g_thread_join(t);
+    g_assert_null(sw.watch);
+    g_assert_error(sw.error, XLEV_ERROR, XLEV_ERROR_CODE_TIMED_OUT);
+    g_clear_error(&sw.error);
+    g_source_remove(id);
+
+    g_assert_cmpint(kill(f->xs.pid, SIGCONT), ==, 0);
+    /* the connection is still usable: the late answers were dropped */
+    g_assert_true(xlev_context_write(f->ctx, "/stopped/after", "1", NULL,
+                                     &error));
+    g_assert_no_error(error);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -619,6 +692,9 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/context/transport-and-timeout",
                        test_transport_and_timeout);
     XLEV_TEST_ADD_BOTH("/context/woken-from-worker", test_woken_from_worker);
+    if (g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") != 0)
+        XLEV_TEST_ADD_BOTH("/context/stopped-daemon-does-not-stall",
+                           test_stopped_daemon_does_not_stall);
     if (g_strcmp0(g_getenv("XLEV_TEST_TRANSPORT"), "xenbus") != 0)
         XLEV_TEST_ADD_BOTH("/ops/daemon-never-answers", test_never_answers);
     XLEV_TEST_ADD_BOTH("/context/new-errors", test_context_new_errors);
