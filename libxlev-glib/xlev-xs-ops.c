@@ -29,9 +29,10 @@
 
 /* The checks every operation starts with. */
 static gboolean
-op_begin(const char *path, GCancellable *cancellable, GError **error)
+op_begin(XlevContext *self, const char *path, GCancellable *cancellable,
+         GError **error)
 {
-    if (!xlev_check_path(path, error))
+    if (!xlev_context_check_ready(self, error) || !xlev_check_path(path, error))
         return FALSE;
     return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
@@ -131,7 +132,7 @@ xlev_context_read(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return NULL;
 
     fd = cancel_fd_begin(cancellable);
@@ -173,7 +174,7 @@ xlev_context_read_bytes(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return NULL;
 
     fd = cancel_fd_begin(cancellable);
@@ -212,7 +213,7 @@ xlev_context_write(XlevContext *self, const char *path, const char *value,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return FALSE;
     if (value == NULL) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
@@ -258,7 +259,7 @@ xlev_context_write_bytes(XlevContext *self, const char *path, GBytes *value,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return FALSE;
     if (value == NULL) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
@@ -309,7 +310,7 @@ xlev_context_directory(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return NULL;
 
     fd = cancel_fd_begin(cancellable);
@@ -349,7 +350,7 @@ xlev_context_rm(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return FALSE;
 
     fd = cancel_fd_begin(cancellable);
@@ -386,7 +387,7 @@ xlev_context_exists(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(path, cancellable, error))
+    if (!op_begin(self, path, cancellable, error))
         return FALSE;
 
     fd = cancel_fd_begin(cancellable);
@@ -582,7 +583,8 @@ op_start(XlevContext *self, XlevOp op, const char *path, const void *value,
     g_task_set_name(task, name);
 
     /* Bad input fails at once. */
-    if (!xlev_check_path(path, &error)) {
+    if (!xlev_context_check_ready(self, &error)
+        || !xlev_check_path(path, &error)) {
         g_task_return_error(task, error);
         return;
     }

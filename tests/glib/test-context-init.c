@@ -113,8 +113,16 @@ test_not_initialized(Fixture *f, gconstpointer data)
     {
         g_autoptr(XlevWatch) watch =
             xlev_context_watch(f->ctx, "/init", XLEV_WATCH_FLAGS_NONE, &error);
+        g_autofree char *nothing = NULL;
 
         g_assert_null(watch);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED);
+        g_clear_error(&error);
+        nothing = xlev_context_read(f->ctx, "/init", NULL, &error);
+        g_assert_null(nothing);
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED);
+        g_clear_error(&error);
+        g_assert_false(xlev_context_write(f->ctx, "/init/a", "1", NULL, &error));
         g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOT_INITIALIZED);
         g_clear_error(&error);
     }

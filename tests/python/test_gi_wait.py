@@ -177,6 +177,14 @@ class ConstructionTest(XlevTestCase):
         with self.assertRaises(GLib.Error) as cm:
             ctx.wait_finish(out['r'])
         self.assertEqual(cm.exception.code, int(Xlev.Error.NOT_INITIALIZED))
+        # The plain operations and a watch say the same.
+        for call in (lambda: ctx.read('/py/x', None),
+                     lambda: ctx.write('/py/x', 'v', None),
+                     lambda: ctx.watch('/py/x')):
+            with self.assertRaises(GLib.Error) as cm:
+                call()
+            self.assertEqual(cm.exception.code,
+                             int(Xlev.Error.NOT_INITIALIZED))
 
         # Its initialiser, late, makes it usable.
         self.assertTrue(ctx.init(None))
