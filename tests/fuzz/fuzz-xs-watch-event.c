@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * FUZZ-SOURCES: libxlev-glib/core/xs/xs-wire.c
+ * FUZZ-SOURCES: libxlev-glib/core/xs/xs-wire.c libxlev-glib/core/loop/strerror.c
  *
  * Built and run by tools/fuzz. The input is an XS_WATCH_EVENT payload as
  * a daemon (or a hostile peer) would send it: "path\0token\0". It is

@@ -71,44 +71,6 @@ const char *
 xlev__xs_wire_strerror(int rc)
 {
     switch (rc) {
-    case 0:
-        return "success";
-    case XLEV_ERROR_FAIL:
-        return "the operation failed";
-    case XLEV_ERROR_NOMEM:
-        return "out of memory";
-    case XLEV_ERROR_INVAL:
-        return "invalid argument";
-    case XLEV_ERROR_NOENT:
-        return "no such xenstore path";
-    case XLEV_ERROR_PERM:
-        return "permission denied";
-    case XLEV_ERROR_XENSTORE:
-        return "the xenstore daemon cannot be reached";
-    case XLEV_ERROR_EXIST:
-        return "already exists";
-    case XLEV_ERROR_TOO_BIG:
-        return "too long for xenstore, or too many watches or transactions";
-    case XLEV_ERROR_NOSPC:
-        return "the xenstore daemon's node or size quota is exhausted";
-    case XLEV_ERROR_QUOTA:
-        return "a xenstore quota is exceeded";
-    case XLEV_ERROR_AGAIN:
-        return "the transaction conflicted with another change; retry it";
-    case XLEV_ERROR_BUSY:
-        return "the xenstore daemon is busy";
-    case XLEV_ERROR_ISDIR:
-        return "the xenstore node has children";
-    case XLEV_ERROR_READONLY:
-        return "the xenstore connection is read-only";
-    case XLEV_ERROR_MFILE:
-        return "too many open files";
-    case XLEV_ERROR_NOTEMPTY:
-        return "the xenstore node is not empty";
-    case XLEV_ERROR_NOSYS:
-        return "the xenstore daemon does not support the operation";
-    case XLEV_ERROR_PROTOCOL:
-        return "the xenstore daemon broke the wire protocol";
     case XLEV__XSW_EOVERSIZE:
         return "xenstore message longer than XENSTORE_PAYLOAD_MAX";
     case XLEV__XSW_ETYPE:
@@ -126,7 +88,7 @@ xlev__xs_wire_strerror(int rc)
     case XLEV__XSW_EBROKEN:
         return "xenstore stream unreadable after an earlier error";
     default:
-        return "unknown error";
+        return xlev_strerror(rc); /* the public codes: one table */
     }
 }
 
