@@ -129,8 +129,8 @@ xlev_permissions_to_core(GPtrArray *permissions, xlev_xs_perm **out,
 GPtrArray *
 xlev_permissions_from_core(const xlev_xs_perm *perms, unsigned int n)
 {
-    GPtrArray *result =
-        g_ptr_array_new_full(n, (GDestroyNotify)xlev_permission_free);
+    GPtrArray *result
+        = g_ptr_array_new_full(n, (GDestroyNotify)xlev_permission_free);
 
     for (unsigned int i = 0; i < n; i++) {
         XlevPermissionMode mode;
@@ -200,8 +200,8 @@ xlev_context_get_permissions(XlevContext *self, const char *path,
     rc = xlev_xs_get_perms(xlev_context_get_core(self), 0, path, &perms, &n);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        g_autofree char *what =
-            g_strdup_printf(_("Cannot read the permissions of %s"), path);
+        g_autofree char *what
+            = g_strdup_printf(_("Cannot read the permissions of %s"), path);
 
         xlev_xs_call_error(error, cancellable, rc, what);
         return NULL;
@@ -241,15 +241,15 @@ xlev_context_set_permissions(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error) ||
-        !xlev_permissions_to_core(permissions, &perms, &n, error))
+    if (!call_begin(self, path, cancellable, error)
+        || !xlev_permissions_to_core(permissions, &perms, &n, error))
         return FALSE;
     fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_set_perms(xlev_context_get_core(self), 0, path, perms, n);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        g_autofree char *what =
-            g_strdup_printf(_("Cannot set the permissions of %s"), path);
+        g_autofree char *what
+            = g_strdup_printf(_("Cannot set the permissions of %s"), path);
 
         xlev_xs_call_error(error, cancellable, rc, what);
         return FALSE;

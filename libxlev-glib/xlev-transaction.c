@@ -31,7 +31,7 @@ struct _XlevTransaction {
     guint32 tx_id;        /* never 0 */
     int finished;         /* atomic: 0 active, 1 committed or aborted */
 
-    GMutex lock;          /* protects first_error */
+    GMutex lock; /* protects first_error */
     GError *first_error;
 };
 
@@ -52,8 +52,8 @@ xlev_transaction_dispose(GObject *object)
     XlevTransaction *self = XLEV_TRANSACTION(object);
 
     /* Dropped unfinished: give the daemon its transaction back. */
-    if (self->context != NULL &&
-        g_atomic_int_compare_and_exchange(&self->finished, 0, 1)) {
+    if (self->context != NULL
+        && g_atomic_int_compare_and_exchange(&self->finished, 0, 1)) {
         int rc = xlev_xs_transaction_end(xlev_context_get_core(self->context),
                                          self->tx_id, 0);
 
@@ -112,9 +112,9 @@ xlev_transaction_class_init(XlevTransactionClass *klass)
      *
      * Since: 1.0
      */
-    properties[PROP_CONTEXT] =
-        g_param_spec_object("context", NULL, NULL, XLEV_TYPE_CONTEXT,
-                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_CONTEXT]
+        = g_param_spec_object("context", NULL, NULL, XLEV_TYPE_CONTEXT,
+                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     /**
      * XlevTransaction:id:
      *
@@ -122,9 +122,9 @@ xlev_transaction_class_init(XlevTransactionClass *klass)
      *
      * Since: 1.0
      */
-    properties[PROP_ID] =
-        g_param_spec_uint("id", NULL, NULL, 0, G_MAXUINT32, 0,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    properties[PROP_ID]
+        = g_param_spec_uint("id", NULL, NULL, 0, G_MAXUINT32, 0,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, properties);
 }
 
@@ -152,8 +152,9 @@ xlev_transaction_init(XlevTransaction *self)
  * static gboolean
  * increment (XlevTransaction *tx, gpointer user_data)
  * {
- *   g_autofree char *value = xlev_transaction_read (tx, "/counter", NULL, NULL);
- *   g_autofree char *next = g_strdup_printf ("%d", value ? atoi (value) + 1 : 1);
+ *   g_autofree char *value = xlev_transaction_read (tx, "/counter", NULL,
+ * NULL); g_autofree char *next = g_strdup_printf ("%d", value ? atoi (value) +
+ * 1 : 1);
  *
  *   return xlev_transaction_write (tx, "/counter", next, NULL, NULL);
  * }
@@ -199,8 +200,8 @@ check_active(XlevTransaction *self, GError **error)
 }
 
 static gboolean
-call_begin(XlevTransaction *self, const char *path,
-           GCancellable *cancellable, GError **error)
+call_begin(XlevTransaction *self, const char *path, GCancellable *cancellable,
+           GError **error)
 {
     if (!check_active(self, error))
         return FALSE;
@@ -272,8 +273,8 @@ xlev_context_transaction_start(XlevContext *self, GCancellable *cancellable,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!xlev_context_check_ready(self, error) ||
-        g_cancellable_set_error_if_cancelled(cancellable, error))
+    if (!xlev_context_check_ready(self, error)
+        || g_cancellable_set_error_if_cancelled(cancellable, error))
         return NULL;
     fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_transaction_start(xlev_context_get_core(self), &tx_id);
@@ -294,8 +295,8 @@ start_thread(GTask *task, gpointer source, gpointer task_data,
              GCancellable *cancellable)
 {
     GError *error = NULL;
-    XlevTransaction *tx =
-        xlev_context_transaction_start(source, cancellable, &error);
+    XlevTransaction *tx
+        = xlev_context_transaction_start(source, cancellable, &error);
 
     if (tx == NULL)
         g_task_return_error(task, error);
@@ -348,8 +349,8 @@ xlev_context_transaction_start_finish(XlevContext *self, GAsyncResult *result,
                                       GError **error)
 {
     g_return_val_if_fail(g_task_is_valid(result, self), NULL);
-    g_return_val_if_fail(g_task_get_source_tag(G_TASK(result)) ==
-                             xlev_context_transaction_start_async,
+    g_return_val_if_fail(g_task_get_source_tag(G_TASK(result))
+                             == xlev_context_transaction_start_async,
                          NULL);
 
     return g_task_propagate_pointer(G_TASK(result), error);
@@ -502,8 +503,8 @@ xlev_transaction_read_bytes(XlevTransaction *self, const char *path,
 }
 
 static gboolean
-write_raw(XlevTransaction *self, const char *path, const void *data,
-          gsize len, GCancellable *cancellable, GError **error)
+write_raw(XlevTransaction *self, const char *path, const void *data, gsize len,
+          GCancellable *cancellable, GError **error)
 {
     int rc, fd;
 
@@ -619,8 +620,7 @@ xlev_transaction_rm(XlevTransaction *self, const char *path,
     rc = xlev_xs_rm_tx(core_of(self), self->tx_id, path);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot remove %s"),
-                    path);
+        call_failed(self, error, cancellable, rc, _("Cannot remove %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -774,8 +774,8 @@ xlev_transaction_set_permissions(XlevTransaction *self, const char *path,
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error) ||
-        !xlev_permissions_to_core(permissions, &perms, &n, error))
+    if (!call_begin(self, path, cancellable, error)
+        || !xlev_permissions_to_core(permissions, &perms, &n, error))
         return FALSE;
     fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_set_perms(core_of(self), self->tx_id, path, perms, n);
@@ -803,10 +803,10 @@ end(XlevTransaction *self, gboolean commit, GCancellable *cancellable,
     rc = xlev_xs_transaction_end(core_of(self), self->tx_id, commit);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        g_autofree char *what =
-            g_strdup_printf(commit ? _("Cannot commit transaction %u")
-                                   : _("Cannot abort transaction %u"),
-                            self->tx_id);
+        g_autofree char *what
+            = g_strdup_printf(commit ? _("Cannot commit transaction %u")
+                                     : _("Cannot abort transaction %u"),
+                              self->tx_id);
 
         xlev_xs_call_error(error, cancellable, rc, what);
         return FALSE;
@@ -945,8 +945,8 @@ static gboolean
 tx_finish_check(XlevTransaction *self, GAsyncResult *result,
                 gpointer source_tag)
 {
-    return XLEV_IS_TRANSACTION(self) && g_task_is_valid(result, self) &&
-           g_task_get_source_tag(G_TASK(result)) == source_tag;
+    return XLEV_IS_TRANSACTION(self) && g_task_is_valid(result, self)
+           && g_task_get_source_tag(G_TASK(result)) == source_tag;
 }
 
 /**
@@ -1060,10 +1060,8 @@ xlev_transaction_write_finish(XlevTransaction *self, GAsyncResult *result,
  * Since: 1.0
  */
 void
-xlev_transaction_commit_async(XlevTransaction *self,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data)
+xlev_transaction_commit_async(XlevTransaction *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
 {
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
 
@@ -1109,8 +1107,7 @@ xlev_transaction_commit_finish(XlevTransaction *self, GAsyncResult *result,
  * Since: 1.0
  */
 void
-xlev_transaction_abort_async(XlevTransaction *self,
-                             GCancellable *cancellable,
+xlev_transaction_abort_async(XlevTransaction *self, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data)
 {
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
@@ -1181,11 +1178,10 @@ xlev_context_transact(XlevContext *self, XlevTransactFunc func,
     xlev_i18n_init();
     if (func == NULL || max_attempts == 0) {
         g_set_error_literal(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                            func == NULL
-                                ? _("No function given to run in a "
-                                    "transaction")
-                                : _("A transaction needs at least one "
-                                    "attempt"));
+                            func == NULL ? _("No function given to run in a "
+                                             "transaction")
+                                         : _("A transaction needs at least one "
+                                             "attempt"));
         return FALSE;
     }
 
@@ -1207,9 +1203,9 @@ xlev_context_transact(XlevContext *self, XlevTransactFunc func,
             g_mutex_unlock(&tx->lock);
             if (!xlev_transaction_is_finished(tx))
                 xlev_transaction_abort(tx, NULL, NULL);
-            if (failed != NULL &&
-                g_error_matches(failed, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN) &&
-                attempt < max_attempts) {
+            if (failed != NULL
+                && g_error_matches(failed, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN)
+                && attempt < max_attempts) {
                 g_error_free(failed);
                 continue;
             }
@@ -1222,8 +1218,8 @@ xlev_context_transact(XlevContext *self, XlevTransactFunc func,
         }
         if (xlev_transaction_commit(tx, cancellable, &local))
             return TRUE;
-        if (!g_error_matches(local, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN) ||
-            attempt >= max_attempts) {
+        if (!g_error_matches(local, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN)
+            || attempt >= max_attempts) {
             g_propagate_error(error, local);
             return FALSE;
         }

@@ -67,16 +67,14 @@ char *xlev_transaction_read(XlevTransaction *self, const char *path,
                             GCancellable *cancellable, GError **error);
 XLEV_AVAILABLE_IN_1_0
 GBytes *xlev_transaction_read_bytes(XlevTransaction *self, const char *path,
-                                    GCancellable *cancellable,
-                                    GError **error);
+                                    GCancellable *cancellable, GError **error);
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_transaction_write(XlevTransaction *self, const char *path,
                                 const char *value, GCancellable *cancellable,
                                 GError **error);
 XLEV_AVAILABLE_IN_1_0
-gboolean xlev_transaction_write_bytes(XlevTransaction *self,
-                                      const char *path, GBytes *value,
-                                      GCancellable *cancellable,
+gboolean xlev_transaction_write_bytes(XlevTransaction *self, const char *path,
+                                      GBytes *value, GCancellable *cancellable,
                                       GError **error);
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_transaction_rm(XlevTransaction *self, const char *path,
@@ -105,12 +103,11 @@ void xlev_transaction_read_async(XlevTransaction *self, const char *path,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
 XLEV_AVAILABLE_IN_1_0
-char *xlev_transaction_read_finish(XlevTransaction *self,
-                                   GAsyncResult *result, GError **error);
+char *xlev_transaction_read_finish(XlevTransaction *self, GAsyncResult *result,
+                                   GError **error);
 XLEV_AVAILABLE_IN_1_0
 void xlev_transaction_write_async(XlevTransaction *self, const char *path,
-                                  const char *value,
-                                  GCancellable *cancellable,
+                                  const char *value, GCancellable *cancellable,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
 XLEV_AVAILABLE_IN_1_0

@@ -42,8 +42,8 @@ static inline void
 xlev_xs_call_error(GError **error, GCancellable *cancellable, int rc,
                    const char *what)
 {
-    if (rc == XLEV_ERROR_CANCELLED &&
-        g_cancellable_set_error_if_cancelled(cancellable, error))
+    if (rc == XLEV_ERROR_CANCELLED
+        && g_cancellable_set_error_if_cancelled(cancellable, error))
         return;
     xlev_error_from_core(error, rc, "%s", what);
 }

@@ -27,8 +27,8 @@ static XlevContext *
 second_context(Fixture *f)
 {
     g_autoptr(GError) error = NULL;
-    XlevContext *ctx =
-        xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
+    XlevContext *ctx
+        = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
 
     g_assert_no_error(error);
     g_assert_nonnull(ctx);
@@ -137,8 +137,8 @@ test_used_after_finish(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevTransaction) tx = NULL;
-    g_autoptr(GPtrArray) perms =
-        g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
+    g_autoptr(GPtrArray) perms
+        = g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
 
     g_ptr_array_add(perms, xlev_permission_new(0, XLEV_PERMISSION_MODE_READ));
     tx = xlev_context_transaction_start(f->ctx, NULL, &error);
@@ -146,25 +146,25 @@ test_used_after_finish(Fixture *f, gconstpointer data)
     g_assert_true(xlev_transaction_commit(tx, NULL, &error));
     g_assert_no_error(error);
 
-#define ASSERT_FINISHED(call)                                                \
-    do {                                                                     \
-        g_assert_false(call);                                                \
-        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);            \
-        g_assert_nonnull(strstr(error->message, "committed or aborted"));    \
-        g_clear_error(&error);                                               \
+#define ASSERT_FINISHED(call)                                                  \
+    do {                                                                       \
+        g_assert_false(call);                                                  \
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);              \
+        g_assert_nonnull(strstr(error->message, "committed or aborted"));      \
+        g_clear_error(&error);                                                 \
     } while (0)
     ASSERT_FINISHED(xlev_transaction_commit(tx, NULL, &error));
     ASSERT_FINISHED(xlev_transaction_abort(tx, NULL, &error));
     ASSERT_FINISHED(xlev_transaction_write(tx, "/tx/a", "1", NULL, &error));
     ASSERT_FINISHED(xlev_transaction_read(tx, "/tx/a", NULL, &error) != NULL);
-    ASSERT_FINISHED(
-        xlev_transaction_read_bytes(tx, "/tx/a", NULL, &error) != NULL);
+    ASSERT_FINISHED(xlev_transaction_read_bytes(tx, "/tx/a", NULL, &error)
+                    != NULL);
     ASSERT_FINISHED(xlev_transaction_rm(tx, "/tx/a", NULL, &error));
     ASSERT_FINISHED(xlev_transaction_mkdir(tx, "/tx/a", NULL, &error));
-    ASSERT_FINISHED(
-        xlev_transaction_directory(tx, "/tx", NULL, &error) != NULL);
-    ASSERT_FINISHED(
-        xlev_transaction_get_permissions(tx, "/tx", NULL, &error) != NULL);
+    ASSERT_FINISHED(xlev_transaction_directory(tx, "/tx", NULL, &error)
+                    != NULL);
+    ASSERT_FINISHED(xlev_transaction_get_permissions(tx, "/tx", NULL, &error)
+                    != NULL);
     ASSERT_FINISHED(
         xlev_transaction_set_permissions(tx, "/tx", perms, NULL, &error));
 #undef ASSERT_FINISHED
@@ -263,8 +263,8 @@ race_thread(gpointer data)
         g_autoptr(GError) error = NULL;
 
         /* Enough attempts that two writers always get through. */
-        if (!xlev_context_transact(r->ctx, increment, r,
-                                   RACE_INCREMENTS * 4, NULL, &error))
+        if (!xlev_context_transact(r->ctx, increment, r, RACE_INCREMENTS * 4,
+                                   NULL, &error))
             return g_strdup(error->message);
         r->committed++;
     }
@@ -279,8 +279,7 @@ test_transact_race(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevContext) other = second_context(f);
     g_autofree char *value = NULL;
-    g_autofree char *expected =
-        g_strdup_printf("%d", 2 * RACE_INCREMENTS);
+    g_autofree char *expected = g_strdup_printf("%d", 2 * RACE_INCREMENTS);
     Racer a = { f->ctx, "/tx/counter", 0, 0 };
     Racer b = { other, "/tx/counter", 0, 0 };
     GThread *ta, *tb;
@@ -356,12 +355,11 @@ test_transact_errors(Fixture *f, gconstpointer data)
     Spoiler s = { other, 0 };
     guint calls = 0;
 
-    g_assert_false(xlev_context_transact(f->ctx, declines, &calls, 0, NULL,
-                                         &error));
+    g_assert_false(
+        xlev_context_transact(f->ctx, declines, &calls, 0, NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_assert_false(
-        xlev_context_transact(f->ctx, NULL, NULL, 3, NULL, &error));
+    g_assert_false(xlev_context_transact(f->ctx, NULL, NULL, 3, NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
     g_assert_cmpuint(calls, ==, 0);
@@ -398,8 +396,7 @@ on_result(GObject *source, GAsyncResult *result, gpointer user_data)
     *(GAsyncResult **)user_data = g_object_ref(result);
 }
 
-#define AWAIT(f, res)                                                        \
-    WAIT_FOR((f)->main_context, (res) != NULL, 5000)
+#define AWAIT(f, res) WAIT_FOR((f)->main_context, (res) != NULL, 5000)
 
 static void
 test_async(Fixture *f, gconstpointer data)
@@ -458,8 +455,8 @@ test_async(Fixture *f, gconstpointer data)
 static GPtrArray *
 perm_list(guint first_domid, XlevPermissionMode first_mode, ...)
 {
-    GPtrArray *list =
-        g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
+    GPtrArray *list
+        = g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
     va_list ap;
     int domid = (int)first_domid;
     XlevPermissionMode mode = first_mode;
@@ -505,8 +502,8 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
 
     set = perm_list(3, XLEV_PERMISSION_MODE_NONE, 5, XLEV_PERMISSION_MODE_READ,
-                    6, XLEV_PERMISSION_MODE_WRITE, 9,
-                    XLEV_PERMISSION_MODE_BOTH, -1);
+                    6, XLEV_PERMISSION_MODE_WRITE, 9, XLEV_PERMISSION_MODE_BOTH,
+                    -1);
     g_assert_true(
         xlev_context_set_permissions(f->ctx, "/perm/node", set, NULL, &error));
     g_assert_no_error(error);
@@ -522,15 +519,16 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_true(G_TYPE_IS_BOXED(XLEV_TYPE_PERMISSION));
 
     /* Bad lists: refused before sending; the node keeps its list. */
-    reserved = perm_list(0, XLEV_PERMISSION_MODE_NONE, XLEV_DOMID_FIRST_RESERVED,
-                         XLEV_PERMISSION_MODE_READ, -1);
+    reserved
+        = perm_list(0, XLEV_PERMISSION_MODE_NONE, XLEV_DOMID_FIRST_RESERVED,
+                    XLEV_PERMISSION_MODE_READ, -1);
     bad_mode = perm_list(0, (XlevPermissionMode)7, -1);
     g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", empty,
                                                 NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", NULL,
-                                                NULL, &error));
+    g_assert_false(
+        xlev_context_set_permissions(f->ctx, "/perm/node", NULL, NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
     g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", reserved,
@@ -542,8 +540,8 @@ test_permissions(Fixture *f, gconstpointer data)
                                                 NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/none", set, NULL,
-                                                &error));
+    g_assert_false(
+        xlev_context_set_permissions(f->ctx, "/perm/none", set, NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
     g_clear_error(&error);
     g_assert_null(
@@ -566,9 +564,8 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_true(
         xlev_transaction_set_permissions(tx, "/perm/node", set, NULL, &error));
     g_assert_no_error(error);
-    g_assert_false(
-        xlev_transaction_set_permissions(tx, "/perm/node", reserved, NULL,
-                                         &error));
+    g_assert_false(xlev_transaction_set_permissions(tx, "/perm/node", reserved,
+                                                    NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
     g_clear_pointer(&got, g_ptr_array_unref);
@@ -632,9 +629,10 @@ ring_get(struct xenstore_domain_interface *intf, void *data, size_t len,
     char *p = data;
     XENSTORE_RING_IDX cons = intf->rsp_cons;
 
-    while ((XENSTORE_RING_IDX)(__atomic_load_n(&intf->rsp_prod,
-                                               __ATOMIC_ACQUIRE) -
-                               cons) < len) {
+    while (
+        (XENSTORE_RING_IDX)(__atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE)
+                            - cons)
+        < len) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(1000);
     }
@@ -651,11 +649,13 @@ guest_read(XsFixture *fx, struct xenstore_domain_interface *intf,
            const char *path, uint32_t req_id, uint32_t *type_out)
 {
     g_autoptr(GError) error = NULL;
-    struct xsd_sockmsg msg = { .type = XS_READ, .req_id = req_id,
+    struct xsd_sockmsg msg = { .type = XS_READ,
+                               .req_id = req_id,
                                .tx_id = 0,
                                .len = (uint32_t)strlen(path) + 1 };
-    gint64 deadline = g_get_monotonic_time() +
-        (gint64)xs_fixture_scale_ms(GUEST_REPLY_TIMEOUT_MS) * 1000;
+    gint64 deadline
+        = g_get_monotonic_time()
+          + (gint64)xs_fixture_scale_ms(GUEST_REPLY_TIMEOUT_MS) * 1000;
     char *body;
 
     ring_put(intf, &msg, sizeof msg);
@@ -679,9 +679,10 @@ test_guest_refused(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) closed = NULL;
     g_autoptr(GPtrArray) granted = NULL;
-    g_autofree char *ring_name =
-        g_strdup_printf("ring-%u", (unsigned)GUEST_DOMID);
-    g_autofree char *ring_path = g_build_filename(f->xs.rundir, ring_name, NULL);
+    g_autofree char *ring_name
+        = g_strdup_printf("ring-%u", (unsigned)GUEST_DOMID);
+    g_autofree char *ring_path
+        = g_build_filename(f->xs.rundir, ring_name, NULL);
     g_autofree char *home = NULL;
     g_autofree char *reply = NULL;
     struct xenstore_domain_interface *intf;
@@ -697,7 +698,8 @@ test_guest_refused(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     g_assert_true(xlev_context_mkdir(f->ctx, home, NULL, &error));
     g_assert_no_error(error);
-    g_assert_true(xlev_context_write(f->ctx, "/secret", "s3cr3t", NULL, &error));
+    g_assert_true(
+        xlev_context_write(f->ctx, "/secret", "s3cr3t", NULL, &error));
     g_assert_no_error(error);
     closed = perm_list(0, XLEV_PERMISSION_MODE_NONE, -1);
     g_assert_true(
@@ -749,10 +751,8 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/transaction/transact-race", test_transact_race);
     XLEV_TEST_ADD_BOTH("/transaction/transact-errors", test_transact_errors);
     XLEV_TEST_ADD_BOTH("/transaction/async", test_async);
-    XLEV_TEST_ADD_BOTH("/permissions/set-get-and-bad-lists",
-                       test_permissions);
-    XLEV_TEST_ADD_BOTH("/permissions/domain-path-and-mkdir",
-                       test_domain_path);
+    XLEV_TEST_ADD_BOTH("/permissions/set-get-and-bad-lists", test_permissions);
+    XLEV_TEST_ADD_BOTH("/permissions/domain-path-and-mkdir", test_domain_path);
     XLEV_TEST_ADD_BOTH("/permissions/guest-refused", test_guest_refused);
 
     return g_test_run();
