@@ -72,21 +72,23 @@ G_DEFINE_BOXED_TYPE(XlevPermission, xlev_permission, xlev_permission_copy,
                     xlev_permission_free)
 
 gboolean
-xlev_permissions_to_core(GPtrArray *permissions, xlev_xs_perm **out,
+xlev_permissions_to_core(GList *permissions, xlev_xs_perm **out,
                          unsigned int *n_out, GError **error)
 {
     g_autofree xlev_xs_perm *perms = NULL;
+    guint n = g_list_length(permissions);
+    guint i = 0;
 
     xlev_i18n_init();
-    if (permissions == NULL || permissions->len == 0) {
+    if (n == 0) {
         g_set_error_literal(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                             _("A permission list needs at least one entry: "
                               "the owner’s"));
         return FALSE;
     }
-    perms = g_new0(xlev_xs_perm, permissions->len);
-    for (guint i = 0; i < permissions->len; i++) {
-        const XlevPermission *p = g_ptr_array_index(permissions, i);
+    perms = g_new0(xlev_xs_perm, n);
+    for (GList *l = permissions; l != NULL; l = l->next, i++) {
+        const XlevPermission *p = l->data;
 
         if (p == NULL) {
             g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
@@ -121,16 +123,15 @@ xlev_permissions_to_core(GPtrArray *permissions, xlev_xs_perm **out,
         }
         perms[i].domid = p->domid;
     }
-    *n_out = permissions->len;
+    *n_out = n;
     *out = g_steal_pointer(&perms);
     return TRUE;
 }
 
-GPtrArray *
+GList *
 xlev_permissions_from_core(const xlev_xs_perm *perms, unsigned int n)
 {
-    GPtrArray *result
-        = g_ptr_array_new_full(n, (GDestroyNotify)xlev_permission_free);
+    GList *result = NULL;
 
     for (unsigned int i = 0; i < n; i++) {
         XlevPermissionMode mode;
@@ -149,9 +150,10 @@ xlev_permissions_from_core(const xlev_xs_perm *perms, unsigned int n)
             mode = XLEV_PERMISSION_MODE_NONE;
             break;
         }
-        g_ptr_array_add(result, xlev_permission_new(perms[i].domid, mode));
+        result
+            = g_list_prepend(result, xlev_permission_new(perms[i].domid, mode));
     }
-    return result;
+    return g_list_reverse(result);
 }
 
 /* The checks every call here starts with. */
@@ -177,18 +179,19 @@ call_begin(XlevContext *self, const char *path, GCancellable *cancellable,
  * xenstored, as [method@Xlev.Context.read] does.
  *
  * Returns: (transfer full) (element-type XlevPermission): the list, owner
- *   first, or %NULL with @error set (%XLEV_ERROR_CODE_NOENT,
- *   %XLEV_ERROR_CODE_PERM, ...)
+ *   first (never empty), or %NULL with @error set (%XLEV_ERROR_CODE_NOENT,
+ *   %XLEV_ERROR_CODE_PERM, ...); free it with
+ *   `g_list_free_full (list, (GDestroyNotify) xlev_permission_free)`
  *
  * Since: 1.0
  */
-GPtrArray *
+GList *
 xlev_context_get_permissions(XlevContext *self, const char *path,
                              GCancellable *cancellable, GError **error)
 {
     xlev_xs_perm *perms = NULL;
     unsigned int n = 0;
-    GPtrArray *result;
+    GList *result;
     int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
@@ -231,7 +234,7 @@ xlev_context_get_permissions(XlevContext *self, const char *path,
  */
 gboolean
 xlev_context_set_permissions(XlevContext *self, const char *path,
-                             GPtrArray *permissions, GCancellable *cancellable,
+                             GList *permissions, GCancellable *cancellable,
                              GError **error)
 {
     g_autofree xlev_xs_perm *perms = NULL;

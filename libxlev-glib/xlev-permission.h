@@ -89,12 +89,11 @@ void xlev_permission_free(XlevPermission *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(XlevPermission, xlev_permission_free)
 
 XLEV_AVAILABLE_IN_1_0
-GPtrArray *xlev_context_get_permissions(XlevContext *self, const char *path,
-                                        GCancellable *cancellable,
-                                        GError **error);
+GList *xlev_context_get_permissions(XlevContext *self, const char *path,
+                                    GCancellable *cancellable, GError **error);
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_context_set_permissions(XlevContext *self, const char *path,
-                                      GPtrArray *permissions,
+                                      GList *permissions,
                                       GCancellable *cancellable,
                                       GError **error);
 

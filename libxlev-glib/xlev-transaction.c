@@ -159,8 +159,8 @@ xlev_transaction_init(XlevTransaction *self)
  *   return xlev_transaction_write (tx, "/counter", next, NULL, NULL);
  * }
  *
- * if (!xlev_context_transact (ctx, increment, NULL,
- *                             XLEV_TRANSACT_DEFAULT_ATTEMPTS, NULL, &error))
+ * if (!xlev_context_transact (ctx, XLEV_TRANSACT_DEFAULT_ATTEMPTS, NULL,
+ *                             increment, NULL, &error))
  *   g_printerr ("%s\n", error->message);
  * ```
  *
@@ -175,7 +175,7 @@ xlev_transaction_init(XlevTransaction *self)
  *     tx.write("/counter", str(value + 1), None)
  *     return True
  *
- * ctx.transact(increment, Xlev.TRANSACT_DEFAULT_ATTEMPTS, None)
+ * ctx.transact(Xlev.TRANSACT_DEFAULT_ATTEMPTS, None, increment)
  * ```
  *
  * A transaction holds a reference to its context. Its calls may be made
@@ -714,17 +714,18 @@ xlev_transaction_mkdir(XlevTransaction *self, const char *path,
  * [method@Xlev.Context.get_permissions].
  *
  * Returns: (transfer full) (element-type XlevPermission): the list, owner
- *   first, or %NULL with @error set
+ *   first, or %NULL with @error set; free it with
+ *   `g_list_free_full (list, (GDestroyNotify) xlev_permission_free)`
  *
  * Since: 1.0
  */
-GPtrArray *
+GList *
 xlev_transaction_get_permissions(XlevTransaction *self, const char *path,
                                  GCancellable *cancellable, GError **error)
 {
     xlev_xs_perm *perms = NULL;
     unsigned int n = 0;
-    GPtrArray *result;
+    GList *result;
     int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), NULL);
@@ -764,8 +765,8 @@ xlev_transaction_get_permissions(XlevTransaction *self, const char *path,
  */
 gboolean
 xlev_transaction_set_permissions(XlevTransaction *self, const char *path,
-                                 GPtrArray *permissions,
-                                 GCancellable *cancellable, GError **error)
+                                 GList *permissions, GCancellable *cancellable,
+                                 GError **error)
 {
     g_autofree xlev_xs_perm *perms = NULL;
     unsigned int n = 0;
@@ -1145,12 +1146,12 @@ xlev_transaction_abort_finish(XlevTransaction *self, GAsyncResult *result,
 /**
  * xlev_context_transact:
  * @self: a context
- * @func: (scope call): the work of one attempt
- * @user_data: (closure): data for @func
  * @max_attempts: how many transactions to try at most (at least 1;
  *   %XLEV_TRANSACT_DEFAULT_ATTEMPTS suits most uses)
  * @cancellable: (nullable): a #GCancellable, checked before each attempt
  *   and during each round trip
+ * @func: (scope call): the work of one attempt
+ * @user_data: (closure): data for @func
  * @error: return location for a #GError
  *
  * Runs @func in a new transaction and commits it if @func returns %TRUE;
@@ -1168,9 +1169,9 @@ xlev_transaction_abort_finish(XlevTransaction *self, GAsyncResult *result,
  * Since: 1.0
  */
 gboolean
-xlev_context_transact(XlevContext *self, XlevTransactFunc func,
-                      gpointer user_data, guint max_attempts,
-                      GCancellable *cancellable, GError **error)
+xlev_context_transact(XlevContext *self, guint max_attempts,
+                      GCancellable *cancellable, XlevTransactFunc func,
+                      gpointer user_data, GError **error)
 {
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);

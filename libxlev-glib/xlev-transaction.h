@@ -86,14 +86,12 @@ XLEV_AVAILABLE_IN_1_0
 gboolean xlev_transaction_mkdir(XlevTransaction *self, const char *path,
                                 GCancellable *cancellable, GError **error);
 XLEV_AVAILABLE_IN_1_0
-GPtrArray *xlev_transaction_get_permissions(XlevTransaction *self,
-                                            const char *path,
-                                            GCancellable *cancellable,
-                                            GError **error);
+GList *xlev_transaction_get_permissions(XlevTransaction *self, const char *path,
+                                        GCancellable *cancellable,
+                                        GError **error);
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_transaction_set_permissions(XlevTransaction *self,
-                                          const char *path,
-                                          GPtrArray *permissions,
+                                          const char *path, GList *permissions,
                                           GCancellable *cancellable,
                                           GError **error);
 
@@ -140,7 +138,7 @@ gboolean xlev_transaction_abort_finish(XlevTransaction *self,
 /**
  * XlevTransactFunc:
  * @transaction: the transaction of this attempt
- * @user_data: the data given to [method@Xlev.Context.transact]
+ * @user_data: (closure): the data given to [method@Xlev.Context.transact]
  *
  * The work of one attempt of [method@Xlev.Context.transact]: read and
  * change the store through @transaction, then say whether to commit.
@@ -168,8 +166,8 @@ typedef gboolean (*XlevTransactFunc)(XlevTransaction *transaction,
 #define XLEV_TRANSACT_DEFAULT_ATTEMPTS 16
 
 XLEV_AVAILABLE_IN_1_0
-gboolean xlev_context_transact(XlevContext *self, XlevTransactFunc func,
-                               gpointer user_data, guint max_attempts,
-                               GCancellable *cancellable, GError **error);
+gboolean xlev_context_transact(XlevContext *self, guint max_attempts,
+                               GCancellable *cancellable, XlevTransactFunc func,
+                               gpointer user_data, GError **error);
 
 G_END_DECLS

@@ -71,11 +71,11 @@ xlev_xs_check_text(const char *value, unsigned int *len, const char *path,
     return TRUE;
 }
 
-/* xlev-permission.c: a GPtrArray of XlevPermission checked and copied
- * for the core (*out: g_free()), or the core's back as a GPtrArray. */
-gboolean xlev_permissions_to_core(GPtrArray *permissions, xlev_xs_perm **out,
+/* xlev-permission.c: a GList of XlevPermission checked and copied
+ * for the core (*out: g_free()), or the core's back as a GList. */
+gboolean xlev_permissions_to_core(GList *permissions, xlev_xs_perm **out,
                                   unsigned int *n_out, GError **error);
-GPtrArray *xlev_permissions_from_core(const xlev_xs_perm *perms,
+GList *xlev_permissions_from_core(const xlev_xs_perm *perms,
                                       unsigned int n);
 
 G_END_DECLS

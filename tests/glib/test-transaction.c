@@ -137,10 +137,10 @@ test_used_after_finish(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevTransaction) tx = NULL;
-    g_autoptr(GPtrArray) perms
-        = g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
+    g_autolist(XlevPermission) perms = NULL;
 
-    g_ptr_array_add(perms, xlev_permission_new(0, XLEV_PERMISSION_MODE_READ));
+    perms = g_list_append(perms,
+                          xlev_permission_new(0, XLEV_PERMISSION_MODE_READ));
     tx = xlev_context_transaction_start(f->ctx, NULL, &error);
     g_assert_no_error(error);
     g_assert_true(xlev_transaction_commit(tx, NULL, &error));
@@ -263,8 +263,8 @@ race_thread(gpointer data)
         g_autoptr(GError) error = NULL;
 
         /* Enough attempts that two writers always get through. */
-        if (!xlev_context_transact(r->ctx, increment, r, RACE_INCREMENTS * 4,
-                                   NULL, &error))
+        if (!xlev_context_transact(r->ctx, RACE_INCREMENTS * 4, NULL, increment,
+                                   r, &error))
             return g_strdup(error->message);
         r->committed++;
     }
@@ -356,16 +356,16 @@ test_transact_errors(Fixture *f, gconstpointer data)
     guint calls = 0;
 
     g_assert_false(
-        xlev_context_transact(f->ctx, declines, &calls, 0, NULL, &error));
+        xlev_context_transact(f->ctx, 0, NULL, declines, &calls, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_assert_false(xlev_context_transact(f->ctx, NULL, NULL, 3, NULL, &error));
+    g_assert_false(xlev_context_transact(f->ctx, 3, NULL, NULL, NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
     g_assert_cmpuint(calls, ==, 0);
 
     g_assert_false(
-        xlev_context_transact(f->ctx, declines, &calls, 3, NULL, &error));
+        xlev_context_transact(f->ctx, 3, NULL, declines, &calls, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_FAIL);
     g_clear_error(&error);
     g_assert_cmpuint(calls, ==, 1);
@@ -374,14 +374,14 @@ test_transact_errors(Fixture *f, gconstpointer data)
 
     calls = 0;
     g_assert_false(
-        xlev_context_transact(f->ctx, reads_missing, &calls, 3, NULL, &error));
+        xlev_context_transact(f->ctx, 3, NULL, reads_missing, &calls, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
     g_clear_error(&error);
     g_assert_cmpuint(calls, ==, 1);
 
     g_assert_true(xlev_context_write(f->ctx, "/tx/n", "0", NULL, &error));
     g_assert_no_error(error);
-    g_assert_false(xlev_context_transact(f->ctx, spoiled, &s, 3, NULL, &error));
+    g_assert_false(xlev_context_transact(f->ctx, 3, NULL, spoiled, &s, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
     g_clear_error(&error);
     g_assert_cmpuint(s.calls, ==, 3);
@@ -452,18 +452,17 @@ test_async(Fixture *f, gconstpointer data)
     g_clear_object(&res);
 }
 
-static GPtrArray *
+static GList *
 perm_list(guint first_domid, XlevPermissionMode first_mode, ...)
 {
-    GPtrArray *list
-        = g_ptr_array_new_with_free_func((GDestroyNotify)xlev_permission_free);
+    GList *list = NULL;
     va_list ap;
     int domid = (int)first_domid;
     XlevPermissionMode mode = first_mode;
 
     va_start(ap, first_mode);
     while (domid >= 0) {
-        g_ptr_array_add(list, xlev_permission_new((guint)domid, mode));
+        list = g_list_append(list, xlev_permission_new((guint)domid, mode));
         domid = va_arg(ap, int);
         if (domid >= 0)
             mode = va_arg(ap, XlevPermissionMode);
@@ -473,12 +472,11 @@ perm_list(guint first_domid, XlevPermissionMode first_mode, ...)
 }
 
 static void
-assert_perm(GPtrArray *list, guint i, guint domid, XlevPermissionMode mode)
+assert_perm(GList *list, guint i, guint domid, XlevPermissionMode mode)
 {
-    const XlevPermission *p;
+    const XlevPermission *p = g_list_nth_data(list, i);
 
-    g_assert_cmpuint(i, <, list->len);
-    p = g_ptr_array_index(list, i);
+    g_assert_nonnull(p);
     g_assert_cmpuint(p->domid, ==, domid);
     g_assert_cmpint(p->mode, ==, mode);
 }
@@ -487,11 +485,11 @@ static void
 test_permissions(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) set = NULL;
-    g_autoptr(GPtrArray) got = NULL;
-    g_autoptr(GPtrArray) empty = g_ptr_array_new();
-    g_autoptr(GPtrArray) reserved = NULL;
-    g_autoptr(GPtrArray) bad_mode = NULL;
+    g_autolist(XlevPermission) set = NULL;
+    g_autolist(XlevPermission) got = NULL;
+    GList *empty = NULL;
+    g_autolist(XlevPermission) reserved = NULL;
+    g_autolist(XlevPermission) bad_mode = NULL;
     g_autoptr(XlevTransaction) tx = NULL;
     g_autoptr(XlevPermission) copy = NULL;
 
@@ -509,12 +507,12 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(got->len, ==, 4);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
     assert_perm(got, 0, 3, XLEV_PERMISSION_MODE_NONE);
     assert_perm(got, 1, 5, XLEV_PERMISSION_MODE_READ);
     assert_perm(got, 2, 6, XLEV_PERMISSION_MODE_WRITE);
     assert_perm(got, 3, 9, XLEV_PERMISSION_MODE_BOTH);
-    copy = xlev_permission_copy(g_ptr_array_index(got, 3));
+    copy = xlev_permission_copy(g_list_nth_data(got, 3));
     g_assert_cmpuint(copy->domid, ==, 9);
     g_assert_true(G_TYPE_IS_BOXED(XLEV_TYPE_PERMISSION));
 
@@ -551,15 +549,15 @@ test_permissions(Fixture *f, gconstpointer data)
     g_assert_null(xlev_context_get_permissions(f->ctx, "bad", NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
     got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(got->len, ==, 4);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
 
     /* Inside a transaction: set there, seen outside after the commit. */
     tx = xlev_context_transaction_start(f->ctx, NULL, &error);
     g_assert_no_error(error);
-    g_clear_pointer(&set, g_ptr_array_unref);
+    g_clear_list(&set, (GDestroyNotify)xlev_permission_free);
     set = perm_list(0, XLEV_PERMISSION_MODE_READ, -1);
     g_assert_true(
         xlev_transaction_set_permissions(tx, "/perm/node", set, NULL, &error));
@@ -568,21 +566,21 @@ test_permissions(Fixture *f, gconstpointer data)
                                                     NULL, &error));
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
     g_clear_error(&error);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
     got = xlev_transaction_get_permissions(tx, "/perm/node", NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(got->len, ==, 1);
+    g_assert_cmpuint(g_list_length(got), ==, 1);
     assert_perm(got, 0, 0, XLEV_PERMISSION_MODE_READ);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
     got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(got->len, ==, 4);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
     g_assert_true(xlev_transaction_commit(tx, NULL, &error));
     g_assert_no_error(error);
-    g_clear_pointer(&got, g_ptr_array_unref);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
     got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(got->len, ==, 1);
+    g_assert_cmpuint(g_list_length(got), ==, 1);
     assert_perm(got, 0, 0, XLEV_PERMISSION_MODE_READ);
 }
 
@@ -677,8 +675,8 @@ static void
 test_guest_refused(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) closed = NULL;
-    g_autoptr(GPtrArray) granted = NULL;
+    g_autolist(XlevPermission) closed = NULL;
+    g_autolist(XlevPermission) granted = NULL;
     g_autofree char *ring_name
         = g_strdup_printf("ring-%u", (unsigned)GUEST_DOMID);
     g_autofree char *ring_path
