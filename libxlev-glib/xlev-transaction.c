@@ -164,7 +164,8 @@ xlev_transaction_init(XlevTransaction *self)
  *   g_printerr ("%s\n", error->message);
  * ```
  *
- * In Python:
+ * In Python (an exception the function raises ends the attempts and
+ * comes out of `transact`):
  *
  * ```python
  * def increment(tx):
@@ -175,7 +176,7 @@ xlev_transaction_init(XlevTransaction *self)
  *     tx.write("/counter", str(value + 1), None)
  *     return True
  *
- * ctx.transact(Xlev.TRANSACT_DEFAULT_ATTEMPTS, None, increment)
+ * ctx.transact(increment)  # up to Xlev.TRANSACT_DEFAULT_ATTEMPTS times
  * ```
  *
  * A transaction holds a reference to its context. Its calls may be made

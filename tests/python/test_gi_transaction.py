@@ -85,8 +85,8 @@ class TransactionTest(XlevTestCase):
 
             try:
                 for _ in range(INCREMENTS):
-                    self.assertTrue(ctx.transact(INCREMENTS * 4, None,
-                                                 increment))
+                    self.assertTrue(ctx.transact(increment,
+                                                 INCREMENTS * 4))
             except Exception as e:  # reported by the main thread
                 failures.append(e)
 
@@ -113,7 +113,7 @@ class TransactionTest(XlevTestCase):
             tx.write('/py/tx/n', 'mine', None)
             return True
 
-        self.assertEqual(error_code(self, ctx.transact, 3, None, spoiled),
+        self.assertEqual(error_code(self, ctx.transact, spoiled, 3),
                          Xlev.Error.AGAIN)
         self.assertEqual(len(calls), 3)
         self.assertEqual(ctx.read('/py/tx/n', None), 'spoiled 3')
@@ -122,7 +122,7 @@ class TransactionTest(XlevTestCase):
             tx.write('/py/tx/declined', '1', None)
             return False
 
-        self.assertEqual(error_code(self, ctx.transact, 3, None, declines),
+        self.assertEqual(error_code(self, ctx.transact, declines, 3),
                          Xlev.Error.FAIL)
         self.assertFalse(ctx.exists('/py/tx/declined', None))
 
@@ -130,13 +130,40 @@ class TransactionTest(XlevTestCase):
             tx.read('/py/tx/missing', None)
             return True
 
-        # The function's exception stops it (PyGObject reports it and
-        # returns False); the failed read's error is what transact raises.
+        # The function's exception ends the attempts and is raised by
+        # transact itself (the override), not printed and lost.
         self.assertEqual(
-            error_code(self, ctx.transact, 3, None, reads_missing),
+            error_code(self, ctx.transact, reads_missing, 3),
             Xlev.Error.NOENT)
-        self.assertEqual(error_code(self, ctx.transact, 0, None, declines),
+        self.assertEqual(error_code(self, ctx.transact, declines, 0),
                          Xlev.Error.INVAL)
+
+        class Mine(Exception):
+            pass
+
+        def raises(tx):
+            calls.append('raises')
+            tx.write('/py/tx/raised', '1', None)
+            raise Mine('from the function')
+
+        del calls[:]
+        with self.assertRaises(Mine):
+            ctx.transact(raises)
+        self.assertEqual(calls, ['raises'])
+        self.assertFalse(ctx.exists('/py/tx/raised', None))
+
+        # The default number of attempts, user data passed on.
+        seen = []
+
+        def with_data(tx, a, b):
+            seen.append((a, b))
+            tx.write('/py/tx/data', a, None)
+            return True
+
+        self.assertTrue(ctx.transact(with_data, Xlev.TRANSACT_DEFAULT_ATTEMPTS,
+                                     None, 'x', 2))
+        self.assertEqual(seen, [('x', 2)])
+        self.assertEqual(ctx.read('/py/tx/data', None), 'x')
 
     def test_async(self):
         ctx = self.context()
