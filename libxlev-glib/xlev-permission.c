@@ -181,7 +181,8 @@ call_begin(XlevContext *self, const char *path, GCancellable *cancellable,
  * Returns: (transfer full) (element-type XlevPermission): the list, owner
  *   first (never empty), or %NULL with @error set (%XLEV_ERROR_CODE_NOENT,
  *   %XLEV_ERROR_CODE_PERM, ...); free it with
- *   `g_list_free_full (list, (GDestroyNotify) xlev_permission_free)`
+ *   `g_list_free_full (list, (GDestroyNotify) xlev_permission_free)`, or
+ *   hold it in a `g_autolist (XlevPermission)`
  *
  * Since: 1.0
  */

@@ -258,8 +258,7 @@ core_of(XlevTransaction *self)
  *
  * Returns: (transfer full): the transaction, or %NULL with @error set
  *   (%XLEV_ERROR_CODE_QUOTA or %XLEV_ERROR_CODE_TOO_BIG when the
- *   connection has too many open, %XLEV_ERROR_CODE_NOSYS over the xenbus
- *   device)
+ *   connection has too many open)
  *
  * Since: 1.0
  */

@@ -19,8 +19,8 @@
  *  - The calls block for one round trip each, as [method@Xlev.Context.read]
  *    does, from any thread; the _async ones complete in the caller's
  *    thread-default main context.
- *  - Transactions need the socket transport: over the xenbus device
- *    ([enum@Xlev.Transport]) starting one fails with %XLEV_ERROR_CODE_NOSYS.
+ *  - Both transports carry transactions ([enum@Xlev.Transport]): over the
+ *    xenbus device they go through libxenstore.
  */
 #pragma once
 

@@ -732,6 +732,68 @@ test_guest_refused(Fixture *f, gconstpointer data)
     munmap(intf, sizeof *intf);
 }
 
+/* Over the xenbus device (libxenstore underneath) too: a transaction
+ * commits, a conflict is AGAIN, the helper retries; permissions, mkdir
+ * and domain paths work. */
+static void
+test_xenbus_transport(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) ctx = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autolist(XlevPermission) set = NULL;
+    g_autolist(XlevPermission) got = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *value = NULL;
+    Spoiler s = { f->ctx, 0 };
+
+    if (!xs_fixture_hypervisor_preloaded()) {
+        g_test_skip("the hypervisor stand-in is not preloaded");
+        return;
+    }
+    g_assert_true(xs_fixture_select_transport(
+        &f->xs, XS_FIXTURE_TRANSPORT_XENBUS, &error));
+    g_assert_no_error(error);
+    ctx = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(xlev_context_get_transport(ctx), ==, XLEV_TRANSPORT_XENBUS);
+
+    tx = xlev_context_transaction_start(ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_write(tx, "/xenbus/a", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_exists(f->ctx, "/xenbus/a", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+    value = xlev_context_read(f->ctx, "/xenbus/a", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "1");
+
+    /* The socket context spoils every attempt of the xenbus one. */
+    g_assert_true(xlev_context_write(ctx, "/tx/n", "0", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_transact(ctx, 2, NULL, spoiled, &s, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
+    g_clear_error(&error);
+    g_assert_cmpuint(s.calls, ==, 2);
+
+    g_assert_true(xlev_context_mkdir(ctx, "/xenbus/node", NULL, &error));
+    g_assert_no_error(error);
+    set = perm_list(0, XLEV_PERMISSION_MODE_NONE, 4, XLEV_PERMISSION_MODE_BOTH,
+                    -1);
+    g_assert_true(
+        xlev_context_set_permissions(ctx, "/xenbus/node", set, NULL, &error));
+    g_assert_no_error(error);
+    got = xlev_context_get_permissions(ctx, "/xenbus/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 2);
+    assert_perm(got, 1, 4, XLEV_PERMISSION_MODE_BOTH);
+    path = xlev_context_get_domain_path(ctx, 4, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path, ==, "/local/domain/4");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -752,6 +814,7 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/permissions/set-get-and-bad-lists", test_permissions);
     XLEV_TEST_ADD_BOTH("/permissions/domain-path-and-mkdir", test_domain_path);
     XLEV_TEST_ADD_BOTH("/permissions/guest-refused", test_guest_refused);
+    XLEV_TEST_ADD_BOTH("/transaction/xenbus-transport", test_xenbus_transport);
 
     return g_test_run();
 }
