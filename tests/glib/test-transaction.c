@@ -352,6 +352,7 @@ test_transact_errors(Fixture *f, gconstpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevContext) other = second_context(f);
     g_autofree char *value = NULL;
+    g_autoptr(GCancellable) cancelled = g_cancellable_new();
     Spoiler s = { other, 0 };
     guint calls = 0;
 
@@ -378,6 +379,15 @@ test_transact_errors(Fixture *f, gconstpointer data)
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
     g_clear_error(&error);
     g_assert_cmpuint(calls, ==, 1);
+
+    /* Cancelled: no transaction starts, the function never runs. */
+    calls = 0;
+    g_cancellable_cancel(cancelled);
+    g_assert_false(
+        xlev_context_transact(f->ctx, 3, cancelled, declines, &calls, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&error);
+    g_assert_cmpuint(calls, ==, 0);
 
     g_assert_true(xlev_context_write(f->ctx, "/tx/n", "0", NULL, &error));
     g_assert_no_error(error);
