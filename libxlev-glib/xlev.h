@@ -27,5 +27,7 @@
 #include "xlev-domain.h"
 #include "xlev-domain-list.h"
 #include "xlev-wait.h"
+#include "xlev-permission.h"
+#include "xlev-transaction.h"
 
 #undef XLEV_INSIDE

@@ -3,7 +3,8 @@
 # Copyright (C) 2026 The libxlev-glib authors
 # SPDX-License-Identifier: LGPL-2.1-only
 #
-# Runs introspection/tests/watch-roundtrip.js with Debian's gjs against a
+# Runs introspection/tests/watch-roundtrip.js (and wait.js, transact.js:
+# a retried transaction, permissions) with Debian's gjs against a
 # private xenstored: one watch round trip, an async read and a GLib.Error.
 # A missing gjs is a failure, not a skip.
 
@@ -44,6 +45,21 @@ class GjsTest(unittest.TestCase):
                          % (proc.stdout, proc.stderr))
         self.assertIn('waited for: 12', proc.stdout)
         self.assertIn('timed out: ', proc.stdout)
+
+    def test_transact_and_permissions(self):
+        gjs = shutil.which('gjs')
+        self.assertIsNotNone(gjs, 'gjs is not installed (tools/install-deps)')
+        script = os.path.join(os.path.dirname(SCRIPT), 'transact.js')
+        with XsFixture():
+            proc = subprocess.run([gjs, script], capture_output=True,
+                                  text=True, timeout=30)
+        self.assertEqual(proc.returncode, 0,
+                         'stdout:\n%s\nstderr:\n%s'
+                         % (proc.stdout, proc.stderr))
+        self.assertIn('attempts: 2', proc.stdout)
+        self.assertIn('counter: 11', proc.stdout)
+        self.assertIn('used after commit refused: true', proc.stdout)
+        self.assertIn('domain path: /local/domain/4', proc.stdout)
 
 
 if __name__ == '__main__':

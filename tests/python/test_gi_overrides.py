@@ -46,6 +46,7 @@ class NulTest(XlevTestCase):
         self.targets = {
             'Context': self.ctx,
             'DomainMonitor': self.ctx.monitor_all_domains(),
+            'Transaction': self.ctx.transaction_start(None),
         }
 
     def assert_untouched(self):
@@ -75,7 +76,8 @@ class NulTest(XlevTestCase):
                          ('Context', 'rm_async', 'path'),
                          ('Context', 'watch', 'path'),
                          ('Context', 'new', 'xenstore_path'),
-                         ('DomainMonitor', 'watch_disk', 'vdev')]:
+                         ('DomainMonitor', 'watch_disk', 'vdev'),
+                         ('Transaction', 'rm', 'path')]:
             self.assertIn(expected, names)
 
         tried = 0

@@ -132,3 +132,35 @@ def _watch(self, path, flags=Xlev.WatchFlags.NONE):
 
 _watch.__doc__ = _checked_watch.__doc__
 Context.watch = _watch  # noqa: F821
+
+
+# ctx.transact(func) with a default number of attempts; an exception the
+# function raises (PyGObject would only print it and take False) ends the
+# attempts and is raised again by transact itself.
+_checked_transact = Context.transact  # noqa: F821 (made by _install)
+
+
+def _transact(self, func, max_attempts=Xlev.TRANSACT_DEFAULT_ATTEMPTS,
+              cancellable=None, *user_data):
+    raised = []
+
+    def attempt(tx, *data):
+        if raised:
+            return False
+        try:
+            return bool(func(tx, *data))
+        except BaseException as e:  # noqa: B036 (raised again below)
+            raised.append(e)
+            return False
+
+    try:
+        return _checked_transact(self, max_attempts, cancellable, attempt,
+                                 *user_data)
+    except Exception:
+        if raised:
+            raise raised[0] from None
+        raise
+
+
+_transact.__doc__ = _checked_transact.__doc__
+Context.transact = _transact  # noqa: F821

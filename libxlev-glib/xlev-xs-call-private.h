@@ -1,0 +1,81 @@
+/* xlev-xs-call-private.h: what a blocking xenstore call of the GObject
+ * layer does around the core's call (transactions, permissions, mkdir)
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ *
+ * The same steps as xlev-xs-ops.c's: the GCancellable's fd is the core's
+ * cancel fd for the call (per thread), a failed call becomes a GError
+ * with the translated "what failed" in front, cancellation as GIO's.
+ */
+#pragma once
+
+#include <string.h>
+
+#include "xlev-context-private.h"
+#include "xlev-error-private.h"
+#include "xlev-i18n-private.h"
+
+G_BEGIN_DECLS
+
+/* While a blocking call runs: its GCancellable's fd ends the wait. */
+static inline int
+xlev_xs_call_begin(GCancellable *cancellable)
+{
+    int fd = cancellable != NULL ? g_cancellable_get_fd(cancellable) : -1;
+
+    xlev_xs_set_cancel_fd(fd);
+    return fd;
+}
+
+static inline void
+xlev_xs_call_end(GCancellable *cancellable, int fd)
+{
+    xlev_xs_set_cancel_fd(-1);
+    if (fd >= 0)
+        g_cancellable_release_fd(cancellable);
+}
+
+/* A failed core call (@rc) as a GError; @what is already translated and
+ * formatted ("Cannot read /x"). */
+static inline void
+xlev_xs_call_error(GError **error, GCancellable *cancellable, int rc,
+                   const char *what)
+{
+    if (rc == XLEV_ERROR_CANCELLED
+        && g_cancellable_set_error_if_cancelled(cancellable, error))
+        return;
+    xlev_error_from_core(error, rc, "%s", what);
+}
+
+/* A value read through a string API must be text; one NUL at its very end
+ * is a terminator and is dropped (*len one less), as xlev-xs-ops.c does. */
+static inline gboolean
+xlev_xs_check_text(const char *value, unsigned int *len, const char *path,
+                   GError **error)
+{
+    if (*len > 0 && value[*len - 1] == '\0')
+        (*len)--;
+    if (memchr(value, '\0', *len) != NULL) {
+        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("The value at %s holds a NUL byte: read it as bytes"),
+                    path);
+        return FALSE;
+    }
+    if (!g_utf8_validate(value, *len, NULL)) {
+        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("The value at %s is not UTF-8 text: read it as bytes"),
+                    path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* xlev-permission.c: a GList of XlevPermission checked and copied
+ * for the core (*out: g_free()), or the core's back as a GList. */
+gboolean xlev_permissions_to_core(GList *permissions, xlev_xs_perm **out,
+                                  unsigned int *n_out, GError **error);
+GList *xlev_permissions_from_core(const xlev_xs_perm *perms,
+                                      unsigned int n);
+
+G_END_DECLS

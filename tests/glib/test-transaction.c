@@ -1,0 +1,830 @@
+/* test-transaction.c: transactions, the retry helper, permissions, mkdir
+ * and domain paths, against the real daemon
+ *
+ * Copyright (C) 2026 The libxlev-glib authors
+ * SPDX-License-Identifier: LGPL-2.1-only
+ */
+#include "xlev-test-common.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+#include <xen/io/xs_wire.h>
+
+/* How many times each of two racing contexts increments one counter. */
+#define RACE_INCREMENTS 25
+
+/* The guest the permission test introduces, as the fixture test does. */
+#define GUEST_DOMID 7
+#define GUEST_PORT 5
+#define GUEST_REPLY_TIMEOUT_MS 3000
+
+static XlevContext *
+second_context(Fixture *f)
+{
+    g_autoptr(GError) error = NULL;
+    XlevContext *ctx
+        = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(ctx);
+    return ctx;
+}
+
+static void
+test_commit_and_isolation(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GBytes) raw = g_bytes_new_static("a\0b", 3);
+    g_autofree char *value = NULL;
+    g_auto(GStrv) names = NULL;
+    XlevContext *owner = NULL;
+    guint id = 0;
+
+    g_assert_true(xlev_context_write(f->ctx, "/tx/old", "x", NULL, &error));
+    g_assert_no_error(error);
+
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(tx);
+    g_assert_true(xlev_transaction_get_context(tx) == f->ctx);
+    g_assert_cmpuint(xlev_transaction_get_id(tx), !=, 0);
+    g_object_get(tx, "context", &owner, "id", &id, NULL);
+    g_assert_true(owner == f->ctx);
+    g_object_unref(owner);
+    g_assert_cmpuint(id, ==, xlev_transaction_get_id(tx));
+    g_assert_false(xlev_transaction_is_finished(tx));
+
+    g_assert_true(xlev_transaction_write(tx, "/tx/a", "alpha", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(
+        xlev_transaction_write_bytes(tx, "/tx/bin", raw, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_mkdir(tx, "/tx/dir", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_rm(tx, "/tx/old", NULL, &error));
+    g_assert_no_error(error);
+
+    /* Seen inside, not outside. */
+    value = xlev_transaction_read(tx, "/tx/a", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "alpha");
+    bytes = xlev_transaction_read_bytes(tx, "/tx/bin", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_bytes_equal(bytes, raw));
+    g_assert_null(xlev_transaction_read(tx, "/tx/bin", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    names = xlev_transaction_directory(tx, "/tx", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(names), ==, 3);
+    g_assert_true(g_strv_contains((const char *const *)names, "dir"));
+    g_assert_false(g_strv_contains((const char *const *)names, "old"));
+
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/a", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_context_exists(f->ctx, "/tx/old", NULL, &error));
+    g_assert_no_error(error);
+
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_is_finished(tx));
+
+    g_clear_pointer(&value, g_free);
+    value = xlev_context_read(f->ctx, "/tx/a", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "alpha");
+    g_assert_true(xlev_context_exists(f->ctx, "/tx/dir", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/old", NULL, &error));
+    g_assert_no_error(error);
+}
+
+static void
+test_abort(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autoptr(XlevTransaction) dropped = NULL;
+
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_write(tx, "/tx/a", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_abort(tx, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/a", NULL, &error));
+    g_assert_no_error(error);
+
+    /* Dropped unfinished: aborted, its write never seen. */
+    dropped = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_write(dropped, "/tx/b", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_clear_object(&dropped);
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/b", NULL, &error));
+    g_assert_no_error(error);
+}
+
+static void
+test_used_after_finish(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autolist(XlevPermission) perms = NULL;
+
+    perms = g_list_append(perms,
+                          xlev_permission_new(0, XLEV_PERMISSION_MODE_READ));
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+
+#define ASSERT_FINISHED(call)                                                  \
+    do {                                                                       \
+        g_assert_false(call);                                                  \
+        g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);              \
+        g_assert_nonnull(strstr(error->message, "committed or aborted"));      \
+        g_clear_error(&error);                                                 \
+    } while (0)
+    ASSERT_FINISHED(xlev_transaction_commit(tx, NULL, &error));
+    ASSERT_FINISHED(xlev_transaction_abort(tx, NULL, &error));
+    ASSERT_FINISHED(xlev_transaction_write(tx, "/tx/a", "1", NULL, &error));
+    ASSERT_FINISHED(xlev_transaction_read(tx, "/tx/a", NULL, &error) != NULL);
+    ASSERT_FINISHED(xlev_transaction_read_bytes(tx, "/tx/a", NULL, &error)
+                    != NULL);
+    ASSERT_FINISHED(xlev_transaction_rm(tx, "/tx/a", NULL, &error));
+    ASSERT_FINISHED(xlev_transaction_mkdir(tx, "/tx/a", NULL, &error));
+    ASSERT_FINISHED(xlev_transaction_directory(tx, "/tx", NULL, &error)
+                    != NULL);
+    ASSERT_FINISHED(xlev_transaction_get_permissions(tx, "/tx", NULL, &error)
+                    != NULL);
+    ASSERT_FINISHED(
+        xlev_transaction_set_permissions(tx, "/tx", perms, NULL, &error));
+#undef ASSERT_FINISHED
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/a", NULL, &error));
+    g_assert_no_error(error);
+}
+
+static void
+test_bad_input(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_false(xlev_transaction_write(tx, "rel", "1", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(xlev_transaction_write(tx, "/tx/a", NULL, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_null(xlev_transaction_read(tx, "/tx/none", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    /* Still usable after those. */
+    g_assert_true(xlev_transaction_write(tx, "/tx/a", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+}
+
+/* A commit after another context changed what the transaction read. */
+static void
+test_conflict_is_again(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) other = second_context(f);
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autofree char *value = NULL;
+
+    g_assert_true(xlev_context_write(f->ctx, "/tx/n", "0", NULL, &error));
+    g_assert_no_error(error);
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    value = xlev_transaction_read(tx, "/tx/n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "0");
+
+    g_assert_true(xlev_context_write(other, "/tx/n", "other", NULL, &error));
+    g_assert_no_error(error);
+
+    g_assert_true(xlev_transaction_write(tx, "/tx/n", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
+    g_clear_error(&error);
+    g_assert_true(xlev_transaction_is_finished(tx));
+
+    g_clear_pointer(&value, g_free);
+    value = xlev_context_read(f->ctx, "/tx/n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "other");
+}
+
+typedef struct {
+    XlevContext *ctx;
+    const char *path;
+    guint calls;     /* how often the function ran */
+    guint committed; /* increments that committed */
+} Racer;
+
+static gboolean
+increment(XlevTransaction *tx, gpointer user_data)
+{
+    Racer *r = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *value = NULL;
+    g_autofree char *next = NULL;
+
+    r->calls++;
+    value = xlev_transaction_read(tx, r->path, NULL, &error);
+    if (value == NULL)
+        return FALSE;
+    /* Widen the window between read and commit. */
+    g_thread_yield();
+    next = g_strdup_printf("%d", atoi(value) + 1);
+    return xlev_transaction_write(tx, r->path, next, NULL, NULL);
+}
+
+static gpointer
+race_thread(gpointer data)
+{
+    Racer *r = data;
+
+    for (guint i = 0; i < RACE_INCREMENTS; i++) {
+        g_autoptr(GError) error = NULL;
+
+        /* Enough attempts that two writers always get through. */
+        if (!xlev_context_transact(r->ctx, RACE_INCREMENTS * 4, NULL, increment,
+                                   r, &error))
+            return g_strdup(error->message);
+        r->committed++;
+    }
+    return NULL;
+}
+
+/* Two contexts increment one counter at once: conflicts happen, the
+ * helper retries them, and no increment is lost. */
+static void
+test_transact_race(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) other = second_context(f);
+    g_autofree char *value = NULL;
+    g_autofree char *expected = g_strdup_printf("%d", 2 * RACE_INCREMENTS);
+    Racer a = { f->ctx, "/tx/counter", 0, 0 };
+    Racer b = { other, "/tx/counter", 0, 0 };
+    GThread *ta, *tb;
+    char *failed_a, *failed_b;
+
+    g_assert_true(xlev_context_write(f->ctx, "/tx/counter", "0", NULL, &error));
+    g_assert_no_error(error);
+    ta = g_thread_new("racer-a", race_thread, &a);
+    tb = g_thread_new("racer-b", race_thread, &b);
+    failed_a = g_thread_join(ta);
+    failed_b = g_thread_join(tb);
+    g_assert_cmpstr(failed_a, ==, NULL);
+    g_assert_cmpstr(failed_b, ==, NULL);
+
+    g_assert_cmpuint(a.committed, ==, RACE_INCREMENTS);
+    g_assert_cmpuint(b.committed, ==, RACE_INCREMENTS);
+    value = xlev_context_read(f->ctx, "/tx/counter", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, expected);
+    g_test_message("function calls: %u + %u for %u commits", a.calls, b.calls,
+                   2 * RACE_INCREMENTS);
+    g_assert_cmpuint(a.calls + b.calls, >=, 2 * RACE_INCREMENTS);
+}
+
+/* A function that conflicts every time it runs (the other context writes
+ * what it read before it commits) is tried max_attempts times. */
+typedef struct {
+    XlevContext *other;
+    guint calls;
+} Spoiler;
+
+static gboolean
+spoiled(XlevTransaction *tx, gpointer user_data)
+{
+    Spoiler *s = user_data;
+    g_autofree char *value = NULL;
+    g_autofree char *next = NULL;
+
+    s->calls++;
+    value = xlev_transaction_read(tx, "/tx/n", NULL, NULL);
+    next = g_strdup_printf("spoiled %u", s->calls);
+    g_assert_true(xlev_context_write(s->other, "/tx/n", next, NULL, NULL));
+    return xlev_transaction_write(tx, "/tx/n", "mine", NULL, NULL);
+}
+
+static gboolean
+declines(XlevTransaction *tx, gpointer user_data)
+{
+    guint *calls = user_data;
+
+    (*calls)++;
+    g_assert_true(xlev_transaction_write(tx, "/tx/declined", "1", NULL, NULL));
+    return FALSE;
+}
+
+static gboolean
+reads_missing(XlevTransaction *tx, gpointer user_data)
+{
+    guint *calls = user_data;
+    g_autofree char *value = NULL;
+
+    (*calls)++;
+    value = xlev_transaction_read(tx, "/tx/missing", NULL, NULL);
+    return value != NULL;
+}
+
+static void
+test_transact_errors(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) other = second_context(f);
+    g_autofree char *value = NULL;
+    g_autoptr(GCancellable) cancelled = g_cancellable_new();
+    Spoiler s = { other, 0 };
+    guint calls = 0;
+
+    g_assert_false(
+        xlev_context_transact(f->ctx, 0, NULL, declines, &calls, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(xlev_context_transact(f->ctx, 3, NULL, NULL, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_cmpuint(calls, ==, 0);
+
+    g_assert_false(
+        xlev_context_transact(f->ctx, 3, NULL, declines, &calls, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_FAIL);
+    g_clear_error(&error);
+    g_assert_cmpuint(calls, ==, 1);
+    g_assert_false(xlev_context_exists(f->ctx, "/tx/declined", NULL, &error));
+    g_assert_no_error(error);
+
+    calls = 0;
+    g_assert_false(
+        xlev_context_transact(f->ctx, 3, NULL, reads_missing, &calls, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    g_assert_cmpuint(calls, ==, 1);
+
+    /* Cancelled: no transaction starts, the function never runs. */
+    calls = 0;
+    g_cancellable_cancel(cancelled);
+    g_assert_false(
+        xlev_context_transact(f->ctx, 3, cancelled, declines, &calls, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&error);
+    g_assert_cmpuint(calls, ==, 0);
+
+    g_assert_true(xlev_context_write(f->ctx, "/tx/n", "0", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_transact(f->ctx, 3, NULL, spoiled, &s, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
+    g_clear_error(&error);
+    g_assert_cmpuint(s.calls, ==, 3);
+    value = xlev_context_read(f->ctx, "/tx/n", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "spoiled 3");
+}
+
+static void
+on_result(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    *(GAsyncResult **)user_data = g_object_ref(result);
+}
+
+#define AWAIT(f, res) WAIT_FOR((f)->main_context, (res) != NULL, 5000)
+
+static void
+test_async(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autofree char *value = NULL;
+    g_autofree char *outside = NULL;
+    GAsyncResult *res = NULL;
+
+    xlev_context_transaction_start_async(f->ctx, NULL, on_result, &res);
+    AWAIT(f, res);
+    tx = xlev_context_transaction_start_finish(f->ctx, res, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(tx);
+    g_clear_object(&res);
+
+    xlev_transaction_write_async(tx, "/tx/async", "v", NULL, on_result, &res);
+    AWAIT(f, res);
+    g_assert_true(xlev_transaction_write_finish(tx, res, &error));
+    g_assert_no_error(error);
+    g_clear_object(&res);
+
+    xlev_transaction_read_async(tx, "/tx/async", NULL, on_result, &res);
+    AWAIT(f, res);
+    value = xlev_transaction_read_finish(tx, res, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+    g_clear_object(&res);
+
+    xlev_transaction_commit_async(tx, NULL, on_result, &res);
+    AWAIT(f, res);
+    g_assert_true(xlev_transaction_commit_finish(tx, res, &error));
+    g_assert_no_error(error);
+    g_clear_object(&res);
+    outside = xlev_context_read(f->ctx, "/tx/async", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(outside, ==, "v");
+
+    /* After the commit: the async calls fail as the blocking ones. */
+    xlev_transaction_abort_async(tx, NULL, on_result, &res);
+    AWAIT(f, res);
+    g_assert_false(xlev_transaction_abort_finish(tx, res, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_clear_object(&res);
+
+    xlev_transaction_write_async(tx, "/tx/async", "w", NULL, on_result, &res);
+    AWAIT(f, res);
+    g_assert_false(xlev_transaction_write_finish(tx, res, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_clear_object(&res);
+}
+
+static GList *
+perm_list(guint first_domid, XlevPermissionMode first_mode, ...)
+{
+    GList *list = NULL;
+    va_list ap;
+    int domid = (int)first_domid;
+    XlevPermissionMode mode = first_mode;
+
+    va_start(ap, first_mode);
+    while (domid >= 0) {
+        list = g_list_append(list, xlev_permission_new((guint)domid, mode));
+        domid = va_arg(ap, int);
+        if (domid >= 0)
+            mode = va_arg(ap, XlevPermissionMode);
+    }
+    va_end(ap);
+    return list;
+}
+
+static void
+assert_perm(GList *list, guint i, guint domid, XlevPermissionMode mode)
+{
+    const XlevPermission *p = g_list_nth_data(list, i);
+
+    g_assert_nonnull(p);
+    g_assert_cmpuint(p->domid, ==, domid);
+    g_assert_cmpint(p->mode, ==, mode);
+}
+
+static void
+test_permissions(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autolist(XlevPermission) set = NULL;
+    g_autolist(XlevPermission) got = NULL;
+    GList *empty = NULL;
+    g_autolist(XlevPermission) reserved = NULL;
+    g_autolist(XlevPermission) bad_mode = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autoptr(XlevPermission) copy = NULL;
+
+    g_assert_true(xlev_context_mkdir(f->ctx, "/perm/node", NULL, &error));
+    g_assert_no_error(error);
+    /* mkdir of an existing node is no error. */
+    g_assert_true(xlev_context_mkdir(f->ctx, "/perm/node", NULL, &error));
+    g_assert_no_error(error);
+
+    set = perm_list(3, XLEV_PERMISSION_MODE_NONE, 5, XLEV_PERMISSION_MODE_READ,
+                    6, XLEV_PERMISSION_MODE_WRITE, 9, XLEV_PERMISSION_MODE_BOTH,
+                    -1);
+    g_assert_true(
+        xlev_context_set_permissions(f->ctx, "/perm/node", set, NULL, &error));
+    g_assert_no_error(error);
+    got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
+    assert_perm(got, 0, 3, XLEV_PERMISSION_MODE_NONE);
+    assert_perm(got, 1, 5, XLEV_PERMISSION_MODE_READ);
+    assert_perm(got, 2, 6, XLEV_PERMISSION_MODE_WRITE);
+    assert_perm(got, 3, 9, XLEV_PERMISSION_MODE_BOTH);
+    copy = xlev_permission_copy(g_list_nth_data(got, 3));
+    g_assert_cmpuint(copy->domid, ==, 9);
+    g_assert_true(G_TYPE_IS_BOXED(XLEV_TYPE_PERMISSION));
+
+    /* Bad lists: refused before sending; the node keeps its list. */
+    reserved
+        = perm_list(0, XLEV_PERMISSION_MODE_NONE, XLEV_DOMID_FIRST_RESERVED,
+                    XLEV_PERMISSION_MODE_READ, -1);
+    bad_mode = perm_list(0, (XlevPermissionMode)7, -1);
+    g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", empty,
+                                                NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(
+        xlev_context_set_permissions(f->ctx, "/perm/node", NULL, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", reserved,
+                                                NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_assert_nonnull(strstr(error->message, "32752"));
+    g_clear_error(&error);
+    g_assert_false(xlev_context_set_permissions(f->ctx, "/perm/node", bad_mode,
+                                                NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(
+        xlev_context_set_permissions(f->ctx, "/perm/none", set, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    g_assert_null(
+        xlev_context_get_permissions(f->ctx, "/perm/none", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    g_assert_null(xlev_context_get_permissions(f->ctx, "bad", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
+    got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
+
+    /* Inside a transaction: set there, seen outside after the commit. */
+    tx = xlev_context_transaction_start(f->ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_clear_list(&set, (GDestroyNotify)xlev_permission_free);
+    set = perm_list(0, XLEV_PERMISSION_MODE_READ, -1);
+    g_assert_true(
+        xlev_transaction_set_permissions(tx, "/perm/node", set, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_transaction_set_permissions(tx, "/perm/node", reserved,
+                                                    NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
+    got = xlev_transaction_get_permissions(tx, "/perm/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 1);
+    assert_perm(got, 0, 0, XLEV_PERMISSION_MODE_READ);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
+    got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 4);
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
+    got = xlev_context_get_permissions(f->ctx, "/perm/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 1);
+    assert_perm(got, 0, 0, XLEV_PERMISSION_MODE_READ);
+}
+
+static void
+test_domain_path(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *path0 = NULL;
+
+    path = xlev_context_get_domain_path(f->ctx, 3, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path, ==, "/local/domain/3");
+    path0 = xlev_context_get_domain_path(f->ctx, 0, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path0, ==, "/local/domain/0");
+    g_assert_null(xlev_context_get_domain_path(
+        f->ctx, XLEV_DOMID_FIRST_RESERVED, NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    g_assert_false(xlev_context_mkdir(f->ctx, "not/absolute", NULL, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+}
+
+/* The guest's side of its ring page (as tests/fixture/test-fixture.c):
+ * the library has no ring transport, so the guest is raw ring I/O. */
+static void
+ring_put(struct xenstore_domain_interface *intf, const void *data, size_t len)
+{
+    const char *p = data;
+    XENSTORE_RING_IDX prod = intf->req_prod;
+
+    g_assert_cmpuint(prod - intf->req_cons + len, <=, XENSTORE_RING_SIZE);
+    for (size_t i = 0; i < len; i++)
+        intf->req[MASK_XENSTORE_IDX(prod + i)] = p[i];
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    intf->req_prod = prod + (XENSTORE_RING_IDX)len;
+}
+
+static void
+ring_get(struct xenstore_domain_interface *intf, void *data, size_t len,
+         gint64 deadline)
+{
+    char *p = data;
+    XENSTORE_RING_IDX cons = intf->rsp_cons;
+
+    while (
+        (XENSTORE_RING_IDX)(__atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE)
+                            - cons)
+        < len) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+    for (size_t i = 0; i < len; i++)
+        p[i] = intf->rsp[MASK_XENSTORE_IDX(cons + i)];
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    intf->rsp_cons = cons + (XENSTORE_RING_IDX)len;
+}
+
+/* The guest reads @path: the reply's payload, *type_out XS_READ or
+ * XS_ERROR. */
+static char *
+guest_read(XsFixture *fx, struct xenstore_domain_interface *intf,
+           const char *path, uint32_t req_id, uint32_t *type_out)
+{
+    g_autoptr(GError) error = NULL;
+    struct xsd_sockmsg msg = { .type = XS_READ,
+                               .req_id = req_id,
+                               .tx_id = 0,
+                               .len = (uint32_t)strlen(path) + 1 };
+    gint64 deadline
+        = g_get_monotonic_time()
+          + (gint64)xs_fixture_scale_ms(GUEST_REPLY_TIMEOUT_MS) * 1000;
+    char *body;
+
+    ring_put(intf, &msg, sizeof msg);
+    ring_put(intf, path, strlen(path) + 1);
+    g_assert_true(xs_fixture_kick(fx, GUEST_DOMID, &error));
+    g_assert_no_error(error);
+    ring_get(intf, &msg, sizeof msg, deadline);
+    g_assert_cmpuint(msg.req_id, ==, req_id);
+    g_assert_cmpuint(msg.len, <=, XENSTORE_PAYLOAD_MAX);
+    body = g_malloc0(msg.len + 1);
+    ring_get(intf, body, msg.len, deadline);
+    *type_out = msg.type;
+    return body;
+}
+
+/* A node the guest may not read is refused to it; once the library grants
+ * it read access, the guest reads it. */
+static void
+test_guest_refused(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autolist(XlevPermission) closed = NULL;
+    g_autolist(XlevPermission) granted = NULL;
+    g_autofree char *ring_name
+        = g_strdup_printf("ring-%u", (unsigned)GUEST_DOMID);
+    g_autofree char *ring_path
+        = g_build_filename(f->xs.rundir, ring_name, NULL);
+    g_autofree char *home = NULL;
+    g_autofree char *reply = NULL;
+    struct xenstore_domain_interface *intf;
+    struct xs_handle *h;
+    uint32_t type = 0;
+    int fd;
+
+    if (!xs_fixture_hypervisor_preloaded()) {
+        g_test_skip("the hypervisor stand-in is not preloaded");
+        return;
+    }
+    home = xlev_context_get_domain_path(f->ctx, GUEST_DOMID, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_context_mkdir(f->ctx, home, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(
+        xlev_context_write(f->ctx, "/secret", "s3cr3t", NULL, &error));
+    g_assert_no_error(error);
+    closed = perm_list(0, XLEV_PERMISSION_MODE_NONE, -1);
+    g_assert_true(
+        xlev_context_set_permissions(f->ctx, "/secret", closed, NULL, &error));
+    g_assert_no_error(error);
+
+    /* Introducing takes libxenstore: the library has no call for it. */
+    h = xs_open(0);
+    g_assert_nonnull(h);
+    g_assert_true(xs_introduce_domain(h, GUEST_DOMID, 0, GUEST_PORT));
+    xs_close(h);
+    fd = open(ring_path, O_RDWR | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+    intf = mmap(NULL, sizeof *intf, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    g_assert_true(intf != MAP_FAILED);
+
+    reply = guest_read(&f->xs, intf, "/secret", 1, &type);
+    g_assert_cmpuint(type, ==, XS_ERROR);
+    g_assert_cmpstr(reply, ==, "EACCES");
+
+    granted = perm_list(0, XLEV_PERMISSION_MODE_NONE, GUEST_DOMID,
+                        XLEV_PERMISSION_MODE_READ, -1);
+    g_assert_true(
+        xlev_context_set_permissions(f->ctx, "/secret", granted, NULL, &error));
+    g_assert_no_error(error);
+    g_clear_pointer(&reply, g_free);
+    reply = guest_read(&f->xs, intf, "/secret", 2, &type);
+    g_assert_cmpuint(type, ==, XS_READ);
+    g_assert_cmpstr(reply, ==, "s3cr3t");
+
+    munmap(intf, sizeof *intf);
+}
+
+/* Over the xenbus device (libxenstore underneath) too: a transaction
+ * commits, a conflict is AGAIN, the helper retries; permissions, mkdir
+ * and domain paths work. */
+static void
+test_xenbus_transport(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) ctx = NULL;
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autolist(XlevPermission) set = NULL;
+    g_autolist(XlevPermission) got = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *value = NULL;
+    Spoiler s = { f->ctx, 0 };
+
+    if (!xs_fixture_hypervisor_preloaded()) {
+        g_test_skip("the hypervisor stand-in is not preloaded");
+        return;
+    }
+    g_assert_true(xs_fixture_select_transport(
+        &f->xs, XS_FIXTURE_TRANSPORT_XENBUS, &error));
+    g_assert_no_error(error);
+    ctx = xlev_context_new_full(NULL, f->integration, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(xlev_context_get_transport(ctx), ==, XLEV_TRANSPORT_XENBUS);
+
+    tx = xlev_context_transaction_start(ctx, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_write(tx, "/xenbus/a", "1", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_exists(f->ctx, "/xenbus/a", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_transaction_commit(tx, NULL, &error));
+    g_assert_no_error(error);
+    value = xlev_context_read(f->ctx, "/xenbus/a", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "1");
+
+    /* The socket context spoils every attempt of the xenbus one. */
+    g_assert_true(xlev_context_write(ctx, "/tx/n", "0", NULL, &error));
+    g_assert_no_error(error);
+    g_assert_false(xlev_context_transact(ctx, 2, NULL, spoiled, &s, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
+    g_clear_error(&error);
+    g_assert_cmpuint(s.calls, ==, 2);
+
+    g_assert_true(xlev_context_mkdir(ctx, "/xenbus/node", NULL, &error));
+    g_assert_no_error(error);
+    set = perm_list(0, XLEV_PERMISSION_MODE_NONE, 4, XLEV_PERMISSION_MODE_BOTH,
+                    -1);
+    g_assert_true(
+        xlev_context_set_permissions(ctx, "/xenbus/node", set, NULL, &error));
+    g_assert_no_error(error);
+    got = xlev_context_get_permissions(ctx, "/xenbus/node", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 2);
+    assert_perm(got, 1, 4, XLEV_PERMISSION_MODE_BOTH);
+    path = xlev_context_get_domain_path(ctx, 4, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path, ==, "/local/domain/4");
+}
+
+int
+main(int argc, char **argv)
+{
+    xs_fixture_reexec_with_hypervisor(argv);
+    g_test_init(&argc, &argv, NULL);
+
+    XLEV_TEST_ADD_BOTH("/transaction/commit-and-isolation",
+                       test_commit_and_isolation);
+    XLEV_TEST_ADD_BOTH("/transaction/abort", test_abort);
+    XLEV_TEST_ADD_BOTH("/transaction/used-after-finish",
+                       test_used_after_finish);
+    XLEV_TEST_ADD_BOTH("/transaction/bad-input", test_bad_input);
+    XLEV_TEST_ADD_BOTH("/transaction/conflict-is-again",
+                       test_conflict_is_again);
+    XLEV_TEST_ADD_BOTH("/transaction/transact-race", test_transact_race);
+    XLEV_TEST_ADD_BOTH("/transaction/transact-errors", test_transact_errors);
+    XLEV_TEST_ADD_BOTH("/transaction/async", test_async);
+    XLEV_TEST_ADD_BOTH("/permissions/set-get-and-bad-lists", test_permissions);
+    XLEV_TEST_ADD_BOTH("/permissions/domain-path-and-mkdir", test_domain_path);
+    XLEV_TEST_ADD_BOTH("/permissions/guest-refused", test_guest_refused);
+    XLEV_TEST_ADD_BOTH("/transaction/xenbus-transport", test_xenbus_transport);
+
+    return g_test_run();
+}
