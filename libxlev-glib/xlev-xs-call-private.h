@@ -4,9 +4,10 @@
  * Copyright (C) 2026 The libxlev-glib authors
  * SPDX-License-Identifier: LGPL-2.1-only
  *
- * The same steps as xlev-xs-ops.c's: the GCancellable's fd is the core's
- * cancel fd for the call (per thread), a failed call becomes a GError
- * with the translated "what failed" in front, cancellation as GIO's.
+ * The steps every blocking call takes (xlev-xs-ops.c, xlev-transaction.c,
+ * xlev-permission.c): the GCancellable's fd is the core's cancel fd for
+ * the call (per thread), a failed call becomes a GError with the
+ * translated "what failed" in front, cancellation as GIO's.
  */
 #pragma once
 
@@ -48,8 +49,9 @@ xlev_xs_call_error(GError **error, GCancellable *cancellable, int rc,
     xlev_error_from_core(error, rc, "%s", what);
 }
 
-/* A value read through a string API must be text; one NUL at its very end
- * is a terminator and is dropped (*len one less), as xlev-xs-ops.c does. */
+/* A value read through a string API must be text. One NUL at its very end
+ * is taken for a terminator (tools that write C strings with theirs exist)
+ * and dropped: *len is then one less. */
 static inline gboolean
 xlev_xs_check_text(const char *value, unsigned int *len, const char *path,
                    GError **error)

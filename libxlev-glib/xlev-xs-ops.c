@@ -23,6 +23,7 @@
 #include "xlev-context-private.h"
 #include "xlev-error-private.h"
 #include "xlev-i18n-private.h"
+#include "xlev-xs-call-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,24 +38,6 @@ op_begin(XlevContext *self, const char *path, GCancellable *cancellable,
     return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
 
-/* While a blocking call runs: its GCancellable's fd ends the wait. */
-static int
-cancel_fd_begin(GCancellable *cancellable)
-{
-    int fd = cancellable != NULL ? g_cancellable_get_fd(cancellable) : -1;
-
-    xlev_xs_set_cancel_fd(fd);
-    return fd;
-}
-
-static void
-cancel_fd_end(GCancellable *cancellable, int fd)
-{
-    xlev_xs_set_cancel_fd(-1);
-    if (fd >= 0)
-        g_cancellable_release_fd(cancellable);
-}
-
 /* A failed core call as a GError: cancellation as GIO's. @what is the
  * translated "Cannot read %s" of the operation, with @path in it. */
 static void
@@ -63,38 +46,11 @@ op_error(GError **error, GCancellable *cancellable, int rc,
 {
     g_autofree char *what = NULL;
 
-    if (rc == XLEV_ERROR_CANCELLED &&
-        g_cancellable_set_error_if_cancelled(cancellable, error))
-        return;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     what = g_strdup_printf(what_format, path);
 #pragma GCC diagnostic pop
-    xlev_error_from_core(error, rc, "%s", what);
-}
-
-/* A value read through the string API must be text. One NUL at its very
- * end is taken for a terminator (tools that write C strings with theirs
- * exist) and dropped: *len is then one less. */
-static gboolean
-check_text(const char *value, unsigned int *len, const char *path,
-           GError **error)
-{
-    if (*len > 0 && value[*len - 1] == '\0')
-        (*len)--;
-    if (memchr(value, '\0', *len) != NULL) {
-        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                    _("The value at %s holds a NUL byte: read it as bytes"),
-                    path);
-        return FALSE;
-    }
-    if (!g_utf8_validate(value, *len, NULL)) {
-        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                    _("The value at %s is not UTF-8 text: read it as bytes"),
-                    path);
-        return FALSE;
-    }
-    return TRUE;
+    xlev_xs_call_error(error, cancellable, rc, what);
 }
 
 /**
@@ -135,14 +91,14 @@ xlev_context_read(XlevContext *self, const char *path,
     if (!op_begin(self, path, cancellable, error))
         return NULL;
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot read %s"), path);
         return NULL;
     }
-    result = check_text(value, &len, path, error) ? g_strndup(value, len)
+    result = xlev_xs_check_text(value, &len, path, error) ? g_strndup(value, len)
                                                    : NULL;
     free(value);
     return result;
@@ -177,9 +133,9 @@ xlev_context_read_bytes(XlevContext *self, const char *path,
     if (!op_begin(self, path, cancellable, error))
         return NULL;
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot read %s"), path);
         return NULL;
@@ -221,10 +177,10 @@ xlev_context_write(XlevContext *self, const char *path, const char *value,
         return FALSE;
     }
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_write(xlev_context_get_core(self), path, value,
                        (unsigned int)strlen(value));
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot write %s"), path);
         return FALSE;
@@ -272,10 +228,10 @@ xlev_context_write_bytes(XlevContext *self, const char *path, GBytes *value,
                              path);
         return FALSE;
     }
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_write(xlev_context_get_core(self), path, data,
                        (unsigned int)len);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot write %s"), path);
         return FALSE;
@@ -313,9 +269,9 @@ xlev_context_directory(XlevContext *self, const char *path,
     if (!op_begin(self, path, cancellable, error))
         return NULL;
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_directory(xlev_context_get_core(self), path, &entries, &n);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot list %s"), path);
         return NULL;
@@ -353,9 +309,9 @@ xlev_context_rm(XlevContext *self, const char *path,
     if (!op_begin(self, path, cancellable, error))
         return FALSE;
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_rm(xlev_context_get_core(self), path);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         op_error(error, cancellable, rc, _("Cannot remove %s"), path);
         return FALSE;
@@ -390,9 +346,9 @@ xlev_context_exists(XlevContext *self, const char *path,
     if (!op_begin(self, path, cancellable, error))
         return FALSE;
 
-    fd = cancel_fd_begin(cancellable);
+    fd = xlev_xs_call_begin(cancellable);
     rc = xlev_xs_read(xlev_context_get_core(self), path, &value, NULL);
-    cancel_fd_end(cancellable, fd);
+    xlev_xs_call_end(cancellable, fd);
     free(value);
     if (rc == XLEV_ERROR_NOENT)
         return FALSE;
@@ -468,7 +424,7 @@ async_op_return(XlevAsyncOp *o)
     }
     switch (o->op) {
     case XLEV_OP_READ:
-        if (!check_text(o->value, &o->len, o->path, &error)) {
+        if (!xlev_xs_check_text(o->value, &o->len, o->path, &error)) {
             g_task_return_error(task, error);
             return;
         }
