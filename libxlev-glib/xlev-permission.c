@@ -190,29 +190,12 @@ GList *
 xlev_context_get_permissions(XlevContext *self, const char *path,
                              GCancellable *cancellable, GError **error)
 {
-    xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
-    GList *result;
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!call_begin(self, path, cancellable, error))
         return NULL;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_get_perms(xlev_context_get_core(self), 0, path, &perms, &n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        g_autofree char *what
-            = g_strdup_printf(_("Cannot read the permissions of %s"), path);
-
-        xlev_xs_call_error(error, cancellable, rc, what);
-        return NULL;
-    }
-    result = xlev_permissions_from_core(perms, n);
-    free(perms);
-    return result;
+    return xlev_xs_call_get_permissions(self, 0, path, cancellable, error);
 }
 
 /**
@@ -238,27 +221,13 @@ xlev_context_set_permissions(XlevContext *self, const char *path,
                              GList *permissions, GCancellable *cancellable,
                              GError **error)
 {
-    g_autofree xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error)
-        || !xlev_permissions_to_core(permissions, &perms, &n, error))
+    if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_set_perms(xlev_context_get_core(self), 0, path, perms, n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        g_autofree char *what
-            = g_strdup_printf(_("Cannot set the permissions of %s"), path);
-
-        xlev_xs_call_error(error, cancellable, rc, what);
-        return FALSE;
-    }
-    return TRUE;
+    return xlev_xs_call_set_permissions(self, 0, path, permissions, cancellable,
+                                        error);
 }
 
 /**
@@ -280,23 +249,12 @@ gboolean
 xlev_context_mkdir(XlevContext *self, const char *path,
                    GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_mkdir(xlev_context_get_core(self), 0, path);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        g_autofree char *what = g_strdup_printf(_("Cannot make %s"), path);
-
-        xlev_xs_call_error(error, cancellable, rc, what);
-        return FALSE;
-    }
-    return TRUE;
+    return xlev_xs_call_mkdir(self, 0, path, cancellable, error);
 }
 
 /**

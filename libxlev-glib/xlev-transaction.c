@@ -223,20 +223,13 @@ remember_error(XlevTransaction *self, const GError *error)
     g_mutex_unlock(&self->lock);
 }
 
-/* A failed core call: @what_format names the operation with a %s for
- * @path. The error goes to @error and is remembered. */
+/* A call's outcome: a failure (@local) goes to @error and is remembered
+ * for xlev_context_transact(). */
 static void
-call_failed(XlevTransaction *self, GError **error, GCancellable *cancellable,
-            int rc, const char *what_format, const char *path)
+outcome(XlevTransaction *self, GError *local, GError **error)
 {
-    g_autofree char *what = NULL;
-    GError *local = NULL;
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    what = g_strdup_printf(what_format, path);
-#pragma GCC diagnostic pop
-    xlev_xs_call_error(&local, cancellable, rc, what);
+    if (local == NULL)
+        return;
     remember_error(self, local);
     g_propagate_error(error, local);
 }
@@ -411,26 +404,6 @@ xlev_transaction_is_finished(XlevTransaction *self)
     return g_atomic_int_get(&self->finished) != 0;
 }
 
-/* The value at @path, raw (*len_out bytes, malloc()ed), or NULL. */
-static char *
-read_raw(XlevTransaction *self, const char *path, unsigned int *len_out,
-         GCancellable *cancellable, GError **error)
-{
-    char *value = NULL;
-    int rc, fd;
-
-    if (!call_begin(self, path, cancellable, error))
-        return NULL;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_read_tx(core_of(self), self->tx_id, path, &value, len_out);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot read %s"), path);
-        return NULL;
-    }
-    return value;
-}
-
 /**
  * xlev_transaction_read:
  * @self: a transaction
@@ -451,22 +424,17 @@ char *
 xlev_transaction_read(XlevTransaction *self, const char *path,
                       GCancellable *cancellable, GError **error)
 {
-    unsigned int len = 0;
-    char *value;
-    char *result = NULL;
     GError *local = NULL;
+    char *result;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    value = read_raw(self, path, &len, cancellable, error);
-    if (value == NULL)
+    if (!call_begin(self, path, cancellable, error))
         return NULL;
-    if (xlev_xs_check_text(value, &len, path, &local))
-        result = g_strndup(value, len);
-    else
-        g_propagate_error(error, local);
-    free(value);
+    result = xlev_xs_call_read_text(self->context, self->tx_id, path,
+                                    cancellable, &local);
+    outcome(self, local, error);
     return result;
 }
 
@@ -487,18 +455,17 @@ GBytes *
 xlev_transaction_read_bytes(XlevTransaction *self, const char *path,
                             GCancellable *cancellable, GError **error)
 {
-    unsigned int len = 0;
-    char *value;
+    GError *local = NULL;
     GBytes *result;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    value = read_raw(self, path, &len, cancellable, error);
-    if (value == NULL)
+    if (!call_begin(self, path, cancellable, error))
         return NULL;
-    result = g_bytes_new(value, len);
-    free(value);
+    result = xlev_xs_call_read_bytes(self->context, self->tx_id, path,
+                                     cancellable, &local);
+    outcome(self, local, error);
     return result;
 }
 
@@ -506,29 +473,15 @@ static gboolean
 write_raw(XlevTransaction *self, const char *path, const void *data, gsize len,
           GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
+    GError *local = NULL;
+    gboolean ok;
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    if (data == NULL) {
-        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                    _("No value given to write at %s"), path);
-        return FALSE;
-    }
-    if (len > G_MAXUINT) {
-        call_failed(self, error, cancellable, XLEV_ERROR_TOO_BIG,
-                    _("Cannot write %s"), path);
-        return FALSE;
-    }
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_write_tx(core_of(self), self->tx_id, path, data,
-                          (unsigned int)len);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot write %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    ok = xlev_xs_call_write(self->context, self->tx_id, path, data, len,
+                            cancellable, &local);
+    outcome(self, local, error);
+    return ok;
 }
 
 /**
@@ -609,21 +562,17 @@ gboolean
 xlev_transaction_rm(XlevTransaction *self, const char *path,
                     GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
+    GError *local = NULL;
+    gboolean ok;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_rm_tx(core_of(self), self->tx_id, path);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot remove %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    ok = xlev_xs_call_rm(self->context, self->tx_id, path, cancellable, &local);
+    outcome(self, local, error);
+    return ok;
 }
 
 /**
@@ -644,27 +593,17 @@ char **
 xlev_transaction_directory(XlevTransaction *self, const char *path,
                            GCancellable *cancellable, GError **error)
 {
-    char **entries = NULL;
-    unsigned int n = 0;
+    GError *local = NULL;
     char **result;
-    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!call_begin(self, path, cancellable, error))
         return NULL;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_directory_tx(core_of(self), self->tx_id, path, &entries, &n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot list %s"), path);
-        return NULL;
-    }
-    result = g_new0(char *, n + 1);
-    for (unsigned int i = 0; i < n; i++)
-        result[i] = g_strdup(entries[i]);
-    free(entries);
+    result = xlev_xs_call_directory(self->context, self->tx_id, path,
+                                    cancellable, &local);
+    outcome(self, local, error);
     return result;
 }
 
@@ -686,21 +625,18 @@ gboolean
 xlev_transaction_mkdir(XlevTransaction *self, const char *path,
                        GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
+    GError *local = NULL;
+    gboolean ok;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_mkdir(core_of(self), self->tx_id, path);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc, _("Cannot make %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    ok = xlev_xs_call_mkdir(self->context, self->tx_id, path, cancellable,
+                            &local);
+    outcome(self, local, error);
+    return ok;
 }
 
 /**
@@ -723,26 +659,17 @@ GList *
 xlev_transaction_get_permissions(XlevTransaction *self, const char *path,
                                  GCancellable *cancellable, GError **error)
 {
-    xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
+    GError *local = NULL;
     GList *result;
-    int rc, fd;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!call_begin(self, path, cancellable, error))
         return NULL;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_get_perms(core_of(self), self->tx_id, path, &perms, &n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc,
-                    _("Cannot read the permissions of %s"), path);
-        return NULL;
-    }
-    result = xlev_permissions_from_core(perms, n);
-    free(perms);
+    result = xlev_xs_call_get_permissions(self->context, self->tx_id, path,
+                                          cancellable, &local);
+    outcome(self, local, error);
     return result;
 }
 
@@ -768,25 +695,18 @@ xlev_transaction_set_permissions(XlevTransaction *self, const char *path,
                                  GList *permissions, GCancellable *cancellable,
                                  GError **error)
 {
-    g_autofree xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
-    int rc, fd;
+    GError *local = NULL;
+    gboolean ok;
 
     g_return_val_if_fail(XLEV_IS_TRANSACTION(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error)
-        || !xlev_permissions_to_core(permissions, &perms, &n, error))
+    if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_set_perms(core_of(self), self->tx_id, path, perms, n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(self, error, cancellable, rc,
-                    _("Cannot set the permissions of %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    ok = xlev_xs_call_set_permissions(self->context, self->tx_id, path,
+                                      permissions, cancellable, &local);
+    outcome(self, local, error);
+    return ok;
 }
 
 /* Ends the transaction (commit or abort): the first end wins. */

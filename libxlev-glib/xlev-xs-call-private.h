@@ -78,6 +78,35 @@ xlev_xs_check_text(const char *value, unsigned int *len, const char *path,
 gboolean xlev_permissions_to_core(GList *permissions, xlev_xs_perm **out,
                                   unsigned int *n_out, GError **error);
 GList *xlev_permissions_from_core(const xlev_xs_perm *perms,
-                                      unsigned int n);
+                                  unsigned int n);
+
+/* xlev-xs-call.c: one blocking call on @context's connection, in
+ * transaction @tx_id (0: none), shared by XlevContext's operations and
+ * XlevTransaction's. The caller has checked @path (and that the context
+ * or transaction is usable); a failure is a GError naming @path. */
+char *xlev_xs_call_read_text(XlevContext *context, guint32 tx_id,
+                             const char *path, GCancellable *cancellable,
+                             GError **error);
+GBytes *xlev_xs_call_read_bytes(XlevContext *context, guint32 tx_id,
+                                const char *path, GCancellable *cancellable,
+                                GError **error);
+gboolean xlev_xs_call_write(XlevContext *context, guint32 tx_id,
+                            const char *path, const void *data, gsize len,
+                            GCancellable *cancellable, GError **error);
+char **xlev_xs_call_directory(XlevContext *context, guint32 tx_id,
+                              const char *path, GCancellable *cancellable,
+                              GError **error);
+gboolean xlev_xs_call_rm(XlevContext *context, guint32 tx_id, const char *path,
+                         GCancellable *cancellable, GError **error);
+gboolean xlev_xs_call_mkdir(XlevContext *context, guint32 tx_id,
+                            const char *path, GCancellable *cancellable,
+                            GError **error);
+GList *xlev_xs_call_get_permissions(XlevContext *context, guint32 tx_id,
+                                    const char *path,
+                                    GCancellable *cancellable, GError **error);
+gboolean xlev_xs_call_set_permissions(XlevContext *context, guint32 tx_id,
+                                      const char *path, GList *permissions,
+                                      GCancellable *cancellable,
+                                      GError **error);
 
 G_END_DECLS

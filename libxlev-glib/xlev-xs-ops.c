@@ -80,28 +80,12 @@ char *
 xlev_context_read(XlevContext *self, const char *path,
                   GCancellable *cancellable, GError **error)
 {
-    char *value = NULL;
-    unsigned int len = 0;
-    char *result;
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!op_begin(self, path, cancellable, error))
         return NULL;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot read %s"), path);
-        return NULL;
-    }
-    result = xlev_xs_check_text(value, &len, path, error) ? g_strndup(value, len)
-                                                   : NULL;
-    free(value);
-    return result;
+    return xlev_xs_call_read_text(self, 0, path, cancellable, error);
 }
 
 /**
@@ -122,27 +106,12 @@ GBytes *
 xlev_context_read_bytes(XlevContext *self, const char *path,
                         GCancellable *cancellable, GError **error)
 {
-    char *value = NULL;
-    unsigned int len = 0;
-    GBytes *result;
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!op_begin(self, path, cancellable, error))
         return NULL;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_read(xlev_context_get_core(self), path, &value, &len);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot read %s"), path);
-        return NULL;
-    }
-    result = g_bytes_new(value, len);
-    free(value);
-    return result;
+    return xlev_xs_call_read_bytes(self, 0, path, cancellable, error);
 }
 
 /**
@@ -164,28 +133,14 @@ gboolean
 xlev_context_write(XlevContext *self, const char *path, const char *value,
                    GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!op_begin(self, path, cancellable, error))
         return FALSE;
-    if (value == NULL) {
-        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                    _("No value given to write at %s"), path);
-        return FALSE;
-    }
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_write(xlev_context_get_core(self), path, value,
-                       (unsigned int)strlen(value));
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot write %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    return xlev_xs_call_write(self, 0, path, value,
+                              value != NULL ? strlen(value) : 0, cancellable,
+                              error);
 }
 
 /**
@@ -208,35 +163,20 @@ gboolean
 xlev_context_write_bytes(XlevContext *self, const char *path, GBytes *value,
                          GCancellable *cancellable, GError **error)
 {
-    const void *data;
-    gsize len;
-    int rc, fd;
+    const void *data = NULL;
+    gsize len = 0;
 
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!op_begin(self, path, cancellable, error))
         return FALSE;
-    if (value == NULL) {
-        g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
-                    _("No value given to write at %s"), path);
-        return FALSE;
+    if (value != NULL) {
+        data = g_bytes_get_data(value, &len);
+        if (data == NULL)
+            data = ""; /* an empty GBytes may have no data */
     }
-    data = g_bytes_get_data(value, &len);
-    if (len > G_MAXUINT) {
-        xlev_error_from_core(error, XLEV_ERROR_TOO_BIG, _("Cannot write %s"),
-                             path);
-        return FALSE;
-    }
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_write(xlev_context_get_core(self), path, data,
-                       (unsigned int)len);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot write %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    return xlev_xs_call_write(self, 0, path, data, len, cancellable, error);
 }
 
 /**
@@ -258,29 +198,12 @@ char **
 xlev_context_directory(XlevContext *self, const char *path,
                        GCancellable *cancellable, GError **error)
 {
-    char **entries = NULL;
-    unsigned int n = 0;
-    char **result;
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     if (!op_begin(self, path, cancellable, error))
         return NULL;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_directory(xlev_context_get_core(self), path, &entries, &n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot list %s"), path);
-        return NULL;
-    }
-    result = g_new0(char *, n + 1);
-    for (unsigned int i = 0; i < n; i++)
-        result[i] = g_strdup(entries[i]);
-    free(entries);
-    return result;
+    return xlev_xs_call_directory(self, 0, path, cancellable, error);
 }
 
 /**
@@ -301,22 +224,12 @@ gboolean
 xlev_context_rm(XlevContext *self, const char *path,
                 GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
-
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     if (!op_begin(self, path, cancellable, error))
         return FALSE;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_rm(xlev_context_get_core(self), path);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot remove %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    return xlev_xs_call_rm(self, 0, path, cancellable, error);
 }
 
 /**
