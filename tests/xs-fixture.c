@@ -910,3 +910,39 @@ xs_fixture_reexec_with_hypervisor(char **argv)
                xs_fixture_fakexen_path(), g_strerror(errno));
     g_unsetenv(ENV_FAKEXEN_REEXEC);
 }
+
+/* The guest's side of a ring page (see xs-fixture.h). */
+void
+xs_fixture_ring_put(struct xenstore_domain_interface *intf, const void *data,
+                    size_t len)
+{
+    const char *p = data;
+    XENSTORE_RING_IDX prod = intf->req_prod;
+
+    g_assert_cmpuint(prod - intf->req_cons + len, <=, XENSTORE_RING_SIZE);
+    for (size_t i = 0; i < len; i++)
+        intf->req[MASK_XENSTORE_IDX(prod + i)] = p[i];
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    intf->req_prod = prod + (XENSTORE_RING_IDX)len;
+}
+
+void
+xs_fixture_ring_get(struct xenstore_domain_interface *intf, void *data,
+                    size_t len, gint64 deadline)
+{
+    char *p = data;
+    XENSTORE_RING_IDX cons = intf->rsp_cons;
+
+    while (
+        (XENSTORE_RING_IDX)(__atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE)
+                            - cons)
+        < len) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+    for (size_t i = 0; i < len; i++)
+        p[i] = intf->rsp[MASK_XENSTORE_IDX(cons + i)];
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    intf->rsp_cons = cons + (XENSTORE_RING_IDX)len;
+}
+

@@ -251,6 +251,18 @@ const char *xs_fixture_fakexen_path(void);
  * daemon): a helper for tests' own deadlines. */
 guint xs_fixture_scale_ms(guint ms);
 
+/* A test acting as a guest over its ring page (a 4 KiB
+ * struct xenstore_domain_interface, mapped from $D/ring-<domid> after
+ * xs_introduce_domain): _put writes @len bytes of a request, _get waits
+ * (until @deadline, g_get_monotonic_time() µs; the test fails after it)
+ * for @len bytes of the reply and takes them. Assertions, not errors:
+ * test code only. */
+struct xenstore_domain_interface;
+void xs_fixture_ring_put(struct xenstore_domain_interface *intf,
+                         const void *data, size_t len);
+void xs_fixture_ring_get(struct xenstore_domain_interface *intf, void *data,
+                         size_t len, gint64 deadline);
+
 G_END_DECLS
 
 #endif /* XLEV_TESTS_XS_FIXTURE_H */

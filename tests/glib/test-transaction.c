@@ -615,41 +615,6 @@ test_domain_path(Fixture *f, gconstpointer data)
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
 }
 
-/* The guest's side of its ring page (as tests/fixture/test-fixture.c):
- * the library has no ring transport, so the guest is raw ring I/O. */
-static void
-ring_put(struct xenstore_domain_interface *intf, const void *data, size_t len)
-{
-    const char *p = data;
-    XENSTORE_RING_IDX prod = intf->req_prod;
-
-    g_assert_cmpuint(prod - intf->req_cons + len, <=, XENSTORE_RING_SIZE);
-    for (size_t i = 0; i < len; i++)
-        intf->req[MASK_XENSTORE_IDX(prod + i)] = p[i];
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    intf->req_prod = prod + (XENSTORE_RING_IDX)len;
-}
-
-static void
-ring_get(struct xenstore_domain_interface *intf, void *data, size_t len,
-         gint64 deadline)
-{
-    char *p = data;
-    XENSTORE_RING_IDX cons = intf->rsp_cons;
-
-    while (
-        (XENSTORE_RING_IDX)(__atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE)
-                            - cons)
-        < len) {
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(1000);
-    }
-    for (size_t i = 0; i < len; i++)
-        p[i] = intf->rsp[MASK_XENSTORE_IDX(cons + i)];
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    intf->rsp_cons = cons + (XENSTORE_RING_IDX)len;
-}
-
 /* The guest reads @path: the reply's payload, *type_out XS_READ or
  * XS_ERROR. */
 static char *
@@ -666,15 +631,15 @@ guest_read(XsFixture *fx, struct xenstore_domain_interface *intf,
           + (gint64)xs_fixture_scale_ms(GUEST_REPLY_TIMEOUT_MS) * 1000;
     char *body;
 
-    ring_put(intf, &msg, sizeof msg);
-    ring_put(intf, path, strlen(path) + 1);
+    xs_fixture_ring_put(intf, &msg, sizeof msg);
+    xs_fixture_ring_put(intf, path, strlen(path) + 1);
     g_assert_true(xs_fixture_kick(fx, GUEST_DOMID, &error));
     g_assert_no_error(error);
-    ring_get(intf, &msg, sizeof msg, deadline);
+    xs_fixture_ring_get(intf, &msg, sizeof msg, deadline);
     g_assert_cmpuint(msg.req_id, ==, req_id);
     g_assert_cmpuint(msg.len, <=, XENSTORE_PAYLOAD_MAX);
     body = g_malloc0(msg.len + 1);
-    ring_get(intf, body, msg.len, deadline);
+    xs_fixture_ring_get(intf, body, msg.len, deadline);
     *type_out = msg.type;
     return body;
 }
