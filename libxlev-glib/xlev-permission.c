@@ -156,6 +156,59 @@ xlev_permissions_from_core(const xlev_xs_perm *perms, unsigned int n)
     return g_list_reverse(result);
 }
 
+/* The permission calls of XlevContext and XlevTransaction (see
+ * xlev-xs-call-private.h): in transaction @tx_id, 0 for none. */
+GList *
+xlev_permissions_call_get(XlevContext *context, guint32 tx_id,
+                          const char *path, GCancellable *cancellable,
+                          GError **error)
+{
+    xlev_xs_perm *perms = NULL;
+    unsigned int n = 0;
+    GList *result;
+    int rc, fd;
+
+    fd = xlev_xs_call_begin(cancellable);
+    rc = xlev_xs_get_perms(xlev_context_get_core(context), tx_id, path, &perms,
+                           &n);
+    xlev_xs_call_end(cancellable, fd);
+    if (rc != 0) {
+        g_autofree char *what
+            = g_strdup_printf(_("Cannot read the permissions of %s"), path);
+
+        xlev_xs_call_error(error, cancellable, rc, what);
+        return NULL;
+    }
+    result = xlev_permissions_from_core(perms, n);
+    free(perms);
+    return result;
+}
+
+gboolean
+xlev_permissions_call_set(XlevContext *context, guint32 tx_id,
+                          const char *path, GList *permissions,
+                          GCancellable *cancellable, GError **error)
+{
+    g_autofree xlev_xs_perm *perms = NULL;
+    unsigned int n = 0;
+    int rc, fd;
+
+    if (!xlev_permissions_to_core(permissions, &perms, &n, error))
+        return FALSE;
+    fd = xlev_xs_call_begin(cancellable);
+    rc = xlev_xs_set_perms(xlev_context_get_core(context), tx_id, path, perms,
+                           n);
+    xlev_xs_call_end(cancellable, fd);
+    if (rc != 0) {
+        g_autofree char *what
+            = g_strdup_printf(_("Cannot set the permissions of %s"), path);
+
+        xlev_xs_call_error(error, cancellable, rc, what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* The checks every call here starts with. */
 static gboolean
 call_begin(XlevContext *self, const char *path, GCancellable *cancellable,
@@ -195,7 +248,7 @@ xlev_context_get_permissions(XlevContext *self, const char *path,
 
     if (!call_begin(self, path, cancellable, error))
         return NULL;
-    return xlev_xs_call_get_permissions(self, 0, path, cancellable, error);
+    return xlev_permissions_call_get(self, 0, path, cancellable, error);
 }
 
 /**
@@ -226,7 +279,7 @@ xlev_context_set_permissions(XlevContext *self, const char *path,
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    return xlev_xs_call_set_permissions(self, 0, path, permissions, cancellable,
+    return xlev_permissions_call_set(self, 0, path, permissions, cancellable,
                                         error);
 }
 

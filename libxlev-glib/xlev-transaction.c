@@ -667,7 +667,7 @@ xlev_transaction_get_permissions(XlevTransaction *self, const char *path,
 
     if (!call_begin(self, path, cancellable, error))
         return NULL;
-    result = xlev_xs_call_get_permissions(self->context, self->tx_id, path,
+    result = xlev_permissions_call_get(self->context, self->tx_id, path,
                                           cancellable, &local);
     outcome(self, local, error);
     return result;
@@ -703,7 +703,7 @@ xlev_transaction_set_permissions(XlevTransaction *self, const char *path,
 
     if (!call_begin(self, path, cancellable, error))
         return FALSE;
-    ok = xlev_xs_call_set_permissions(self->context, self->tx_id, path,
+    ok = xlev_permissions_call_set(self->context, self->tx_id, path,
                                       permissions, cancellable, &local);
     outcome(self, local, error);
     return ok;

@@ -79,6 +79,15 @@ gboolean xlev_permissions_to_core(GList *permissions, xlev_xs_perm **out,
                                   unsigned int *n_out, GError **error);
 GList *xlev_permissions_from_core(const xlev_xs_perm *perms,
                                   unsigned int n);
+/* xlev-permission.c: get and set the permissions of @path on @context's
+ * connection, in transaction @tx_id (0: none), as the xlev_xs_call_*()
+ * below do the rest. */
+GList *xlev_permissions_call_get(XlevContext *context, guint32 tx_id,
+                                 const char *path, GCancellable *cancellable,
+                                 GError **error);
+gboolean xlev_permissions_call_set(XlevContext *context, guint32 tx_id,
+                                   const char *path, GList *permissions,
+                                   GCancellable *cancellable, GError **error);
 
 /* xlev-xs-call.c: one blocking call on @context's connection, in
  * transaction @tx_id (0: none), shared by XlevContext's operations and
@@ -101,12 +110,5 @@ gboolean xlev_xs_call_rm(XlevContext *context, guint32 tx_id, const char *path,
 gboolean xlev_xs_call_mkdir(XlevContext *context, guint32 tx_id,
                             const char *path, GCancellable *cancellable,
                             GError **error);
-GList *xlev_xs_call_get_permissions(XlevContext *context, guint32 tx_id,
-                                    const char *path,
-                                    GCancellable *cancellable, GError **error);
-gboolean xlev_xs_call_set_permissions(XlevContext *context, guint32 tx_id,
-                                      const char *path, GList *permissions,
-                                      GCancellable *cancellable,
-                                      GError **error);
 
 G_END_DECLS

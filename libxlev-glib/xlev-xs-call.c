@@ -6,6 +6,7 @@
  * What XlevContext's blocking operations (xlev-xs-ops.c, xlev-permission.c)
  * and XlevTransaction's (xlev-transaction.c) share: the same core call,
  * with transaction id 0 outside a transaction. See xlev-xs-call-private.h.
+ * (The permission calls are xlev-permission.c's, beside their lists.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -156,53 +157,6 @@ xlev_xs_call_mkdir(XlevContext *context, guint32 tx_id, const char *path,
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
         call_failed(error, cancellable, rc, _("Cannot make %s"), path);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-GList *
-xlev_xs_call_get_permissions(XlevContext *context, guint32 tx_id,
-                             const char *path, GCancellable *cancellable,
-                             GError **error)
-{
-    xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
-    GList *result;
-    int rc, fd;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_get_perms(xlev_context_get_core(context), tx_id, path, &perms,
-                           &n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(error, cancellable, rc,
-                    _("Cannot read the permissions of %s"), path);
-        return NULL;
-    }
-    result = xlev_permissions_from_core(perms, n);
-    free(perms);
-    return result;
-}
-
-gboolean
-xlev_xs_call_set_permissions(XlevContext *context, guint32 tx_id,
-                             const char *path, GList *permissions,
-                             GCancellable *cancellable, GError **error)
-{
-    g_autofree xlev_xs_perm *perms = NULL;
-    unsigned int n = 0;
-    int rc, fd;
-
-    if (!xlev_permissions_to_core(permissions, &perms, &n, error))
-        return FALSE;
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_set_perms(xlev_context_get_core(context), tx_id, path, perms,
-                           n);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        call_failed(error, cancellable, rc,
-                    _("Cannot set the permissions of %s"), path);
         return FALSE;
     }
     return TRUE;

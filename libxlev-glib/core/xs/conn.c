@@ -187,7 +187,7 @@ xlev__xs_conn_lost_locked(xlev_ctx *ctx, int errnoval, const char *what)
 
     if (xs->broken)
         return;
-    xlev__xs_lost_locked(ctx, errnoval, what);
+    xs->lost_locked(ctx, errnoval, what);
     xlev__fd_deregister_locked(ctx, &xs->conn_efd);
     shutdown(xs->fd, SHUT_RDWR);
     xlev__xs_outq_dispose(&xs->outq);
@@ -230,7 +230,7 @@ handle_msg_locked(xlev_ctx *ctx, const struct xlev__xs_msg *m)
             protocol_violation_locked(ctx, rc);
             return;
         }
-        xlev__xs_watch_event_locked(ctx, path, token);
+        ctx->xs->watch_event_locked(ctx, path, token);
         return;
     }
 

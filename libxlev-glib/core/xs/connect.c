@@ -175,6 +175,8 @@ ctx_with_xs_new(char *path, xlev_ctx **ctx_out)
         free(xs);
         return rc;
     }
+    xs->watch_event_locked = xlev__xs_watch_event_locked;
+    xs->lost_locked = xlev__xs_lost_locked;
     XLEV__LOCK(ctx);
     ctx->xs = xs;
     xlev__ctx_add_teardown_locked(ctx, &xs->teardown, xs_teardown);

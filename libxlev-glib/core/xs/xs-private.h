@@ -201,6 +201,15 @@ struct xlev__watch_slot {
 struct xlev__xs {
     struct xlev__teardown teardown;
 
+    /* Upcalls from the connection (conn.c) to the watches above it
+     * (watch.c), set by connect.c when the state is made, so that conn.c
+     * calls nothing above it: a watch event read from the wire
+     * (xlev__xs_watch_event_locked) and the connection found lost
+     * (xlev__xs_lost_locked). Both with ctx->lock held. */
+    void (*watch_event_locked)(xlev_ctx *ctx, const char *epath,
+                               const char *token);
+    void (*lost_locked)(xlev_ctx *ctx, int errnoval, const char *what);
+
     /* the connection: xsh (libxenstore, XLEV_XS_TRANSPORT_XENBUS) or fd
      * (conn.c, XLEV_XS_TRANSPORT_SOCKET); neither in a test context
      * without xenstore */
