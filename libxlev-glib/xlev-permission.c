@@ -173,10 +173,7 @@ xlev_permissions_call_get(XlevContext *context, guint32 tx_id,
                            &n);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        g_autofree char *what
-            = g_strdup_printf(_("Cannot read the permissions of %s"), path);
-
-        xlev_xs_call_error(error, cancellable, rc, what);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot read the permissions of %s"), path);
         return NULL;
     }
     result = xlev_permissions_from_core(perms, n);
@@ -200,25 +197,10 @@ xlev_permissions_call_set(XlevContext *context, guint32 tx_id,
                            n);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        g_autofree char *what
-            = g_strdup_printf(_("Cannot set the permissions of %s"), path);
-
-        xlev_xs_call_error(error, cancellable, rc, what);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot set the permissions of %s"), path);
         return FALSE;
     }
     return TRUE;
-}
-
-/* The checks every call here starts with. */
-static gboolean
-call_begin(XlevContext *self, const char *path, GCancellable *cancellable,
-           GError **error)
-{
-    if (!xlev_context_check_ready(self, error))
-        return FALSE;
-    if (path != NULL && !xlev_check_path(path, error))
-        return FALSE;
-    return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
 
 /**
@@ -246,7 +228,7 @@ xlev_context_get_permissions(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!call_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return NULL;
     return xlev_permissions_call_get(self, 0, path, cancellable, error);
 }
@@ -277,7 +259,7 @@ xlev_context_set_permissions(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
     return xlev_permissions_call_set(self, 0, path, permissions, cancellable,
                                         error);
@@ -305,7 +287,7 @@ xlev_context_mkdir(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!call_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
     return xlev_xs_call_mkdir(self, 0, path, cancellable, error);
 }
@@ -337,7 +319,8 @@ xlev_context_get_domain_path(XlevContext *self, guint domid,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!call_begin(self, NULL, cancellable, error))
+    if (!xlev_context_check_ready(self, error)
+        || g_cancellable_set_error_if_cancelled(cancellable, error))
         return NULL;
     if (domid >= XLEV_DOMID_FIRST_RESERVED) {
         g_set_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,

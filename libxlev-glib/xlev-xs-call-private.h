@@ -49,6 +49,23 @@ xlev_xs_call_error(GError **error, GCancellable *cancellable, int rc,
     xlev_error_from_core(error, rc, "%s", what);
 }
 
+/* The checks a context's call on @path starts with: the context is
+ * initialised, @path is valid (NULL is refused), @cancellable not
+ * cancelled yet. */
+static inline gboolean
+xlev_xs_call_check(XlevContext *context, const char *path,
+                   GCancellable *cancellable, GError **error)
+{
+    return xlev_context_check_ready(context, error)
+           && xlev_check_path(path, error)
+           && !g_cancellable_set_error_if_cancelled(cancellable, error);
+}
+
+/* xlev-xs-call.c: xlev_xs_call_error() with the operation named from
+ * @what_format, a translated "Cannot read %s" with a %s for @path. */
+void xlev_xs_call_failed(GError **error, GCancellable *cancellable, int rc,
+                         const char *what_format, const char *path);
+
 /* A value read through a string API must be text. One NUL at its very end
  * is taken for a terminator (tools that write C strings with theirs exist)
  * and dropped: *len is then one less. */

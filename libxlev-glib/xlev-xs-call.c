@@ -13,10 +13,8 @@
 
 #include "xlev-xs-call-private.h"
 
-/* Fails @error with the core's @rc, naming the operation ("Cannot read
- * /x": @what_format with a %s for @path). */
-static void
-call_failed(GError **error, GCancellable *cancellable, int rc,
+void
+xlev_xs_call_failed(GError **error, GCancellable *cancellable, int rc,
             const char *what_format, const char *path)
 {
     g_autofree char *what = NULL;
@@ -41,7 +39,7 @@ read_raw(XlevContext *context, guint32 tx_id, const char *path,
                          len);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(error, cancellable, rc, _("Cannot read %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot read %s"), path);
         return NULL;
     }
     return value;
@@ -91,8 +89,8 @@ xlev_xs_call_write(XlevContext *context, guint32 tx_id, const char *path,
         return FALSE;
     }
     if (len > G_MAXUINT) {
-        call_failed(error, cancellable, XLEV_ERROR_TOO_BIG, _("Cannot write %s"),
-                    path);
+        xlev_xs_call_failed(error, cancellable, XLEV_ERROR_TOO_BIG,
+                            _("Cannot write %s"), path);
         return FALSE;
     }
     fd = xlev_xs_call_begin(cancellable);
@@ -100,7 +98,7 @@ xlev_xs_call_write(XlevContext *context, guint32 tx_id, const char *path,
                           (unsigned int)len);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(error, cancellable, rc, _("Cannot write %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot write %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -120,7 +118,7 @@ xlev_xs_call_directory(XlevContext *context, guint32 tx_id, const char *path,
                               &entries, &n);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(error, cancellable, rc, _("Cannot list %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot list %s"), path);
         return NULL;
     }
     result = g_new0(char *, n + 1);
@@ -140,7 +138,7 @@ xlev_xs_call_rm(XlevContext *context, guint32 tx_id, const char *path,
     rc = xlev_xs_rm_tx(xlev_context_get_core(context), tx_id, path);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(error, cancellable, rc, _("Cannot remove %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot remove %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -156,7 +154,7 @@ xlev_xs_call_mkdir(XlevContext *context, guint32 tx_id, const char *path,
     rc = xlev_xs_mkdir(xlev_context_get_core(context), tx_id, path);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        call_failed(error, cancellable, rc, _("Cannot make %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot make %s"), path);
         return FALSE;
     }
     return TRUE;

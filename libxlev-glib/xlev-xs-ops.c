@@ -28,31 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The checks every operation starts with. */
-static gboolean
-op_begin(XlevContext *self, const char *path, GCancellable *cancellable,
-         GError **error)
-{
-    if (!xlev_context_check_ready(self, error) || !xlev_check_path(path, error))
-        return FALSE;
-    return !g_cancellable_set_error_if_cancelled(cancellable, error);
-}
-
-/* A failed core call as a GError: cancellation as GIO's. @what is the
- * translated "Cannot read %s" of the operation, with @path in it. */
-static void
-op_error(GError **error, GCancellable *cancellable, int rc,
-         const char *what_format, const char *path)
-{
-    g_autofree char *what = NULL;
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    what = g_strdup_printf(what_format, path);
-#pragma GCC diagnostic pop
-    xlev_xs_call_error(error, cancellable, rc, what);
-}
-
 /**
  * xlev_context_read:
  * @self: a context
@@ -83,7 +58,7 @@ xlev_context_read(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return NULL;
     return xlev_xs_call_read_text(self, 0, path, cancellable, error);
 }
@@ -109,7 +84,7 @@ xlev_context_read_bytes(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return NULL;
     return xlev_xs_call_read_bytes(self, 0, path, cancellable, error);
 }
@@ -136,7 +111,7 @@ xlev_context_write(XlevContext *self, const char *path, const char *value,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
     return xlev_xs_call_write(self, 0, path, value,
                               value != NULL ? strlen(value) : 0, cancellable,
@@ -169,7 +144,7 @@ xlev_context_write_bytes(XlevContext *self, const char *path, GBytes *value,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
     if (value != NULL) {
         data = g_bytes_get_data(value, &len);
@@ -201,7 +176,7 @@ xlev_context_directory(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return NULL;
     return xlev_xs_call_directory(self, 0, path, cancellable, error);
 }
@@ -227,7 +202,7 @@ xlev_context_rm(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
     return xlev_xs_call_rm(self, 0, path, cancellable, error);
 }
@@ -256,7 +231,7 @@ xlev_context_exists(XlevContext *self, const char *path,
     g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
-    if (!op_begin(self, path, cancellable, error))
+    if (!xlev_xs_call_check(self, path, cancellable, error))
         return FALSE;
 
     fd = xlev_xs_call_begin(cancellable);
@@ -266,7 +241,7 @@ xlev_context_exists(XlevContext *self, const char *path,
     if (rc == XLEV_ERROR_NOENT)
         return FALSE;
     if (rc != 0) {
-        op_error(error, cancellable, rc, _("Cannot look up %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, _("Cannot look up %s"), path);
         return FALSE;
     }
     return TRUE;
@@ -325,7 +300,7 @@ async_op_return(XlevAsyncOp *o)
         return;
     }
     if (o->rc != 0) {
-        op_error(&error, cancellable, o->rc,
+        xlev_xs_call_failed(&error, cancellable, o->rc,
                  o->op == XLEV_OP_WRITE     ? _("Cannot write %s")
                  : o->op == XLEV_OP_RM      ? _("Cannot remove %s")
                  : o->op == XLEV_OP_EXISTS  ? _("Cannot look up %s")
