@@ -325,9 +325,12 @@ test_hooks_iterate(TestHooks *th, xlev_ctx *ctx, int max_ms)
     for (i = 0; i < pfds->len; i++) {
         struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
 
-        if (p->revents)
+        if (p->revents) {
             xlev_osevent_occurred_fd(ctx, g_ptr_array_index(fd_for, i), p->fd,
                                      p->events, p->revents);
+            if (th->after_report)
+                th->after_report(th->after_report_data);
+        }
     }
 
     /* Due timeouts: deregistered implicitly, then reported. */
@@ -342,8 +345,11 @@ test_hooks_iterate(TestHooks *th, xlev_ctx *ctx, int max_ms)
         }
     }
     g_mutex_unlock(&th->lock);
-    for (i = 0; i < due->len; i++)
+    for (i = 0; i < due->len; i++) {
         xlev_osevent_occurred_timeout(ctx, g_ptr_array_index(due, i));
+        if (th->after_report)
+            th->after_report(th->after_report_data);
+    }
 
     g_ptr_array_unref(due);
     g_ptr_array_unref(fd_for);

@@ -76,6 +76,10 @@ typedef struct {
      * fail_value (0 disarmed) */
     int fail_fd_register_nth, fail_timeout_register_nth, fail_fd_modify_nth;
     int fail_value;
+    /* called after each xlev_osevent_occurred_*() of test_hooks_iterate
+     * (NULL: not), e.g. to measure what one report ran */
+    void (*after_report)(void *data);
+    void *after_report_data;
 } TestHooks;
 
 extern const xlev_osevent_hooks test_hooks_vtable;

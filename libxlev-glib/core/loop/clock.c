@@ -11,6 +11,8 @@
 
 #include "loop-private.h"
 
+#define USEC_PER_SEC 1000000
+
 static void
 default_clock_now(clockid_t id, struct timeval *now_out)
 {
@@ -42,6 +44,15 @@ xlev__wall_now_locked(xlev_ctx *ctx, struct timeval *now_out)
         ctx->clock->realtime(ctx->clock_user, now_out);
     else
         default_clock_now(CLOCK_REALTIME, now_out);
+}
+
+int64_t
+xlev__real_mono_us(void)
+{
+    struct timeval now;
+
+    default_clock_now(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * USEC_PER_SEC + now.tv_usec;
 }
 
 void

@@ -40,6 +40,8 @@ xlev__ctx_alloc(xlev_ctx **ctx_out)
         free(ctx);
         return rc;
     }
+    xlev_ev_time_init(&ctx->resume);
+    ctx->deferred.resume_locked = xlev__osevent_resume_locked;
     *ctx_out = ctx;
     return 0;
 }

@@ -55,6 +55,8 @@
  *
  *     lock (held on entry)
  *     while a record whose target is not in flight is queued:
+ *         if this run's batch is spent and resume_locked() says the loop
+ *             will come back: stop
  *         take it off; if ops->prepare_locked declines: next
  *         push {target, self} on ctx->inflight
  *         unlock; ops->run(ctx, record); lock
@@ -62,7 +64,24 @@
  *     unlock
  *
  * A run() may queue more records (a watch fd's callback queues the watch
- * events it read): the same loop runs them before it returns.
+ * events it read): the same loop runs them, within the same batch.
+ *
+ * Bounded batches. One run calls at most XLEV__DEFERRED_BATCH callbacks,
+ * and starts no new one once XLEV__DEFERRED_BUDGET_US of real time have
+ * passed since it began (at least one callback runs each time), as the
+ * GObject layer's delivery does (XLEV_DISPATCH_BATCH in xlev-dispatch.c):
+ * a slow callback facing a backlog (a flood of watch events) then delays
+ * the application's loop, and its other fds and timeouts, by about one
+ * budget instead of by the whole backlog. What is left stays queued, in
+ * order; nothing is dropped, and retiring a target still takes its queued
+ * records with it. Before stopping, the runner asks queue->resume_locked
+ * (set by ctx.c to the loop's osevent.c, so this file calls nothing above
+ * it) to make sure the loop comes back for the rest: in poll style
+ * beforepoll returns a 0 timeout while records are queued (and a poll under
+ * way in another thread is woken); in hooks style a timeout due at once is
+ * registered with the application. If it cannot (the application's
+ * timeout_register hook failed), the runner goes on to the end of the
+ * queue as if unbounded: late rather than lost.
  */
 #pragma once
 
@@ -100,11 +119,20 @@ struct xlev__inflight {
     pthread_t thread;
 };
 
+/* The most callbacks one run calls, and the real time after which it
+ * starts no more (the GObject layer's XLEV_DISPATCH_BATCH and budget). */
+#define XLEV__DEFERRED_BATCH 256
+#define XLEV__DEFERRED_BUDGET_US 4000
+
 /* The queue and the in-flight list, in struct xlev_ctx. */
 struct xlev__deferred_queue {
     struct xlev__deferred *head;
     struct xlev__deferred **tailp; /* the last next field (&head if empty) */
     struct xlev__inflight *inflight;
+    /* Lock held; a run is stopping with records left: 0 if the loop will
+     * come back for them, nonzero if nothing can make it (then the run
+     * goes on). NULL: runs are not bounded. */
+    int (*resume_locked)(struct xlev_ctx *ctx);
 };
 
 /* Lock held unless said otherwise. */
@@ -121,7 +149,8 @@ void xlev__deferred_cancel_ops_locked(struct xlev_ctx *ctx,
 void xlev__deferred_wait_locked(struct xlev_ctx *ctx, const void *target);
 /* 1 if the calling thread is inside a callback of ctx. */
 int xlev__deferred_in_callback_locked(struct xlev_ctx *ctx);
-/* Runs the queue: see above. Lock held on entry, dropped on return. */
+/* Runs the queue, one bounded batch: see above. Lock held on entry,
+ * dropped on return. */
 void xlev__deferred_run_and_unlock(struct xlev_ctx *ctx);
 /* xlev_ctx_free: disposes of everything queued. */
 void xlev__deferred_free_all_locked(struct xlev_ctx *ctx);

@@ -176,15 +176,36 @@ next_runnable_locked(xlev_ctx *ctx)
     return NULL;
 }
 
+/* 1 if a run that has called n callbacks since start_us must stop, the
+ * loop having promised to come back; 0 to go on. Once the loop cannot
+ * promise, *bounded is cleared and the run goes on to the end. */
+static int
+batch_spent_locked(xlev_ctx *ctx, int n, int64_t start_us, int *bounded)
+{
+    if (!*bounded || n == 0)
+        return 0;
+    if (n < XLEV__DEFERRED_BATCH
+        && xlev__real_mono_us() - start_us < XLEV__DEFERRED_BUDGET_US)
+        return 0;
+    if (ctx->deferred.resume_locked && ctx->deferred.resume_locked(ctx) == 0)
+        return 1;
+    *bounded = 0;
+    return 0;
+}
+
 void
 xlev__deferred_run_and_unlock(xlev_ctx *ctx)
 {
     struct xlev__deferred **link;
+    int64_t start_us = xlev__real_mono_us();
+    int n = 0, bounded = ctx->deferred.resume_locked != NULL;
 
     while ((link = next_runnable_locked(ctx))) {
         struct xlev__deferred *d = *link;
         struct xlev__inflight inflight, **fp;
 
+        if (batch_spent_locked(ctx, n, start_us, &bounded))
+            break;
         queue_unlink_locked(ctx, link, d);
         if (d->ops->prepare_locked && !d->ops->prepare_locked(ctx, d))
             continue;
@@ -196,6 +217,7 @@ xlev__deferred_run_and_unlock(xlev_ctx *ctx)
         XLEV__UNLOCK(ctx);
 
         d->ops->run(ctx, d); /* d is no longer ours */
+        n++;
 
         XLEV__LOCK(ctx);
         /* By address: the target may be freed by now. */

@@ -30,7 +30,7 @@ fd_reg_init(struct xlev__fd_reg *ev)
     ev->fdent = NULL;
     ev->fdent_next = NULL;
     ev->reg_seq = 0;
-    ev->npending = 0;
+    ev->pending = NULL;
 }
 
 static int
@@ -316,7 +316,7 @@ xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *pub,
     ev->fdent_next = fdent->regs;
     fdent->regs = ev;
     ev->reg_seq = ctx->poll_gen;
-    ev->npending = 0;
+    ev->pending = NULL;
     return 0;
 }
 
@@ -380,7 +380,7 @@ xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *pub)
     if (!fd_reg_active(ev))
         return;
 
-    if (ev->npending)
+    if (ev->pending)
         xlev__deferred_cancel_locked(ctx, ev);
 
     if (fdent) {
@@ -402,7 +402,7 @@ xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *pub)
     ev->func = NULL;
     ev->fdent = NULL;
     ev->fdent_next = NULL;
-    ev->npending = 0;
+    ev->pending = NULL;
 }
 
 void
@@ -425,6 +425,16 @@ xlev_ev_fd_deregister(xlev_ctx *ctx, xlev_ev_fd *pub)
  * deferred record per interested registration (target: the registration).
  * Each is decided on again when it runs: the registration may have been
  * modified since. Lock held.
+ *
+ * A registration has at most one record queued (ev->pending): revents
+ * found while it waits are added to it. The deferred runner works in
+ * bounded batches, so a record may wait behind others for several loop
+ * iterations, during which poll keeps reporting the fd (level-triggered):
+ * one callback per iteration would pile up, and the xenstore socket's
+ * callback, run that often, would read a flood faster than a slow
+ * application consumes it, into memory. Merged, the fd is read again only
+ * once what was read before it has been delivered, and the daemon sees the
+ * back-pressure of a full socket, as it did before batches.
  */
 struct fd_rec {
     struct xlev__deferred d;
@@ -442,7 +452,7 @@ fd_rec_prepare_locked(xlev_ctx *ctx, struct xlev__deferred *d)
     struct fd_rec *r = XLEV__CONTAINER_OF(d, struct fd_rec, d);
     struct xlev__fd_reg *ev = r->ev;
 
-    ev->npending--;
+    ev->pending = NULL;
     r->revents = xlev__reg_revents(ev->events, r->revents);
     if (!fd_reg_active(ev) || !r->revents) {
         free(r); /* modified since: no longer interested */
@@ -483,6 +493,11 @@ xlev__fdent_deliver_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
         masked = xlev__reg_revents(ev->events, revents);
         if (!masked)
             continue;
+        if (ev->pending) {
+            r = XLEV__CONTAINER_OF(ev->pending, struct fd_rec, d);
+            r->revents |= masked;
+            continue;
+        }
 
         r = xlev__calloc(1, sizeof(*r));
         if (!r) {
@@ -493,7 +508,7 @@ xlev__fdent_deliver_locked(xlev_ctx *ctx, struct xlev__fdent *fdent,
         }
         r->ev = ev;
         r->revents = masked;
-        ev->npending++;
+        ev->pending = &r->d;
         xlev__deferred_queue_locked(ctx, &r->d, &fd_rec_ops, ev);
     }
 }
@@ -514,7 +529,7 @@ xlev__fd_free_all_locked(xlev_ctx *ctx)
             ev->func = NULL;
             ev->fdent = NULL;
             ev->fdent_next = NULL;
-            ev->npending = 0;
+            ev->pending = NULL;
         }
         fdent_free_locked(ctx, fdent);
     }

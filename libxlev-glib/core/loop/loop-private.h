@@ -74,7 +74,9 @@ struct xlev__fd_reg {
     struct xlev__fdent *fdent; /* the per-fd record this joins */
     struct xlev__fd_reg *fdent_next;
     uint64_t reg_seq; /* beforepoll generation at registration */
-    int npending;     /* queued callbacks not yet run */
+    /* its one queued callback not yet run, or NULL: readiness found while
+     * one waits is merged into it (fd.c) */
+    struct xlev__deferred *pending;
 } __attribute__((may_alias));
 
 struct xlev__time_reg {
@@ -270,8 +272,11 @@ struct xlev_ctx {
     int theap_used, theap_allocd;
     uint64_t time_seq;
 
-    /* the deferral mechanism (deferred-private.h) */
+    /* the deferral mechanism (deferred-private.h); resume: in hooks style,
+     * the timeout due at once that brings the loop back for what a bounded
+     * run left queued (osevent.c) */
     struct xlev__deferred_queue deferred;
+    xlev_ev_time resume;
 
     /* the wake-up fd (wake.c): see "Waking a poll" below */
     int wake_wanted;  /* set by the xenstore room for a real connection */
@@ -338,6 +343,10 @@ void xlev__log(xlev_ctx *ctx, int level, const char *fmt, ...)
 /* clock.c; lock held */
 void xlev__now_locked(xlev_ctx *ctx, struct timeval *now_out);
 void xlev__wall_now_locked(xlev_ctx *ctx, struct timeval *now_out);
+/* clock.c: CLOCK_MONOTONIC in microseconds, whatever clock the context was
+ * given: for measuring real time spent (the deferred runner's budget), never
+ * for deadlines. No lock. */
+int64_t xlev__real_mono_us(void);
 
 /* deferred.c: queues a disaster (lock held); reported with the lock
  * dropped by xlev__deferred_run_and_unlock. */
@@ -415,6 +424,11 @@ int xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
                                    xlev_ev_time_callback *func,
                                    int milliseconds);
 void xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev);
+
+/* osevent.c: the deferred queue's resume_locked (deferred-private.h):
+ * makes sure the loop comes back for records a bounded run left queued.
+ * Lock held. */
+int xlev__osevent_resume_locked(xlev_ctx *ctx);
 
 /* ctx.c: a context without any room above the loop (the xenstore room's
  * xlev_ctx_new() builds on it); *ctx_out NULL on failure. */

@@ -195,6 +195,41 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
 }
 
 /*======================================================================*/
+/* Coming back for a bounded run's rest (deferred-private.h) */
+
+static void
+resume_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
+{
+    /* Nothing: the runner that fired it runs what is queued. */
+}
+
+int
+xlev__osevent_resume_locked(xlev_ctx *ctx)
+{
+    const struct xlev__time_reg *ev = XLEV__TIME_C(&ctx->resume);
+    int rc;
+
+    if (!ctx->hooks) {
+        /* beforepoll returns 0 while records are queued; a poll already
+         * under way (another thread) is woken. */
+        xlev__wake_locked(ctx);
+        return 0;
+    }
+    if (xlev_ev_time_isregistered(&ctx->resume) && !ev->firing)
+        return 0; /* armed, not yet due or not yet reported */
+    /* Idle, or fired with its (empty) callback still queued: that record
+     * brings nobody back, so arm it afresh. */
+    xlev__time_deregister_locked(ctx, &ctx->resume);
+    rc = xlev__time_register_rel_locked(ctx, &ctx->resume, resume_cb, 0);
+    if (rc)
+        xlev__log(ctx, LOG_DEBUG,
+                  "cannot register a timeout to resume the deferred "
+                  "callbacks (%d): running them all now",
+                  rc);
+    return rc;
+}
+
+/*======================================================================*/
 /* Hooks style */
 
 static void
