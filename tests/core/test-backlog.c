@@ -48,8 +48,8 @@ struct Backlog {
     Reg *regs;
     int n;
     int slow;
-    GArray *order; /* ids, in the order their callbacks ran */
-    int calls;     /* order->len, for a Meter */
+    GArray *order;   /* ids, in the order their callbacks ran */
+    int calls;       /* order->len, for a Meter */
     int gone_called; /* callbacks of a deregistered registration */
 };
 
@@ -113,8 +113,8 @@ assert_all_once_in_order(Backlog *b)
     dir = g_array_index(b->order, int, 1) - g_array_index(b->order, int, 0);
     g_assert_true(dir == 1 || dir == -1);
     for (guint i = 1; i < b->order->len; i++)
-        g_assert_cmpint(g_array_index(b->order, int, i) -
-                            g_array_index(b->order, int, i - 1),
+        g_assert_cmpint(g_array_index(b->order, int, i)
+                            - g_array_index(b->order, int, i - 1),
                         ==, dir);
 }
 
@@ -142,9 +142,9 @@ assert_loop_told_to_come_back(Drive *d)
         for (guint i = 0; i < d->hooks.times->len; i++) {
             TestHookTime *t = &g_array_index(d->hooks.times, TestHookTime, i);
 
-            if (t->live &&
-                (gint64)t->abs.tv_sec * G_USEC_PER_SEC + t->abs.tv_usec <=
-                    now_us)
+            if (t->live
+                && (gint64)t->abs.tv_sec * G_USEC_PER_SEC + t->abs.tv_usec
+                       <= now_us)
                 due = 1;
         }
         g_mutex_unlock(&d->hooks.lock);
@@ -214,7 +214,7 @@ static void
 test_count_bound(gconstpointer data)
 {
     const int n = 3 * XLEV__DEFERRED_BATCH + 17;
-    Meter m = {0};
+    Meter m = { 0 };
     Drive d;
     Backlog b;
     int p[2], iterations = 0;
@@ -257,7 +257,7 @@ static void
 test_time_bound_slow(gconstpointer data)
 {
     const int n = 12 * SLOW_PER_BATCH_MAX;
-    Meter m = {0};
+    Meter m = { 0 };
     Drive d;
     Backlog b;
     int p[2], app[2];
@@ -281,7 +281,7 @@ test_time_bound_slow(gconstpointer data)
     written_at = b.order->len;
     m.calls = &b.calls;
     while (b.order->len < (guint)n) {
-        struct pollfd pfd = {.fd = app[0], .events = POLLIN};
+        struct pollfd pfd = { .fd = app[0], .events = POLLIN };
         guint before = b.order->len;
 
         if (!served_at && poll(&pfd, 1, 0) == 1) {
@@ -339,8 +339,8 @@ test_retired_between_batches(gconstpointer data)
     g_assert_cmpint(b.gone_called, ==, 0);
     g_assert_cmpuint(b.order->len, ==, (guint)(n - retired));
     for (guint i = 1; i < b.order->len; i++)
-        g_assert_cmpint(g_array_index(b.order, int, i),
-                        !=, g_array_index(b.order, int, i - 1));
+        g_assert_cmpint(g_array_index(b.order, int, i), !=,
+                        g_array_index(b.order, int, i - 1));
 
     backlog_clear(&b, d.ctx);
     drive_free_ctx(&d);
@@ -386,10 +386,10 @@ test_free_with_backlog(gconstpointer data)
 typedef struct {
     xlev_ev_xswatch w;
     int calls;
-    int next;        /* the number the next /flood/N event must carry */
-    int bad;         /* out of order, or not ours */
-    int app_pipe;    /* written from the FLOOD_N / 4-th event */
-    int written_at;  /* calls when it was written */
+    int next;       /* the number the next /flood/N event must carry */
+    int bad;        /* out of order, or not ours */
+    int app_pipe;   /* written from the FLOOD_N / 4-th event */
+    int written_at; /* calls when it was written */
 } FloodProbe;
 
 static void
@@ -418,7 +418,7 @@ test_watch_flood(XsFixture *fx, gconstpointer data)
     struct xs_handle *other = xs_open(0);
     FloodProbe p;
     xlev_ctx *ctx = NULL;
-    Meter m = {0};
+    Meter m = { 0 };
     Drive d;
     int app[2], served_at = 0, max_turn = 0;
     gint64 deadline;
@@ -431,8 +431,8 @@ test_watch_flood(XsFixture *fx, gconstpointer data)
     xlev_ev_xswatch_init(&p.w);
     p.app_pipe = app[1];
     g_assert_true(xs_write(other, XBT_NULL, "/flood", "", 0));
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, flood_cb, "/flood"),
-                    ==, 0);
+    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &p.w, flood_cb, "/flood"), ==,
+                    0);
     drive_prepare(&d);
 
     /* The backlog: every event written before the loop turns once. */
@@ -446,7 +446,7 @@ test_watch_flood(XsFixture *fx, gconstpointer data)
     deadline = test_now_ms() + xs_fixture_scale_ms(60000);
     m.calls = &p.calls;
     while (p.calls < FLOOD_N + 1) {
-        struct pollfd pfd = {.fd = app[0], .events = POLLIN};
+        struct pollfd pfd = { .fd = app[0], .events = POLLIN };
         int before = p.calls;
 
         if (!served_at && poll(&pfd, 1, 0) == 1) {
@@ -489,8 +489,7 @@ main(int argc, char **argv)
     core_test_add_modes("backlog", "time-bound-slow", test_time_bound_slow);
     core_test_add_modes("backlog", "retired-between-batches",
                         test_retired_between_batches);
-    core_test_add_modes("backlog", "free-with-backlog",
-                        test_free_with_backlog);
+    core_test_add_modes("backlog", "free-with-backlog", test_free_with_backlog);
     core_test_add_modes_xs("backlog", "watch-flood", test_watch_flood);
 
     return g_test_run();

@@ -15,9 +15,7 @@
  * path's NUL, and the two with their NULs fill the payload; on failure the
  * out-arguments are untouched and the code is XLEV__XSW_EMALFORMED.
  *
- * The token's own parse (slot and counter, "%d/%x") is a static function
- * of core/xs/watch.c, reached only from a live connection: not fuzzed
- * here.
+ * The token's own parse (slot and counter) is fuzz-xs-watch-token.c's.
  */
 #include <stddef.h>
 #include <stdint.h>

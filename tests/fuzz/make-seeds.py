@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 # Writes the seed inputs of tests/fuzz/corpus/xs-wire/ (see the input
 # format in tests/fuzz/fuzz-xs-wire.c): a few valid daemon streams, as
-# xen/io/xs_wire.h defines them (host byte order: little-endian here).
+# xen/io/xs_wire.h defines them (host byte order: little-endian here);
+# and those of tests/fuzz/corpus/xs-watch-token/ (tests/fuzz/
+# fuzz-xs-watch-token.c: a byte for the number of slots, 255 for INT_MAX,
+# then the token), the tokens watch.c makes and their near misses.
 # Regression inputs found by fuzzing sit next to them, named crash-*; this
 # script does not touch those.
 import os
@@ -49,9 +52,41 @@ seeds = {
     'truncated': seed([5], msg(XS_READ, 1, 0, b'abcdef')[:19]),
 }
 
-out = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])),
-                   'corpus', 'xs-wire')
-os.makedirs(out, exist_ok=True)
-for name, data in seeds.items():
-    with open(os.path.join(out, name), 'wb') as f:
-        f.write(data)
+
+def token(nslots, text):
+    return bytes([nslots]) + text
+
+
+NSLOTS_INT_MAX = 255
+
+token_seeds = {
+    'first-slot': token(4, b'0/0'),
+    'counter': token(16, b'3/1f'),
+    'largest': token(NSLOTS_INT_MAX, b'2147483647/ffffffff'),
+    'slot-overflow': token(NSLOTS_INT_MAX, b'2147483648/0'),
+    'counter-overflow': token(4, b'1/100000000'),
+    'slot-out-of-range': token(4, b'4/0'),
+    'leading-zero-slot': token(4, b'01/0'),
+    'leading-zero-counter': token(4, b'1/00'),
+    'signed': token(4, b'+1/-1'),
+    'hex-prefix': token(4, b'1/0x1'),
+    'upper-case': token(16, b'1/FF'),
+    'spaces': token(4, b' 1/ 1'),
+    'trailing': token(4, b'1/1x'),
+    'no-slash': token(4, b'11'),
+    'empty': token(4, b''),
+    'embedded-nul': token(4, b'1/1\0junk'),
+}
+
+
+def write(corpus, seeds):
+    out = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])),
+                       'corpus', corpus)
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), 'wb') as f:
+            f.write(data)
+
+
+write('xs-wire', seeds)
+write('xs-watch-token', token_seeds)

@@ -16,6 +16,7 @@
 
 #include <xenstore.h>
 
+#include "watch-token-private.h"
 #include "xs-private.h"
 
 /* "slotnum/counter": an int in decimal, '/', a uint32_t in hex, NUL. */
@@ -499,19 +500,19 @@ xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
     struct watch_rec *r;
     struct xlev__xswatch_reg *w;
     size_t wlen, elen;
-    int slotnum, n;
+    int slotnum, rc;
     uint32_t counterval;
-    char tail;
 
-    n = sscanf(token, "%d/%" SCNx32 "%c", &slotnum, &counterval, &tail);
-    if (n != 2) {
-        xlev__log(ctx, LOG_DEBUG, "watch event %s: bad token %s", epath,
-                  token);
-        return;
-    }
-    if (slotnum < 0 || slotnum >= ctx->xs->nslots) {
+    rc = xlev__xs_watch_token_parse(token, ctx->xs->nslots, &slotnum,
+                                    &counterval);
+    if (rc == XLEV_ERROR_NOENT) {
         xlev__log(ctx, LOG_DEBUG, "watch event %s token %s: no such slot",
                   epath, token);
+        return;
+    }
+    if (rc) {
+        xlev__log(ctx, LOG_DEBUG, "watch event %s: bad token %s", epath,
+                  token);
         return;
     }
     w = ctx->xs->slots[slotnum].w;
