@@ -322,11 +322,13 @@ test_plain_op_after_watches(XsFixture *fx, gconstpointer data)
 
 /* Threads hammering plain operations while the daemon dies under them (a
  * watch registered too): each call returns, with 0 before and
- * XLEV_ERROR_XENSTORE after; one disaster. */
+ * XLEV_ERROR_XENSTORE after; one disaster. stop and n_ok are shared while
+ * the threads run (g_atomic_int_*); the other counts are read after
+ * g_thread_join(). */
 typedef struct {
     xlev_ctx *ctx;
-    volatile int stop;
-    volatile int n_ok;
+    gint stop;
+    gint n_ok;
     int n_failed, n_other;
     gint64 slowest_ms;
 } Hammer;
@@ -336,7 +338,7 @@ hammer_thread(gpointer data)
 {
     Hammer *h = data;
 
-    while (!h->stop) {
+    while (!g_atomic_int_get(&h->stop)) {
         gint64 t0 = test_now_ms();
         char *value = NULL;
         int rc = xlev_xs_write(h->ctx, "/lost/h", "x", 1);
@@ -347,7 +349,7 @@ hammer_thread(gpointer data)
         if (test_now_ms() - t0 > h->slowest_ms)
             h->slowest_ms = test_now_ms() - t0;
         if (rc == 0)
-            h->n_ok++;
+            g_atomic_int_inc(&h->n_ok);
         else if (rc == XLEV_ERROR_XENSTORE)
             h->n_failed++;
         else
@@ -379,13 +381,13 @@ test_concurrent_ops(XsFixture *fx, gconstpointer data)
     }
     /* every thread has had a round trip succeed */
     for (i = 0; i < N_THREADS; i++)
-        while (!h[i].n_ok)
+        while (!g_atomic_int_get(&h[i].n_ok))
             drive_iterate(&d, 10);
     kill_daemon(fx);
     drive_until_disaster(&d, &dp,
                          scaled(XLEV_XS_LIVENESS_MS + NOTICE_SLACK_MS));
     for (i = 0; i < N_THREADS; i++) {
-        h[i].stop = 1;
+        g_atomic_int_set(&h[i].stop, 1);
         g_thread_join(thr[i]);
         g_assert_cmpint(h[i].n_other, ==, 0);
         g_assert_cmpint(h[i].n_ok, >, 0);
