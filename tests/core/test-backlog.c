@@ -376,6 +376,45 @@ test_free_with_backlog(gconstpointer data)
     close(p[1]);
 }
 
+/* Hooks installed while a poll-style run left records queued: the hooks
+ * are asked at once for a timeout due now, and the rest runs from it. */
+static void
+test_hooks_installed_with_backlog(void)
+{
+    const int n = 2 * XLEV__DEFERRED_BATCH;
+    Meter m = { 0 };
+    Drive d;
+    Backlog b;
+    int p[2], iterations = 0;
+
+    drive_init(&d, DRIVE_POLL, test_ctx_new());
+    test_pipe(p);
+    backlog_init(&b, d.ctx, p[0], n, 0);
+    pipe_make_readable(p);
+    run_one_batch(&d, p[0]);
+    g_assert_cmpint(xlev__test_npending(d.ctx), >, 0);
+
+    d.mode = DRIVE_HOOKS;
+    g_assert_cmpint(
+        xlev_osevent_register_hooks(d.ctx, &test_hooks_vtable, &d.hooks), ==,
+        0);
+    assert_loop_told_to_come_back(&d);
+    /* the pipe, still readable, must not be what brings the rest */
+    g_assert_cmpint(read(p[0], (char[1]){ 0 }, 1), ==, 1);
+    m.calls = &b.calls;
+    while (b.order->len < (guint)n) {
+        turn(&d, &m, 1000);
+        g_assert_cmpint(++iterations, <, n);
+    }
+    g_assert_cmpint(m.max_batch, <=, XLEV__DEFERRED_BATCH);
+    assert_all_once_in_order(&b);
+
+    backlog_clear(&b, d.ctx);
+    drive_free_ctx(&d);
+    close(p[0]);
+    close(p[1]);
+}
+
 /*======================================================================*/
 /* A flood of watch events from a real xenstored */
 
@@ -490,6 +529,8 @@ main(int argc, char **argv)
     core_test_add_modes("backlog", "retired-between-batches",
                         test_retired_between_batches);
     core_test_add_modes("backlog", "free-with-backlog", test_free_with_backlog);
+    g_test_add_func("/xlev/core/backlog/hooks-installed-with-backlog",
+                    test_hooks_installed_with_backlog);
     core_test_add_modes_xs("backlog", "watch-flood", test_watch_flood);
 
     return g_test_run();

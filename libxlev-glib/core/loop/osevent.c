@@ -276,6 +276,11 @@ xlev_osevent_register_hooks(xlev_ctx *ctx, const xlev_osevent_hooks *hooks,
         if (rc)
             goto fail;
     }
+    /* Records left by a bounded run in poll style: beforepoll no longer
+     * brings the loop back for them. (A failure only leaves them for the
+     * next event, as before batches.) */
+    if (ctx->deferred.head)
+        xlev__osevent_resume_locked(ctx);
     rc = 0;
     goto out;
 
