@@ -492,6 +492,45 @@ static const struct xlev__deferred_ops watch_rec_ops = {
     .run = watch_rec_run,
 };
 
+/* The inverse of watch_token, strictly: "<slot>/<counter>", the slot in
+ * decimal below INT_MAX, the counter in lower-case hex of at most 8
+ * digits, nothing else. A hand loop: sscanf() was a sixth of the
+ * instructions of a watch event. 0 or -1. */
+static int
+parse_token(const char *token, int *slot_out, uint32_t *counter_out)
+{
+    const char *p = token;
+    long slot = 0;
+    uint32_t counter = 0;
+    int digits;
+
+    for (digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+        slot = slot * 10 + (*p - '0');
+        if (slot > INT_MAX)
+            return -1;
+    }
+    if (digits == 0 || *p++ != '/')
+        return -1;
+    for (digits = 0; *p; p++, digits++) {
+        unsigned int v;
+
+        if (*p >= '0' && *p <= '9')
+            v = (unsigned int)(*p - '0');
+        else if (*p >= 'a' && *p <= 'f')
+            v = (unsigned int)(*p - 'a' + 10);
+        else
+            return -1;
+        if (digits == 8)
+            return -1;
+        counter = counter << 4 | v;
+    }
+    if (digits == 0)
+        return -1;
+    *slot_out = (int)slot;
+    *counter_out = counter;
+    return 0;
+}
+
 void
 xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
                             const char *token)
@@ -499,12 +538,10 @@ xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
     struct watch_rec *r;
     struct xlev__xswatch_reg *w;
     size_t wlen, elen;
-    int slotnum, n;
+    int slotnum;
     uint32_t counterval;
-    char tail;
 
-    n = sscanf(token, "%d/%" SCNx32 "%c", &slotnum, &counterval, &tail);
-    if (n != 2) {
+    if (parse_token(token, &slotnum, &counterval) != 0) {
         xlev__log(ctx, LOG_DEBUG, "watch event %s: bad token %s", epath,
                   token);
         return;
