@@ -83,7 +83,7 @@ def callgrind_tables(runs, cgdir, functions):
           "(min-max) | Ir/wakeup | events/wakeup | ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     med = {}
-    for k in sorted(runs, key=lambda k: (k[0], ["raw", "source", "hooks"].index(k[1]), k[2])):
+    for k in sorted(runs, key=lambda k: (k[0], ["raw", "wire", "source", "hooks"].index(k[1]), k[2])):
         per_event, per_wakeup, epw = [], [], []
         for r in runs[k]:
             path = os.path.join(cgdir, f"callgrind.out.{r['pid']}")
@@ -153,10 +153,10 @@ def main():
         runs[(d["experiment"], d["kind"], d["idle_watches"])].append(d)
 
     experiments = sorted({k[0] for k in runs}, key=list(
-        ["throughput", "noread", "latency", "idle", "idle-paced"]).index)
+        ["throughput", "noread", "latency", "paced", "idle", "idle-paced"]).index)
     for exp in experiments:
         keys = [k for k in runs if k[0] == exp]
-        keys.sort(key=lambda k: (["raw", "source", "hooks"].index(k[1]), k[2]))
+        keys.sort(key=lambda k: (["raw", "wire", "source", "hooks"].index(k[1]), k[2]))
         print(f"\n{exp} (medians of {len(runs[keys[0]])} rounds)\n")
         print("| watcher | idle watches | " +
               " | ".join(f[1] for f in FIELDS) + " | ratio events/s | ratio CPU |")

@@ -23,6 +23,9 @@
  *
  * Watchers (--kind):
  *   raw     xs_watch + poll(xs_fileno) + xs_check_watch until EAGAIN
+ *   wire    no library: the wire protocol (xen/io/xs_wire.h) on its own
+ *           socket in its own poll loop, one recv(2) per wakeup, no
+ *           thread; the floor any poll-driven watcher can reach
  *   source  XlevContext with XLEV_INTEGRATION_SOURCE, XlevWatch::changed
  *   hooks   XlevContext with XLEV_INTEGRATION_HOOKS, XlevWatch::changed
  * With --read (the default) every watcher reads the value of each event's
@@ -46,7 +49,8 @@
  *
  * Experiments (driver, --experiment): `throughput` (raw, source, hooks,
  * with reads), `noread` (the same without reads), `latency` (with reads,
- * the writer paced: --latency-events keys at --rate writes/s), `idle`
+ * the writer paced: --latency-events keys at --rate writes/s), `paced`
+ * (the same without reads: watch events only, one per wakeup), `idle`
  * (each kind with 0 and with --idle idle watches, no reads), `idle-paced`
  * (the same six configurations, the writer paced like `latency`, so that
  * every watcher gets one event per wakeup with or without idle watches and
@@ -67,11 +71,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <xenstore.h>
+#include <xen/io/xs_wire.h>
 
 #include "xlev.h"
 #include "xs-fixture.h"
@@ -157,7 +164,7 @@ static gboolean opt_paced = FALSE;
 
 static GOptionEntry entries[] = {
     {"experiment", 'e', 0, G_OPTION_ARG_STRING, &opt_experiment,
-     "throughput, noread, latency, idle, idle-paced, memory or all (default)",
+     "throughput, noread, latency, paced, idle, idle-paced, memory or all (default)",
      "NAME"},
     {"events", 'n', 0, G_OPTION_ARG_INT, &opt_events,
      "keys written per measurement (default 20000)", "N"},
@@ -457,6 +464,207 @@ run_watcher_raw(void)
     }
     watcher_report(&w, "raw");
     /* Exit without unwatching: closing the connection drops the watches. */
+    return 0;
+}
+
+/*======================================================================*/
+/* Watcher: the wire protocol by hand (the floor) */
+
+typedef struct {
+    int fd;
+    char *buf; /* what recv(2) brought and no message has used yet */
+    size_t len, cap;
+    uint32_t req_id;
+} Wire;
+
+static void
+wire_send(Wire *c, uint32_t type, const char *a, const char *b, size_t blen)
+{
+    struct xsd_sockmsg h = {.type = type, .req_id = ++c->req_id};
+    size_t alen = strlen(a) + 1;
+    char msg[sizeof(h) + 2 * XENSTORE_ABS_PATH_MAX];
+    size_t off = 0;
+
+    h.len = (uint32_t)(alen + blen);
+    g_assert(h.len <= sizeof(msg) - sizeof(h));
+    memcpy(msg, &h, sizeof(h));
+    memcpy(msg + sizeof(h), a, alen);
+    if (blen)
+        memcpy(msg + sizeof(h) + alen, b, blen);
+    while (off < sizeof(h) + h.len) {
+        ssize_t n = send(c->fd, msg + off, sizeof(h) + h.len - off,
+                         MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            die("wire: send: %s", g_strerror(errno));
+        off += (size_t)n;
+    }
+}
+
+/* One complete message at the head of c->buf, or FALSE. */
+static gboolean
+wire_peek(Wire *c, struct xsd_sockmsg *h, const char **body)
+{
+    if (c->len < sizeof(*h))
+        return FALSE;
+    memcpy(h, c->buf, sizeof(*h));
+    if (h->len > XENSTORE_PAYLOAD_MAX)
+        die("wire: a message of %u bytes", h->len);
+    if (c->len < sizeof(*h) + h->len)
+        return FALSE;
+    *body = c->buf + sizeof(*h);
+    return TRUE;
+}
+
+static void
+wire_consume(Wire *c, const struct xsd_sockmsg *h)
+{
+    size_t used = sizeof(*h) + h->len;
+
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+}
+
+/* Waits (poll) until the socket has bytes, then takes what one recv(2)
+ * gives. */
+static void
+wire_fill(Wire *c)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    ssize_t n;
+
+    if (c->cap - c->len < XENSTORE_PAYLOAD_MAX + sizeof(struct xsd_sockmsg)) {
+        c->cap = c->len + 2 * (XENSTORE_PAYLOAD_MAX + sizeof(struct xsd_sockmsg));
+        c->buf = g_realloc(c->buf, c->cap);
+    }
+    for (;;) {
+        int r = poll(&pfd, 1, STALL_MS);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die("wire: nothing from the daemon for %d ms", STALL_MS);
+        n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            die("wire: recv: %s", n ? g_strerror(errno) : "closed");
+        c->len += (size_t)n;
+        return;
+    }
+}
+
+static void wire_event(Wire *c, Watcher *w, const char *body, uint32_t len);
+
+/* Sends a request and returns its answer's payload (g_free), handling the
+ * watch events that come before it. */
+static char *
+wire_call(Wire *c, Watcher *w, uint32_t type, const char *a, const char *b,
+          size_t blen)
+{
+    struct xsd_sockmsg h;
+    const char *body;
+
+    wire_send(c, type, a, b, blen);
+    for (;;) {
+        while (wire_peek(c, &h, &body)) {
+            if (h.type == XS_WATCH_EVENT) {
+                g_autofree char *copy = g_memdup2(body, h.len);
+                uint32_t len = h.len;
+
+                wire_consume(c, &h);
+                wire_event(c, w, copy, len);
+                continue;
+            }
+            if (h.type == XS_ERROR)
+                die("wire: request %u: %.*s", type, (int)h.len, body);
+            if (h.req_id != c->req_id)
+                die("wire: answer to %u, expected %u", h.req_id, c->req_id);
+            char *value = g_strndup(body, h.len);
+
+            wire_consume(c, &h);
+            return value;
+        }
+        wire_fill(c);
+    }
+}
+
+static void
+wire_event(Wire *c, Watcher *w, const char *body, uint32_t len)
+{
+    gint64 now = now_ns();
+    const char *path = body;
+    int i;
+
+    if (len == 0 || memchr(body, '\0', len) == NULL)
+        die("wire: a malformed watch event");
+    i = event_key(w, path);
+    if (i == -1 && !w->ready) {
+        w->ready = TRUE;
+        watcher_ready(w);
+    } else if (i >= 0) {
+        if (w->read) {
+            g_autofree char *p = g_strdup(path);
+            g_autofree char *value = wire_call(c, w, XS_READ, p, NULL, 0);
+
+            watcher_event(w, i, now, value);
+        } else {
+            watcher_event(w, i, now, NULL);
+        }
+    }
+}
+
+static int
+run_watcher_wire(void)
+{
+    const char *path = g_getenv("XENSTORED_PATH");
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    g_autofree char *sentinel = NULL;
+    Wire c = {.fd = -1};
+    Watcher w;
+
+    watcher_init(&w);
+    sentinel = sentinel_path(&w);
+    if (path == NULL || strlen(path) >= sizeof(addr.sun_path))
+        die("wire: XENSTORED_PATH must name the daemon's socket");
+    strcpy(addr.sun_path, path);
+    c.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+        die("wire: connect %s: %s", path, g_strerror(errno));
+    g_free(wire_call(&c, &w, XS_WATCH, w.prefix, "bench", sizeof("bench")));
+    for (int i = 0; i < opt_idle; i++) {
+        char ipath[KEY_MAX], token[KEY_MAX];
+
+        snprintf(ipath, sizeof(ipath), IDLE_ROOT "/w%d", i);
+        snprintf(token, sizeof(token), "idle%d", i);
+        g_free(wire_call(&c, &w, XS_WATCH, ipath, token, strlen(token) + 1));
+    }
+    g_free(wire_call(&c, &w, XS_WRITE, sentinel, "1", 1));
+
+    while (w.nseen < w.n) {
+        struct xsd_sockmsg h;
+        const char *body;
+
+        while (w.nseen < w.n && wire_peek(&c, &h, &body)) {
+            g_autofree char *copy = NULL;
+            uint32_t len = h.len;
+
+            if (h.type != XS_WATCH_EVENT)
+                die("wire: an answer (%u) nobody asked for", h.type);
+            copy = g_memdup2(body, h.len);
+            wire_consume(&c, &h);
+            wire_event(&c, &w, copy, len);
+        }
+        if (w.nseen >= w.n)
+            break;
+        wire_fill(&c);
+        if (w.ready)
+            w.nwakeups++;
+    }
+    watcher_report(&w, "wire");
+    g_free(c.buf);
     return 0;
 }
 
@@ -898,11 +1106,18 @@ run_driver(void)
 {
     static const Config throughput[] = {
         {"raw", TRUE, 0}, {"source", TRUE, 0}, {"hooks", TRUE, 0}};
-    static const Config noread[] = {
-        {"raw", FALSE, 0}, {"source", FALSE, 0}, {"hooks", FALSE, 0}};
+    static const Config noread[] = {{"raw", FALSE, 0},
+                                    {"wire", FALSE, 0},
+                                    {"source", FALSE, 0},
+                                    {"hooks", FALSE, 0}};
     static const Config latency[] = {{"raw", TRUE, 0, TRUE},
+                                     {"wire", TRUE, 0, TRUE},
                                      {"source", TRUE, 0, TRUE},
                                      {"hooks", TRUE, 0, TRUE}};
+    static const Config paced[] = {{"raw", FALSE, 0, TRUE},
+                                   {"wire", FALSE, 0, TRUE},
+                                   {"source", FALSE, 0, TRUE},
+                                   {"hooks", FALSE, 0, TRUE}};
     Config idle[] = {
         {"raw", FALSE, 0},    {"raw", FALSE, opt_idle},
         {"source", FALSE, 0}, {"source", FALSE, opt_idle},
@@ -922,7 +1137,8 @@ run_driver(void)
 
     if (!all && strcmp(e, "throughput") != 0 && strcmp(e, "noread") != 0 &&
         strcmp(e, "latency") != 0 && strcmp(e, "idle") != 0 &&
-        strcmp(e, "idle-paced") != 0 && strcmp(e, "memory") != 0)
+        strcmp(e, "idle-paced") != 0 && strcmp(e, "paced") != 0 &&
+        strcmp(e, "memory") != 0)
         die("unknown --experiment %s", e);
 
     stamps_fd = memfd_create("bench-glib-watch-stamps", MFD_CLOEXEC);
@@ -939,6 +1155,11 @@ run_driver(void)
     if (all || strcmp(e, "latency") == 0) {
         opt_events = opt_latency_events;
         run_alternating("latency", latency, G_N_ELEMENTS(latency), stamps_fd);
+        opt_events = events;
+    }
+    if (all || strcmp(e, "paced") == 0) {
+        opt_events = opt_latency_events;
+        run_alternating("paced", paced, G_N_ELEMENTS(paced), stamps_fd);
         opt_events = events;
     }
     if (all || strcmp(e, "idle") == 0)
@@ -990,6 +1211,8 @@ main(int argc, char **argv)
     if (strcmp(opt_role, "watcher") == 0) {
         if (opt_kind != NULL && strcmp(opt_kind, "raw") == 0)
             return run_watcher_raw();
+        if (opt_kind != NULL && strcmp(opt_kind, "wire") == 0)
+            return run_watcher_wire();
         if (opt_kind != NULL)
             return run_watcher_glib();
     }

@@ -319,7 +319,8 @@ watch_cb(xlev_ctx *core, xlev_ev_xswatch *w, const char *watch_path,
         self->skip_next = FALSE;
         return;
     }
-    if (!g_utf8_validate(event_path, -1, NULL)) {
+    /* Paths are nearly always ASCII, which is quicker to tell. */
+    if (!g_str_is_ascii(event_path) && !g_utf8_validate(event_path, -1, NULL)) {
         g_autofree char *escaped = escape_path(event_path);
 
         xlev_dispatch_queue(xlev_context_get_dispatch(self->context),
@@ -532,9 +533,12 @@ xlev_watch_class_init(XlevWatchClass *klass)
      *
      * Since: 1.0
      */
+    /* Static scope: the path lives through the emission, so GObject
+     * need not copy it for each handler call. */
     signals[CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass),
                                     G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                    G_TYPE_NONE, 1, G_TYPE_STRING);
+                                    G_TYPE_NONE, 1,
+                                    G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void

@@ -317,7 +317,14 @@ xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *pub,
     fdent->regs = ev;
     ev->reg_seq = ctx->poll_gen;
     ev->pending = NULL;
+    ev->stale_ok = 0;
     return 0;
+}
+
+void
+xlev__fd_set_stale_ok_locked(xlev_ev_fd *pub)
+{
+    XLEV__FD(pub)->stale_ok = 1;
 }
 
 int

@@ -70,6 +70,9 @@ struct xlev__nexus;
 struct xlev__fd_reg {
     int fd; /* -1 when Idle */
     short events;
+    short stale_ok; /* its callback copes with stale revents (a
+                     * non-blocking read that may find nothing): the hooks'
+                     * occurred_fd need not ask the kernel again */
     xlev_ev_fd_callback *func;
     struct xlev__fdent *fdent; /* the per-fd record this joins */
     struct xlev__fd_reg *fdent_next;
@@ -392,6 +395,10 @@ int xlev__fd_register_locked(xlev_ctx *ctx, xlev_ev_fd *ev,
                              xlev_ev_fd_callback *func, int fd,
                              short events);
 void xlev__fd_deregister_locked(xlev_ctx *ctx, xlev_ev_fd *ev);
+/* For a registered ev whose callback only does non-blocking I/O: the
+ * revents an application reports through xlev_osevent_occurred_fd() are
+ * taken as they are (see there), saving a poll(2) per report. */
+void xlev__fd_set_stale_ok_locked(xlev_ev_fd *ev);
 int xlev__fd_modify_locked(xlev_ctx *ctx, xlev_ev_fd *ev, short events);
 /* Called for revents on fdent (poll or hooks): queues the callbacks.
  * poll_gen: registrations made at or after this generation are not told

@@ -297,6 +297,17 @@ out:
     return rc;
 }
 
+static int
+fdent_all_stale_ok(const struct xlev__fdent *fdent)
+{
+    const struct xlev__fd_reg *ev;
+
+    for (ev = fdent->regs; ev; ev = ev->fdent_next)
+        if (!ev->stale_ok)
+            return 0;
+    return fdent->regs != NULL;
+}
+
 void
 xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd, short events,
                          short revents)
@@ -324,6 +335,15 @@ xlev_osevent_occurred_fd(xlev_ctx *ctx, void *for_xlev, int fd, short events,
         return;
     }
     fdent = nexus->fdent;
+
+    /* Registrations that only read and write without blocking take the
+     * report as it is: a stale one costs them one EAGAIN. */
+    if (fdent_all_stale_ok(fdent)) {
+        if (revents)
+            xlev__fdent_deliver_locked(ctx, fdent, revents, UINT64_MAX);
+        xlev__deferred_run_and_unlock(ctx);
+        return;
+    }
 
     /* What the application saw may be stale: ask the kernel now. */
     pfd.fd = fd;

@@ -269,8 +269,25 @@ handle_msg_locked(xlev_ctx *ctx, const struct xlev__xs_msg *m)
     call_complete_locked(ctx, data, 0, m->payload, m->len);
 }
 
+/* After a read that left a message unfinished: waits up to
+ * CONN_PARTIAL_WAIT_MS for the rest (the C daemon writes a header and its
+ * payload in two write(2)s), once per conn_read_locked. 1 if more is
+ * there to read. Lock held. */
+static int
+conn_partial_wait_locked(struct xlev__xs *xs, int *waited)
+{
+    struct pollfd p = {.fd = xs->fd, .events = POLLIN};
+
+    if (*waited || !xlev__xs_reader_in_message(xs->rd))
+        return 0;
+    *waited = 1;
+    return poll(&p, 1, CONN_PARTIAL_WAIT_MS) > 0;
+}
+
 /* Reads what the socket has, up to CONN_READ_BUDGET, and handles every
- * message. Lock held. */
+ * message. A read shorter than the buffer took everything the socket had
+ * at that moment: the loop is told again by poll(2) of what comes later,
+ * so no read is spent to learn EAGAIN. Lock held. */
 static void
 conn_read_locked(xlev_ctx *ctx)
 {
@@ -283,12 +300,8 @@ conn_read_locked(xlev_ctx *ctx)
         ssize_t n = recv(xs->fd, buf, sizeof(buf), MSG_DONTWAIT);
         size_t off = 0;
 
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !waited &&
-            xlev__xs_reader_in_message(xs->rd)) {
-            struct pollfd p = {.fd = xs->fd, .events = POLLIN};
-
-            waited = 1;
-            if (poll(&p, 1, CONN_PARTIAL_WAIT_MS) > 0)
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (conn_partial_wait_locked(xs, &waited))
                 continue;
             return;
         }
@@ -328,6 +341,8 @@ conn_read_locked(xlev_ctx *ctx)
             if (rc == 1)
                 handle_msg_locked(ctx, &m);
         }
+        if ((size_t)n < sizeof(buf) && !conn_partial_wait_locked(xs, &waited))
+            return;
     }
 }
 
@@ -826,8 +841,11 @@ xlev__xs_conn_open(xlev_ctx *ctx)
 
     XLEV__LOCK(ctx);
     rc = xlev__fd_register_locked(ctx, &xs->conn_efd, conn_fd_cb, fd, POLLIN);
-    if (!rc)
+    if (!rc) {
         xs->conn_events = POLLIN;
+        /* conn_fd_cb never blocks: a stale report costs one EAGAIN */
+        xlev__fd_set_stale_ok_locked(&xs->conn_efd);
+    }
     XLEV__UNLOCK(ctx);
     return rc;
 }

@@ -14,9 +14,11 @@
  * xlev__xs_watch_token_parse() accepts exactly the tokens so made, for a
  * slot below nslots, and nothing else: no sign, space, "0x", upper-case
  * digit, leading zero, trailing byte, or number beyond the type's range
- * (sscanf's "%d/%x", used before, took all of those, and its behaviour on a
- * number out of range is undefined). Pure: no lock, no context, no
- * allocation; built alone into the fuzz target
+ * (sscanf's "%d/%x", used first, took all of those, and its behaviour on a
+ * number out of range is undefined; the hand loop that replaced it in
+ * watch.c still took leading zeros). So printing what it returns as
+ * watch.c does gives the token back byte for byte. Pure: no lock, no
+ * context, no allocation, no division; built alone into the fuzz target
  * tests/fuzz/fuzz-xs-watch-token.c and tested in
  * tests/core/test-xs-watch-token.c.
  */

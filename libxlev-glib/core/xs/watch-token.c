@@ -40,10 +40,13 @@ parse_number(const char **pp, unsigned base, uint64_t max, uint64_t *out)
         return -1;
     if (*p == '0' && digit_value(p[1], base) >= 0)
         return -1; /* a leading zero: not what watch.c writes */
+    /* v <= max <= UINT32_MAX before each step, so v * base + d fits in
+     * 64 bits: compare after, no division per digit (this runs for every
+     * watch event). */
     for (; (d = digit_value(*p, base)) >= 0; p++) {
-        if (v > (max - (uint64_t)d) / base)
-            return -1; /* v * base + d > max */
         v = v * base + (uint64_t)d;
+        if (v > max)
+            return -1;
     }
     *pp = p;
     *out = v;
