@@ -341,6 +341,18 @@ int xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
  * Registrations made after that beforepoll are not told about its revents
  * (an fd number closed and reused meanwhile reaches nobody).
  *
+ * Callbacks run in bounded batches: one call runs at most 256 of them, and
+ * starts none once about 4 ms have passed (at least one runs), so that a
+ * slow callback facing a backlog (a flood of watch events) gives the
+ * application's loop back after about one batch instead of the whole
+ * backlog. The rest waits, in order, and the next beforepoll returns a 0
+ * timeout while it does: keep calling beforepoll/poll/afterpoll as usual.
+ * The same holds for xlev_osevent_occurred_fd() and
+ * xlev_osevent_occurred_timeout() in hooks style, where the core registers
+ * a timeout due at once (timeout_register) to be called back for the rest.
+ * An fd registration's callback is queued once however many times the fd
+ * is found ready before it runs.
+ *
  * Returns 0, or XLEV_ERROR_INVAL if nfds is negative, larger than the last
  * beforepoll's, or fds is NULL with nfds > 0 (then nothing is done).
  */
