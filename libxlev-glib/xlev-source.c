@@ -48,6 +48,13 @@
  * and adds them again (sync_fds()). Outside nested loops no fd is added or
  * removed per dispatch, and the loop wakes once per event.
  *
+ * Waking. Another thread may give the core work while the main context
+ * sleeps in poll (a new watch or timeout, replies read by a blocking
+ * caller). The core would put a wake-up fd of its own into every set;
+ * the source hands it g_main_context_wakeup() instead
+ * (xlev_ctx_set_wake_callback()), so the loop polls one fd fewer on every
+ * iteration and is woken the way GLib wakes it for its own sources.
+ *
  * The source holds a reference to the context's XlevDispatch, which holds
  * only a weak one to the XlevContext. Each of prepare, check and dispatch
  * turns that into a strong one for its own duration
@@ -90,7 +97,18 @@ typedef struct {
     /* When the core next needs to run, on its monotonic clock, in us;
      * -1 for never. */
     gint64 deadline_us;
+
+    /* The main context the core wakes (instead of polling a wake-up fd of
+     * its own) when another thread gives it work: set by the first
+     * prepare, which is when the source knows where it is attached. */
+    GMainContext *wake_context; /* strong */
 } XlevSource;
+
+static void
+wake_main_context(void *user)
+{
+    g_main_context_wakeup(user);
+}
 
 static XlevPolledFd *
 find_polled(XlevSource *self, int fd)
@@ -184,6 +202,11 @@ xlev_source_prepare(GSource *source, gint *timeout_out)
     if (core == NULL) {
         forget_fds(self);
         return FALSE;
+    }
+
+    if (self->wake_context == NULL) {
+        self->wake_context = g_main_context_ref(g_source_get_context(source));
+        xlev_ctx_set_wake_callback(core, wake_main_context, self->wake_context);
     }
 
     xlev_osevent_now(core, &now);
@@ -289,6 +312,15 @@ xlev_source_finalize(GSource *source)
 {
     XlevSource *self = (XlevSource *)source;
 
+    if (self->wake_context != NULL) {
+        g_autoptr(GObject) owner = NULL;
+        xlev_ctx *core = xlev_dispatch_hold(self->dispatch, &owner);
+
+        /* After this no thread calls wake_main_context any more. */
+        if (core != NULL)
+            xlev_ctx_set_wake_callback(core, NULL, NULL);
+        g_main_context_unref(self->wake_context);
+    }
     xlev_dispatch_unref(self->dispatch);
     g_free(self->fds);
     g_free(self->tags);

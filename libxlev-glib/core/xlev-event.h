@@ -298,6 +298,21 @@ void xlev_osevent_now(xlev_ctx *ctx, struct timeval *now_out);
 /* Poll style */
 
 /*
+ * xlev_ctx_set_wake_callback: how poll style is woken when another thread
+ * changes what the loop waits for (a new fd, an earlier deadline, work
+ * queued for the loop). By default beforepoll adds a wake-up fd of the
+ * context's own to every set it fills; with @wake set it adds none and
+ * calls @wake(@user) instead, for a loop that has a wake-up of its own
+ * (GLib's g_main_context_wakeup()). @wake is called from any thread with
+ * the context's lock held: it must not call into the context. NULL
+ * restores the fd. Takes effect at the next beforepoll.
+ */
+typedef void xlev_wake_fn(void *user);
+XLEV_AVAILABLE_IN_1_0
+void xlev_ctx_set_wake_callback(xlev_ctx *ctx, xlev_wake_fn *wake,
+                                void *user);
+
+/*
  * xlev_osevent_beforepoll:
  *
  * The caller provides space for the core's fds: fds points to the start of

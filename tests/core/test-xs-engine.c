@@ -507,6 +507,78 @@ test_wakeup_from_thread(XsFixture *fx, gconstpointer data)
     xlev_ctx_free(ctx);
 }
 
+/* The same with the application's own wake-up (xlev_ctx_set_wake_callback,
+ * as XlevSource does with g_main_context_wakeup): beforepoll leaves the
+ * context's fd out of the set, and the callback, here writing an eventfd
+ * the test polls beside the core's set, ends the poll instead. */
+static void
+wake_by_eventfd(void *user)
+{
+    uint64_t one = 1;
+
+    g_assert_cmpint(write(GPOINTER_TO_INT(user), &one, sizeof(one)), ==,
+                    sizeof(one));
+}
+
+static int
+n_before_poll(xlev_ctx *ctx)
+{
+    struct timeval now = {0, 0};
+    int n = 0, timeout = -1;
+
+    g_assert_cmpint(xlev_osevent_beforepoll(ctx, &n, NULL, &timeout, now), ==,
+                    XLEV_ERROR_BUFFERFULL);
+    return n;
+}
+
+static void
+test_wakeup_callback(XsFixture *fx, gconstpointer data)
+{
+    TimeProbe p = {0};
+    xlev_ctx *ctx = ctx_on(NULL, NULL);
+    void *args[2] = {ctx, &p.t};
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), wakes = 0;
+    GThread *t;
+    gint64 start;
+
+    g_assert_cmpint(efd, >=, 0);
+    g_assert_cmpint(n_before_poll(ctx), ==, 2); /* socket + wake-up fd */
+    xlev_ctx_set_wake_callback(ctx, wake_by_eventfd, GINT_TO_POINTER(efd));
+    g_assert_cmpint(n_before_poll(ctx), ==, 1); /* the socket alone */
+
+    xlev_ev_time_init(&p.t);
+    start = g_get_monotonic_time();
+    t = g_thread_new("register", register_later, args);
+    while (!p.fired_at && g_get_monotonic_time() - start < 3000 * 1000) {
+        struct pollfd fds[4];
+        struct timeval now;
+        int nfds = 3, timeout = 3000;
+        uint64_t v;
+
+        xlev_osevent_now(ctx, &now);
+        g_assert_cmpint(xlev_osevent_beforepoll(ctx, &nfds, fds, &timeout, now),
+                        ==, 0);
+        fds[nfds].fd = efd;
+        fds[nfds].events = POLLIN;
+        fds[nfds].revents = 0;
+        g_assert_cmpint(poll(fds, nfds + 1, timeout), >=, 0);
+        if (fds[nfds].revents && read(efd, &v, sizeof(v)) == sizeof(v))
+            wakes++;
+        xlev_osevent_now(ctx, &now);
+        g_assert_cmpint(xlev_osevent_afterpoll(ctx, nfds, fds, now), ==, 0);
+    }
+    g_thread_join(t);
+    g_assert_cmpint(wakes, >=, 1);
+    g_assert_cmpint(p.fired_at, !=, 0);
+    g_assert_cmpint(p.fired_at - start, <, xs_fixture_scale_ms(1500) * 1000);
+
+    /* NULL gives the fd back. */
+    xlev_ctx_set_wake_callback(ctx, NULL, NULL);
+    g_assert_cmpint(n_before_poll(ctx), ==, 2);
+    xlev_ctx_free(ctx);
+    close(efd);
+}
+
 /* Out of file descriptors: "too many open files", not "cannot be
  * reached". */
 static void
@@ -700,6 +772,9 @@ main(int argc, char **argv)
                xs_fixture_setup, test_out_of_fds, xs_fixture_teardown);
     g_test_add("/xlev/core/xs-engine/socket/wakeup-from-thread", XsFixture,
                NULL, xs_fixture_setup, test_wakeup_from_thread,
+               xs_fixture_teardown);
+    g_test_add("/xlev/core/xs-engine/socket/wakeup-callback", XsFixture,
+               NULL, xs_fixture_setup, test_wakeup_callback,
                xs_fixture_teardown);
     for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *name = g_strdup_printf(

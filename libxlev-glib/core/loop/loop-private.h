@@ -287,6 +287,8 @@ struct xlev_ctx {
     int wake_index;   /* its index in the last beforepoll's fds, or -1 */
     int wake_polled;  /* between a beforepoll that gave it and afterpoll */
     int wake_pending; /* written and not yet drained */
+    xlev_wake_fn *wake_fn; /* instead of the fd (xlev_ctx_set_wake_callback) */
+    void *wake_user;
 
     /* the rooms above: their state, opaque here, made and freed by them
      * (the xenstore connection when the context is made, the domain events
@@ -313,7 +315,11 @@ struct xlev_ctx {
  * made by the loop's own thread at that time costs one spurious wake-up. In
  * hooks style every change reaches the application's hooks at once, so the
  * fd is not used; the xenstore room arms a timeout due at once instead
- * when it queues records from outside the loop.
+ * when it queues records from outside the loop. An application whose loop
+ * has a wake-up of its own (XlevSource: g_main_context_wakeup()) sets
+ * wake_fn: beforepoll then adds no fd, the change calls wake_fn once
+ * (wake_pending, cleared by afterpoll), and the records it queued make the
+ * next beforepoll's timeout 0.
  */
 int xlev__wake_init(xlev_ctx *ctx);
 void xlev__wake_free(xlev_ctx *ctx);

@@ -72,7 +72,8 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
     /* In hooks mode every fd is the hooks' business. Poll style gets the
      * wake-up fd too ("Waking a poll" in loop-private.h). */
     needed = ctx->hooks ? 0
-                        : ctx->nfdents_active + (ctx->wake_wanted ? 1 : 0);
+                        : ctx->nfdents_active
+                              + (ctx->wake_wanted && !ctx->wake_fn ? 1 : 0);
 
     if (needed > *nfds_io) {
         *nfds_io = needed;
@@ -114,7 +115,7 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
             }
         }
         ctx->wake_index = -1;
-        if (!ctx->hooks && ctx->wake_wanted) {
+        if (!ctx->hooks && ctx->wake_wanted && !ctx->wake_fn) {
             fds[i].fd = ctx->wake_fd;
             fds[i].events = POLLIN;
             fds[i].revents = 0;
@@ -123,7 +124,12 @@ xlev_osevent_beforepoll(xlev_ctx *ctx, int *nfds_io, struct pollfd *fds,
             i++;
         }
         ctx->polled_used = i;
-        ctx->wake_polled = ctx->wake_index >= 0;
+        ctx->wake_polled = ctx->wake_index >= 0
+                           || (!ctx->hooks && ctx->wake_wanted && ctx->wake_fn);
+    } else {
+        /* Nothing to poll, but a poll (or sleep) may follow all the same. */
+        ctx->wake_index = -1;
+        ctx->wake_polled = !ctx->hooks && ctx->wake_wanted && ctx->wake_fn;
     }
     *nfds_io = needed;
     rc = 0;
@@ -173,6 +179,8 @@ xlev_osevent_afterpoll(xlev_ctx *ctx, int nfds, const struct pollfd *fds,
 
     gen = ctx->poll_gen;
     ctx->wake_polled = 0;
+    if (ctx->wake_fn)
+        ctx->wake_pending = 0; /* nothing to drain */
     for (i = 0; i < nfds; i++) {
         struct xlev__fdent *fdent;
 

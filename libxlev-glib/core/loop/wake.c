@@ -45,11 +45,30 @@ xlev__wake_locked(xlev_ctx *ctx)
 
     if (!ctx->wake_polled || ctx->wake_pending)
         return;
+    ctx->wake_pending = 1;
+    if (ctx->wake_fn) {
+        ctx->wake_fn(ctx->wake_user);
+        return;
+    }
     do
         r = write(ctx->wake_fd, &one, sizeof(one));
     while (r < 0 && errno == EINTR);
     /* EAGAIN: the counter is full, so the fd is readable anyway. */
-    ctx->wake_pending = 1;
+}
+
+void
+xlev_ctx_set_wake_callback(xlev_ctx *ctx, xlev_wake_fn *wake, void *user)
+{
+    if (!ctx)
+        return;
+    XLEV__LOCK(ctx);
+    ctx->wake_fn = wake;
+    ctx->wake_user = wake ? user : NULL;
+    /* A wake-up pending in the old way is of no use to the new one. */
+    if (ctx->wake_fd >= 0)
+        xlev__wake_drain_locked(ctx);
+    ctx->wake_pending = 0;
+    XLEV__UNLOCK(ctx);
 }
 
 void
