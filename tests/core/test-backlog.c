@@ -415,6 +415,36 @@ test_hooks_installed_with_backlog(void)
     close(p[1]);
 }
 
+/* The application's timeout_register hook refuses the resume timeout: the
+ * run cannot count on being called back, so it goes on to the end of the
+ * queue (late, not lost), and the refusal is not fatal. */
+static void
+test_resume_refused(void)
+{
+    const int n = 2 * XLEV__DEFERRED_BATCH;
+    Drive d;
+    Backlog b;
+    int p[2];
+
+    drive_init(&d, DRIVE_HOOKS, test_ctx_new());
+    test_pipe(p);
+    backlog_init(&b, d.ctx, p[0], n, 0);
+    pipe_make_readable(p);
+    d.hooks.fail_timeout_register_nth = 1;
+    d.hooks.fail_value = XLEV_ERROR_OSEVENT_REG_FAIL;
+
+    run_one_batch(&d, p[0]);
+    g_assert_cmpint(d.hooks.fail_timeout_register_nth, ==, 0); /* it was */
+    g_assert_cmpint(test_hooks_n_live_times(&d.hooks), ==, 0);
+    g_assert_cmpint(xlev__test_npending(d.ctx), ==, 0);
+    assert_all_once_in_order(&b);
+
+    backlog_clear(&b, d.ctx);
+    drive_free_ctx(&d);
+    close(p[0]);
+    close(p[1]);
+}
+
 /*======================================================================*/
 /* A flood of watch events from a real xenstored */
 
@@ -529,6 +559,8 @@ main(int argc, char **argv)
     core_test_add_modes("backlog", "retired-between-batches",
                         test_retired_between_batches);
     core_test_add_modes("backlog", "free-with-backlog", test_free_with_backlog);
+    g_test_add_func("/xlev/core/backlog/hooks/resume-refused",
+                    test_resume_refused);
     g_test_add_func("/xlev/core/backlog/hooks-installed-with-backlog",
                     test_hooks_installed_with_backlog);
     core_test_add_modes_xs("backlog", "watch-flood", test_watch_flood);
