@@ -50,20 +50,33 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The answer to the abort of a transaction dropped unfinished: nobody
+ * waits for it. From the loop, or from xlev_ctx_free() (CANCELLED). */
+static void
+dropped_abort_answered(xlev_ctx *core, void *user, int rc, const char *value,
+                       unsigned int len)
+{
+    if (rc != 0 && rc != XLEV_ERROR_CANCELLED)
+        g_debug("aborting transaction %u on dispose failed: %s",
+                GPOINTER_TO_UINT(user), xlev_strerror(rc));
+}
+
 static void
 xlev_transaction_dispose(GObject *object)
 {
     XlevTransaction *self = XLEV_TRANSACTION(object);
 
-    /* Dropped unfinished: give the daemon its transaction back. */
+    /* Dropped unfinished: give the daemon its transaction back, without
+     * waiting for its answer (dropping a reference never blocks). */
     if (self->context != NULL
         && g_atomic_int_compare_and_exchange(&self->finished, 0, 1)) {
-        int rc = xlev_xs_transaction_end(xlev_context_get_core(self->context),
-                                         self->tx_id, 0);
+        int rc = xlev_xs_transaction_end_async(
+            xlev_context_get_core(self->context), self->tx_id, 0,
+            dropped_abort_answered, GUINT_TO_POINTER(self->tx_id));
 
         if (rc != 0)
-            g_debug("aborting transaction %u on dispose failed: %d",
-                    self->tx_id, rc);
+            g_debug("aborting transaction %u on dispose failed: %s",
+                    self->tx_id, xlev_strerror(rc));
     }
     g_clear_object(&self->context);
 

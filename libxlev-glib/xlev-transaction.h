@@ -14,8 +14,8 @@
  *    loop for you.
  *  - After commit or abort (whatever their outcome) the transaction is
  *    finished: every call on it fails with %XLEV_ERROR_CODE_INVAL.
- *    A transaction dropped unfinished is aborted (a round trip) when its
- *    last reference goes.
+ *    A transaction dropped unfinished is aborted when its last reference
+ *    goes: the abort is sent then, and nothing waits for its answer.
  *  - The calls block for one round trip each, as [method@Xlev.Context.read]
  *    does, from any thread. The _async ones start no thread: the request
  *    is sent from the calling thread and its answer completes the task in

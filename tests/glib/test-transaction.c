@@ -7,6 +7,7 @@
 #include "xlev-test-common.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -757,6 +758,53 @@ test_async_cancelled(Fixture *f, gconstpointer data)
     assert_cancelled_once(f, &d);
 }
 
+/* With the daemon stopped, the answers are surely late: a cancelled
+ * async call completes at once, dropping an unfinished transaction does
+ * not wait for its abort, and once the daemon goes on the late answers
+ * are dropped (each callback came once) and the connection still works. */
+static void
+test_async_stopped_daemon(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(XlevTransaction) tx = start_async(f, f->ctx);
+    XlevTransaction *dropped = start_async(f, f->ctx);
+    g_autofree char *value = NULL;
+    Done d = {0};
+    gint64 t0, took;
+
+    g_assert_true(xlev_transaction_write(dropped, "/tx/stopped/dropped", "x",
+                                         NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(kill(f->xs.pid, SIGSTOP), ==, 0);
+
+    xlev_transaction_write_async(tx, "/tx/stopped/k", "v", cancellable,
+                                 on_done, &d);
+    xlev_transaction_commit_async(tx, cancellable, on_done, &d);
+    spin_for(f->main_context, 50);
+    g_assert_cmpint(d.calls, ==, 0); /* no answer while stopped */
+    g_cancellable_cancel(cancellable);
+    WAIT_FOR(f->main_context, d.calls == 2, 1000);
+
+    t0 = g_get_monotonic_time();
+    g_object_unref(dropped);
+    took = g_get_monotonic_time() - t0;
+    g_assert_cmpint(took, <, 100 * 1000);
+
+    g_assert_cmpint(kill(f->xs.pid, SIGCONT), ==, 0);
+    spin_for(f->main_context, 200);
+    g_assert_cmpint(d.calls, ==, 2);
+    /* the cancelled requests were sent: the write and the commit happened;
+     * the dropped transaction was aborted */
+    value = xlev_context_read(f->ctx, "/tx/stopped/k", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+    g_assert_false(
+        xlev_context_exists(f->ctx, "/tx/stopped/dropped", NULL, &error));
+    g_assert_no_error(error);
+    g_clear_object(&d.result);
+}
+
 /* The answer completes the task in the context's main context; the
  * callback runs in the caller's thread-default main context, another one
  * here: iterating the context's alone never runs it. */
@@ -1176,6 +1224,8 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/transaction/async", test_async);
     XLEV_TEST_ADD_BOTH("/transaction/async-errors", test_async_errors);
     XLEV_TEST_ADD_BOTH("/transaction/async-cancelled", test_async_cancelled);
+    XLEV_TEST_ADD_BOTH("/transaction/async-stopped-daemon",
+                       test_async_stopped_daemon);
     XLEV_TEST_ADD_BOTH("/transaction/async-main-context",
                        test_async_main_context);
     XLEV_TEST_ADD_BOTH("/permissions/async-twins", test_context_async_twins);
