@@ -25,9 +25,9 @@
 G_BEGIN_DECLS
 
 typedef enum {
-    XLEV_ASYNC_READ,        /* answer: value, len */
-    XLEV_ASYNC_WRITE,       /* request: value, len */
-    XLEV_ASYNC_DIRECTORY,   /* answer: value, len (names, each NUL-ended) */
+    XLEV_ASYNC_READ,      /* answer: value, len */
+    XLEV_ASYNC_WRITE,     /* request: value, len */
+    XLEV_ASYNC_DIRECTORY, /* answer: value, len (names, each NUL-ended) */
     XLEV_ASYNC_RM,
     XLEV_ASYNC_MKDIR,
     XLEV_ASYNC_GET_PERMS,   /* answer: perms, n_perms */
@@ -39,14 +39,14 @@ typedef enum {
 
 typedef struct {
     XlevAsyncKind kind;
-    guint32 tx_id;       /* the transaction (0: none); TX_END: the one */
-    const char *path;    /* every kind with a path; checked by the caller */
-    const void *value;   /* WRITE */
-    gsize len;           /* WRITE */
+    guint32 tx_id;     /* the transaction (0: none); TX_END: the one */
+    const char *path;  /* every kind with a path; checked by the caller */
+    const void *value; /* WRITE */
+    gsize len;         /* WRITE */
     const xlev_xs_perm *perms; /* SET_PERMS */
     unsigned int n_perms;      /* SET_PERMS */
-    guint domid;         /* DOMAIN_PATH */
-    gboolean commit;     /* TX_END */
+    guint domid;               /* DOMAIN_PATH */
+    gboolean commit;           /* TX_END */
 } XlevAsyncRequest;
 
 /* What the return function gets: the request's path and domid (for

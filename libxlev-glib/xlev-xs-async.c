@@ -45,8 +45,7 @@ static void
 async_op_return(XlevAsyncOp *o)
 {
     if (o->cancel_id != 0) {
-        g_cancellable_disconnect(g_task_get_cancellable(o->task),
-                                 o->cancel_id);
+        g_cancellable_disconnect(g_task_get_cancellable(o->task), o->cancel_id);
         o->cancel_id = 0;
     }
     if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
@@ -169,8 +168,8 @@ send_request(xlev_ctx *core, const XlevAsyncRequest *r, XlevAsyncOp *o)
         return xlev_xs_write_async(core, r->tx_id, r->path, r->value,
                                    (unsigned int)r->len, answered_reply, o);
     case XLEV_ASYNC_DIRECTORY:
-        return xlev_xs_directory_async(core, r->tx_id, r->path,
-                                       answered_reply, o);
+        return xlev_xs_directory_async(core, r->tx_id, r->path, answered_reply,
+                                       o);
     case XLEV_ASYNC_RM:
         return xlev_xs_rm_async(core, r->tx_id, r->path, answered_reply, o);
     case XLEV_ASYNC_MKDIR:
@@ -182,8 +181,7 @@ send_request(xlev_ctx *core, const XlevAsyncRequest *r, XlevAsyncOp *o)
         return xlev_xs_set_perms_async(core, r->tx_id, r->path, r->perms,
                                        r->n_perms, answered_reply, o);
     case XLEV_ASYNC_DOMAIN_PATH:
-        return xlev_xs_get_domain_path_async(core, r->domid, answered_reply,
-                                             o);
+        return xlev_xs_get_domain_path_async(core, r->domid, answered_reply, o);
     case XLEV_ASYNC_TX_START:
         return xlev_xs_transaction_start_async(core, answered_tx, o);
     case XLEV_ASYNC_TX_END:
