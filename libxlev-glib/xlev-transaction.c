@@ -344,9 +344,8 @@ return_started(GTask *task, XlevAsyncAnswer *a)
  *
  * Cancelling @cancellable completes the task at once with
  * %G_IO_ERROR_CANCELLED. The request was sent: the daemon may still open
- * the transaction; its answer is dropped, and the transaction is then
- * left to the daemon until the connection ends (a connection may hold
- * only so many: cancel a start only to give up).
+ * the transaction; its answer is dropped when it comes, and that
+ * transaction aborted then.
  *
  * Since: 1.0
  */

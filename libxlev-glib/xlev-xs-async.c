@@ -24,6 +24,7 @@ typedef struct {
     GTask *task;          /* strong, until the core's callback */
     XlevContext *context; /* kept alive by the task's source object */
     XlevAsyncReturnFunc return_func;
+    XlevAsyncKind kind;
     gboolean wants_value; /* READ, DIRECTORY, DOMAIN_PATH */
     gulong cancel_id;
     int done; /* atomic: the task was completed (answer or cancel) */
@@ -40,6 +41,27 @@ async_op_free(XlevAsyncOp *o)
     g_free(o);
 }
 
+static void
+dropped_start_aborted(xlev_ctx *core, void *user, int rc, const char *value,
+                      unsigned int len)
+{
+    if (rc != 0 && rc != XLEV_ERROR_CANCELLED)
+        g_debug("aborting transaction %u after a cancelled start failed: %s",
+                GPOINTER_TO_UINT(user), xlev_strerror(rc));
+}
+
+/* A cancelled task's answer is dropped; a transaction the daemon opened
+ * for it is aborted (nobody else knows its id). */
+static void
+async_op_drop(XlevAsyncOp *o)
+{
+    if (o->kind == XLEV_ASYNC_TX_START && o->answer.rc == 0
+        && o->answer.tx_id != 0)
+        xlev_xs_transaction_end_async(xlev_context_get_core(o->context),
+                                      o->answer.tx_id, 0, dropped_start_aborted,
+                                      GUINT_TO_POINTER(o->answer.tx_id));
+}
+
 /* The task's result from the answer. In the context's main context. */
 static void
 async_op_return(XlevAsyncOp *o)
@@ -48,8 +70,10 @@ async_op_return(XlevAsyncOp *o)
         g_cancellable_disconnect(g_task_get_cancellable(o->task), o->cancel_id);
         o->cancel_id = 0;
     }
-    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
-        return; /* cancelled: the answer is dropped */
+    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1)) {
+        async_op_drop(o); /* cancelled: the answer is dropped */
+        return;
+    }
     o->return_func(o->task, &o->answer);
 }
 
@@ -80,6 +104,7 @@ async_op_answered(XlevAsyncOp *o, int rc)
     if (dispatch == NULL || g_atomic_int_get(&o->done)) {
         /* Cancelled already (or the context is going): nothing to
          * deliver. The task's data is freed with the task. */
+        async_op_drop(o);
         if (o->cancel_id != 0)
             g_cancellable_disconnect(g_task_get_cancellable(o->task),
                                      o->cancel_id);
@@ -206,6 +231,7 @@ xlev_xs_async_send(XlevContext *context, GTask *task,
     o = g_new0(XlevAsyncOp, 1);
     o->context = context;
     o->return_func = return_func;
+    o->kind = request->kind;
     o->wants_value = request->kind == XLEV_ASYNC_READ
                      || request->kind == XLEV_ASYNC_DIRECTORY
                      || request->kind == XLEV_ASYNC_DOMAIN_PATH;
