@@ -1200,6 +1200,44 @@ test_xenbus_transport(Fixture *f, gconstpointer data)
     path = xlev_context_get_domain_path(ctx, 4, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(path, ==, "/local/domain/4");
+
+    /* The async calls too: the round trip is made at once, the answer
+     * still comes from the loop. */
+    {
+        g_autoptr(XlevTransaction) atx = start_async(f, ctx);
+        g_autolist(XlevPermission) agot = NULL;
+        g_autofree char *apath = NULL;
+        Done d = {0};
+
+        xlev_transaction_write_async(atx, "/xenbus/async", "2", NULL, on_done,
+                                     &d);
+        g_assert_cmpint(d.calls, ==, 0);
+        AWAIT_DONE(f, d);
+        g_assert_true(xlev_transaction_write_finish(atx, d.result, &error));
+        g_assert_no_error(error);
+        xlev_transaction_commit_async(atx, NULL, on_done, &d);
+        AWAIT_DONE(f, d);
+        g_assert_true(xlev_transaction_commit_finish(atx, d.result, &error));
+        g_assert_no_error(error);
+        g_clear_pointer(&value, g_free);
+        value = xlev_context_read(f->ctx, "/xenbus/async", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(value, ==, "2");
+
+        xlev_context_get_permissions_async(ctx, "/xenbus/node", NULL, on_done,
+                                           &d);
+        AWAIT_DONE(f, d);
+        agot = xlev_context_get_permissions_finish(ctx, d.result, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_list_length(agot), ==, 2);
+        assert_perm(agot, 1, 4, XLEV_PERMISSION_MODE_BOTH);
+        xlev_context_get_domain_path_async(ctx, 5, NULL, on_done, &d);
+        AWAIT_DONE(f, d);
+        apath = xlev_context_get_domain_path_finish(ctx, d.result, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(apath, ==, "/local/domain/5");
+        g_clear_object(&d.result);
+    }
 }
 
 int
