@@ -36,8 +36,11 @@
  *
  * Methods may be called from any thread. The xenstore operations
  * ([method@Xlev.Context.read] and the others) block for a round trip to
- * xenstored; their `_async` versions run in a worker thread and call back
- * in the thread-default main context of the caller, as GIO does.
+ * xenstored; their `_async` versions start no thread (the request is sent
+ * from the calling thread, the answer completes the task in the context's
+ * main context) and call back in the thread-default main context of the
+ * caller, as GIO does. Cancelled, they complete at once with
+ * %G_IO_ERROR_CANCELLED; the request was sent, and its answer is dropped.
  *
  * Since: 1.0
  */

@@ -11,7 +11,11 @@
  *    iterated.
  *  - Methods may be called from any thread. The blocking xenstore
  *    operations (xlev_context_read() ...) are a round trip to xenstored; a
- *    GUI calls their _async versions, which run in a worker thread.
+ *    GUI calls their _async versions, which start no thread: the request
+ *    is sent from the calling thread, many may be in flight, and the
+ *    answer completes the task in the context's main context. Cancelled,
+ *    they complete at once with G_IO_ERROR_CANCELLED; the request was
+ *    sent, and its answer is dropped.
  *  - Errors are GErrors in the XLEV_ERROR domain (xlev-error.h), or
  *    G_IO_ERROR_CANCELLED.
  */

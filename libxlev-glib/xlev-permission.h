@@ -15,8 +15,9 @@
  *  - What the daemon refuses comes back as its named code: a node the
  *    connection may not touch is %XLEV_ERROR_CODE_PERM.
  *  - The calls block for one round trip, as [method@Xlev.Context.read]
- *    does; the same calls inside a transaction are on
- *    [class@Xlev.Transaction].
+ *    does; their _async versions start no thread, as
+ *    [method@Xlev.Context.read_async]'s; the same calls inside a
+ *    transaction are on [class@Xlev.Transaction].
  */
 #pragma once
 
@@ -104,5 +105,42 @@ gboolean xlev_context_mkdir(XlevContext *self, const char *path,
 XLEV_AVAILABLE_IN_1_0
 char *xlev_context_get_domain_path(XlevContext *self, guint domid,
                                    GCancellable *cancellable, GError **error);
+
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_get_permissions_async(XlevContext *self, const char *path,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+GList *xlev_context_get_permissions_finish(XlevContext *self,
+                                           GAsyncResult *result,
+                                           GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_set_permissions_async(XlevContext *self, const char *path,
+                                        GList *permissions,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_set_permissions_finish(XlevContext *self,
+                                             GAsyncResult *result,
+                                             GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_mkdir_async(XlevContext *self, const char *path,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_mkdir_finish(XlevContext *self, GAsyncResult *result,
+                                   GError **error);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_get_domain_path_async(XlevContext *self, guint domid,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+XLEV_AVAILABLE_IN_1_0
+char *xlev_context_get_domain_path_finish(XlevContext *self,
+                                          GAsyncResult *result,
+                                          GError **error);
 
 G_END_DECLS

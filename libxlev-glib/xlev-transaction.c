@@ -15,11 +15,15 @@
  * to report when the caller's function declines to commit.
  *
  * The blocking calls are the core's (one round trip each, no lock held
- * while waiting). The core has no asynchronous transaction start or end,
- * so the _async calls run the blocking ones in a GTask worker thread.
+ * while waiting). The _async calls start no thread: they go through
+ * xlev-xs-async.c, on the core's asynchronous requests (start and end
+ * included), and complete their GTask in the context's main context.
+ * An _async commit or abort moves `finished` when it is sent, as the
+ * blocking one does.
  */
 #include "xlev-transaction.h"
 #include "xlev-permission.h"
+#include "xlev-xs-async-private.h"
 #include "xlev-xs-call-private.h"
 
 #include <stdlib.h>
@@ -46,20 +50,33 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The answer to the abort of a transaction dropped unfinished: nobody
+ * waits for it. From the loop, or from xlev_ctx_free() (CANCELLED). */
+static void
+dropped_abort_answered(xlev_ctx *core, void *user, int rc, const char *value,
+                       unsigned int len)
+{
+    if (rc != 0 && rc != XLEV_ERROR_CANCELLED)
+        g_debug("aborting transaction %u on dispose failed: %s",
+                GPOINTER_TO_UINT(user), xlev_strerror(rc));
+}
+
 static void
 xlev_transaction_dispose(GObject *object)
 {
     XlevTransaction *self = XLEV_TRANSACTION(object);
 
-    /* Dropped unfinished: give the daemon its transaction back. */
+    /* Dropped unfinished: give the daemon its transaction back, without
+     * waiting for its answer (dropping a reference never blocks). */
     if (self->context != NULL
         && g_atomic_int_compare_and_exchange(&self->finished, 0, 1)) {
-        int rc = xlev_xs_transaction_end(xlev_context_get_core(self->context),
-                                         self->tx_id, 0);
+        int rc = xlev_xs_transaction_end_async(
+            xlev_context_get_core(self->context), self->tx_id, 0,
+            dropped_abort_answered, GUINT_TO_POINTER(self->tx_id));
 
         if (rc != 0)
-            g_debug("aborting transaction %u on dispose failed: %d",
-                    self->tx_id, rc);
+            g_debug("aborting transaction %u on dispose failed: %s",
+                    self->tx_id, xlev_strerror(rc));
     }
     g_clear_object(&self->context);
 
@@ -180,8 +197,13 @@ xlev_transaction_init(XlevTransaction *self)
  * ```
  *
  * A transaction holds a reference to its context. Its calls may be made
- * from any thread; the _async ones run in a worker thread and complete in
- * the caller's thread-default main context. It has no signals.
+ * from any thread. The _async ones start no thread: the request is sent
+ * from the calling thread, its answer completes the task in the context's
+ * main context, and the callback runs in the caller's thread-default main
+ * context. Cancelling an _async call completes it at once with
+ * %G_IO_ERROR_CANCELLED, but the request was sent: the daemon may still
+ * act on it (a cancelled commit may still commit; the transaction is
+ * finished either way), and its answer is dropped. It has no signals.
  *
  * Since: 1.0
  */
@@ -240,6 +262,17 @@ core_of(XlevTransaction *self)
     return xlev_context_get_core(self->context);
 }
 
+/* The transaction from its id, once the daemon opened it. */
+static XlevTransaction *
+transaction_new(XlevContext *context, guint32 tx_id)
+{
+    XlevTransaction *tx = g_object_new(XLEV_TYPE_TRANSACTION, NULL);
+
+    tx->context = g_object_ref(context);
+    tx->tx_id = tx_id;
+    return tx;
+}
+
 /**
  * xlev_context_transaction_start:
  * @self: a context
@@ -259,7 +292,6 @@ XlevTransaction *
 xlev_context_transaction_start(XlevContext *self, GCancellable *cancellable,
                                GError **error)
 {
-    XlevTransaction *tx;
     uint32_t tx_id = 0;
     int rc, fd;
 
@@ -277,24 +309,24 @@ xlev_context_transaction_start(XlevContext *self, GCancellable *cancellable,
                            _("Cannot start a transaction"));
         return NULL;
     }
-    tx = g_object_new(XLEV_TYPE_TRANSACTION, NULL);
-    tx->context = g_object_ref(self);
-    tx->tx_id = tx_id;
-    return tx;
+    return transaction_new(self, tx_id);
 }
 
 static void
-start_thread(GTask *task, gpointer source, gpointer task_data,
-             GCancellable *cancellable)
+return_started(GTask *task, XlevAsyncAnswer *a)
 {
     GError *error = NULL;
-    XlevTransaction *tx
-        = xlev_context_transaction_start(source, cancellable, &error);
 
-    if (tx == NULL)
+    if (a->rc != 0) {
+        xlev_xs_call_error(&error, g_task_get_cancellable(task), a->rc,
+                           _("Cannot start a transaction"));
         g_task_return_error(task, error);
-    else
-        g_task_return_pointer(task, tx, g_object_unref);
+        return;
+    }
+    g_task_return_pointer(task,
+                          transaction_new(g_task_get_source_object(task),
+                                          a->tx_id),
+                          g_object_unref);
 }
 
 /**
@@ -304,8 +336,16 @@ start_thread(GTask *task, gpointer source, gpointer task_data,
  * @callback: (scope async): called when the transaction has started
  * @user_data: (closure): data for @callback
  *
- * Starts a transaction without blocking the caller; finish with
+ * Starts a transaction without blocking the caller: the request is sent
+ * now, from the calling thread (no worker thread), and the answer
+ * completes the task in the context's main context; @callback is called
+ * in the thread-default main context of the caller. Finish with
  * [method@Xlev.Context.transaction_start_finish].
+ *
+ * Cancelling @cancellable completes the task at once with
+ * %G_IO_ERROR_CANCELLED. The request was sent: the daemon may still open
+ * the transaction; its answer is dropped when it comes, and that
+ * transaction aborted then.
  *
  * Since: 1.0
  */
@@ -316,13 +356,19 @@ xlev_context_transaction_start_async(XlevContext *self,
                                      gpointer user_data)
 {
     g_autoptr(GTask) task = NULL;
+    XlevAsyncRequest request = {.kind = XLEV_ASYNC_TX_START};
+    GError *error = NULL;
 
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
     task = g_task_new(self, cancellable, callback, user_data);
     g_task_set_source_tag(task, xlev_context_transaction_start_async);
     g_task_set_name(task, "[xlev] transaction start");
-    g_task_run_in_thread(task, start_thread);
+    if (!xlev_context_check_ready(self, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    xlev_xs_async_send(self, task, &request, return_started);
 }
 
 /**
@@ -787,79 +833,135 @@ xlev_transaction_abort(XlevTransaction *self, GCancellable *cancellable,
 }
 
 /*======================================================================*/
-/* Asynchronous versions: the blocking call in a GTask worker thread. */
+/* Asynchronous versions: xlev-xs-async.c sends the request (no thread),
+ * these complete the task in the context's main context. Each task's
+ * source object is the transaction, which holds the context. */
 
-typedef enum {
-    TX_ASYNC_READ,
-    TX_ASYNC_WRITE,
-    TX_ASYNC_COMMIT,
-    TX_ASYNC_ABORT,
-} TxAsyncOp;
-
-typedef struct {
-    TxAsyncOp op;
-    char *path;
-    char *value;
-} TxAsync;
-
+/* A failed call's error: to the task, and remembered for
+ * xlev_context_transact() as a blocking call's would be. */
 static void
-tx_async_free(TxAsync *a)
+return_failed(GTask *task, GError *error)
 {
-    g_free(a->path);
-    g_free(a->value);
-    g_free(a);
+    remember_error(g_task_get_source_object(task), error);
+    g_task_return_error(task, error);
 }
 
 static void
-tx_async_thread(GTask *task, gpointer source, gpointer task_data,
-                GCancellable *cancellable)
+return_read(GTask *task, XlevAsyncAnswer *a)
 {
-    XlevTransaction *self = source;
-    TxAsync *a = task_data;
     GError *error = NULL;
-    char *value;
 
-    switch (a->op) {
-    case TX_ASYNC_READ:
-        value = xlev_transaction_read(self, a->path, cancellable, &error);
-        if (value == NULL)
-            g_task_return_error(task, error);
-        else
-            g_task_return_pointer(task, value, g_free);
-        return;
-    case TX_ASYNC_WRITE:
-        if (xlev_transaction_write(self, a->path, a->value, cancellable,
-                                   &error))
-            g_task_return_boolean(task, TRUE);
-        else
-            g_task_return_error(task, error);
-        return;
-    case TX_ASYNC_COMMIT:
-    case TX_ASYNC_ABORT:
-        if (end(self, a->op == TX_ASYNC_COMMIT, cancellable, &error))
-            g_task_return_boolean(task, TRUE);
-        else
-            g_task_return_error(task, error);
+    if (a->rc != 0)
+        xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                            _("Cannot read %s"), a->path);
+    else if (xlev_xs_check_text(a->value, &a->len, a->path, &error))
+        g_task_return_pointer(task, g_strndup(a->value, a->len), g_free);
+    if (error != NULL)
+        return_failed(task, error);
+}
+
+static void
+return_written(GTask *task, XlevAsyncAnswer *a)
+{
+    GError *error = NULL;
+
+    if (a->rc == 0) {
+        g_task_return_boolean(task, TRUE);
         return;
     }
+    xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                        _("Cannot write %s"), a->path);
+    return_failed(task, error);
 }
 
 static void
-tx_async_start(XlevTransaction *self, TxAsyncOp op, const char *path,
-               const char *value, GCancellable *cancellable,
-               GAsyncReadyCallback callback, gpointer user_data,
-               gpointer source_tag, const char *name)
+return_ended(GTask *task, XlevAsyncAnswer *a, const char *what_format)
 {
-    g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-    TxAsync *a = g_new0(TxAsync, 1);
+    XlevTransaction *self = g_task_get_source_object(task);
+    g_autofree char *what = NULL;
+    GError *error = NULL;
 
-    a->op = op;
-    a->path = g_strdup(path);
-    a->value = g_strdup(value);
-    g_task_set_task_data(task, a, (GDestroyNotify)tx_async_free);
+    if (a->rc == 0) {
+        g_task_return_boolean(task, TRUE);
+        return;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    what = g_strdup_printf(what_format, self->tx_id);
+#pragma GCC diagnostic pop
+    xlev_xs_call_error(&error, g_task_get_cancellable(task), a->rc, what);
+    g_task_return_error(task, error);
+}
+
+static void
+return_committed(GTask *task, XlevAsyncAnswer *a)
+{
+    return_ended(task, a, _("Cannot commit transaction %u"));
+}
+
+static void
+return_aborted(GTask *task, XlevAsyncAnswer *a)
+{
+    return_ended(task, a, _("Cannot abort transaction %u"));
+}
+
+static GTask *
+tx_task_new(XlevTransaction *self, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data,
+            gpointer source_tag, const char *name)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+
     g_task_set_source_tag(task, source_tag);
     g_task_set_name(task, name);
-    g_task_run_in_thread(task, tx_async_thread);
+    return task;
+}
+
+/* A read or write in the transaction: checked as the blocking call is. */
+static void
+tx_path_async(XlevTransaction *self, XlevAsyncRequest *request,
+              XlevAsyncReturnFunc ret, GCancellable *cancellable,
+              GAsyncReadyCallback callback, gpointer user_data,
+              gpointer source_tag, const char *name)
+{
+    g_autoptr(GTask) task = tx_task_new(self, cancellable, callback,
+                                        user_data, source_tag, name);
+    GError *error = NULL;
+
+    if (!call_begin(self, request->path, cancellable, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
+    if (request->kind == XLEV_ASYNC_WRITE && request->value == NULL) {
+        g_set_error(&error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
+                    _("No value given to write at %s"), request->path);
+        return_failed(task, error);
+        return;
+    }
+    request->tx_id = self->tx_id;
+    xlev_xs_async_send(self->context, task, request, ret);
+}
+
+/* Commit or abort: the first end wins, as with the blocking calls. */
+static void
+tx_end_async(XlevTransaction *self, gboolean commit,
+             GCancellable *cancellable, GAsyncReadyCallback callback,
+             gpointer user_data, gpointer source_tag, const char *name)
+{
+    g_autoptr(GTask) task = tx_task_new(self, cancellable, callback,
+                                        user_data, source_tag, name);
+    XlevAsyncRequest request = {
+        .kind = XLEV_ASYNC_TX_END, .tx_id = self->tx_id, .commit = commit};
+    GError *error = NULL;
+
+    if (g_cancellable_set_error_if_cancelled(cancellable, &error)
+        || (!g_atomic_int_compare_and_exchange(&self->finished, 0, 1)
+            && !check_active(self, &error))) {
+        g_task_return_error(task, error);
+        return;
+    }
+    xlev_xs_async_send(self->context, task, &request,
+                       commit ? return_committed : return_aborted);
 }
 
 static gboolean
@@ -880,7 +982,12 @@ tx_finish_check(XlevTransaction *self, GAsyncResult *result,
  *
  * Reads the value at @path as text without blocking the caller, as
  * [method@Xlev.Transaction.read]; finish with
- * [method@Xlev.Transaction.read_finish].
+ * [method@Xlev.Transaction.read_finish]. The request is sent now, from
+ * the calling thread (no worker thread); the answer completes the task in
+ * the context's main context, and @callback is called in the caller's
+ * thread-default main context. Cancelling @cancellable completes the task
+ * at once with %G_IO_ERROR_CANCELLED: the request was sent, and its
+ * answer is dropped.
  *
  * Since: 1.0
  */
@@ -889,11 +996,13 @@ xlev_transaction_read_async(XlevTransaction *self, const char *path,
                             GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
+    XlevAsyncRequest request = {.kind = XLEV_ASYNC_READ, .path = path};
+
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
 
-    tx_async_start(self, TX_ASYNC_READ, path, NULL, cancellable, callback,
-                   user_data, xlev_transaction_read_async,
-                   "[xlev] transaction read");
+    tx_path_async(self, &request, return_read, cancellable, callback,
+                  user_data, xlev_transaction_read_async,
+                  "[xlev] transaction read");
 }
 
 /**
@@ -929,7 +1038,9 @@ xlev_transaction_read_finish(XlevTransaction *self, GAsyncResult *result,
  *
  * Writes @value at @path in the transaction without blocking the caller,
  * as [method@Xlev.Transaction.write]; finish with
- * [method@Xlev.Transaction.write_finish].
+ * [method@Xlev.Transaction.write_finish]. Sent and completed as
+ * [method@Xlev.Transaction.read_async]; a cancelled write was sent and
+ * may still take effect when the transaction is committed.
  *
  * Since: 1.0
  */
@@ -938,11 +1049,16 @@ xlev_transaction_write_async(XlevTransaction *self, const char *path,
                              const char *value, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data)
 {
+    XlevAsyncRequest request = {.kind = XLEV_ASYNC_WRITE,
+                                .path = path,
+                                .value = value,
+                                .len = value != NULL ? strlen(value) : 0};
+
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
 
-    tx_async_start(self, TX_ASYNC_WRITE, path, value, cancellable, callback,
-                   user_data, xlev_transaction_write_async,
-                   "[xlev] transaction write");
+    tx_path_async(self, &request, return_written, cancellable, callback,
+                  user_data, xlev_transaction_write_async,
+                  "[xlev] transaction write");
 }
 
 /**
@@ -976,7 +1092,11 @@ xlev_transaction_write_finish(XlevTransaction *self, GAsyncResult *result,
  *
  * Commits the transaction without blocking the caller, as
  * [method@Xlev.Transaction.commit]; finish with
- * [method@Xlev.Transaction.commit_finish].
+ * [method@Xlev.Transaction.commit_finish]. Sent and completed as
+ * [method@Xlev.Transaction.read_async]; the transaction is finished from
+ * this call on. Cancelling @cancellable completes the task at once with
+ * %G_IO_ERROR_CANCELLED, but the commit was sent and may still succeed:
+ * read the store again to know.
  *
  * Since: 1.0
  */
@@ -986,9 +1106,8 @@ xlev_transaction_commit_async(XlevTransaction *self, GCancellable *cancellable,
 {
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
 
-    tx_async_start(self, TX_ASYNC_COMMIT, NULL, NULL, cancellable, callback,
-                   user_data, xlev_transaction_commit_async,
-                   "[xlev] transaction commit");
+    tx_end_async(self, TRUE, cancellable, callback, user_data,
+                 xlev_transaction_commit_async, "[xlev] transaction commit");
 }
 
 /**
@@ -1023,7 +1142,9 @@ xlev_transaction_commit_finish(XlevTransaction *self, GAsyncResult *result,
  *
  * Aborts the transaction without blocking the caller, as
  * [method@Xlev.Transaction.abort]; finish with
- * [method@Xlev.Transaction.abort_finish].
+ * [method@Xlev.Transaction.abort_finish]. Sent and completed as
+ * [method@Xlev.Transaction.read_async]; the transaction is finished from
+ * this call on (a cancelled abort was sent all the same).
  *
  * Since: 1.0
  */
@@ -1033,9 +1154,8 @@ xlev_transaction_abort_async(XlevTransaction *self, GCancellable *cancellable,
 {
     g_return_if_fail(XLEV_IS_TRANSACTION(self));
 
-    tx_async_start(self, TX_ASYNC_ABORT, NULL, NULL, cancellable, callback,
-                   user_data, xlev_transaction_abort_async,
-                   "[xlev] transaction abort");
+    tx_end_async(self, FALSE, cancellable, callback, user_data,
+                 xlev_transaction_abort_async, "[xlev] transaction abort");
 }
 
 /**

@@ -14,11 +14,15 @@
  *    loop for you.
  *  - After commit or abort (whatever their outcome) the transaction is
  *    finished: every call on it fails with %XLEV_ERROR_CODE_INVAL.
- *    A transaction dropped unfinished is aborted (a round trip) when its
- *    last reference goes.
+ *    A transaction dropped unfinished is aborted when its last reference
+ *    goes: the abort is sent then, and nothing waits for its answer.
  *  - The calls block for one round trip each, as [method@Xlev.Context.read]
- *    does, from any thread; the _async ones complete in the caller's
- *    thread-default main context.
+ *    does, from any thread. The _async ones start no thread: the request
+ *    is sent from the calling thread and its answer completes the task in
+ *    the context's main context (the callback runs in the caller's
+ *    thread-default main context); cancelled, they complete at once with
+ *    G_IO_ERROR_CANCELLED, but the request was sent (a cancelled commit
+ *    may still commit) and its answer is dropped.
  *  - Both transports carry transactions ([enum@Xlev.Transport]): over the
  *    xenbus device they go through libxenstore.
  */

@@ -9,20 +9,18 @@
  * context's timeout and ended early by their GCancellable (its fd is the
  * core's cancel fd for the call).
  *
- * The _async versions start no thread: the core sends the request from the
- * calling thread (xlev_xs_*_async) and calls back from the loop, in the
- * context's main context, with the answer; the callback hands the GTask to
- * the dispatch module (an XLEV_ITEM_TASK item whose target is the task),
- * which completes it there. An XlevAsyncOp holds the task until the core's
- * callback, which comes exactly once (with XLEV_ERROR_CANCELLED when the
- * context is freed first). Cancelling completes the task at once with
+ * The _async versions start no thread: xlev-xs-async.c sends the request
+ * from the calling thread (the core's xlev_xs_*_async) and completes the
+ * GTask in the context's main context with the answer, through the return
+ * functions here. Cancelling completes the task at once with
  * G_IO_ERROR_CANCELLED; the request was sent, and its answer is dropped
- * when it comes (`done` decides, atomically, who completes the task).
+ * when it comes (see xlev-xs-async-private.h).
  */
 #include "xlev-context.h"
 #include "xlev-context-private.h"
 #include "xlev-error-private.h"
 #include "xlev-i18n-private.h"
+#include "xlev-xs-async-private.h"
 #include "xlev-xs-call-private.h"
 
 #include <stdlib.h>
@@ -248,179 +246,111 @@ xlev_context_exists(XlevContext *self, const char *path,
 }
 
 /*======================================================================*/
-/* Asynchronous versions */
-
-typedef enum {
-    XLEV_OP_READ,
-    XLEV_OP_READ_BYTES,
-    XLEV_OP_WRITE,
-    XLEV_OP_DIRECTORY,
-    XLEV_OP_RM,
-    XLEV_OP_EXISTS,
-} XlevOp;
-
-typedef struct {
-    GTask *task; /* strong, until the core's callback */
-    XlevOp op;
-    char *path;
-    gulong cancel_id;
-    int done; /* atomic: the task was completed (answer or cancel) */
-    /* the answer, from the core's callback to the emit */
-    int rc;
-    char *value;
-    unsigned int len;
-} XlevAsyncOp;
+/* Asynchronous versions: xlev-xs-async.c sends; these complete the task. */
 
 static void
-async_op_free(XlevAsyncOp *o)
+return_text(GTask *task, XlevAsyncAnswer *a)
 {
-    g_free(o->path);
-    g_free(o->value);
-    g_clear_object(&o->task);
-    g_free(o);
-}
-
-/* The task's result from the answer. In the context's main context. */
-static void
-async_op_return(XlevAsyncOp *o)
-{
-    GTask *task = o->task;
-    GCancellable *cancellable = g_task_get_cancellable(task);
     GError *error = NULL;
 
-    if (o->cancel_id != 0) {
-        g_cancellable_disconnect(cancellable, o->cancel_id);
-        o->cancel_id = 0;
+    if (a->rc != 0) {
+        xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                            _("Cannot read %s"), a->path);
+        g_task_return_error(task, error);
+    } else if (!xlev_xs_check_text(a->value, &a->len, a->path, &error)) {
+        g_task_return_error(task, error);
+    } else {
+        g_task_return_pointer(task, g_strndup(a->value, a->len), g_free);
     }
-    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
-        return; /* cancelled: the answer is dropped */
+}
 
-    if (o->op == XLEV_OP_EXISTS && o->rc == XLEV_ERROR_NOENT) {
-        g_task_return_boolean(task, FALSE);
-        return;
-    }
-    if (o->rc != 0) {
-        xlev_xs_call_failed(&error, cancellable, o->rc,
-                 o->op == XLEV_OP_WRITE     ? _("Cannot write %s")
-                 : o->op == XLEV_OP_RM      ? _("Cannot remove %s")
-                 : o->op == XLEV_OP_EXISTS  ? _("Cannot look up %s")
-                 : o->op == XLEV_OP_DIRECTORY ? _("Cannot list %s")
-                                              : _("Cannot read %s"),
-                 o->path);
+static void
+return_bytes(GTask *task, XlevAsyncAnswer *a)
+{
+    GError *error = NULL;
+
+    if (a->rc != 0) {
+        xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                            _("Cannot read %s"), a->path);
         g_task_return_error(task, error);
         return;
     }
-    switch (o->op) {
-    case XLEV_OP_READ:
-        if (!xlev_xs_check_text(o->value, &o->len, o->path, &error)) {
-            g_task_return_error(task, error);
-            return;
-        }
-        g_task_return_pointer(task, g_strndup(o->value, o->len), g_free);
-        return;
-    case XLEV_OP_READ_BYTES:
-        g_task_return_pointer(task, g_bytes_new(o->value, o->len),
-                              (GDestroyNotify)g_bytes_unref);
-        return;
-    case XLEV_OP_DIRECTORY: {
-        GPtrArray *names = g_ptr_array_new();
-        const char *p = o->value, *end = o->value + o->len;
+    g_task_return_pointer(task, g_bytes_new(a->value, a->len),
+                          (GDestroyNotify)g_bytes_unref);
+}
 
-        while (p < end) {
-            g_ptr_array_add(names, g_strdup(p));
-            p += strlen(p) + 1;
-        }
-        g_ptr_array_add(names, NULL);
-        g_task_return_pointer(task, g_ptr_array_free(names, FALSE),
-                              (GDestroyNotify)g_strfreev);
+static void
+return_directory(GTask *task, XlevAsyncAnswer *a)
+{
+    GError *error = NULL;
+    GPtrArray *names;
+    const char *p, *end;
+
+    if (a->rc != 0) {
+        xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                            _("Cannot list %s"), a->path);
+        g_task_return_error(task, error);
         return;
     }
-    default:
+    names = g_ptr_array_new();
+    for (p = a->value, end = a->value + a->len; p < end; p += strlen(p) + 1)
+        g_ptr_array_add(names, g_strdup(p));
+    g_ptr_array_add(names, NULL);
+    g_task_return_pointer(task, g_ptr_array_free(names, FALSE),
+                          (GDestroyNotify)g_strfreev);
+}
+
+static void
+return_exists(GTask *task, XlevAsyncAnswer *a)
+{
+    GError *error = NULL;
+
+    if (a->rc == 0 || a->rc == XLEV_ERROR_NOENT) {
+        g_task_return_boolean(task, a->rc == 0);
+        return;
+    }
+    xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                        _("Cannot look up %s"), a->path);
+    g_task_return_error(task, error);
+}
+
+/* TRUE, or the error of a write or rm. */
+static void
+return_done(GTask *task, XlevAsyncAnswer *a, const char *what_format)
+{
+    GError *error = NULL;
+
+    if (a->rc == 0) {
         g_task_return_boolean(task, TRUE);
         return;
     }
+    xlev_xs_call_failed(&error, g_task_get_cancellable(task), a->rc,
+                        what_format, a->path);
+    g_task_return_error(task, error);
 }
 
-/* The dispatch module delivers the item in the context's main context;
- * @target is the task. */
 static void
-async_op_emit(GObject *target, const XlevItem *item)
+return_written(GTask *task, XlevAsyncAnswer *a)
 {
-    XlevAsyncOp *o = g_task_get_task_data(G_TASK(target));
-
-    async_op_return(o);
-    /* The task no longer needs us; the reference goes with it. */
-    g_clear_object(&o->task);
+    return_done(task, a, _("Cannot write %s"));
 }
 
-/* The core's callback: in the thread running the context's loop, core lock
- * dropped; or from xlev_ctx_free() (XLEV_ERROR_CANCELLED), when the
- * context went first. */
 static void
-async_op_answered(xlev_ctx *core, void *user, int rc, const char *value,
-                  unsigned int len)
+return_removed(GTask *task, XlevAsyncAnswer *a)
 {
-    XlevAsyncOp *o = user;
-    XlevContext *ctx = g_task_get_source_object(o->task);
-    XlevDispatch *dispatch;
-
-    o->rc = rc;
-    if (rc == 0 && value != NULL && o->op != XLEV_OP_WRITE &&
-        o->op != XLEV_OP_RM && o->op != XLEV_OP_EXISTS) {
-        o->value = g_malloc(len + 1);
-        memcpy(o->value, value, len);
-        o->value[len] = '\0';
-        o->len = len;
-    }
-    dispatch = rc == XLEV_ERROR_CANCELLED ? NULL
-                                          : xlev_context_get_dispatch(ctx);
-    if (dispatch == NULL || g_atomic_int_get(&o->done)) {
-        /* Cancelled already (or the context is going): nothing to
-         * deliver. The task's data is freed with the task. */
-        if (o->cancel_id != 0)
-            g_cancellable_disconnect(g_task_get_cancellable(o->task),
-                                     o->cancel_id);
-        o->cancel_id = 0;
-        if (g_atomic_int_compare_and_exchange(&o->done, 0, 1))
-            g_task_return_new_error(o->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                    "%s", _("The context was freed"));
-        g_clear_object(&o->task);
-        return;
-    }
-    {
-        XlevItem *item = xlev_item_new(G_OBJECT(o->task), async_op_emit,
-                                       XLEV_ITEM_TASK, NULL);
-
-        if (xlev_dispatch_is_running(dispatch))
-            xlev_dispatch_queue(dispatch, item);
-        else
-            xlev_dispatch_post(dispatch, item);
-    }
-}
-
-/* The GCancellable was cancelled (any thread): the task completes now. */
-static void
-async_op_cancelled(GCancellable *cancellable, gpointer data)
-{
-    XlevAsyncOp *o = data;
-    GError *error = NULL;
-
-    if (!g_atomic_int_compare_and_exchange(&o->done, 0, 1))
-        return;
-    g_cancellable_set_error_if_cancelled(cancellable, &error);
-    g_task_return_error(o->task, error);
+    return_done(task, a, _("Cannot remove %s"));
 }
 
 static void
-op_start(XlevContext *self, XlevOp op, const char *path, const void *value,
-         gsize len, GCancellable *cancellable, GAsyncReadyCallback callback,
+op_start(XlevContext *self, XlevAsyncKind kind, XlevAsyncReturnFunc ret,
+         const char *path, const void *value, gsize len,
+         GCancellable *cancellable, GAsyncReadyCallback callback,
          gpointer user_data, gpointer source_tag, const char *name)
 {
     g_autoptr(GTask) task = NULL;
-    xlev_ctx *core = xlev_context_get_core(self);
     GError *error = NULL;
-    XlevAsyncOp *o;
-    int rc;
+    XlevAsyncRequest request = {
+        .kind = kind, .path = path, .value = value, .len = len};
 
     task = g_task_new(self, cancellable, callback, user_data);
     g_task_set_source_tag(task, source_tag);
@@ -432,51 +362,7 @@ op_start(XlevContext *self, XlevOp op, const char *path, const void *value,
         g_task_return_error(task, error);
         return;
     }
-    if (g_task_return_error_if_cancelled(task))
-        return;
-    if (len > G_MAXUINT) {
-        xlev_error_from_core(&error, XLEV_ERROR_TOO_BIG, _("Cannot write %s"),
-                             path);
-        g_task_return_error(task, error);
-        return;
-    }
-
-    o = g_new0(XlevAsyncOp, 1);
-    o->op = op;
-    o->path = g_strdup(path);
-    g_task_set_task_data(task, o, (GDestroyNotify)async_op_free);
-    o->task = g_object_ref(task);
-
-    switch (op) {
-    case XLEV_OP_WRITE:
-        rc = xlev_xs_write_async(core, 0, path, value, (unsigned int)len,
-                                 async_op_answered, o);
-        break;
-    case XLEV_OP_DIRECTORY:
-        rc = xlev_xs_directory_async(core, 0, path, async_op_answered, o);
-        break;
-    case XLEV_OP_RM:
-        rc = xlev_xs_rm_async(core, 0, path, async_op_answered, o);
-        break;
-    default:
-        rc = xlev_xs_read_async(core, 0, path, async_op_answered, o);
-        break;
-    }
-    if (rc != 0) {
-        g_clear_object(&o->task);
-        xlev_error_from_core(&error, rc,
-                             op == XLEV_OP_WRITE ? _("Cannot write %s")
-                             : op == XLEV_OP_RM  ? _("Cannot remove %s")
-                                                 : _("Cannot read %s"),
-                             path);
-        g_task_return_error(task, error);
-        return;
-    }
-    /* Connected after sending: a handler that runs at once (cancelled
-     * meanwhile) completes the task; the answer is then dropped. */
-    if (cancellable != NULL)
-        o->cancel_id = g_cancellable_connect(
-            cancellable, G_CALLBACK(async_op_cancelled), o, NULL);
+    xlev_xs_async_send(self, task, &request, ret);
 }
 
 static gboolean
@@ -513,7 +399,7 @@ xlev_context_read_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_READ, path, NULL, 0, cancellable, callback, user_data,
+    op_start(self, XLEV_ASYNC_READ, return_text, path, NULL, 0, cancellable, callback, user_data,
              xlev_context_read_async, "[xlev] read");
 }
 
@@ -561,7 +447,7 @@ xlev_context_write_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_WRITE, path, value != NULL ? value : "",
+    op_start(self, XLEV_ASYNC_WRITE, return_written, path, value != NULL ? value : "",
              value != NULL ? strlen(value) : 0, cancellable, callback,
              user_data, xlev_context_write_async, "[xlev] write");
 }
@@ -608,7 +494,7 @@ xlev_context_directory_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_DIRECTORY, path, NULL, 0, cancellable, callback,
+    op_start(self, XLEV_ASYNC_DIRECTORY, return_directory, path, NULL, 0, cancellable, callback,
              user_data, xlev_context_directory_async, "[xlev] directory");
 }
 
@@ -655,7 +541,7 @@ xlev_context_rm_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_RM, path, NULL, 0, cancellable, callback, user_data,
+    op_start(self, XLEV_ASYNC_RM, return_removed, path, NULL, 0, cancellable, callback, user_data,
              xlev_context_rm_async, "[xlev] rm");
 }
 
@@ -701,7 +587,7 @@ xlev_context_exists_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_EXISTS, path, NULL, 0, cancellable, callback,
+    op_start(self, XLEV_ASYNC_READ, return_exists, path, NULL, 0, cancellable, callback,
              user_data, xlev_context_exists_async, "[xlev] exists");
 }
 
@@ -748,7 +634,7 @@ xlev_context_read_bytes_async(XlevContext *self, const char *path,
 {
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_READ_BYTES, path, NULL, 0, cancellable, callback,
+    op_start(self, XLEV_ASYNC_READ, return_bytes, path, NULL, 0, cancellable, callback,
              user_data, xlev_context_read_bytes_async, "[xlev] read bytes");
 }
 
@@ -799,7 +685,7 @@ xlev_context_write_bytes_async(XlevContext *self, const char *path,
 
     g_return_if_fail(XLEV_IS_CONTEXT(self));
 
-    op_start(self, XLEV_OP_WRITE, path, data != NULL ? data : "", len,
+    op_start(self, XLEV_ASYNC_WRITE, return_written, path, data != NULL ? data : "", len,
              cancellable, callback, user_data, xlev_context_write_bytes_async,
              "[xlev] write bytes");
 }

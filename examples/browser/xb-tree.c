@@ -12,7 +12,8 @@
  *        once, READ queued first in line; "no such node" ──► removed
  *
  * Requests wait in one queue and at most XB_TREE_MAX_IN_FLIGHT run at a
- * time (each is a GTask in the library's worker threads).
+ * time (each a GTask whose request is pipelined on the context's
+ * connection; the library starts no thread for them).
  */
 #include "xb-tree.h"
 
@@ -21,7 +22,8 @@
 #include "xb-format.h"
 
 /* Requests to xenstored in flight at once: enough to hide a round trip,
- * few enough not to flood the GTask thread pool. */
+ * few enough that a watch event's read is not queued behind a whole
+ * subtree's. */
 #define XB_TREE_MAX_IN_FLIGHT 8
 
 /* Watch events handled straight away per burst window; the rest wait for

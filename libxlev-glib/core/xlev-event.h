@@ -741,6 +741,56 @@ int xlev_xs_directory_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_rm_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
                      xlev_xs_reply_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_mkdir_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                        xlev_xs_reply_callback *callback, void *user);
+
+/* The other asynchronous operations, as the blocking ones above and with
+ * the same promises as xlev_xs_read_async() (one callback, from the loop,
+ * lock dropped; XLEV_ERROR_CANCELLED when the context is freed first).
+ *
+ * xlev_xs_transaction_start_async: @callback gets the new transaction's
+ * id (never 0; 0 when rc is not). The daemon sends it as a decimal
+ * string: one that is not (empty, not decimal, 0, over 32 bits, no
+ * terminator) is XLEV_ERROR_PROTOCOL; the transaction the daemon may have
+ * opened is then lost with the connection's other state, as with the
+ * blocking call.
+ *
+ * xlev_xs_transaction_end_async: commits (@commit nonzero) or aborts;
+ * the answer carries nothing; a conflict is XLEV_ERROR_AGAIN.
+ *
+ * xlev_xs_get_perms_async: @callback gets the list (@perms, @n entries,
+ * valid only during the call). xlev_xs_set_perms_async refuses a list as
+ * xlev_xs_set_perms() does, before sending (XLEV_ERROR_INVAL).
+ *
+ * xlev_xs_get_domain_path_async: @callback's @value is the path,
+ * NUL-terminated, @len its length; an answer that is not one string is
+ * XLEV_ERROR_PROTOCOL. */
+typedef void xlev_xs_tx_callback(xlev_ctx *ctx, void *user, int rc,
+                                 uint32_t tx_id);
+typedef void xlev_xs_perms_callback(xlev_ctx *ctx, void *user, int rc,
+                                    const xlev_xs_perm *perms,
+                                    unsigned int n);
+
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_transaction_start_async(xlev_ctx *ctx,
+                                    xlev_xs_tx_callback *callback,
+                                    void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_transaction_end_async(xlev_ctx *ctx, uint32_t tx_id, int commit,
+                                  xlev_xs_reply_callback *callback,
+                                  void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_get_perms_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                            xlev_xs_perms_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_set_perms_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                            const xlev_xs_perm *perms, unsigned int n,
+                            xlev_xs_reply_callback *callback, void *user);
+XLEV_AVAILABLE_IN_1_0
+int xlev_xs_get_domain_path_async(xlev_ctx *ctx, unsigned int domid,
+                                  xlev_xs_reply_callback *callback,
+                                  void *user);
 
 #ifdef __cplusplus
 }

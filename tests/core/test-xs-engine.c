@@ -187,6 +187,193 @@ test_ops(XsFixture *fx, gconstpointer data)
     xlev_ctx_free(ctx);
 }
 
+/* The asynchronous operations beyond read/write/directory/rm, either
+ * transport: each callback comes once, from the loop, with what the
+ * blocking call would have returned. */
+typedef struct {
+    int calls;
+    int rc;
+    uint32_t tx_id;
+    char *value;
+    xlev_xs_perm perms[4];
+    unsigned int n;
+} AsyncAnswer;
+
+static void
+answer_reply(xlev_ctx *ctx, void *user, int rc, const char *value,
+             unsigned int len)
+{
+    AsyncAnswer *a = user;
+
+    a->calls++;
+    a->rc = rc;
+    g_free(a->value);
+    a->value = rc == 0 ? g_strndup(value, len) : NULL;
+}
+
+static void
+answer_tx(xlev_ctx *ctx, void *user, int rc, uint32_t tx_id)
+{
+    AsyncAnswer *a = user;
+
+    a->calls++;
+    a->rc = rc;
+    a->tx_id = tx_id;
+}
+
+static void
+answer_perms(xlev_ctx *ctx, void *user, int rc, const xlev_xs_perm *perms,
+             unsigned int n)
+{
+    AsyncAnswer *a = user;
+
+    a->calls++;
+    a->rc = rc;
+    a->n = n;
+    if (rc == 0)
+        memcpy(a->perms, perms, MIN(n, G_N_ELEMENTS(a->perms)) * sizeof(*perms));
+}
+
+/* Runs @ctx's loop until @a's callback came (once), then resets the count;
+ * returns its rc. */
+static int
+await_answer(xlev_ctx *ctx, AsyncAnswer *a)
+{
+    gint64 end = g_get_monotonic_time() + xs_fixture_scale_ms(5000) * 1000;
+
+    while (a->calls == 0 && g_get_monotonic_time() < end)
+        test_poll_iterate(ctx, 50);
+    test_poll_iterate(ctx, 0);
+    g_assert_cmpint(a->calls, ==, 1);
+    a->calls = 0;
+    return a->rc;
+}
+
+static void
+test_async_more(XsFixture *fx, gconstpointer data)
+{
+    xlev_xs_perm perms[2] = {{0, XLEV_XS_PERM_NONE}, {5, XLEV_XS_PERM_READ}};
+    AsyncAnswer a = {0}, b = {0};
+    char *value = NULL;
+    uint32_t tx;
+    xlev_ctx *ctx;
+
+    select_transport(fx, data);
+    ctx = ctx_on(NULL, NULL);
+
+    /* mkdir; permissions set and read back */
+    g_assert_cmpint(xlev_xs_mkdir_async(ctx, 0, "/am/dir", answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(a.calls, ==, 0); /* from the loop, never at once */
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/am/dir", &value, NULL), ==, 0);
+    g_assert_cmpstr(value, ==, "");
+    free(value);
+    g_assert_cmpint(xlev_xs_set_perms_async(ctx, 0, "/am/dir", perms, 2,
+                                            answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(
+        xlev_xs_get_perms_async(ctx, 0, "/am/dir", answer_perms, &a), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpuint(a.n, ==, 2);
+    g_assert_cmpuint(a.perms[1].domid, ==, 5);
+    g_assert_cmpint(a.perms[1].mode, ==, XLEV_XS_PERM_READ);
+    g_assert_cmpint(
+        xlev_xs_get_perms_async(ctx, 0, "/am/none", answer_perms, &a), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, XLEV_ERROR_NOENT);
+    g_assert_cmpuint(a.n, ==, 0);
+    /* bad input: refused before sending, no callback */
+    g_assert_cmpint(xlev_xs_set_perms_async(ctx, 0, "/am/dir", perms, 0,
+                                            answer_reply, &a),
+                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_xs_mkdir_async(ctx, 0, "no-slash", answer_reply, &a),
+                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_xs_get_domain_path_async(ctx, 70000, answer_reply,
+                                                  &a),
+                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, NULL, &a), ==,
+                    XLEV_ERROR_INVAL);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, 0, 1, answer_reply, &a),
+                    ==, XLEV_ERROR_INVAL);
+    test_poll_iterate(ctx, 20);
+    g_assert_cmpint(a.calls, ==, 0);
+
+    /* domain path */
+    g_assert_cmpint(xlev_xs_get_domain_path_async(ctx, 7, answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpstr(a.value, ==, "/local/domain/7");
+
+    /* a transaction, committed */
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &a), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpuint(a.tx_id, !=, 0);
+    tx = a.tx_id;
+    g_assert_cmpint(xlev_xs_write_async(ctx, tx, "/am/tx", "1", 1,
+                                        answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/am/tx", &value, NULL), ==,
+                    XLEV_ERROR_NOENT);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, tx, 1, answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/am/tx", &value, NULL), ==, 0);
+    g_assert_cmpstr(value, ==, "1");
+    free(value);
+
+    /* two racing: the second commit is AGAIN; an abort changes nothing */
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &b), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &b), ==, 0);
+    g_assert_cmpuint(a.tx_id, !=, b.tx_id);
+    g_assert_cmpint(xlev_xs_read_tx(ctx, a.tx_id, "/am/tx", &value, NULL), ==,
+                    0);
+    free(value);
+    g_assert_cmpint(xlev_xs_write_tx(ctx, a.tx_id, "/am/tx", "2", 1), ==, 0);
+    g_assert_cmpint(xlev_xs_write_tx(ctx, b.tx_id, "/am/tx", "3", 1), ==, 0);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, b.tx_id, 1,
+                                                  answer_reply, &b),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &b), ==, 0);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, a.tx_id, 1,
+                                                  answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, XLEV_ERROR_AGAIN);
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &a), ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_write_tx(ctx, a.tx_id, "/am/tx", "4", 1), ==, 0);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, a.tx_id, 0,
+                                                  answer_reply, &a),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/am/tx", &value, NULL), ==, 0);
+    g_assert_cmpstr(value, ==, "3");
+    free(value);
+
+    /* freed with typed requests in flight: each callback once, CANCELLED
+     * (the socket's are in flight; the xenbus transport's answered and
+     * waiting for the loop are dropped with the queue) */
+    if (xlev_ctx_get_transport(ctx) == XLEV_XS_TRANSPORT_SOCKET) {
+        g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &a),
+                        ==, 0);
+        g_assert_cmpint(
+            xlev_xs_get_perms_async(ctx, 0, "/am/dir", answer_perms, &b), ==,
+            0);
+    }
+    xlev_ctx_free(ctx);
+    if (a.calls) {
+        g_assert_cmpint(a.calls, ==, 1);
+        g_assert_cmpint(a.rc, ==, XLEV_ERROR_CANCELLED);
+        g_assert_cmpint(b.calls, ==, 1);
+        g_assert_cmpint(b.rc, ==, XLEV_ERROR_CANCELLED);
+    }
+    g_free(a.value);
+    g_free(b.value);
+}
+
 /* Watches over either transport: the initial event, a change below, none
  * after deregistration (which does not wait for the daemon). */
 typedef struct {
@@ -674,6 +861,33 @@ test_bad_peer(gconstpointer data)
     xs_bad_peer_free(peer);
 }
 
+/* Answers that do not parse as what was asked ("OK" for a transaction
+ * id, for a permission list) are XLEV_ERROR_PROTOCOL for that request
+ * only: the stream is still in step. */
+static void
+test_bad_peer_typed(void)
+{
+    static const XsBadPeerAnswer script[] = {XS_BAD_PEER_OK, XS_BAD_PEER_OK};
+    g_autoptr(GError) error = NULL;
+    XsBadPeer *peer = xs_bad_peer_new(script, G_N_ELEMENTS(script), &error);
+    AsyncAnswer a = {0}, b = {0};
+    Disasters d = {0};
+    xlev_ctx *ctx;
+
+    g_assert_no_error(error);
+    ctx = ctx_on(xs_bad_peer_socket_path(peer), &d);
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, answer_tx, &a), ==, 0);
+    g_assert_cmpint(xlev_xs_get_perms_async(ctx, 0, "/x", answer_perms, &b),
+                    ==, 0);
+    g_assert_cmpint(await_answer(ctx, &a), ==, XLEV_ERROR_PROTOCOL);
+    g_assert_cmpuint(a.tx_id, ==, 0);
+    g_assert_cmpint(await_answer(ctx, &b), ==, XLEV_ERROR_PROTOCOL);
+    g_assert_cmpuint(b.n, ==, 0);
+    g_assert_cmpint(d.count, ==, 0);
+    xlev_ctx_free(ctx);
+    xs_bad_peer_free(peer);
+}
+
 /* A daemon that never answers: the timeout, and a cancel fd. */
 static gpointer
 cancel_later(gpointer data)
@@ -750,6 +964,12 @@ main(int argc, char **argv)
     g_test_add("/xlev/core/xs-engine/xenbus/ops", XsFixture,
                GINT_TO_POINTER(XS_FIXTURE_TRANSPORT_XENBUS), xs_fixture_setup,
                test_ops, xs_fixture_teardown);
+    g_test_add("/xlev/core/xs-engine/socket/async-more", XsFixture,
+               GINT_TO_POINTER(XS_FIXTURE_TRANSPORT_SOCKET), xs_fixture_setup,
+               test_async_more, xs_fixture_teardown);
+    g_test_add("/xlev/core/xs-engine/xenbus/async-more", XsFixture,
+               GINT_TO_POINTER(XS_FIXTURE_TRANSPORT_XENBUS), xs_fixture_setup,
+               test_async_more, xs_fixture_teardown);
     g_test_add("/xlev/core/xs-engine/socket/watch", XsFixture,
                GINT_TO_POINTER(XS_FIXTURE_TRANSPORT_SOCKET), xs_fixture_setup,
                test_watch, xs_fixture_teardown);
@@ -782,6 +1002,8 @@ main(int argc, char **argv)
 
         g_test_add_data_func(name, &bad_cases[i], test_bad_peer);
     }
+    g_test_add_func("/xlev/core/xs-engine/bad-peer/typed-answers",
+                    test_bad_peer_typed);
     g_test_add_func("/xlev/core/xs-engine/bad-peer/never-answers",
                     test_never_answers);
     return g_test_run();

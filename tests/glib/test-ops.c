@@ -77,6 +77,7 @@ test_bad_input(Fixture *f, gconstpointer data)
 typedef struct {
     Fixture *f;
     GAsyncResult *result;
+    int calls;
 } AsyncWait;
 
 static void
@@ -199,6 +200,138 @@ test_async_cancelled(Fixture *f, gconstpointer data)
     /* Sync, cancelled. */
     g_assert_null(xlev_context_read(f->ctx, "/cancel/k", cancellable, &error));
     g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* A cancelled write was sent: it still happens, the task says
+ * G_IO_ERROR_CANCELLED at once, and the callback comes only once. */
+static void
+on_ready_counted(GObject *source, GAsyncResult *result, gpointer data)
+{
+    AsyncWait *w = data;
+
+    w->calls++;
+    g_clear_object(&w->result);
+    w->result = g_object_ref(result);
+}
+
+static void
+test_async_cancelled_was_sent(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autofree char *value = NULL;
+    AsyncWait w = {.f = f};
+
+    xlev_context_write_async(f->ctx, "/cancel/sent", "v", cancellable,
+                             on_ready_counted, &w);
+    g_cancellable_cancel(cancellable);
+    ASYNC_WAIT(f, w);
+    g_assert_false(xlev_context_write_finish(f->ctx, w.result, &error));
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error(&error);
+    /* the answer comes, and is dropped */
+    spin_for(f->main_context, 100);
+    g_assert_cmpint(w.calls, ==, 1);
+    value = xlev_context_read(f->ctx, "/cancel/sent", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+    g_clear_object(&w.result);
+}
+
+/* The callback runs in the caller's thread-default main context, here not
+ * the context's: the answer reaches the task in the context's, and
+ * iterating that one alone never runs the callback. */
+typedef struct {
+    GMainContext *expected;
+    int calls;
+    gboolean in_expected;
+    GAsyncResult *result;
+} CallerWait;
+
+static void
+on_ready_caller(GObject *source, GAsyncResult *result, gpointer data)
+{
+    CallerWait *w = data;
+
+    w->calls++;
+    w->in_expected = g_main_context_get_thread_default() == w->expected
+                     && g_main_context_is_owner(w->expected);
+    w->result = g_object_ref(result);
+}
+
+static void
+test_async_main_context(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMainContext) caller = g_main_context_new();
+    g_autofree char *value = NULL;
+    CallerWait w = {.expected = caller};
+
+    g_assert_true(xlev_context_write(f->ctx, "/mc/k", "v", NULL, &error));
+    g_assert_no_error(error);
+    g_main_context_push_thread_default(caller);
+    xlev_context_read_async(f->ctx, "/mc/k", NULL, on_ready_caller, &w);
+    WAIT_FOR(f->main_context, g_main_context_pending(caller), 5000);
+    g_assert_cmpint(w.calls, ==, 0);
+    WAIT_FOR(caller, w.calls > 0, 5000);
+    g_assert_cmpint(w.calls, ==, 1);
+    g_assert_true(w.in_expected);
+    value = xlev_context_read_finish(f->ctx, w.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+    g_clear_object(&w.result);
+    g_main_context_pop_thread_default(caller);
+}
+
+/* The context's async operations, many in flight, start no thread. */
+#define NO_THREAD_OPS 200
+
+static void
+on_ready_no_error(GObject *source, GAsyncResult *result, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    /* Every kind here finishes with a GTask's boolean or pointer. */
+    if (g_task_get_source_tag(G_TASK(result)) == xlev_context_read_async)
+        g_free(g_task_propagate_pointer(G_TASK(result), &error));
+    else if (g_task_get_source_tag(G_TASK(result))
+             == xlev_context_directory_async)
+        g_strfreev(g_task_propagate_pointer(G_TASK(result), &error));
+    else if (g_task_get_source_tag(G_TASK(result))
+             == xlev_context_get_permissions_async)
+        g_list_free_full(g_task_propagate_pointer(G_TASK(result), &error),
+                         (GDestroyNotify)xlev_permission_free);
+    else
+        g_task_propagate_boolean(G_TASK(result), &error);
+    g_assert_no_error(error);
+    (*(int *)data)++;
+}
+
+static void
+test_async_no_thread(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GHashTable) before = thread_ids();
+    g_autoptr(GError) error = NULL;
+    int done = 0, i;
+
+    g_assert_true(xlev_context_write(f->ctx, "/nt/k", "v", NULL, &error));
+    g_assert_no_error(error);
+    for (i = 0; i < NO_THREAD_OPS / 5; i++) {
+        g_autofree char *path = g_strdup_printf("/nt/%d", i);
+
+        xlev_context_write_async(f->ctx, path, "v", NULL, on_ready_no_error,
+                                 &done);
+        xlev_context_read_async(f->ctx, "/nt/k", NULL, on_ready_no_error,
+                                &done);
+        xlev_context_directory_async(f->ctx, "/nt", NULL, on_ready_no_error,
+                                     &done);
+        xlev_context_mkdir_async(f->ctx, "/nt/dir", NULL, on_ready_no_error,
+                                 &done);
+        xlev_context_get_permissions_async(f->ctx, "/nt/k", NULL,
+                                           on_ready_no_error, &done);
+    }
+    WAIT_FOR(f->main_context, done == NO_THREAD_OPS, 10000);
+    assert_no_new_thread(before);
 }
 
 /* Many async operations in flight from the main thread, results in
@@ -681,11 +814,16 @@ main(int argc, char **argv)
     g_test_add_func("/xlev/error/quark-and-enum", test_error_quark);
     g_test_add_func("/xlev/error/codes-non-negative-and-mapped",
                     test_error_codes);
+    /* First: no earlier test's thread may be there to reuse unseen. */
+    XLEV_TEST_ADD_BOTH("/ops/async-no-thread", test_async_no_thread);
     XLEV_TEST_ADD_BOTH("/ops/sync", test_sync_ops);
     XLEV_TEST_ADD_BOTH("/ops/bad-input-is-inval", test_bad_input);
     XLEV_TEST_ADD_BOTH("/ops/async", test_async_ops);
     XLEV_TEST_ADD_BOTH("/ops/async-bad-input-is-inval", test_async_bad_input);
     XLEV_TEST_ADD_BOTH("/ops/async-cancelled", test_async_cancelled);
+    XLEV_TEST_ADD_BOTH("/ops/async-cancelled-was-sent",
+                       test_async_cancelled_was_sent);
+    XLEV_TEST_ADD_BOTH("/ops/async-main-context", test_async_main_context);
     XLEV_TEST_ADD_BOTH("/ops/async-many", test_async_many);
     XLEV_TEST_ADD_BOTH("/context/properties", test_context_properties);
     XLEV_TEST_ADD_BOTH("/ops/bytes", test_bytes);

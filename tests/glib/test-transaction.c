@@ -7,6 +7,7 @@
 #include "xlev-test-common.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -491,6 +492,438 @@ assert_perm(GList *list, guint i, guint domid, XlevPermissionMode mode)
     g_assert_cmpint(p->mode, ==, mode);
 }
 
+/* One async call's completion: how many times, with what, and whether in
+ * the main context expected (the caller's thread-default). */
+typedef struct {
+    int calls;
+    GAsyncResult *result;
+    GMainContext *expected;
+    gboolean in_expected;
+} Done;
+
+static void
+on_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    Done *d = user_data;
+
+    d->calls++;
+    d->in_expected = d->expected == NULL
+                     || (g_main_context_get_thread_default() == d->expected
+                         && g_main_context_is_owner(d->expected));
+    g_clear_object(&d->result);
+    d->result = g_object_ref(result);
+}
+
+/* Runs the loop until @d's callback came, then asserts it came once. */
+#define AWAIT_DONE(f, d)                                                     \
+    do {                                                                     \
+        WAIT_FOR((f)->main_context, (d).calls > 0, 5000);                    \
+        g_assert_cmpint((d).calls, ==, 1);                                   \
+        (d).calls = 0;                                                       \
+    } while (0)
+
+static XlevTransaction *
+start_async(Fixture *f, XlevContext *ctx)
+{
+    g_autoptr(GError) error = NULL;
+    Done d = {0};
+    XlevTransaction *tx;
+
+    xlev_context_transaction_start_async(ctx, NULL, on_done, &d);
+    g_assert_cmpint(d.calls, ==, 0);
+    AWAIT_DONE(f, d);
+    tx = xlev_context_transaction_start_finish(ctx, d.result, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(tx);
+    g_assert_cmpuint(xlev_transaction_get_id(tx), !=, 0);
+    g_clear_object(&d.result);
+    return tx;
+}
+
+/* Errors through the async calls, as the blocking ones give them. */
+static void
+test_async_errors(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(XlevContext) other = second_context(f);
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autofree char *value = NULL;
+    Done d = {0};
+
+    g_assert_true(xlev_context_write(f->ctx, "/tx/ae", "0", NULL, &error));
+    g_assert_no_error(error);
+    tx = start_async(f, f->ctx);
+
+    /* NOENT, and a bad path refused before sending */
+    xlev_transaction_read_async(tx, "/tx/none", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_null(xlev_transaction_read_finish(tx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    xlev_transaction_read_async(tx, "relative", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_null(xlev_transaction_read_finish(tx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    xlev_transaction_write_async(tx, "/tx/ae", NULL, NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_false(xlev_transaction_write_finish(tx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+
+    /* a conflict: the commit is AGAIN, nothing of the transaction written */
+    xlev_transaction_read_async(tx, "/tx/ae", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    value = xlev_transaction_read_finish(tx, d.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "0");
+    g_clear_pointer(&value, g_free);
+    g_assert_true(xlev_context_write(other, "/tx/ae", "other", NULL, &error));
+    g_assert_no_error(error);
+    xlev_transaction_write_async(tx, "/tx/ae", "mine", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_true(xlev_transaction_write_finish(tx, d.result, &error));
+    g_assert_no_error(error);
+    xlev_transaction_commit_async(tx, NULL, on_done, &d);
+    g_assert_true(xlev_transaction_is_finished(tx)); /* from the call on */
+    AWAIT_DONE(f, d);
+    g_assert_false(xlev_transaction_commit_finish(tx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_AGAIN);
+    g_clear_error(&error);
+    value = xlev_context_read(f->ctx, "/tx/ae", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "other");
+    g_clear_object(&d.result);
+}
+
+/* The context's async twins of mkdir, the permission calls and the
+ * domain path: results and errors. */
+static void
+test_context_async_twins(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autolist(XlevPermission) set = NULL;
+    g_autolist(XlevPermission) got = NULL;
+    g_autolist(XlevPermission) reserved = NULL;
+    g_autofree char *path = NULL;
+    Done d = {0};
+
+    xlev_context_mkdir_async(f->ctx, "/twins/dir", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_true(xlev_context_mkdir_finish(f->ctx, d.result, &error));
+    g_assert_no_error(error);
+    g_assert_true(xlev_context_exists(f->ctx, "/twins/dir", NULL, &error));
+
+    set = perm_list(0, XLEV_PERMISSION_MODE_NONE, 5, XLEV_PERMISSION_MODE_READ,
+                    -1);
+    xlev_context_set_permissions_async(f->ctx, "/twins/dir", set, NULL,
+                                       on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_true(
+        xlev_context_set_permissions_finish(f->ctx, d.result, &error));
+    g_assert_no_error(error);
+    xlev_context_get_permissions_async(f->ctx, "/twins/dir", NULL, on_done,
+                                       &d);
+    AWAIT_DONE(f, d);
+    got = xlev_context_get_permissions_finish(f->ctx, d.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 2);
+    assert_perm(got, 0, 0, XLEV_PERMISSION_MODE_NONE);
+    assert_perm(got, 1, 5, XLEV_PERMISSION_MODE_READ);
+
+    xlev_context_get_domain_path_async(f->ctx, 4, NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    path = xlev_context_get_domain_path_finish(f->ctx, d.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path, ==, "/local/domain/4");
+
+    /* errors: the daemon's, and bad input refused before sending */
+    xlev_context_get_permissions_async(f->ctx, "/twins/none", NULL, on_done,
+                                       &d);
+    AWAIT_DONE(f, d);
+    g_assert_null(xlev_context_get_permissions_finish(f->ctx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_NOENT);
+    g_clear_error(&error);
+    xlev_context_mkdir_async(f->ctx, "relative", NULL, on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_false(xlev_context_mkdir_finish(f->ctx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    xlev_context_set_permissions_async(f->ctx, "/twins/dir", NULL, NULL,
+                                       on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_false(
+        xlev_context_set_permissions_finish(f->ctx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    reserved = perm_list(0, XLEV_PERMISSION_MODE_NONE,
+                         XLEV_DOMID_FIRST_RESERVED, XLEV_PERMISSION_MODE_READ,
+                         -1);
+    xlev_context_set_permissions_async(f->ctx, "/twins/dir", reserved, NULL,
+                                       on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_false(
+        xlev_context_set_permissions_finish(f->ctx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    xlev_context_get_domain_path_async(f->ctx, XLEV_DOMID_FIRST_RESERVED, NULL,
+                                       on_done, &d);
+    AWAIT_DONE(f, d);
+    g_assert_null(xlev_context_get_domain_path_finish(f->ctx, d.result, &error));
+    g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL);
+    g_clear_error(&error);
+    /* the list was left as it was */
+    g_clear_list(&got, (GDestroyNotify)xlev_permission_free);
+    got = xlev_context_get_permissions(f->ctx, "/twins/dir", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_list_length(got), ==, 2);
+    g_clear_object(&d.result);
+}
+
+/* Cancelled after sending: the task completes at once with
+ * G_IO_ERROR_CANCELLED, the callback comes once, the late answer is
+ * dropped (ASan and valgrind check that nothing of it leaks). */
+static void
+assert_cancelled_once(Fixture *f, Done *d)
+{
+    g_autoptr(GError) error = NULL;
+
+    WAIT_FOR(f->main_context, d->calls > 0, 5000);
+    g_assert_true(g_task_propagate_boolean(G_TASK(d->result), &error)
+                  == FALSE);
+    g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    /* long enough for the answer to come and be dropped */
+    spin_for(f->main_context, 100);
+    g_assert_cmpint(d->calls, ==, 1);
+    d->calls = 0;
+    g_clear_object(&d->result);
+}
+
+static void
+test_async_cancelled(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autofree char *value = NULL;
+    Done d = {0};
+
+    /* cancelled before the call: nothing is sent */
+    g_cancellable_cancel(cancellable);
+    xlev_context_transaction_start_async(f->ctx, cancellable, on_done, &d);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+
+    /* cancelled after sending, before the answer */
+    xlev_context_transaction_start_async(f->ctx, cancellable, on_done, &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+
+    tx = start_async(f, f->ctx);
+    xlev_transaction_write_async(tx, "/tx/cancel", "v", cancellable, on_done,
+                                 &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+    xlev_transaction_read_async(tx, "/tx/cancel", cancellable, on_done, &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+
+    /* a cancelled commit was sent all the same: it may still commit (here
+     * it does: the write above was sent too); the transaction is finished */
+    xlev_transaction_commit_async(tx, cancellable, on_done, &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+    g_assert_true(xlev_transaction_is_finished(tx));
+    value = xlev_context_read(f->ctx, "/tx/cancel", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+
+    /* the context's twins */
+    xlev_context_get_permissions_async(f->ctx, "/tx/cancel", cancellable,
+                                       on_done, &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+    xlev_context_get_domain_path_async(f->ctx, 3, cancellable, on_done, &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+    g_cancellable_reset(cancellable);
+    xlev_context_mkdir_async(f->ctx, "/tx/cancel/dir", cancellable, on_done,
+                             &d);
+    g_cancellable_cancel(cancellable);
+    assert_cancelled_once(f, &d);
+}
+
+/* With the daemon stopped, the answers are surely late: a cancelled
+ * async call completes at once, dropping an unfinished transaction does
+ * not wait for its abort, and once the daemon goes on the late answers
+ * are dropped (each callback came once) and the connection still works. */
+static void
+test_async_stopped_daemon(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new();
+    g_autoptr(XlevTransaction) tx = start_async(f, f->ctx);
+    XlevTransaction *dropped = start_async(f, f->ctx);
+    g_autofree char *value = NULL;
+    Done d = {0};
+    gint64 t0, took;
+
+    g_assert_true(xlev_transaction_write(dropped, "/tx/stopped/dropped", "x",
+                                         NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(kill(f->xs.pid, SIGSTOP), ==, 0);
+
+    xlev_transaction_write_async(tx, "/tx/stopped/k", "v", cancellable,
+                                 on_done, &d);
+    xlev_transaction_commit_async(tx, cancellable, on_done, &d);
+    spin_for(f->main_context, 50);
+    g_assert_cmpint(d.calls, ==, 0); /* no answer while stopped */
+    g_cancellable_cancel(cancellable);
+    WAIT_FOR(f->main_context, d.calls == 2, 1000);
+
+    t0 = g_get_monotonic_time();
+    g_object_unref(dropped);
+    took = g_get_monotonic_time() - t0;
+    g_assert_cmpint(took, <, 100 * 1000);
+
+    g_assert_cmpint(kill(f->xs.pid, SIGCONT), ==, 0);
+    spin_for(f->main_context, 200);
+    g_assert_cmpint(d.calls, ==, 2);
+    /* the cancelled requests were sent: the write and the commit happened;
+     * the dropped transaction was aborted */
+    value = xlev_context_read(f->ctx, "/tx/stopped/k", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(value, ==, "v");
+    g_assert_false(
+        xlev_context_exists(f->ctx, "/tx/stopped/dropped", NULL, &error));
+    g_assert_no_error(error);
+    g_clear_object(&d.result);
+}
+
+/* The answer completes the task in the context's main context; the
+ * callback runs in the caller's thread-default main context, another one
+ * here: iterating the context's alone never runs it. */
+static void
+test_async_main_context(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GMainContext) caller = g_main_context_new();
+    g_autoptr(XlevTransaction) tx = NULL;
+    g_autofree char *path = NULL;
+    Done d = {.expected = caller};
+
+    g_main_context_push_thread_default(caller);
+    xlev_context_transaction_start_async(f->ctx, NULL, on_done, &d);
+    WAIT_FOR(f->main_context, g_main_context_pending(caller), 5000);
+    g_assert_cmpint(d.calls, ==, 0);
+    WAIT_FOR(caller, d.calls > 0, 5000);
+    g_assert_cmpint(d.calls, ==, 1);
+    g_assert_true(d.in_expected);
+    tx = xlev_context_transaction_start_finish(f->ctx, d.result, &error);
+    g_assert_no_error(error);
+    g_clear_object(&d.result);
+
+    d.calls = 0;
+    d.in_expected = FALSE;
+    xlev_transaction_write_async(tx, "/tx/mc", "v", NULL, on_done, &d);
+    WAIT_FOR(f->main_context, g_main_context_pending(caller), 5000);
+    g_assert_cmpint(d.calls, ==, 0);
+    WAIT_FOR(caller, d.calls > 0, 5000);
+    g_assert_true(d.in_expected);
+    g_assert_true(xlev_transaction_write_finish(tx, d.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&d.result);
+
+    d.calls = 0;
+    d.in_expected = FALSE;
+    xlev_transaction_commit_async(tx, NULL, on_done, &d);
+    WAIT_FOR(f->main_context, g_main_context_pending(caller), 5000);
+    g_assert_cmpint(d.calls, ==, 0);
+    WAIT_FOR(caller, d.calls > 0, 5000);
+    g_assert_true(d.in_expected);
+    g_assert_true(xlev_transaction_commit_finish(tx, d.result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&d.result);
+
+    d.calls = 0;
+    d.in_expected = FALSE;
+    xlev_context_get_domain_path_async(f->ctx, 2, NULL, on_done, &d);
+    WAIT_FOR(f->main_context, g_main_context_pending(caller), 5000);
+    g_assert_cmpint(d.calls, ==, 0);
+    WAIT_FOR(caller, d.calls > 0, 5000);
+    g_assert_true(d.in_expected);
+    path = xlev_context_get_domain_path_finish(f->ctx, d.result, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(path, ==, "/local/domain/2");
+    g_clear_object(&d.result);
+    g_main_context_pop_thread_default(caller);
+}
+
+/* Transactions run asynchronously, many at once, start no thread. */
+#define NO_THREAD_TRANSACTIONS 20
+
+static void
+test_async_no_thread(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GHashTable) before = thread_ids();
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) names = NULL;
+    XlevTransaction *txs[NO_THREAD_TRANSACTIONS];
+    Done d[NO_THREAD_TRANSACTIONS] = {{0}};
+    int i;
+
+    /* Nodes that exist: creating one in a transaction would change its
+     * parent too, and the commits would conflict. */
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++) {
+        g_autofree char *p = g_strdup_printf("/tx/nothread/%d", i);
+
+        g_assert_true(xlev_context_write(f->ctx, p, "", NULL, &error));
+        g_assert_no_error(error);
+    }
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++)
+        xlev_context_transaction_start_async(f->ctx, NULL, on_done, &d[i]);
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++) {
+        AWAIT_DONE(f, d[i]);
+        txs[i] = xlev_context_transaction_start_finish(f->ctx, d[i].result,
+                                                       &error);
+        g_assert_no_error(error);
+    }
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++) {
+        g_autofree char *p = g_strdup_printf("/tx/nothread/%d", i);
+
+        xlev_transaction_write_async(txs[i], p, "v", NULL, on_done, &d[i]);
+    }
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++) {
+        AWAIT_DONE(f, d[i]);
+        g_assert_true(
+            xlev_transaction_write_finish(txs[i], d[i].result, &error));
+        g_assert_no_error(error);
+        xlev_transaction_commit_async(txs[i], NULL, on_done, &d[i]);
+    }
+    for (i = 0; i < NO_THREAD_TRANSACTIONS; i++) {
+        AWAIT_DONE(f, d[i]);
+        g_assert_true(
+            xlev_transaction_commit_finish(txs[i], d[i].result, &error));
+        g_assert_no_error(error);
+        g_clear_object(&d[i].result);
+        g_object_unref(txs[i]);
+    }
+    xlev_context_mkdir_async(f->ctx, "/tx/nothread/dir", NULL, on_done, &d[0]);
+    AWAIT_DONE(f, d[0]);
+    g_assert_true(xlev_context_mkdir_finish(f->ctx, d[0].result, &error));
+    g_assert_no_error(error);
+    g_clear_object(&d[0].result);
+    assert_no_new_thread(before);
+    names = xlev_context_directory(f->ctx, "/tx/nothread", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(names), ==, NO_THREAD_TRANSACTIONS + 1);
+}
+
 static void
 test_permissions(Fixture *f, gconstpointer data)
 {
@@ -767,6 +1200,44 @@ test_xenbus_transport(Fixture *f, gconstpointer data)
     path = xlev_context_get_domain_path(ctx, 4, NULL, &error);
     g_assert_no_error(error);
     g_assert_cmpstr(path, ==, "/local/domain/4");
+
+    /* The async calls too: the round trip is made at once, the answer
+     * still comes from the loop. */
+    {
+        g_autoptr(XlevTransaction) atx = start_async(f, ctx);
+        g_autolist(XlevPermission) agot = NULL;
+        g_autofree char *apath = NULL;
+        Done d = {0};
+
+        xlev_transaction_write_async(atx, "/xenbus/async", "2", NULL, on_done,
+                                     &d);
+        g_assert_cmpint(d.calls, ==, 0);
+        AWAIT_DONE(f, d);
+        g_assert_true(xlev_transaction_write_finish(atx, d.result, &error));
+        g_assert_no_error(error);
+        xlev_transaction_commit_async(atx, NULL, on_done, &d);
+        AWAIT_DONE(f, d);
+        g_assert_true(xlev_transaction_commit_finish(atx, d.result, &error));
+        g_assert_no_error(error);
+        g_clear_pointer(&value, g_free);
+        value = xlev_context_read(f->ctx, "/xenbus/async", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(value, ==, "2");
+
+        xlev_context_get_permissions_async(ctx, "/xenbus/node", NULL, on_done,
+                                           &d);
+        AWAIT_DONE(f, d);
+        agot = xlev_context_get_permissions_finish(ctx, d.result, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_list_length(agot), ==, 2);
+        assert_perm(agot, 1, 4, XLEV_PERMISSION_MODE_BOTH);
+        xlev_context_get_domain_path_async(ctx, 5, NULL, on_done, &d);
+        AWAIT_DONE(f, d);
+        apath = xlev_context_get_domain_path_finish(ctx, d.result, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(apath, ==, "/local/domain/5");
+        g_clear_object(&d.result);
+    }
 }
 
 int
@@ -775,6 +1246,9 @@ main(int argc, char **argv)
     xs_fixture_reexec_with_hypervisor(argv);
     g_test_init(&argc, &argv, NULL);
 
+    /* First: no earlier test's thread (a GTask pool's, say) may be there
+     * for an async call to reuse unseen. */
+    XLEV_TEST_ADD_BOTH("/transaction/async-no-thread", test_async_no_thread);
     XLEV_TEST_ADD_BOTH("/transaction/commit-and-isolation",
                        test_commit_and_isolation);
     XLEV_TEST_ADD_BOTH("/transaction/abort", test_abort);
@@ -786,6 +1260,13 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/transaction/transact-race", test_transact_race);
     XLEV_TEST_ADD_BOTH("/transaction/transact-errors", test_transact_errors);
     XLEV_TEST_ADD_BOTH("/transaction/async", test_async);
+    XLEV_TEST_ADD_BOTH("/transaction/async-errors", test_async_errors);
+    XLEV_TEST_ADD_BOTH("/transaction/async-cancelled", test_async_cancelled);
+    XLEV_TEST_ADD_BOTH("/transaction/async-stopped-daemon",
+                       test_async_stopped_daemon);
+    XLEV_TEST_ADD_BOTH("/transaction/async-main-context",
+                       test_async_main_context);
+    XLEV_TEST_ADD_BOTH("/permissions/async-twins", test_context_async_twins);
     XLEV_TEST_ADD_BOTH("/permissions/set-get-and-bad-lists", test_permissions);
     XLEV_TEST_ADD_BOTH("/permissions/domain-path-and-mkdir", test_domain_path);
     XLEV_TEST_ADD_BOTH("/permissions/guest-refused", test_guest_refused);

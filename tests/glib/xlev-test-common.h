@@ -147,3 +147,46 @@ spin_for(GMainContext *mc, guint ms)
     g_source_unref(timer);
     return iterations;
 }
+
+/* The ids of the process's threads now (/proc/self/task), to compare with
+ * a later set: g_hash_table_unref() it. The GTask type is registered
+ * first: that starts GLib's own worker thread ("gmain", where GTask keeps
+ * its thread pool's manager) once per process, whatever a task does. */
+static inline GHashTable *
+thread_ids(void)
+{
+    GHashTable *ids;
+    GDir *dir;
+    const char *name;
+
+    g_type_ensure(G_TYPE_TASK);
+    ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    dir = g_dir_open("/proc/self/task", 0, NULL);
+    g_assert_nonnull(dir);
+    while ((name = g_dir_read_name(dir)) != NULL)
+        g_hash_table_add(ids, g_strdup(name));
+    g_dir_close(dir);
+    return ids;
+}
+
+/* Asserts that no thread was started since @before (threads that ended
+ * meanwhile do not hide one that started). */
+static inline void
+assert_no_new_thread(GHashTable *before)
+{
+    g_autoptr(GHashTable) now = thread_ids();
+    GHashTableIter iter;
+    gpointer id;
+
+    g_hash_table_iter_init(&iter, now);
+    while (g_hash_table_iter_next(&iter, &id, NULL))
+        if (!g_hash_table_contains(before, id)) {
+            g_autofree char *file
+                = g_strdup_printf("/proc/self/task/%s/comm", (char *)id);
+            g_autofree char *comm = NULL;
+
+            g_file_get_contents(file, &comm, NULL, NULL);
+            g_error("thread %s (%s) was started", (const char *)id,
+                    comm != NULL ? g_strstrip(comm) : "gone");
+        }
+}

@@ -9,6 +9,7 @@
 # transaction used after its commit is a clear GLib.Error; permission lists
 # are lists of Xlev.Permission, owner first; bad lists fail before sending.
 
+import os
 import threading
 
 from xlevgi import GLib, Xlev, XlevTestCase
@@ -186,6 +187,45 @@ class TransactionTest(XlevTestCase):
         self.assertTrue(results.pop())
         self.assertEqual(ctx.read('/py/tx/async', None), 'v')
 
+    def test_async_conflict_without_threads(self):
+        """One async transaction start to commit, spoiled by another
+        context: AGAIN, and no thread appeared in the process (the requests
+        go out from this thread; answers come back in the main loop)."""
+        ctx, other = self.context(), self.context()
+        ctx.write('/py/tx/n', '0', None)
+        before = set(os.listdir('/proc/self/task'))
+        results = []
+
+        def step(source, res, finish):
+            try:
+                results.append(finish(res))
+            except GLib.Error as e:
+                results.append(e)
+
+        ctx.transaction_start_async(None, step, ctx.transaction_start_finish)
+        self.run_until(lambda: results, 'transaction_start_async')
+        tx = results.pop()
+        self.assertIsInstance(tx, Xlev.Transaction)
+        tx.read_async('/py/tx/n', None, step, tx.read_finish)
+        self.run_until(lambda: results, 'read_async')
+        self.assertEqual(results.pop(), '0')
+        tx.read_async('/py/tx/none', None, step, tx.read_finish)
+        self.run_until(lambda: results, 'read_async of a missing node')
+        self.assertEqual(results.pop().code, Xlev.Error.NOENT)
+        other.write('/py/tx/n', 'other', None)
+        tx.write_async('/py/tx/n', '1', None, step, tx.write_finish)
+        self.run_until(lambda: results, 'write_async')
+        self.assertTrue(results.pop())
+        tx.commit_async(None, step, tx.commit_finish)
+        self.run_until(lambda: results, 'commit_async')
+        error = results.pop()
+        self.assertIsInstance(error, GLib.Error)
+        self.assertEqual(error.domain, 'xlev-error-quark')
+        self.assertEqual(error.code, Xlev.Error.AGAIN)
+        self.assertTrue(tx.is_finished())
+        self.assertEqual(ctx.read('/py/tx/n', None), 'other')
+        self.assertLessEqual(set(os.listdir('/proc/self/task')), before)
+
 
 class PermissionTest(XlevTestCase):
 
@@ -213,6 +253,42 @@ class PermissionTest(XlevTestCase):
                          [(0, Xlev.PermissionMode.WRITE)])
         tx.commit(None)
         self.assertEqual(len(ctx.get_permissions('/py/perm', None)), 1)
+
+    def test_async(self):
+        ctx = self.context()
+        results = []
+
+        def step(source, res, finish):
+            try:
+                results.append(finish(res))
+            except GLib.Error as e:
+                results.append(e)
+
+        def call(what, method, *args):
+            method(*args, None, step, getattr(ctx, what + '_finish'))
+            self.run_until(lambda: results, what + '_async')
+            return results.pop()
+
+        self.assertTrue(call('mkdir', ctx.mkdir_async, '/py/aperm'))
+        perms = [Xlev.Permission.new(3, Xlev.PermissionMode.NONE),
+                 Xlev.Permission.new(5, Xlev.PermissionMode.READ)]
+        self.assertTrue(call('set_permissions', ctx.set_permissions_async,
+                             '/py/aperm', perms))
+        got = call('get_permissions', ctx.get_permissions_async, '/py/aperm')
+        self.assertEqual([(p.domid, p.mode) for p in got],
+                         [(3, Xlev.PermissionMode.NONE),
+                          (5, Xlev.PermissionMode.READ)])
+        self.assertEqual(call('get_domain_path', ctx.get_domain_path_async, 4),
+                         '/local/domain/4')
+        self.assertEqual(call('get_permissions', ctx.get_permissions_async,
+                              '/py/none').code, Xlev.Error.NOENT)
+        self.assertEqual(call('mkdir', ctx.mkdir_async, 'relative').code,
+                         Xlev.Error.INVAL)
+        self.assertEqual(call('set_permissions', ctx.set_permissions_async,
+                              '/py/aperm', []).code, Xlev.Error.INVAL)
+        self.assertEqual(call('get_domain_path', ctx.get_domain_path_async,
+                              Xlev.DOMID_FIRST_RESERVED).code,
+                         Xlev.Error.INVAL)
 
     def test_bad_input(self):
         ctx = self.context()

@@ -385,11 +385,42 @@ xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
                               NULL);
 }
 
+/* An XS_GET_PERMS answer ("b0\0r7\0") as a malloc()ed array. */
+static int
+perms_from_reply(const char *reply, uint32_t len, xlev_xs_perm **perms_out,
+                 unsigned int *n_out)
+{
+    struct xlev__xs_perm *wire = NULL;
+    xlev_xs_perm *perms = NULL;
+    unsigned int n = 0, i;
+    int rc;
+
+    if (xlev__xs_parse_perms(reply, len, NULL, 0, &n))
+        return XLEV_ERROR_PROTOCOL;
+    wire = xlev__calloc(n, sizeof(*wire));
+    perms = xlev__calloc(n, sizeof(*perms));
+    if (!wire || !perms) {
+        free(perms);
+        rc = XLEV_ERROR_NOMEM;
+        goto out;
+    }
+    xlev__xs_parse_perms(reply, len, wire, n, &n);
+    for (i = 0; i < n; i++) {
+        perms[i].domid = wire[i].domid;
+        perms[i].mode = (xlev_xs_perm_mode)wire[i].mode;
+    }
+    *perms_out = perms;
+    *n_out = n;
+    rc = 0;
+out:
+    free(wire);
+    return rc;
+}
+
 int
 xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
                   xlev_xs_perm **perms_out, unsigned int *n_out)
 {
-    struct xlev__xs_perm *wire = NULL;
     xlev_xs_perm *perms;
     char *reply = NULL;
     uint32_t len = 0;
@@ -437,27 +468,7 @@ xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
     }
     if (rc)
         return rc;
-    if (xlev__xs_parse_perms(reply, len, NULL, 0, &n)) {
-        rc = XLEV_ERROR_PROTOCOL;
-        goto out;
-    }
-    wire = xlev__calloc(n, sizeof(*wire));
-    perms = xlev__calloc(n, sizeof(*perms));
-    if (!wire || !perms) {
-        free(perms);
-        rc = XLEV_ERROR_NOMEM;
-        goto out;
-    }
-    xlev__xs_parse_perms(reply, len, wire, n, &n);
-    for (i = 0; i < n; i++) {
-        perms[i].domid = wire[i].domid;
-        perms[i].mode = (xlev_xs_perm_mode)wire[i].mode;
-    }
-    *perms_out = perms;
-    *n_out = n;
-    rc = 0;
-out:
-    free(wire);
+    rc = perms_from_reply(reply, len, perms_out, n_out);
     free(reply);
     return rc;
 }
@@ -477,6 +488,46 @@ perm_letter(xlev_xs_perm_mode mode)
     }
 }
 
+/* A list XS_SET_PERMS can carry: an owner, known modes, real domids. */
+static int
+perms_valid(const xlev_xs_perm *perms, unsigned int n)
+{
+    unsigned int i;
+
+    if (!perms || n == 0 || n > XENSTORE_PAYLOAD_MAX / 3)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (perms[i].domid > XLEV__XS_DOMID_MAX || (unsigned)perms[i].mode > 3)
+            return 0;
+    return 1;
+}
+
+/* XS_SET_PERMS's parts: @path, then one "<letter><domid>" each. *parts_out
+ * (n + 1 of them) and *strs_out, which they point into: malloc()ed, both
+ * to free() also on failure. */
+static int
+perms_to_parts(const char *path, const xlev_xs_perm *perms, unsigned int n,
+               struct xlev__xs_part **parts_out, char **strs_out)
+{
+    struct xlev__xs_part *parts;
+    char *strs;
+    unsigned int i;
+
+    *parts_out = parts = xlev__calloc(n + 1, sizeof(*parts));
+    *strs_out = strs = xlev__malloc((size_t)n * PERM_STR_MAX);
+    if (!parts || !strs)
+        return XLEV_ERROR_NOMEM;
+    parts[0] = (struct xlev__xs_part){path, strlen(path), 1};
+    for (i = 0; i < n; i++) {
+        char *s = strs + (size_t)i * PERM_STR_MAX;
+        int l = snprintf(s, PERM_STR_MAX, "%c%u", perm_letter(perms[i].mode),
+                         perms[i].domid);
+
+        parts[i + 1] = (struct xlev__xs_part){s, (size_t)l, 1};
+    }
+    return 0;
+}
+
 int
 xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
                   const xlev_xs_perm *perms, unsigned int n)
@@ -486,11 +537,8 @@ xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
     unsigned int i;
     int rc;
 
-    if (!perms || n == 0 || n > XENSTORE_PAYLOAD_MAX / 3)
+    if (!perms_valid(perms, n))
         return XLEV_ERROR_INVAL;
-    for (i = 0; i < n; i++)
-        if (perms[i].domid > XLEV__XS_DOMID_MAX || (unsigned)perms[i].mode > 3)
-            return XLEV_ERROR_INVAL;
     rc = op_begin(ctx, path);
     if (rc)
         return rc;
@@ -518,26 +566,36 @@ xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
         free(p);
         return 0;
     }
-    parts = xlev__calloc(n + 1, sizeof(*parts));
-    strs = xlev__malloc((size_t)n * PERM_STR_MAX);
-    if (!parts || !strs) {
-        rc = XLEV_ERROR_NOMEM;
-        goto out;
-    }
-    parts[0] = (struct xlev__xs_part){path, strlen(path), 1};
-    for (i = 0; i < n; i++) {
-        char *s = strs + (size_t)i * PERM_STR_MAX;
-        int l = snprintf(s, PERM_STR_MAX, "%c%u", perm_letter(perms[i].mode),
-                         perms[i].domid);
-
-        parts[i + 1] = (struct xlev__xs_part){s, (size_t)l, 1};
-    }
-    rc = xlev__xs_conn_call(ctx, XS_SET_PERMS, tx_id, parts, n + 1, NULL,
-                            NULL);
-out:
+    rc = perms_to_parts(path, perms, n, &parts, &strs);
+    if (!rc)
+        rc = xlev__xs_conn_call(ctx, XS_SET_PERMS, tx_id, parts, n + 1, NULL,
+                                NULL);
     free(parts);
     free(strs);
     return rc;
+}
+
+/* A domid as XS_GET_DOMAIN_PATH and XS_IS_DOMAIN_INTRODUCED take it, in
+ * @num (DOMID_STR_MAX bytes). */
+static void
+domid_part(unsigned int domid, char *num, struct xlev__xs_part *part)
+{
+    part->len = (size_t)snprintf(num, DOMID_STR_MAX, "%u", domid);
+    part->data = num;
+    part->nul = 1;
+}
+
+/* An XS_GET_DOMAIN_PATH answer (NUL-terminated besides @len): one string,
+ * with or without the terminator the daemon sends. 0 or
+ * XLEV_ERROR_PROTOCOL. */
+static int
+domain_path_check(const char *reply, uint32_t len)
+{
+    size_t l = strlen(reply);
+
+    if (l == len || (len > 0 && l == len - 1))
+        return 0;
+    return XLEV_ERROR_PROTOCOL;
 }
 
 int
@@ -568,15 +626,10 @@ xlev_xs_get_domain_path(xlev_ctx *ctx, unsigned int domid, char **path_out)
         *path_out = p;
         return 0;
     }
-    part.len = (size_t)snprintf(num, sizeof(num), "%u", domid);
-    part.data = num;
-    part.nul = 1;
+    domid_part(domid, num, &part);
     rc = xlev__xs_conn_call(ctx, XS_GET_DOMAIN_PATH, 0, &part, 1, path_out,
                             &len);
-    if (!rc && strlen(*path_out) != len) {
-        /* One NUL-terminated string: the daemon sends the terminator. */
-        if (len > 0 && strlen(*path_out) == len - 1)
-            return 0;
+    if (!rc && domain_path_check(*path_out, len)) {
         free(*path_out);
         *path_out = NULL;
         rc = XLEV_ERROR_PROTOCOL;
@@ -600,9 +653,7 @@ xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
     if (rc)
         return rc;
     if (is_socket(ctx)) {
-        part.len = (size_t)snprintf(num, sizeof(num), "%u", domid);
-        part.data = num;
-        part.nul = 1;
+        domid_part(domid, num, &part);
         rc = xlev__xs_conn_call(ctx, XS_IS_DOMAIN_INTRODUCED, 0, &part, 1,
                                 &reply, &len);
         if (rc)
@@ -629,37 +680,96 @@ xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
 }
 
 /*======================================================================*/
-/* Asynchronous operations */
-
-/* The xenbus transport answers at once; the answer still reaches the
+/* Asynchronous operations
+ *
+ * On the socket the request goes out now, through conn.c, and its answer
+ * comes back from the loop. An answer the caller gets as it came (a
+ * value, a listing, nothing) goes straight to its xlev_xs_reply_callback;
+ * one that needs parsing (a transaction id, a permission list, a domain
+ * path) goes to typed_answered() first, which parses it as the blocking
+ * call does and calls the caller's typed callback. The xenbus transport
+ * does the round trip now (libxenstore, or the blocking call) and keeps
+ * the answer in a record of the deferral queue: it still reaches the
  * callback from the loop, as with the socket. */
-struct lib_async {
-    struct xlev__deferred d;
-    xlev_xs_reply_callback *cb;
-    void *user;
-    int rc;
-    char *reply;
-    uint32_t len;
+
+enum answer_kind {
+    ANSWER_RAW,         /* xlev_xs_reply_callback: the answer as it came */
+    ANSWER_TX_ID,       /* xlev_xs_tx_callback */
+    ANSWER_PERMS,       /* xlev_xs_perms_callback */
+    ANSWER_DOMAIN_PATH, /* xlev_xs_reply_callback: one string */
 };
+
+struct op_async {
+    struct xlev__deferred d; /* the xenbus transport's delivery */
+    enum answer_kind kind;
+    union {
+        xlev_xs_reply_callback *reply;
+        xlev_xs_tx_callback *tx;
+        xlev_xs_perms_callback *perms;
+    } cb;
+    void *user;
+    /* The answer, until the callback: rc, then what its kind carries. */
+    int rc;
+    char *reply; /* NUL-terminated besides len */
+    uint32_t len;
+    uint32_t tx_id;
+    xlev_xs_perm *perms;
+    unsigned int n;
+};
+
+static struct op_async *
+op_async_new(enum answer_kind kind, void *user)
+{
+    struct op_async *a = xlev__calloc(1, sizeof(*a));
+
+    if (a) {
+        a->kind = kind;
+        a->user = user;
+    }
+    return a;
+}
+
+static void
+op_async_free(struct op_async *a)
+{
+    free(a->reply);
+    free(a->perms);
+    free(a);
+}
+
+/* The caller's callback, once, with the answer in @a; frees @a. Lock
+ * dropped. */
+static void
+op_async_deliver(xlev_ctx *ctx, struct op_async *a)
+{
+    int rc = a->rc;
+
+    switch (a->kind) {
+    case ANSWER_TX_ID:
+        a->cb.tx(ctx, a->user, rc, rc ? 0 : a->tx_id);
+        break;
+    case ANSWER_PERMS:
+        a->cb.perms(ctx, a->user, rc, rc ? NULL : a->perms, rc ? 0 : a->n);
+        break;
+    case ANSWER_RAW:
+    case ANSWER_DOMAIN_PATH:
+        a->cb.reply(ctx, a->user, rc, rc ? NULL : (a->reply ? a->reply : ""),
+                    rc ? 0 : a->len);
+        break;
+    }
+    op_async_free(a);
+}
 
 static void
 lib_async_run(xlev_ctx *ctx, struct xlev__deferred *d)
 {
-    struct lib_async *a = XLEV__CONTAINER_OF(d, struct lib_async, d);
-
-    a->cb(ctx, a->user, a->rc, a->rc ? NULL : (a->reply ? a->reply : ""),
-          a->rc ? 0 : a->len);
-    free(a->reply);
-    free(a);
+    op_async_deliver(ctx, XLEV__CONTAINER_OF(d, struct op_async, d));
 }
 
 static void
 lib_async_dispose_locked(xlev_ctx *ctx, struct xlev__deferred *d)
 {
-    struct lib_async *a = XLEV__CONTAINER_OF(d, struct lib_async, d);
-
-    free(a->reply);
-    free(a);
+    op_async_free(XLEV__CONTAINER_OF(d, struct op_async, d));
 }
 
 static const struct xlev__deferred_ops lib_async_ops = {
@@ -667,12 +777,73 @@ static const struct xlev__deferred_ops lib_async_ops = {
     .dispose_locked = lib_async_dispose_locked,
 };
 
+/* The xenbus transport: @a holds its answer already; the loop delivers
+ * it. Takes @a over. */
+static int
+lib_deliver_later(xlev_ctx *ctx, struct op_async *a)
+{
+    XLEV__LOCK(ctx);
+    xlev__deferred_queue_locked(ctx, &a->d, &lib_async_ops, NULL);
+    if (ctx->hooks && !xlev__deferred_in_callback_locked(ctx))
+        xlev__xs_kick_loop_locked(ctx);
+    XLEV__UNLOCK(ctx);
+    return 0;
+}
+
+/* The socket transport's answer to a typed request (conn.c's callback):
+ * parsed as the blocking call parses it, then delivered. */
+static void
+typed_answered(xlev_ctx *ctx, void *user, int rc, const char *value,
+               unsigned int len)
+{
+    struct op_async *a = user;
+
+    if (!rc) {
+        switch (a->kind) {
+        case ANSWER_TX_ID:
+            if (xlev__xs_parse_tx_id(value, len, &a->tx_id))
+                rc = XLEV_ERROR_PROTOCOL;
+            break;
+        case ANSWER_PERMS:
+            rc = perms_from_reply(value, len, &a->perms, &a->n);
+            break;
+        case ANSWER_DOMAIN_PATH:
+            rc = domain_path_check(value, len);
+            if (!rc) {
+                a->reply = xlev__strdup(value);
+                a->len = (uint32_t)strlen(value);
+                if (!a->reply)
+                    rc = XLEV_ERROR_NOMEM;
+            }
+            break;
+        case ANSWER_RAW:
+            break;
+        }
+    }
+    a->rc = rc;
+    op_async_deliver(ctx, a);
+}
+
+/* A typed request on the socket; takes @a over. */
+static int
+typed_call_async(xlev_ctx *ctx, struct op_async *a, uint32_t type,
+                 uint32_t tx_id, const struct xlev__xs_part *parts,
+                 unsigned int n_parts)
+{
+    int rc = xlev__xs_conn_call_async(ctx, type, tx_id, parts, n_parts,
+                                      typed_answered, a);
+
+    if (rc)
+        op_async_free(a);
+    return rc;
+}
+
 static int
 path_call_async(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
                 const char *path, const void *value, unsigned int vlen,
                 xlev_xs_reply_callback *cb, void *user)
 {
-    struct lib_async *a;
+    struct op_async *a;
     int rc = op_begin(ctx, path);
 
     if (rc)
@@ -688,18 +859,12 @@ path_call_async(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
         return xlev__xs_conn_call_async(ctx, type, tx_id, parts,
                                         type == XS_WRITE ? 2 : 1, cb, user);
     }
-    a = xlev__calloc(1, sizeof(*a));
+    a = op_async_new(ANSWER_RAW, user);
     if (!a)
         return XLEV_ERROR_NOMEM;
-    a->cb = cb;
-    a->user = user;
+    a->cb.reply = cb;
     a->rc = lib_call(ctx, type, tx_id, path, value, vlen, &a->reply, &a->len);
-    XLEV__LOCK(ctx);
-    xlev__deferred_queue_locked(ctx, &a->d, &lib_async_ops, NULL);
-    if (ctx->hooks && !xlev__deferred_in_callback_locked(ctx))
-        xlev__xs_kick_loop_locked(ctx);
-    XLEV__UNLOCK(ctx);
-    return 0;
+    return lib_deliver_later(ctx, a);
 }
 
 int
@@ -734,4 +899,147 @@ xlev_xs_rm_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
                  xlev_xs_reply_callback *callback, void *user)
 {
     return path_call_async(ctx, XS_RM, tx_id, path, NULL, 0, callback, user);
+}
+
+int
+xlev_xs_mkdir_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                    xlev_xs_reply_callback *callback, void *user)
+{
+    return path_call_async(ctx, XS_MKDIR, tx_id, path, NULL, 0, callback,
+                           user);
+}
+
+int
+xlev_xs_transaction_start_async(xlev_ctx *ctx, xlev_xs_tx_callback *callback,
+                                void *user)
+{
+    struct xlev__xs_part part = {"", 0, 1};
+    struct op_async *a;
+    int rc;
+
+    if (!callback)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    a = op_async_new(ANSWER_TX_ID, user);
+    if (!a)
+        return XLEV_ERROR_NOMEM;
+    a->cb.tx = callback;
+    if (!is_socket(ctx)) {
+        a->rc = xlev_xs_transaction_start(ctx, &a->tx_id);
+        return lib_deliver_later(ctx, a);
+    }
+    return typed_call_async(ctx, a, XS_TRANSACTION_START, 0, &part, 1);
+}
+
+int
+xlev_xs_transaction_end_async(xlev_ctx *ctx, uint32_t tx_id, int commit,
+                              xlev_xs_reply_callback *callback, void *user)
+{
+    struct xlev__xs_part part = {commit ? "T" : "F", 1, 1};
+    struct op_async *a;
+    int rc;
+
+    if (tx_id == 0 || !callback)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    if (is_socket(ctx))
+        return xlev__xs_conn_call_async(ctx, XS_TRANSACTION_END, tx_id, &part,
+                                        1, callback, user);
+    a = op_async_new(ANSWER_RAW, user);
+    if (!a)
+        return XLEV_ERROR_NOMEM;
+    a->cb.reply = callback;
+    a->rc = xlev_xs_transaction_end(ctx, tx_id, commit);
+    return lib_deliver_later(ctx, a);
+}
+
+int
+xlev_xs_get_perms_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                        xlev_xs_perms_callback *callback, void *user)
+{
+    struct op_async *a;
+    int rc;
+
+    if (!callback)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, path);
+    if (rc)
+        return rc;
+    a = op_async_new(ANSWER_PERMS, user);
+    if (!a)
+        return XLEV_ERROR_NOMEM;
+    a->cb.perms = callback;
+    if (!is_socket(ctx)) {
+        a->rc = xlev_xs_get_perms(ctx, tx_id, path, &a->perms, &a->n);
+        return lib_deliver_later(ctx, a);
+    }
+    {
+        struct xlev__xs_part part = {path, strlen(path), 1};
+
+        return typed_call_async(ctx, a, XS_GET_PERMS, tx_id, &part, 1);
+    }
+}
+
+int
+xlev_xs_set_perms_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
+                        const xlev_xs_perm *perms, unsigned int n,
+                        xlev_xs_reply_callback *callback, void *user)
+{
+    struct xlev__xs_part *parts = NULL;
+    struct op_async *a;
+    char *strs = NULL;
+    int rc;
+
+    if (!callback || !perms_valid(perms, n))
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, path);
+    if (rc)
+        return rc;
+    if (!is_socket(ctx)) {
+        a = op_async_new(ANSWER_RAW, user);
+        if (!a)
+            return XLEV_ERROR_NOMEM;
+        a->cb.reply = callback;
+        a->rc = xlev_xs_set_perms(ctx, tx_id, path, perms, n);
+        return lib_deliver_later(ctx, a);
+    }
+    rc = perms_to_parts(path, perms, n, &parts, &strs);
+    if (!rc)
+        rc = xlev__xs_conn_call_async(ctx, XS_SET_PERMS, tx_id, parts, n + 1,
+                                      callback, user);
+    free(parts);
+    free(strs);
+    return rc;
+}
+
+int
+xlev_xs_get_domain_path_async(xlev_ctx *ctx, unsigned int domid,
+                              xlev_xs_reply_callback *callback, void *user)
+{
+    char num[DOMID_STR_MAX];
+    struct xlev__xs_part part;
+    struct op_async *a;
+    int rc;
+
+    if (!callback || domid > XLEV__XS_DOMID_MAX)
+        return XLEV_ERROR_INVAL;
+    rc = op_begin(ctx, PATHLESS);
+    if (rc)
+        return rc;
+    a = op_async_new(ANSWER_DOMAIN_PATH, user);
+    if (!a)
+        return XLEV_ERROR_NOMEM;
+    a->cb.reply = callback;
+    if (!is_socket(ctx)) {
+        a->rc = xlev_xs_get_domain_path(ctx, domid, &a->reply);
+        if (!a->rc)
+            a->len = (uint32_t)strlen(a->reply);
+        return lib_deliver_later(ctx, a);
+    }
+    domid_part(domid, num, &part);
+    return typed_call_async(ctx, a, XS_GET_DOMAIN_PATH, 0, &part, 1);
 }
