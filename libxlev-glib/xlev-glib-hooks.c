@@ -364,20 +364,24 @@ hook_timeout_due(gpointer data)
     GObject *owner = NULL;
     xlev_ctx *core;
 
-    /* Deregistered meanwhile: the deregistration dropped its reference. */
-    if (!g_atomic_int_compare_and_exchange(&t->registered, 1, 0))
+    /* The context is being finalized (its owner is gone, the core not yet
+     * freed): nobody to tell. The registration stays the core's, which
+     * deregisters it as it frees its timeouts (timeout_deregister then
+     * drops the reference, the source being gone already). Dropping it
+     * here, as a report does, left the core to deregister freed memory. */
+    core = xlev_dispatch_begin(dispatch, &owner);
+    if (core == NULL)
         return G_SOURCE_REMOVE;
 
-    /* Firing deregisters implicitly: the core will not call
+    /* Deregistered meanwhile: the deregistration dropped its reference.
+     * Otherwise firing deregisters implicitly: the core will not call
      * timeout_deregister for this registration, so its reference is
-     * dropped here (the source's own keeps `t` valid until we return).
-     * If the context is being finalized there is nobody to tell. */
-    core = xlev_dispatch_begin(dispatch, &owner);
-    if (core != NULL)
+     * dropped here (the source's own keeps `t` valid until we return). */
+    if (g_atomic_int_compare_and_exchange(&t->registered, 1, 0)) {
         xlev_osevent_occurred_timeout(core, t->for_xlev);
-    hook_timeout_unref(t);
-    if (core != NULL)
-        xlev_dispatch_end(dispatch, owner);
+        hook_timeout_unref(t);
+    }
+    xlev_dispatch_end(dispatch, owner);
     return G_SOURCE_REMOVE;
 }
 
