@@ -322,14 +322,15 @@ test_plain_op_after_watches(XsFixture *fx, gconstpointer data)
 
 /* Threads hammering plain operations while the daemon dies under them (a
  * watch registered too): each call returns, with 0 before and
- * XLEV_ERROR_XENSTORE after; one disaster. stop and n_ok are shared while
- * the threads run (g_atomic_int_*); the other counts are read after
- * g_thread_join(). */
+ * XLEV_ERROR_XENSTORE after; one disaster. stop, n_ok and n_failed are
+ * shared while the threads run (g_atomic_int_*); the other counts are read
+ * after g_thread_join(). */
 typedef struct {
     xlev_ctx *ctx;
     gint stop;
     gint n_ok;
-    int n_failed, n_other;
+    gint n_failed;
+    int n_other;
     gint64 slowest_ms;
 } Hammer;
 
@@ -351,7 +352,7 @@ hammer_thread(gpointer data)
         if (rc == 0)
             g_atomic_int_inc(&h->n_ok);
         else if (rc == XLEV_ERROR_XENSTORE)
-            h->n_failed++;
+            g_atomic_int_inc(&h->n_failed);
         else
             h->n_other++;
     }
@@ -386,6 +387,15 @@ test_concurrent_ops(XsFixture *fx, gconstpointer data)
     kill_daemon(fx);
     drive_until_disaster(&d, &dp,
                          scaled(XLEV_XS_LIVENESS_MS + NOTICE_SLACK_MS));
+    /* Each thread makes a call after the disaster before it is stopped: a
+     * slow thread (ThreadSanitizer, a loaded machine) may not have started
+     * one since the daemon died. That call fails at once (slowest_ms). */
+    for (i = 0; i < N_THREADS; i++) {
+        gint64 deadline = test_now_ms() + scaled(PROMPT_MS);
+
+        while (!g_atomic_int_get(&h[i].n_failed) && test_now_ms() < deadline)
+            drive_iterate(&d, 10);
+    }
     for (i = 0; i < N_THREADS; i++) {
         g_atomic_int_set(&h[i].stop, 1);
         g_thread_join(thr[i]);
