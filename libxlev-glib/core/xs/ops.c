@@ -93,6 +93,9 @@ lib_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id, const char *path,
 
     *reply_out = NULL;
     *len_out = 0;
+    rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+    if (rc)
+        return rc;
     rc = xlev__xs_req_begin(ctx, path);
     if (rc)
         return rc;
@@ -328,7 +331,8 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
 {
     struct xlev__xs_part part = {"", 0, 1};
     char *reply = NULL;
-    uint32_t len = 0;
+    uint32_t len = 0, remote = 0;
+    unsigned int gen;
     int rc;
 
     if (tx_id_out)
@@ -338,6 +342,11 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
     rc = op_begin(ctx, PATHLESS);
     if (rc)
         return rc;
+    /* The connection it is started on (see "Reconnecting" in
+     * xs-private.h): one lost before the answer came makes it stale. */
+    XLEV__LOCK(ctx);
+    gen = ctx->xs->gen;
+    XLEV__UNLOCK(ctx);
     if (!is_socket(ctx)) {
         xs_transaction_t t;
 
@@ -348,16 +357,23 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
         if (t == XBT_NULL)
             return req_failed(ctx, errno, "transaction-start", "");
         xlev__xs_req_end(ctx);
-        *tx_id_out = t;
-        return 0;
+        remote = t;
+    } else {
+        rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_START, 0, &part, 1,
+                                &reply, &len);
+        if (rc)
+            return rc;
+        if (xlev__xs_parse_tx_id(reply, len, &remote))
+            rc = XLEV_ERROR_PROTOCOL;
+        free(reply);
+        if (rc)
+            return rc;
     }
-    rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_START, 0, &part, 1, &reply,
-                            &len);
-    if (rc)
-        return rc;
-    if (xlev__xs_parse_tx_id(reply, len, tx_id_out))
-        rc = XLEV_ERROR_PROTOCOL;
-    free(reply);
+    XLEV__LOCK(ctx);
+    rc = xlev__xs_tx_add_locked(ctx, remote, gen, tx_id_out);
+    XLEV__UNLOCK(ctx);
+    /* Out of memory: the daemon's transaction is left to the connection's
+     * end (nothing can name it). */
     return rc;
 }
 
@@ -370,19 +386,36 @@ xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
     if (tx_id == 0)
         return XLEV_ERROR_INVAL;
     rc = op_begin(ctx, PATHLESS);
+    if (rc == XLEV_ERROR_XENSTORE && ctx->xs) {
+        /* Not connected: the transaction is over (see "Reconnecting"). */
+        XLEV__LOCK(ctx);
+        xlev__xs_tx_remove_locked(ctx, tx_id);
+        XLEV__UNLOCK(ctx);
+    }
     if (rc)
         return rc;
     if (!is_socket(ctx)) {
-        rc = xlev__xs_req_begin(ctx, "/");
-        if (rc)
-            return rc;
-        if (!xs_transaction_end(ctx->xs->xsh, tx_id, !commit))
-            return req_failed(ctx, errno, "transaction-end", "");
-        xlev__xs_req_end(ctx);
-        return 0;
+        uint32_t remote;
+
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &remote);
+        if (!rc)
+            rc = xlev__xs_req_begin(ctx, "/");
+        if (!rc) {
+            if (!xs_transaction_end(ctx->xs->xsh, remote, !commit))
+                rc = req_failed(ctx, errno, "transaction-end", "");
+            else
+                xlev__xs_req_end(ctx);
+        }
+    } else {
+        rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_END, tx_id, &part, 1,
+                                NULL, NULL);
     }
-    return xlev__xs_conn_call(ctx, XS_TRANSACTION_END, tx_id, &part, 1, NULL,
-                              NULL);
+    /* Ended, refused, lost or stale: over either way (an unknown id is
+     * not in the table). */
+    XLEV__LOCK(ctx);
+    xlev__xs_tx_remove_locked(ctx, tx_id);
+    XLEV__UNLOCK(ctx);
+    return rc;
 }
 
 int
@@ -408,6 +441,9 @@ xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
     if (!is_socket(ctx)) {
         struct xs_permissions *p;
 
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+        if (rc)
+            return rc;
         rc = xlev__xs_req_begin(ctx, path);
         if (rc)
             return rc;
@@ -503,7 +539,9 @@ xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
             p[i].id = perms[i].domid;
             p[i].perms = (unsigned int)perms[i].mode;
         }
-        rc = xlev__xs_req_begin(ctx, path);
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+        if (!rc)
+            rc = xlev__xs_req_begin(ctx, path);
         if (rc) {
             free(p);
             return rc;
