@@ -205,7 +205,7 @@ int xlev_ctx_get_timeout(xlev_ctx *ctx);
  *     one XLEV_DISASTER_XENSTORE (see xlev_ctx_set_disaster_hook()); a
  *     restarted daemon needs a new context.
  *   XLEV_RECONNECT_AUTOMATIC: the loss is no disaster. It is logged (at
- *     LOG_WARNING), the hook says 0, and the core tries to connect to the
+ *     LOG_NOTICE), the hook says 0, and the core tries to connect to the
  *     same path again from a timeout of its own: first after
  *     XLEV_RECONNECT_BACKOFF_MIN_MS, then after twice as long each time,
  *     up to XLEV_RECONNECT_BACKOFF_MAX_MS between attempts, for as long as

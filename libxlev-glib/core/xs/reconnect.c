@@ -173,7 +173,8 @@ rereg_done(xlev_ctx *ctx, void *user, int rc, const char *value,
         if (rc && same) {
             /* It stays registered with us, never with the daemon: say so.
              * Its one event still comes, so its owner looks again. */
-            xlev__log(ctx, LOG_ERR,
+            /* Nobody else is told: a warning. */
+            xlev__log(ctx, LOG_WARNING,
                       "xenstored refused to watch %s again after "
                       "reconnecting: %s; the watch gets no more events",
                       slot->w->path, xlev_strerror(rc));
@@ -207,7 +208,7 @@ reregister_locked(xlev_ctx *ctx)
         slot->synthetic = 1;
         rr = xlev__malloc(sizeof(*rr));
         if (!rr) {
-            xlev__log(ctx, LOG_ERR,
+            xlev__log(ctx, LOG_WARNING,
                       "out of memory registering the watch on %s again",
                       slot->w->path);
             continue;
@@ -223,7 +224,7 @@ reregister_locked(xlev_ctx *ctx)
             slot->drop_initial = 0;
             free(rr);
             if (!xs->broken)
-                xlev__log(ctx, LOG_ERR,
+                xlev__log(ctx, LOG_WARNING,
                           "cannot register the watch on %s again: %s",
                           slot->w->path, xlev_strerror(rc));
             continue;
@@ -308,7 +309,8 @@ xlev__xs_reconnect_lost_locked(xlev_ctx *ctx, int errnoval, const char *what)
     }
     __atomic_store_n(&xs->broken, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&xs->accepting, 0, __ATOMIC_RELEASE);
-    xlev__log(ctx, LOG_WARNING, "%s (%s): reconnecting to %s", what,
+    /* The application is told (the hook): not a warning. */
+    xlev__log(ctx, LOG_NOTICE, "%s (%s): reconnecting to %s", what,
               errnoval ? strerror(errnoval) : "no errno", xs->path);
     announce_locked(ctx, 0);
     xs->backoff_ms = XLEV_RECONNECT_BACKOFF_MIN_MS;
