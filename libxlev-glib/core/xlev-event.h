@@ -665,7 +665,9 @@ int xlev_xs_path_is_valid(const char *path);
  * protocol: an oversized or malformed message, an answer to no request)
  * returns XLEV_ERROR_XENSTORE and raises XLEV_DISASTER_XENSTORE once (see
  * xlev_ctx_set_disaster_hook()); after that they all return
- * XLEV_ERROR_XENSTORE without a round trip.
+ * XLEV_ERROR_XENSTORE without a round trip (until the context has
+ * reconnected, with XLEV_RECONNECT_AUTOMATIC: see xlev_ctx_set_reconnect(),
+ * which raises no disaster).
  *
  * tx_id: 0 outside a transaction, or one from xlev_xs_transaction_start().
  *
@@ -720,8 +722,10 @@ int xlev_xs_rm_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path);
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_mkdir(xlev_ctx *ctx, uint32_t tx_id, const char *path);
 
-/* Transactions. _start sets *tx_id_out (never 0). _end commits (commit
- * nonzero) or aborts; a commit that conflicted with another change is
+/* Transactions. _start sets *tx_id_out (never 0: the context's own id for
+ * it, not the daemon's; see xlev_ctx_set_reconnect()). _end commits
+ * (commit nonzero) or aborts; either way the id is used up (a second _end
+ * is XLEV_ERROR_NOENT); a commit that conflicted with another change is
  * XLEV_ERROR_AGAIN: start again from the beginning. */
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out);

@@ -105,8 +105,10 @@ struct xs_handle;
  * Lost: EOF, a socket error, or anything xs-wire calls a protocol
  * violation (oversized message, unknown type, malformed event, answer to
  * no request or of the wrong type, truncated stream): the connection is
- * shut down, every request in flight fails with XLEV_ERROR_XENSTORE, one
- * XLEV_DISASTER_XENSTORE (xlev__xs_lost_locked). An XS_ERROR naming an
+ * shut down, every request in flight fails with XLEV_ERROR_XENSTORE, and
+ * the upcall xs->lost_locked (reconnect.c) decides what follows: one
+ * XLEV_DISASTER_XENSTORE (xlev__xs_lost_locked), or reconnecting (see
+ * "Reconnecting"). An XS_ERROR naming an
  * errno outside the protocol's table fails only its request
  * (XLEV_ERROR_PROTOCOL): the stream is still in step.
  *
