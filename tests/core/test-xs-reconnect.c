@@ -353,6 +353,69 @@ test_automatic(XsFixture *fx, gconstpointer data)
     drive_free_ctx(&d);
 }
 
+/* A blocking call waiting in another thread when the daemon dies (it
+ * polls the old socket itself) fails once with XLEV_ERROR_XENSTORE; the
+ * context then reconnects (the new socket is installed only once that
+ * caller has left the old one) and blocking calls work again. */
+typedef struct {
+    xlev_ctx *ctx;
+    gint done; /* atomic */
+    int rc;
+} Blocked;
+
+static gpointer
+blocked_read(gpointer data)
+{
+    Blocked *b = data;
+    char *value = NULL;
+
+    b->rc = xlev_xs_read(b->ctx, "/rc/a", &value, NULL);
+    free(value);
+    g_atomic_int_set(&b->done, 1);
+    return NULL;
+}
+
+static void
+test_blocking_caller(XsFixture *fx, gconstpointer data)
+{
+    ConnProbe cp;
+    Blocked b = {0};
+    GThread *t;
+    char *value = NULL;
+    xlev_ctx *ctx;
+    Drive d;
+
+    ctx = ctx_new(&cp, &d, MODE(data), XLEV_RECONNECT_AUTOMATIC);
+    drive_prepare(&d);
+    g_assert_cmpint(xlev_xs_write(ctx, "/rc/a", "1", 1), ==, 0);
+    g_assert_cmpint(kill(fx->pid, SIGSTOP), ==, 0);
+    b.ctx = ctx;
+    t = g_thread_new("blocked-read", blocked_read, &b);
+    drive_for(&d, 50); /* the request is out, the caller waits */
+    g_assert_false(g_atomic_int_get(&b.done));
+    kill_daemon(fx);
+    {
+        gint64 deadline = test_now_ms() + scaled(DEADLINE_MS);
+
+        while (!g_atomic_int_get(&b.done) && test_now_ms() < deadline)
+            drive_iterate(&d, 20);
+    }
+    g_assert_true(g_atomic_int_get(&b.done));
+    g_thread_join(t);
+    g_assert_cmpint(b.rc, ==, XLEV_ERROR_XENSTORE);
+    g_assert_true(drive_until_hook(&d, &cp, 1));
+
+    restart_daemon(fx);
+    g_assert_true(drive_until_hook(&d, &cp, 2));
+    g_assert_cmpint(cp.values[1], ==, 1);
+    g_assert_cmpint(xlev_xs_write(ctx, "/rc/a", "2", 1), ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/rc/a", &value, NULL), ==, 0);
+    g_assert_cmpstr(value, ==, "2");
+    free(value);
+    g_assert_cmpint(cp.ndisasters, ==, 0);
+    drive_free_ctx(&d);
+}
+
 /* With NEVER (the default) the old behaviour stays: one disaster, the
  * hook says 0, the context never comes back. */
 static void
@@ -566,6 +629,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     core_test_add_modes_xs("reconnect", "automatic", test_automatic);
     core_test_add_modes_xs("reconnect", "never", test_never);
+    core_test_add_modes_xs("reconnect", "blocking-caller",
+                           test_blocking_caller);
     core_test_add_modes_xs("reconnect", "policy-changes", test_policy_changes);
     g_test_add("/xlev/core/reconnect/backoff", XsFixture,
                GINT_TO_POINTER(DRIVE_POLL), xs_fixture_setup, test_backoff,
