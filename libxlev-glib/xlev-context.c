@@ -304,7 +304,8 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
 
 fail:
     xlev_ctx_set_disaster_hook(self->core, NULL, NULL);
-    xlev_ctx_set_reconnect(self->core, XLEV_RECONNECT_NEVER, NULL, NULL);
+    xlev_ctx_set_reconnect(self->core, xlev_ctx_get_reconnect(self->core),
+                           NULL, NULL);
     g_atomic_int_set(&self->connected, FALSE);
     g_clear_pointer(&self->core, xlev_ctx_free);
     xlev_dispatch_close(self->dispatch);
@@ -380,7 +381,10 @@ xlev_context_finalize(GObject *object)
 
     if (self->core != NULL) {
         xlev_ctx_set_disaster_hook(self->core, NULL, NULL);
-        xlev_ctx_set_reconnect(self->core, XLEV_RECONNECT_NEVER, NULL, NULL);
+        /* The hook goes; the policy stays (NEVER now would raise a
+         * disaster for a context that is reconnecting). */
+        xlev_ctx_set_reconnect(self->core, xlev_ctx_get_reconnect(self->core),
+                               NULL, NULL);
         /* Deregisters the core's own fds and timeouts: in hooks mode this
          * destroys their GLib sources. */
         g_clear_pointer(&self->core, xlev_ctx_free);

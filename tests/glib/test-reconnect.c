@@ -324,6 +324,38 @@ test_never(Fixture *f, gconstpointer data)
     g_ptr_array_unref(s.log);
 }
 
+/* A context dropped while it is reconnecting goes quietly: no disaster,
+ * nothing left behind (ASan, valgrind), no attempt after it is gone. */
+static void
+test_dropped_while_reconnecting(Fixture *f, gconstpointer data)
+{
+    Story s = {0};
+    g_autoptr(XlevWatch) a = NULL;
+    GWeakRef ref;
+
+    s.f = f;
+    s.log = g_ptr_array_new_with_free_func(g_free);
+    xlev_context_set_reconnect(f->ctx, XLEV_RECONNECT_POLICY_AUTOMATIC);
+    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected),
+                     &s);
+    g_signal_connect(f->ctx, "disaster", G_CALLBACK(on_disaster), &s);
+    a = watch_settled(&s, "/rc/a");
+    WAIT_FOR(f->main_context, s.a == 1, DEADLINE_MS);
+    kill_daemon(f);
+    WAIT_FOR(f->main_context, s.n_notify == 1, DEADLINE_MS);
+    spin_for(f->main_context, 120); /* an attempt or two fail */
+
+    g_weak_ref_init(&ref, f->ctx);
+    g_clear_object(&a);
+    g_clear_object(&f->ctx);
+    spin_for(f->main_context, 120);
+    g_assert_null(g_weak_ref_get(&ref));
+    g_weak_ref_clear(&ref);
+    g_assert_cmpuint(s.n_disasters, ==, 0);
+    g_assert_cmpuint(s.n_notify, ==, 1);
+    g_ptr_array_unref(s.log);
+}
+
 /* Properties: defaults, notify on change only, type registered. */
 static void
 test_properties(Fixture *f, gconstpointer data)
@@ -354,5 +386,7 @@ main(int argc, char **argv)
     XLEV_TEST_ADD_BOTH("/reconnect/automatic", test_automatic);
     XLEV_TEST_ADD_BOTH("/reconnect/never", test_never);
     XLEV_TEST_ADD_BOTH("/reconnect/properties", test_properties);
+    XLEV_TEST_ADD_BOTH("/reconnect/dropped-while-reconnecting",
+                       test_dropped_while_reconnecting);
     return g_test_run();
 }
