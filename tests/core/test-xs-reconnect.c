@@ -41,9 +41,9 @@ scaled(int ms)
 static volatile int seq;
 
 typedef struct {
-    volatile int n;    /* hook calls */
-    int values[8];     /* what it said */
-    int seq_of[8];     /* when */
+    volatile int n; /* hook calls */
+    int values[8];  /* what it said */
+    int seq_of[8];  /* when */
     volatile int ndisasters;
 } ConnProbe;
 
@@ -60,8 +60,7 @@ conn_changed(void *user, int connected)
 }
 
 static void
-disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
-            int errnoval)
+disaster_cb(void *user, xlev_disaster_kind kind, const char *msg, int errnoval)
 {
     ConnProbe *cp = user;
 
@@ -124,8 +123,7 @@ typedef struct {
 } Reply;
 
 static void
-reply_cb(xlev_ctx *ctx, void *user, int rc, const char *value,
-         unsigned int len)
+reply_cb(xlev_ctx *ctx, void *user, int rc, const char *value, unsigned int len)
 {
     Reply *r = user;
 
@@ -136,7 +134,7 @@ reply_cb(xlev_ctx *ctx, void *user, int rc, const char *value,
 static xlev_ctx *
 ctx_new(ConnProbe *cp, Drive *d, DriveMode mode, xlev_reconnect_policy pol)
 {
-    static const xlev_reconnect_hooks hooks = {conn_changed};
+    static const xlev_reconnect_hooks hooks = { conn_changed };
     xlev_ctx *ctx = NULL;
 
     g_assert_cmpint(xlev_ctx_new(NULL, &ctx), ==, 0);
@@ -198,7 +196,7 @@ assert_disconnected(xlev_ctx *ctx, uint32_t tx)
 {
     gint64 start = test_now_ms();
     char *value = NULL;
-    Reply never = {0};
+    Reply never = { 0 };
     uint32_t tx2 = 0;
     xlev_ev_xswatch w;
 
@@ -208,15 +206,15 @@ assert_disconnected(xlev_ctx *ctx, uint32_t tx)
     g_assert_null(value);
     g_assert_cmpint(xlev_xs_write(ctx, "/rc/a", "x", 1), ==,
                     XLEV_ERROR_XENSTORE);
-    g_assert_cmpint(xlev_xs_read_async(ctx, 0, "/rc/a", reply_cb, &never),
-                    ==, XLEV_ERROR_XENSTORE);
+    g_assert_cmpint(xlev_xs_read_async(ctx, 0, "/rc/a", reply_cb, &never), ==,
+                    XLEV_ERROR_XENSTORE);
     g_assert_cmpint(xlev_xs_transaction_start(ctx, &tx2), ==,
                     XLEV_ERROR_XENSTORE);
     g_assert_cmpint(xlev_xs_write_tx(ctx, tx, "/rc/t", "x", 1), ==,
                     XLEV_ERROR_XENSTORE);
     xlev_ev_xswatch_init(&w);
-    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &w, watch_cb, "/rc/new"),
-                    ==, XLEV_ERROR_XENSTORE);
+    g_assert_cmpint(xlev_ev_xswatch_register(ctx, &w, watch_cb, "/rc/new"), ==,
+                    XLEV_ERROR_XENSTORE);
     g_assert_false(xlev_ev_xswatch_isregistered(&w));
     g_assert_cmpint(test_now_ms() - start, <, scaled(PROMPT_MS));
     g_assert_cmpint(never.calls, ==, 0);
@@ -231,7 +229,7 @@ test_automatic(XsFixture *fx, gconstpointer data)
     ConnProbe cp;
     Probe a, b, gone;
     Ticker tk;
-    Reply r1 = {0}, r2 = {0};
+    Reply r1 = { 0 }, r2 = { 0 };
     uint32_t tx = 0, tx3 = 0;
     char *value = NULL;
     int fired_at_loss, hook1_seq;
@@ -248,17 +246,15 @@ test_automatic(XsFixture *fx, gconstpointer data)
     g_assert_cmpint(xlev_xs_write_tx(ctx, tx, "/rc/t", "1", 1), ==, 0);
     memset(&tk, 0, sizeof(tk));
     xlev_ev_time_init(&tk.t);
-    g_assert_cmpint(xlev_ev_time_register_rel(ctx, &tk.t, tick_cb, TICK_MS),
-                    ==, 0);
+    g_assert_cmpint(xlev_ev_time_register_rel(ctx, &tk.t, tick_cb, TICK_MS), ==,
+                    0);
     drive_prepare(&d);
 
     /* Requests in flight at the loss: the daemon is stopped, so they are
      * sent and never answered. */
     g_assert_cmpint(kill(fx->pid, SIGSTOP), ==, 0);
-    g_assert_cmpint(xlev_xs_read_async(ctx, 0, "/rc/a", reply_cb, &r1), ==,
-                    0);
-    g_assert_cmpint(xlev_xs_write_async(ctx, 0, "/rc/w", "1", 1, reply_cb,
-                                        &r2),
+    g_assert_cmpint(xlev_xs_read_async(ctx, 0, "/rc/a", reply_cb, &r1), ==, 0);
+    g_assert_cmpint(xlev_xs_write_async(ctx, 0, "/rc/w", "1", 1, reply_cb, &r2),
                     ==, 0);
     kill_daemon(fx);
 
@@ -379,7 +375,7 @@ static void
 test_blocking_caller(XsFixture *fx, gconstpointer data)
 {
     ConnProbe cp;
-    Blocked b = {0};
+    Blocked b = { 0 };
     GThread *t;
     char *value = NULL;
     xlev_ctx *ctx;
@@ -451,7 +447,7 @@ test_never(XsFixture *fx, gconstpointer data)
 static void
 test_policy_changes(XsFixture *fx, gconstpointer data)
 {
-    static const xlev_reconnect_hooks hooks = {conn_changed};
+    static const xlev_reconnect_hooks hooks = { conn_changed };
     ConnProbe cp;
     Probe a;
     xlev_ctx *ctx;
@@ -464,9 +460,9 @@ test_policy_changes(XsFixture *fx, gconstpointer data)
     restart_daemon(fx);
     g_assert_true(drive_until(&d, &cp.ndisasters, scaled(DEADLINE_MS)));
     g_assert_true(drive_until_hook(&d, &cp, 1));
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC,
-                                           &hooks, &cp),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC, &hooks, &cp), ==,
+        0);
     g_assert_true(drive_until_hook(&d, &cp, 2));
     g_assert_cmpint(cp.values[1], ==, 1);
     g_assert_true(drive_until(&d, &a.calls, scaled(DEADLINE_MS)));
@@ -480,9 +476,8 @@ test_policy_changes(XsFixture *fx, gconstpointer data)
     g_assert_true(drive_until_hook(&d, &cp, 3));
     g_assert_cmpint(cp.values[2], ==, 0);
     g_assert_cmpint(cp.ndisasters, ==, 1);
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_NEVER, &hooks,
-                                           &cp),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_NEVER, &hooks, &cp), ==, 0);
     restart_daemon(fx);
     drive_for(&d, scaled(300));
     g_assert_cmpint(cp.ndisasters, ==, 2);
@@ -572,7 +567,7 @@ test_backoff(XsFixture *fx, gconstpointer data)
 static void
 test_xenbus_never_only(XsFixture *fx, gconstpointer data)
 {
-    static const xlev_reconnect_hooks hooks = {conn_changed};
+    static const xlev_reconnect_hooks hooks = { conn_changed };
     g_autoptr(GError) error = NULL;
     ConnProbe cp;
     xlev_ctx *ctx = NULL;
@@ -581,19 +576,18 @@ test_xenbus_never_only(XsFixture *fx, gconstpointer data)
         g_test_skip("the hypervisor stand-in is not preloaded");
         return;
     }
-    g_assert_true(xs_fixture_select_transport(fx, XS_FIXTURE_TRANSPORT_XENBUS,
-                                              &error));
+    g_assert_true(
+        xs_fixture_select_transport(fx, XS_FIXTURE_TRANSPORT_XENBUS, &error));
     g_assert_no_error(error);
     g_assert_cmpint(xlev_ctx_new(NULL, &ctx), ==, 0);
     g_assert_cmpint(xlev_ctx_get_transport(ctx), ==, XLEV_XS_TRANSPORT_XENBUS);
     memset(&cp, 0, sizeof(cp));
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC,
-                                           &hooks, &cp),
-                    ==, XLEV_ERROR_NOSYS);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC, &hooks, &cp), ==,
+        XLEV_ERROR_NOSYS);
     g_assert_cmpint(xlev_ctx_get_reconnect(ctx), ==, XLEV_RECONNECT_NEVER);
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_NEVER, &hooks,
-                                           &cp),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_NEVER, &hooks, &cp), ==, 0);
     g_assert_true(xlev_ctx_is_connected(ctx));
     xlev_ctx_free(ctx);
 }
@@ -604,20 +598,20 @@ test_bad_args(XsFixture *fx, gconstpointer data)
 {
     xlev_ctx *ctx = NULL;
 
-    g_assert_cmpint(xlev_ctx_set_reconnect(NULL, XLEV_RECONNECT_AUTOMATIC,
-                                           NULL, NULL),
-                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(NULL, XLEV_RECONNECT_AUTOMATIC, NULL, NULL), ==,
+        XLEV_ERROR_INVAL);
     g_assert_cmpint(xlev_ctx_is_connected(NULL), ==, 0);
     g_assert_cmpint(xlev_ctx_get_reconnect(NULL), ==, XLEV_RECONNECT_NEVER);
     g_assert_cmpint(xlev_ctx_new(NULL, &ctx), ==, 0);
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, (xlev_reconnect_policy)7,
-                                           NULL, NULL),
-                    ==, XLEV_ERROR_INVAL);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, (xlev_reconnect_policy)7, NULL, NULL), ==,
+        XLEV_ERROR_INVAL);
     g_assert_cmpint(xlev_ctx_get_reconnect(ctx), ==, XLEV_RECONNECT_NEVER);
     /* no hooks is fine */
-    g_assert_cmpint(xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC,
-                                           NULL, NULL),
-                    ==, 0);
+    g_assert_cmpint(
+        xlev_ctx_set_reconnect(ctx, XLEV_RECONNECT_AUTOMATIC, NULL, NULL), ==,
+        0);
     g_assert_true(xlev_ctx_is_connected(ctx));
     xlev_ctx_free(ctx);
 }

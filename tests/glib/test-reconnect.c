@@ -108,8 +108,7 @@ static void
 on_read_done(GObject *src, GAsyncResult *res, gpointer data)
 {
     Story *s = data;
-    char *v = xlev_context_read_finish(XLEV_CONTEXT(src), res,
-                                       &s->async_error);
+    char *v = xlev_context_read_finish(XLEV_CONTEXT(src), res, &s->async_error);
 
     g_assert_null(v);
     s->async_calls++;
@@ -119,8 +118,8 @@ static XlevWatch *
 watch_settled(Story *s, const char *path)
 {
     g_autoptr(GError) error = NULL;
-    XlevWatch *w = xlev_context_watch(s->f->ctx, path, XLEV_WATCH_FLAGS_NONE,
-                                      &error);
+    XlevWatch *w
+        = xlev_context_watch(s->f->ctx, path, XLEV_WATCH_FLAGS_NONE, &error);
 
     g_assert_no_error(error);
     g_signal_connect(w, "changed", G_CALLBACK(on_changed), s);
@@ -147,7 +146,7 @@ kill_daemon(Fixture *f)
 static void
 test_automatic(Fixture *f, gconstpointer data)
 {
-    Story s = {0};
+    Story s = { 0 };
     g_autoptr(GError) error = NULL;
     g_autoptr(XlevWatch) a = NULL, b = NULL, gone = NULL, late = NULL;
     g_autoptr(XlevTimeout) tick = NULL;
@@ -165,8 +164,7 @@ test_automatic(Fixture *f, gconstpointer data)
     g_object_set(f->ctx, "reconnect", XLEV_RECONNECT_POLICY_AUTOMATIC, NULL);
     g_assert_cmpint(xlev_context_get_reconnect(f->ctx), ==,
                     XLEV_RECONNECT_POLICY_AUTOMATIC);
-    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected),
-                     &s);
+    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected), &s);
     g_signal_connect(f->ctx, "reconnected", G_CALLBACK(on_reconnected), &s);
     g_signal_connect(f->ctx, "disaster", G_CALLBACK(on_disaster), &s);
 
@@ -175,8 +173,7 @@ test_automatic(Fixture *f, gconstpointer data)
     a = watch_settled(&s, "/rc/a");
     b = watch_settled(&s, "/rc/b");
     gone = watch_settled(&s, "/rc/gone");
-    WAIT_FOR(f->main_context, s.a == 1 && s.b == 1 && s.gone == 1,
-             DEADLINE_MS);
+    WAIT_FOR(f->main_context, s.a == 1 && s.b == 1 && s.gone == 1, DEADLINE_MS);
     s.a = s.b = s.gone = s.a_own = s.b_own = 0;
     g_ptr_array_set_size(s.log, 0);
 
@@ -211,8 +208,8 @@ test_automatic(Fixture *f, gconstpointer data)
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
     g_assert_nonnull(strstr(error->message, "not connected"));
     g_clear_error(&error);
-    late = xlev_context_watch(f->ctx, "/rc/late", XLEV_WATCH_FLAGS_NONE,
-                              &error);
+    late
+        = xlev_context_watch(f->ctx, "/rc/late", XLEV_WATCH_FLAGS_NONE, &error);
     g_assert_null(late);
     g_assert_error(error, XLEV_ERROR, XLEV_ERROR_CODE_XENSTORE);
     g_clear_error(&error);
@@ -297,14 +294,13 @@ test_automatic(Fixture *f, gconstpointer data)
 static void
 test_never(Fixture *f, gconstpointer data)
 {
-    Story s = {0};
+    Story s = { 0 };
     g_autoptr(XlevWatch) a = NULL;
     g_autoptr(GError) error = NULL;
 
     s.f = f;
     s.log = g_ptr_array_new_with_free_func(g_free);
-    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected),
-                     &s);
+    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected), &s);
     g_signal_connect(f->ctx, "reconnected", G_CALLBACK(on_reconnected), &s);
     g_signal_connect(f->ctx, "disaster", G_CALLBACK(on_disaster), &s);
     a = watch_settled(&s, "/rc/a");
@@ -329,15 +325,14 @@ test_never(Fixture *f, gconstpointer data)
 static void
 test_dropped_while_reconnecting(Fixture *f, gconstpointer data)
 {
-    Story s = {0};
+    Story s = { 0 };
     g_autoptr(XlevWatch) a = NULL;
     GWeakRef ref;
 
     s.f = f;
     s.log = g_ptr_array_new_with_free_func(g_free);
     xlev_context_set_reconnect(f->ctx, XLEV_RECONNECT_POLICY_AUTOMATIC);
-    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected),
-                     &s);
+    g_signal_connect(f->ctx, "notify::connected", G_CALLBACK(on_connected), &s);
     g_signal_connect(f->ctx, "disaster", G_CALLBACK(on_disaster), &s);
     a = watch_settled(&s, "/rc/a");
     WAIT_FOR(f->main_context, s.a == 1, DEADLINE_MS);

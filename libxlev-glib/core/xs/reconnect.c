@@ -80,8 +80,8 @@ announce_locked(xlev_ctx *ctx, int connected)
     /* Found outside the loop (a blocking call in another thread): make
      * the loop come round to run it (a loss under NEVER has armed the
      * liveness timeout for that already). */
-    if (ctx->hooks && xs->policy != XLEV_RECONNECT_NEVER &&
-        !xlev__deferred_in_callback_locked(ctx))
+    if (ctx->hooks && xs->policy != XLEV_RECONNECT_NEVER
+        && !xlev__deferred_in_callback_locked(ctx))
         xlev__xs_kick_loop_locked(ctx);
 }
 
@@ -166,8 +166,8 @@ rereg_done(xlev_ctx *ctx, void *user, int rc, const char *value,
     XLEV__LOCK(ctx);
     xs = ctx->xs;
     if (xs && rr->gen == xs->gen && xs->state == XLEV__XS_REREGISTERING) {
-        struct xlev__watch_slot *slot =
-            rr->slotnum < xs->nslots ? &xs->slots[rr->slotnum] : NULL;
+        struct xlev__watch_slot *slot
+            = rr->slotnum < xs->nslots ? &xs->slots[rr->slotnum] : NULL;
         int same = slot && slot->w && slot->w->counterval == rr->counterval;
 
         if (rc && same) {
@@ -247,8 +247,8 @@ reconnect_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
 
     XLEV__LOCK(ctx);
     xs = ctx->xs;
-    if (!xs || xs->state != XLEV__XS_WAITING ||
-        xlev_ev_time_isregistered(&xs->reconnect)) {
+    if (!xs || xs->state != XLEV__XS_WAITING
+        || xlev_ev_time_isregistered(&xs->reconnect)) {
         XLEV__UNLOCK(ctx);
         return;
     }
@@ -323,14 +323,15 @@ xlev_ctx_set_reconnect(xlev_ctx *ctx, xlev_reconnect_policy policy,
 {
     struct xlev__xs *xs;
 
-    if (!ctx || !ctx->xs ||
-        (policy != XLEV_RECONNECT_NEVER && policy != XLEV_RECONNECT_AUTOMATIC))
+    if (!ctx || !ctx->xs
+        || (policy != XLEV_RECONNECT_NEVER
+            && policy != XLEV_RECONNECT_AUTOMATIC))
         return XLEV_ERROR_INVAL;
     xs = ctx->xs;
     if (xs->transport == XLEV_XS_TRANSPORT_NONE)
         return XLEV_ERROR_INVAL;
-    if (policy == XLEV_RECONNECT_AUTOMATIC &&
-        xs->transport != XLEV_XS_TRANSPORT_SOCKET)
+    if (policy == XLEV_RECONNECT_AUTOMATIC
+        && xs->transport != XLEV_XS_TRANSPORT_SOCKET)
         return XLEV_ERROR_NOSYS;
 
     XLEV__LOCK(ctx);
@@ -341,9 +342,8 @@ xlev_ctx_set_reconnect(xlev_ctx *ctx, xlev_reconnect_policy policy,
         /* Lost before, under NEVER (its disaster told already): try now. */
         xs->backoff_ms = XLEV_RECONNECT_BACKOFF_MIN_MS;
         wait_locked(ctx, 0);
-    } else if (policy == XLEV_RECONNECT_NEVER &&
-               xs->state != XLEV__XS_CONNECTED &&
-               xs->state != XLEV__XS_DEAD) {
+    } else if (policy == XLEV_RECONNECT_NEVER && xs->state != XLEV__XS_CONNECTED
+               && xs->state != XLEV__XS_DEAD) {
         /* Stop trying: what NEVER would have said at the loss. A
          * connection that was being registered again is lost too. */
         xlev__time_deregister_locked(ctx, &xs->reconnect);
@@ -382,8 +382,8 @@ xlev_ctx_is_connected(xlev_ctx *ctx)
 {
     if (!ctx || !ctx->xs || ctx->xs->transport == XLEV_XS_TRANSPORT_NONE)
         return 0;
-    return !__atomic_load_n(&ctx->xs->broken, __ATOMIC_ACQUIRE) &&
-           xlev__xs_is_accepting(ctx);
+    return !__atomic_load_n(&ctx->xs->broken, __ATOMIC_ACQUIRE)
+           && xlev__xs_is_accepting(ctx);
 }
 
 void
