@@ -131,6 +131,36 @@ reply_cb(xlev_ctx *ctx, void *user, int rc, const char *value, unsigned int len)
     r->rc = rc;
 }
 
+/* xlev_xs_transaction_start_async's answer */
+typedef struct {
+    volatile int calls;
+    int rc;
+    uint32_t tx;
+} TxReply;
+
+static void
+tx_cb(xlev_ctx *ctx, void *user, int rc, uint32_t tx_id)
+{
+    TxReply *r = user;
+
+    r->calls++;
+    r->rc = rc;
+    r->tx = tx_id;
+}
+
+static uint32_t
+start_tx_async(xlev_ctx *ctx, Drive *d)
+{
+    TxReply tr = {0};
+
+    g_assert_cmpint(xlev_xs_transaction_start_async(ctx, tx_cb, &tr), ==, 0);
+    g_assert_true(drive_until(d, &tr.calls, scaled(DEADLINE_MS)));
+    g_assert_cmpint(tr.calls, ==, 1);
+    g_assert_cmpint(tr.rc, ==, 0);
+    g_assert_cmpuint(tr.tx, !=, 0);
+    return tr.tx;
+}
+
 static xlev_ctx *
 ctx_new(ConnProbe *cp, Drive *d, DriveMode mode, xlev_reconnect_policy pol)
 {
@@ -230,7 +260,8 @@ test_automatic(XsFixture *fx, gconstpointer data)
     Probe a, b, gone;
     Ticker tk;
     Reply r1 = { 0 }, r2 = { 0 };
-    uint32_t tx = 0, tx3 = 0;
+    uint32_t tx = 0, tx3 = 0, txa, txb;
+    Reply wb = {0}, eb = {0}, ea = {0};
     char *value = NULL;
     int fired_at_loss, hook1_seq;
     xlev_ctx *ctx;
@@ -244,11 +275,13 @@ test_automatic(XsFixture *fx, gconstpointer data)
     start_watch(ctx, &d, &gone, "/rc/gone");
     g_assert_cmpint(xlev_xs_transaction_start(ctx, &tx), ==, 0);
     g_assert_cmpint(xlev_xs_write_tx(ctx, tx, "/rc/t", "1", 1), ==, 0);
+    drive_prepare(&d);
+    txa = start_tx_async(ctx, &d);
+    g_assert_cmpuint(txa, !=, tx);
     memset(&tk, 0, sizeof(tk));
     xlev_ev_time_init(&tk.t);
     g_assert_cmpint(xlev_ev_time_register_rel(ctx, &tk.t, tick_cb, TICK_MS), ==,
                     0);
-    drive_prepare(&d);
 
     /* Requests in flight at the loss: the daemon is stopped, so they are
      * sent and never answered. */
@@ -324,6 +357,32 @@ test_automatic(XsFixture *fx, gconstpointer data)
     value = NULL;
     g_assert_cmpint(xlev_xs_read(ctx, "/rc/t", &value, NULL), ==,
                     XLEV_ERROR_NOENT);
+
+    /* The asynchronous start and end name transactions as the blocking
+     * ones do: the one started before the loss is refused unsent (and then
+     * unknown), a new one works. */
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, txa, 1, reply_cb, &ea),
+                    ==, XLEV_ERROR_XENSTORE);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, txa, 1, reply_cb, &ea),
+                    ==, XLEV_ERROR_NOENT);
+    g_assert_cmpint(ea.calls, ==, 0);
+    txb = start_tx_async(ctx, &d);
+    g_assert_cmpint(
+        xlev_xs_write_async(ctx, txb, "/rc/tb", "b", 1, reply_cb, &wb), ==, 0);
+    g_assert_true(drive_until(&d, &wb.calls, scaled(DEADLINE_MS)));
+    g_assert_cmpint(wb.rc, ==, 0);
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, txb, 1, reply_cb, &eb),
+                    ==, 0);
+    g_assert_true(drive_until(&d, &eb.calls, scaled(DEADLINE_MS)));
+    g_assert_cmpint(eb.rc, ==, 0);
+    g_assert_cmpint(xlev_xs_read(ctx, "/rc/tb", &value, NULL), ==, 0);
+    g_assert_cmpstr(value, ==, "b");
+    free(value);
+    value = NULL;
+    /* ended: the id is gone */
+    g_assert_cmpint(xlev_xs_transaction_end_async(ctx, txb, 1, reply_cb, &eb),
+                    ==, XLEV_ERROR_NOENT);
+    g_assert_cmpint(eb.calls, ==, 1);
 
     /* Told once each way, never a disaster, and the pending operations
      * were not completed again. */
