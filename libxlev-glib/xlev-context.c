@@ -69,6 +69,8 @@ struct _XlevContext {
     GMainContext *main_context; /* construct-only, never NULL after that */
     XlevIntegration integration;
     guint timeout_ms; /* the core keeps it from init on */
+    gint reconnect;   /* XlevReconnect; the core keeps it from init on */
+    gboolean connected; /* as last emitted, in the main context */
 
     xlev_ctx *core;          /* from init to finalize */
     XlevDispatch *dispatch;  /* from init to finalize */
@@ -83,6 +85,8 @@ enum {
     PROP_INTEGRATION,
     PROP_TRANSPORT,
     PROP_TIMEOUT,
+    PROP_RECONNECT,
+    PROP_CONNECTED,
     N_PROPS
 };
 
@@ -90,6 +94,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
     DISASTER,
+    RECONNECTED,
     N_SIGNALS
 };
 
@@ -166,6 +171,65 @@ core_disaster_cb(void *user, xlev_disaster_kind kind, const char *msg,
     xlev_context_report_disaster(user, what, msg, errnoval);
 }
 
+/*======================================================================*/
+/* The connection lost and back */
+
+/* In the main context: the property as the core last said, then
+ * ::reconnected when it came back. */
+static void
+emit_connection(GObject *target, const XlevItem *item)
+{
+    XlevContext *self = XLEV_CONTEXT(target);
+    gboolean connected = item->u.connection.connected;
+
+    if (self->connected == connected)
+        return;
+    g_atomic_int_set(&self->connected, connected);
+    g_object_notify_by_pspec(target, properties[PROP_CONNECTED]);
+    if (connected)
+        g_signal_emit(target, signals[RECONNECTED], 0);
+}
+
+/* The core's hook: lock dropped, in the thread running the loop (inside
+ * an integration's core call, or a blocking caller that ran the queue),
+ * which holds a reference to the context. Posted, so that it is emitted
+ * in the main context in the order the core told it: before the watch
+ * events that follow a reconnect. */
+static void
+core_connection_changed(void *user, int connected)
+{
+    XlevContext *self = user;
+    XlevItem *item;
+
+    if (self->dispatch == NULL)
+        return;
+    item = xlev_item_new(G_OBJECT(self), emit_connection,
+                         XLEV_ITEM_CONNECTION, NULL);
+    item->u.connection.connected = connected != 0;
+    xlev_dispatch_post(self->dispatch, item);
+}
+
+static const xlev_reconnect_hooks core_reconnect_hooks = {
+    .connection_changed = core_connection_changed,
+};
+
+/* Hands the policy to the core (from init on). */
+static void
+apply_reconnect(XlevContext *self)
+{
+    int rc = xlev_ctx_set_reconnect(self->core,
+                                    (xlev_reconnect_policy)self->reconnect,
+                                    &core_reconnect_hooks, self);
+
+    if (rc == XLEV_ERROR_NOSYS) {
+        /* The xenbus transport: NEVER it stays (documented). */
+        g_debug("xenstore at %s: the xenbus transport does not reconnect",
+                self->xenstore_path);
+        xlev_ctx_set_reconnect(self->core, XLEV_RECONNECT_NEVER,
+                               &core_reconnect_hooks, self);
+    }
+}
+
 xlev_ctx *
 xlev_context_get_core(XlevContext *self)
 {
@@ -220,6 +284,8 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
     self->dispatch =
         xlev_dispatch_new(G_OBJECT(self), self->core, self->main_context);
     xlev_ctx_set_disaster_hook(self->core, core_disaster_cb, self);
+    g_atomic_int_set(&self->connected, TRUE);
+    apply_reconnect(self);
 
     switch (self->integration) {
     case XLEV_INTEGRATION_HOOKS:
@@ -241,6 +307,9 @@ xlev_context_initable_init(GInitable *initable, GCancellable *cancellable,
 
 fail:
     xlev_ctx_set_disaster_hook(self->core, NULL, NULL);
+    xlev_ctx_set_reconnect(self->core, xlev_ctx_get_reconnect(self->core),
+                           NULL, NULL);
+    g_atomic_int_set(&self->connected, FALSE);
     g_clear_pointer(&self->core, xlev_ctx_free);
     xlev_dispatch_close(self->dispatch);
     g_clear_pointer(&self->dispatch, xlev_dispatch_unref);
@@ -315,6 +384,10 @@ xlev_context_finalize(GObject *object)
 
     if (self->core != NULL) {
         xlev_ctx_set_disaster_hook(self->core, NULL, NULL);
+        /* The hook goes; the policy stays (NEVER now would raise a
+         * disaster for a context that is reconnecting). */
+        xlev_ctx_set_reconnect(self->core, xlev_ctx_get_reconnect(self->core),
+                               NULL, NULL);
         /* Deregisters the core's own fds and timeouts: in hooks mode this
          * destroys their GLib sources. */
         g_clear_pointer(&self->core, xlev_ctx_free);
@@ -353,6 +426,12 @@ xlev_context_get_property(GObject *object, guint prop_id, GValue *value,
     case PROP_TIMEOUT:
         g_value_set_uint(value, xlev_context_get_timeout(self));
         break;
+    case PROP_RECONNECT:
+        g_value_set_enum(value, xlev_context_get_reconnect(self));
+        break;
+    case PROP_CONNECTED:
+        g_value_set_boolean(value, xlev_context_get_connected(self));
+        break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
@@ -378,6 +457,9 @@ xlev_context_set_property(GObject *object, guint prop_id, const GValue *value,
         break;
     case PROP_TIMEOUT:
         xlev_context_set_timeout(self, g_value_get_uint(value));
+        break;
+    case PROP_RECONNECT:
+        xlev_context_set_reconnect(self, g_value_get_enum(value));
         break;
     default:
         G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -467,7 +549,84 @@ xlev_context_class_init(XlevContextClass *klass)
         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
             G_PARAM_STATIC_STRINGS);
 
+    /**
+     * XlevContext:reconnect:
+     *
+     * What the context does when its connection to xenstored is lost (see
+     * [enum@Xlev.Reconnect]). Writable at any time: set to
+     * %XLEV_RECONNECT_POLICY_AUTOMATIC after a loss, the context starts
+     * reconnecting; set to %XLEV_RECONNECT_POLICY_NEVER while it is
+     * reconnecting, it stops, with the [signal@Xlev.Context::disaster]
+     * that policy gives.
+     *
+     * With %XLEV_RECONNECT_POLICY_AUTOMATIC a loss is no disaster. Every
+     * operation in flight at that moment fails with
+     * %XLEV_ERROR_CODE_XENSTORE, once (an asynchronous one's callback is
+     * called with it), and so does every operation started while
+     * [property@Xlev.Context:connected] is %FALSE (making a watch
+     * included): nothing is retried behind the caller's back. A
+     * [class@Xlev.Transaction] started before the loss stays dead: its
+     * operations and its commit fail with %XLEV_ERROR_CODE_XENSTORE.
+     * When the daemon is back, in the context's main context and in this
+     * order: [property@Xlev.Context:connected] becomes %TRUE (notify), then
+     * [signal@Xlev.Context::reconnected], then every
+     * [class@Xlev.Watch] still live emits [signal@Xlev.Watch::changed]
+     * once with its own path, so that its handler reads the state again:
+     * changes made while the daemon was away gave no events of their own
+     * (they are lost), and the new daemon's tree may be a fresh one. A
+     * watch cancelled meanwhile emits nothing. A
+     * [class@Xlev.DomainMonitor] looks at its domains again the same way:
+     * one that died while the daemon was down is reported once.
+     *
+     * Only the socket transport reconnects: with
+     * %XLEV_TRANSPORT_XENBUS the context behaves as with
+     * %XLEV_RECONNECT_POLICY_NEVER whatever this says.
+     *
+     * Since: 1.0
+     */
+    properties[PROP_RECONNECT] = g_param_spec_enum(
+        "reconnect", NULL, NULL, XLEV_TYPE_RECONNECT,
+        XLEV_RECONNECT_POLICY_NEVER,
+        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+    /**
+     * XlevContext:connected:
+     *
+     * Whether the context's connection to xenstored is up: %TRUE from
+     * initialisation until the connection is found lost, then %FALSE
+     * until it is made again (see [property@Xlev.Context:reconnect]), for
+     * good with %XLEV_RECONNECT_POLICY_NEVER. Changes are notified in the
+     * context's main context, once each way; the value is the one last
+     * notified there.
+     *
+     * Since: 1.0
+     */
+    properties[PROP_CONNECTED] = g_param_spec_boolean(
+        "connected", NULL, NULL, FALSE,
+        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
     g_object_class_install_properties(object_class, N_PROPS, properties);
+
+    /**
+     * XlevContext::reconnected:
+     * @self: the context
+     *
+     * The connection to xenstored was lost and is back (with
+     * %XLEV_RECONNECT_POLICY_AUTOMATIC). Emitted after the watches have
+     * been registered with the daemon again and
+     * [property@Xlev.Context:connected] has become %TRUE, and before the
+     * one [signal@Xlev.Watch::changed] each of them then emits for its own
+     * path: a handler may read and write at once, and learns from the
+     * watches which state to read again. Operations and transactions
+     * started before the loss have failed.
+     *
+     * Emitted in the context's main context.
+     *
+     * Since: 1.0
+     */
+    signals[RECONNECTED] = g_signal_new(
+        "reconnected", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+        NULL, NULL, G_TYPE_NONE, 0);
 
     /**
      * XlevContext::disaster:
@@ -478,7 +637,9 @@ xlev_context_class_init(XlevContextClass *klass)
      * Something the context should have delivered could not be, and
      * nobody else could be told: watch events, timeouts or the domain
      * events of a [class@Xlev.DomainMonitor] may have been lost. The usual answer is to drop the context and make a new one,
-     * then re-read the state the watches were about.
+     * then re-read the state the watches were about; for a lost
+     * connection, [property@Xlev.Context:reconnect] does that by itself
+     * (and then this signal is not emitted for it).
      *
      * Emitted in the context's main context, whatever thread the failure
      * happened in.
@@ -774,4 +935,70 @@ xlev_source_new(XlevContext *context)
     g_return_val_if_fail(context->dispatch != NULL, NULL);
 
     return xlev_source_new_for_dispatch(context->dispatch);
+}
+
+/**
+ * xlev_context_get_reconnect:
+ * @self: a context
+ *
+ * Gets the [property@Xlev.Context:reconnect] policy.
+ *
+ * Returns: what @self does when its connection is lost
+ *
+ * Since: 1.0
+ */
+XlevReconnect
+xlev_context_get_reconnect(XlevContext *self)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), XLEV_RECONNECT_POLICY_NEVER);
+
+    return (XlevReconnect)g_atomic_int_get(&self->reconnect);
+}
+
+/**
+ * xlev_context_set_reconnect:
+ * @self: a context
+ * @policy: what to do when the connection is lost
+ *
+ * Sets the [property@Xlev.Context:reconnect] policy, from any thread, at
+ * any time.
+ *
+ * Since: 1.0
+ */
+void
+xlev_context_set_reconnect(XlevContext *self, XlevReconnect policy)
+{
+    g_return_if_fail(XLEV_IS_CONTEXT(self));
+    g_return_if_fail(policy == XLEV_RECONNECT_POLICY_NEVER ||
+                     policy == XLEV_RECONNECT_POLICY_AUTOMATIC);
+
+    if (g_atomic_int_get(&self->reconnect) == (gint)policy)
+        return;
+    g_atomic_int_set(&self->reconnect, (gint)policy);
+    if (self->core != NULL)
+        apply_reconnect(self);
+    if (self->dispatch != NULL)
+        xlev_dispatch_notify(self->dispatch, G_OBJECT(self),
+                             properties[PROP_RECONNECT]);
+    else
+        g_object_notify_by_pspec(G_OBJECT(self), properties[PROP_RECONNECT]);
+}
+
+/**
+ * xlev_context_get_connected:
+ * @self: a context
+ *
+ * Gets whether the connection to xenstored is up, as last notified in
+ * the context's main context (see [property@Xlev.Context:connected]).
+ *
+ * Returns: %TRUE while connected
+ *
+ * Since: 1.0
+ */
+gboolean
+xlev_context_get_connected(XlevContext *self)
+{
+    g_return_val_if_fail(XLEV_IS_CONTEXT(self), FALSE);
+
+    return g_atomic_int_get(&self->connected);
 }

@@ -100,6 +100,29 @@ typedef enum {
     XLEV_DISASTER_KIND_EVENTS = XLEV_DISASTER_EVENTS,
 } XlevDisaster;
 
+/**
+ * XlevReconnect:
+ * @XLEV_RECONNECT_POLICY_NEVER: a lost connection stays lost: one
+ *   [signal@Xlev.Context::disaster] (%XLEV_DISASTER_KIND_XENSTORE); a
+ *   restarted daemon needs a new context
+ * @XLEV_RECONNECT_POLICY_AUTOMATIC: a lost connection is made again, to
+ *   the same [property@Xlev.Context:xenstore-path], as soon as the daemon
+ *   is back (attempts 50 ms after the loss, then twice as long each time,
+ *   at most 2 s apart); watches are registered again and get one event
+ *   each for their own path; no disaster
+ *
+ * What a [class@Xlev.Context] does when its connection to xenstored is
+ * lost (the daemon died, was restarted or upgraded): see
+ * [property@Xlev.Context:reconnect]. The values are those of the core's
+ * `xlev_reconnect_policy`.
+ *
+ * Since: 1.0
+ */
+typedef enum {
+    XLEV_RECONNECT_POLICY_NEVER = XLEV_RECONNECT_NEVER,
+    XLEV_RECONNECT_POLICY_AUTOMATIC = XLEV_RECONNECT_AUTOMATIC,
+} XlevReconnect;
+
 #define XLEV_TYPE_CONTEXT (xlev_context_get_type())
 
 XLEV_AVAILABLE_IN_1_0
@@ -220,5 +243,12 @@ void xlev_context_exists_async(XlevContext *self, const char *path,
 XLEV_AVAILABLE_IN_1_0
 gboolean xlev_context_exists_finish(XlevContext *self, GAsyncResult *result,
                                     GError **error);
+
+XLEV_AVAILABLE_IN_1_0
+XlevReconnect xlev_context_get_reconnect(XlevContext *self);
+XLEV_AVAILABLE_IN_1_0
+void xlev_context_set_reconnect(XlevContext *self, XlevReconnect policy);
+XLEV_AVAILABLE_IN_1_0
+gboolean xlev_context_get_connected(XlevContext *self);
 
 G_END_DECLS

@@ -53,6 +53,7 @@ typedef enum {
     XLEV_ITEM_NOTIFY,   /* u.notify */
     XLEV_ITEM_TASK,     /* nothing: the target is a GTask (xlev-xs-ops.c)
                          * whose data holds the answer */
+    XLEV_ITEM_CONNECTION, /* u.connection: the connection lost or back */
 } XlevItemKind;
 
 /* Emits the signal @item stands for. Called in the thread iterating the
@@ -78,6 +79,9 @@ struct _XlevItem {
         struct {
             GParamSpec *pspec;
         } notify;
+        struct {
+            gboolean connected;
+        } connection;
     } u;
     char text[]; /* "" when the kind carries none */
 };

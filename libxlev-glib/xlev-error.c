@@ -59,7 +59,8 @@ static const struct {
     { XLEV_ERROR_PERM, XLEV_ERROR_CODE_PERM,
       N_("Permission denied by xenstored") },
     { XLEV_ERROR_XENSTORE, XLEV_ERROR_CODE_XENSTORE,
-      N_("The xenstore daemon cannot be reached") },
+      N_("The xenstore daemon cannot be reached: not connected, or the "
+         "connection was lost") },
     { XLEV_ERROR_NO_HYPERVISOR, XLEV_ERROR_CODE_NO_HYPERVISOR,
       N_("Xen is not running") },
     { XLEV_ERROR_BROKEN, XLEV_ERROR_CODE_BROKEN,

@@ -135,7 +135,8 @@ xlev_transaction_class_init(XlevTransactionClass *klass)
     /**
      * XlevTransaction:id:
      *
-     * The daemon's number for the transaction (never 0).
+     * The context's number for the transaction (never 0; not the
+     * daemon's, which a restarted daemon hands out again).
      *
      * Since: 1.0
      */
@@ -161,7 +162,11 @@ xlev_transaction_init(XlevTransaction *self)
  * then [method@Xlev.Transaction.commit] or [method@Xlev.Transaction.abort]
  * it. A commit fails with %XLEV_ERROR_CODE_AGAIN when another change got
  * in the way: nothing was written, and the whole transaction must be done
- * again from the start. [method@Xlev.Context.transact] runs a function
+ * again from the start. A transaction whose context lost its connection
+ * to xenstored stays dead, also once the context has reconnected (see
+ * [property@Xlev.Context:reconnect]): its operations and its commit fail
+ * with %XLEV_ERROR_CODE_XENSTORE and nothing is sent; start another.
+ * [method@Xlev.Context.transact] runs a function
  * of yours in a transaction and retries it on a conflict; most code
  * wants that. In C:
  *
@@ -417,7 +422,9 @@ xlev_transaction_get_context(XlevTransaction *self)
  * xlev_transaction_get_id:
  * @self: a transaction
  *
- * The daemon's number for the transaction.
+ * The context's number for the transaction: never 0, never given to
+ * another transaction of the same context (the daemon's own number is
+ * kept inside: a restarted daemon hands its numbers out again).
  *
  * Returns: the id, never 0
  *

@@ -519,7 +519,10 @@ xlev_watch_class_init(XlevWatchClass *klass)
      *
      * Something at or below the watched path changed, or (first, unless
      * %XLEV_WATCH_FLAGS_SKIP_INITIAL was given) the watch was just
-     * registered. Read the state again.
+     * registered, or (with @event_path the watched path, after
+     * [signal@Xlev.Context::reconnected]) the context's connection was
+     * lost and made again, and what changed meanwhile gave no events of
+     * its own. Read the state again.
      *
      * No event is dropped for its path: @event_path is always valid
      * UTF-8. Both daemons refuse paths that are not, but a broken or

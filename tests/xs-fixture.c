@@ -536,15 +536,12 @@ check_file(const char *what, const char *path, gboolean must_execute,
     return FALSE;
 }
 
+static gboolean spawn_and_wait(XsFixture *fx, GError **error);
+
 gboolean
 xs_fixture_start(XsFixture *fx, GError **error)
 {
     XsFixturePrivate *priv;
-    g_auto(GStrv) argv = NULL;
-    g_auto(GStrv) envp = NULL;
-    guint timeout_ms = xs_fixture_scale_ms(XS_FIXTURE_START_TIMEOUT_MS);
-    gint64 deadline;
-    int log_fd = -1;
 
     g_return_val_if_fail(fx != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
@@ -580,8 +577,32 @@ xs_fixture_start(XsFixture *fx, GError **error)
     priv->table_path = g_build_filename(fx->rundir, "domains", NULL);
     priv->ctl_path = g_build_filename(fx->rundir, "ctl", NULL);
 
-    log_fd
-        = open(priv->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (!spawn_and_wait(fx, error))
+        goto fail;
+
+    g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
+    g_setenv(ENV_FAKEXEN_DIR, fx->rundir, TRUE);
+    return TRUE;
+
+fail:
+    xs_fixture_stop(fx);
+    return FALSE;
+}
+
+/* Starts the daemon in fx->rundir and waits until its socket answers (a
+ * restart appends to the same log). */
+static gboolean
+spawn_and_wait(XsFixture *fx, GError **error)
+{
+    XsFixturePrivate *priv = fx->priv;
+    g_auto(GStrv) argv = NULL;
+    g_auto(GStrv) envp = NULL;
+    guint timeout_ms = xs_fixture_scale_ms(XS_FIXTURE_START_TIMEOUT_MS);
+    gint64 deadline;
+    int log_fd = -1;
+
+    log_fd = open(priv->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                  0600);
     if (log_fd < 0) {
         int saved = errno;
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
@@ -627,16 +648,45 @@ xs_fixture_start(XsFixture *fx, GError **error)
             break;
         g_usleep(XS_FIXTURE_START_POLL_US);
     }
-
-    g_setenv("XENSTORED_PATH", fx->socket_path, TRUE);
-    g_setenv(ENV_FAKEXEN_DIR, fx->rundir, TRUE);
     return TRUE;
 
 fail:
     if (log_fd >= 0)
         close(log_fd);
-    xs_fixture_stop(fx);
     return FALSE;
+}
+
+gboolean
+xs_fixture_restart(XsFixture *fx, GError **error)
+{
+    XsFixturePrivate *priv;
+
+    g_return_val_if_fail(fx != NULL && fx->priv != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+    priv = fx->priv;
+
+    /* A crash, not a shutdown: SIGKILL (valgrind's report is lost). */
+    if (fx->pid > 0 && !priv->reaped) {
+        kill(fx->pid, SIGKILL);
+        for (;;) {
+            pid_t r = waitpid(fx->pid, &priv->wait_status, 0);
+
+            if (r >= 0 || errno != EINTR)
+                break;
+        }
+    }
+    if (fx->pid > 0)
+        g_spawn_close_pid(fx->pid);
+    fx->pid = 0;
+    priv->reaped = FALSE;
+    priv->wait_status = 0;
+    /* The stand-in in the new daemon starts its domain table afresh (every
+     * domain running) and counts control lines from 0. */
+    priv->lines_sent = 0;
+    /* The dead daemon's socket file stays behind: the new one binds the
+     * same path, and must not be taken for ready before it does. */
+    g_unlink(fx->socket_path);
+    return spawn_and_wait(fx, error);
 }
 
 void

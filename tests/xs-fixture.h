@@ -171,6 +171,16 @@ gboolean xs_fixture_start(XsFixture *fx, GError **error);
  * exported).  Idempotent. */
 void xs_fixture_stop(XsFixture *fx);
 
+/* Kills the daemon with SIGKILL (a crash: no graceful shutdown, valgrind's
+ * report is lost), reaps it and starts the same daemon again in the same
+ * $D, listening on the same $D/socket, with the same domain table; waits
+ * as start() does.  The new daemon's tree is fresh (domain 0's), as after
+ * a real restart, and so is the stand-in's domain table (every domain runs
+ * again: xs_fixture_set_domain() then changes the new daemon's).  Clients connected to the old one see their connection
+ * closed.  FALSE with @error set if the new daemon does not answer (the
+ * fixture can still be stopped). */
+gboolean xs_fixture_restart(XsFixture *fx, GError **error);
+
 /* How this process's libxenstore reaches the daemon (see "The xenbus device"
  * above). */
 typedef enum {

@@ -197,6 +197,76 @@ int xlev_ctx_set_timeout(xlev_ctx *ctx, int milliseconds);
 XLEV_AVAILABLE_IN_1_0
 int xlev_ctx_get_timeout(xlev_ctx *ctx);
 
+/*
+ * Reconnecting. What a context does when its connection to xenstored is
+ * lost (the daemon died, was restarted or upgraded):
+ *
+ *   XLEV_RECONNECT_NEVER (the default): the connection is dead for good;
+ *     one XLEV_DISASTER_XENSTORE (see xlev_ctx_set_disaster_hook()); a
+ *     restarted daemon needs a new context.
+ *   XLEV_RECONNECT_AUTOMATIC: the loss is no disaster. It is logged (at
+ *     LOG_NOTICE), the hook says 0, and the core tries to connect to the
+ *     same path again from a timeout of its own: first after
+ *     XLEV_RECONNECT_BACKOFF_MIN_MS, then after twice as long each time,
+ *     up to XLEV_RECONNECT_BACKOFF_MAX_MS between attempts, for as long as
+ *     it takes (the loop must run for that, as for any timeout). Once
+ *     connected, every watch still registered is registered again (the
+ *     same registration: nothing to do for the caller), then the hook says
+ *     1, then each of those watches gets one event for its own path
+ *     (watch_path == event_path), so that its callback reads the state
+ *     again: changes made while the daemon was away, and the events they
+ *     would have given, are lost; only that one event tells of them. A
+ *     watch deregistered meanwhile gets nothing.
+ *
+ * In both: every request in flight when the connection is lost fails with
+ * XLEV_ERROR_XENSTORE (an asynchronous one's callback is called once with
+ * it), and so does every operation started while the context is not
+ * connected (xlev_ctx_is_connected() 0), watch registrations included;
+ * nothing is ever sent again for them. A transaction started before the
+ * loss stays dead after a reconnect: its operations and its end fail with
+ * XLEV_ERROR_XENSTORE and nothing is sent with its id (the ids the core
+ * hands out are its own, never reused within a context; an id it never
+ * handed out, or one already ended, is XLEV_ERROR_NOENT).
+ *
+ * The hook (@hooks->connection_changed, may be NULL) is called with the
+ * lock dropped, from the thread running the loop, like a registration's
+ * callback, and may call any xlev function: 0 when the connection is
+ * found lost, 1 when it is back; never twice in a row with the same value.
+ * A loss is noticed as xlev_ctx_set_disaster_hook() describes.
+ *
+ * The policy may be changed at any time. AUTOMATIC on a context whose
+ * connection is already dead starts reconnecting; NEVER while reconnecting
+ * stops, and raises the XLEV_DISASTER_XENSTORE that NEVER would have.
+ * Only the socket transport reconnects: on the xenbus device (libxenstore)
+ * AUTOMATIC is XLEV_ERROR_NOSYS. *hooks is copied.
+ */
+typedef enum {
+    XLEV_RECONNECT_NEVER = 0,
+    XLEV_RECONNECT_AUTOMATIC = 1,
+} xlev_reconnect_policy;
+
+typedef struct {
+    void (*connection_changed)(void *user, int connected);
+} xlev_reconnect_hooks;
+
+#define XLEV_RECONNECT_BACKOFF_MIN_MS 50
+#define XLEV_RECONNECT_BACKOFF_MAX_MS 2000
+
+XLEV_AVAILABLE_IN_1_0
+int xlev_ctx_set_reconnect(xlev_ctx *ctx, xlev_reconnect_policy policy,
+                           const xlev_reconnect_hooks *hooks, void *user);
+
+/* xlev_ctx_get_reconnect: the policy (NEVER for NULL). */
+XLEV_AVAILABLE_IN_1_0
+xlev_reconnect_policy xlev_ctx_get_reconnect(xlev_ctx *ctx);
+
+/* xlev_ctx_is_connected: 1 while the context's connection is up and the
+ * operations are sent, 0 from the moment it is found lost until it is
+ * back with its watches registered again (and for good after a loss with
+ * NEVER). Any thread; no lock is waited for. */
+XLEV_AVAILABLE_IN_1_0
+int xlev_ctx_is_connected(xlev_ctx *ctx);
+
 /* Logging. Levels are syslog's (LOG_ERR, LOG_WARNING, LOG_DEBUG, ...). */
 typedef void xlev_log_fn(void *user, int level, const char *msg);
 
@@ -267,7 +337,8 @@ typedef void xlev_disaster_fn(void *user, xlev_disaster_kind kind,
  * used again: xlev_ev_xswatch_register() fails with XLEV_ERROR_BROKEN and
  * the plain operations with XLEV_ERROR_XENSTORE, at once; watches still
  * registered never fire again and may be deregistered as usual. A
- * restarted daemon needs a new context.
+ * restarted daemon needs a new context, unless the context reconnects by
+ * itself (xlev_ctx_set_reconnect(): then there is no such disaster).
  */
 XLEV_AVAILABLE_IN_1_0
 void xlev_ctx_set_disaster_hook(xlev_ctx *ctx, xlev_disaster_fn *fn,
@@ -621,7 +692,9 @@ int xlev_xs_path_is_valid(const char *path);
  * protocol: an oversized or malformed message, an answer to no request)
  * returns XLEV_ERROR_XENSTORE and raises XLEV_DISASTER_XENSTORE once (see
  * xlev_ctx_set_disaster_hook()); after that they all return
- * XLEV_ERROR_XENSTORE without a round trip.
+ * XLEV_ERROR_XENSTORE without a round trip (until the context has
+ * reconnected, with XLEV_RECONNECT_AUTOMATIC: see xlev_ctx_set_reconnect(),
+ * which raises no disaster).
  *
  * tx_id: 0 outside a transaction, or one from xlev_xs_transaction_start().
  *
@@ -676,8 +749,10 @@ int xlev_xs_rm_tx(xlev_ctx *ctx, uint32_t tx_id, const char *path);
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_mkdir(xlev_ctx *ctx, uint32_t tx_id, const char *path);
 
-/* Transactions. _start sets *tx_id_out (never 0). _end commits (commit
- * nonzero) or aborts; a commit that conflicted with another change is
+/* Transactions. _start sets *tx_id_out (never 0: the context's own id for
+ * it, not the daemon's; see xlev_ctx_set_reconnect()). _end commits
+ * (commit nonzero) or aborts; either way the id is used up (a second _end
+ * is XLEV_ERROR_NOENT); a commit that conflicted with another change is
  * XLEV_ERROR_AGAIN: start again from the beginning. */
 XLEV_AVAILABLE_IN_1_0
 int xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out);

@@ -1176,6 +1176,47 @@ test_no_hypervisor(DomFixture *f, gconstpointer data)
     dom_spawn_no_hypervisor_child();
 }
 
+/* A context that reconnects re-synchronises its death generators from the
+ * @releaseDomain watch's one event after the reconnect: a domain that died
+ * while the daemon was down (the events of that time are lost) is reported
+ * dead once; one still running gives nothing; later deaths come as
+ * usual. */
+static void
+test_reconnect_death_during_outage(DomFixture *f, gconstpointer data)
+{
+    xlev_evgen_domain_death *g5 = NULL, *g6 = NULL;
+    g_autoptr(GError) error = NULL;
+    struct xs_handle *xsh2;
+
+    SKIP_WITHOUT_HYPERVISOR();
+    g_assert_cmpint(xlev_ctx_set_reconnect(f->ctx, XLEV_RECONNECT_AUTOMATIC,
+                                           NULL, NULL),
+                    ==, 0);
+    g5 = dom_introduce_followed(f, 5, 5);
+    g6 = dom_introduce_followed(f, 6, 6);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+
+    /* The daemon crashes and comes back; before this context notices
+     * (its loop is not running), domain 5 goes away. */
+    g_assert_true(xs_fixture_restart(&f->fx, &error));
+    g_assert_no_error(error);
+    dom_set(&f->fx, 5, "gone");
+
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 5, 5);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    g_assert_true(xlev_ctx_is_connected(f->ctx));
+
+    /* Real events again, from the new daemon. */
+    xsh2 = dom_open_xs();
+    dom_introduce(xsh2, 6);
+    dom_set(&f->fx, 6, "dying");
+    dom_expect_free(f->ctx, XLEV_EVENT_TYPE_DOMAIN_DEATH, 6, 6);
+    dom_assert_quiet(f->ctx, DOM_QUIET_MS);
+    xs_close(xsh2);
+    xlev_evdisable_domain_death(f->ctx, g5);
+    xlev_evdisable_domain_death(f->ctx, g6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1204,6 +1245,7 @@ main(int argc, char **argv)
     ADD("ctx-free-with-generators", test_ctx_free_with_generators);
     ADD("list-info", test_list_info);
     ADD("no-hypervisor", test_no_hypervisor);
+    ADD("reconnect-death-during-outage", test_reconnect_death_during_outage);
 #undef ADD
     g_test_add_func("/xlev/domain/core/vdev-devid", test_vdev_devid);
 

@@ -121,6 +121,28 @@ class FixtureTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.fx.set_domain(0, 'running')
 
+    def test_restart_same_path(self):
+        xs('xenstore-write', '/py/a', 'one')
+        old_pid, path = self.fx.pid, self.fx.socket_path
+        self.fx.restart()
+        self.assertNotEqual(self.fx.pid, old_pid)
+        self.assertEqual(self.fx.socket_path, path)
+        self.assertEqual(os.environ['XENSTORED_PATH'], path)
+        self.assertTrue(self.fx.alive())
+        # A fresh daemon: a fresh tree, and its control FIFO works.
+        r = subprocess.run(['xenstore-read', '/py/a'], capture_output=True,
+                           timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        xs('xenstore-write', '/py/a', 'two')
+        self.assertEqual(xs('xenstore-read', '/py/a').strip(), 'two')
+        self.fx.set_domain(3, 'shutdown')
+        # Already dead is fine too.
+        os.kill(self.fx.pid, 9)
+        self.fx.restart()
+        xs('xenstore-write', '/py/b', 'three')
+        self.assertEqual(xs('xenstore-read', '/py/b').strip(), 'three')
+        self.fx.set_domain(3, 'shutdown')
+
     def test_dead_daemon_is_reported(self):
         os.kill(self.fx.pid, 9)
         with self.assertRaises(XsFixtureError) as cm:

@@ -236,7 +236,29 @@ class XsFixture:
             os.environ[name] = value
         return self
 
-    def _spawn(self, xenstored, fakexen):
+    def restart(self):
+        """A crash and a fresh start at the same path, as
+        xs_fixture_restart() in tests/xs-fixture.h: SIGKILL, wait, then the
+        same daemon again in the same $D on the same $D/socket (a fresh tree,
+        and a fresh domain table in the stand-in).  Raises XsFixtureError if
+        the new one does not answer."""
+        if self._proc is None:
+            raise XsFixtureError('the fixture is not started')
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        # The dead daemon's socket file must not pass for the new one's.
+        try:
+            os.unlink(self.socket_path)
+        except FileNotFoundError:
+            pass
+        # The stand-in in the new daemon counts control lines from 0.
+        self._lines_sent = 0
+        self._spawn(daemon_program(), _program('XLEV_TEST_FAKEXEN'),
+                    append_log=True)
+        self._wait_ready()
+
+    def _spawn(self, xenstored, fakexen, append_log=False):
         env = dict(os.environ)
         # XENSTORED_PATH in the daemon's environment changes where it binds.
         env.pop('XENSTORED_PATH', None)
@@ -258,7 +280,7 @@ class XsFixture:
             argv = wrapper + [xenstored, '-N', '-F', pidfile]
         # Output to a file in $D, never to our stdout: a daemon outliving a
         # killed test must not hold the test runner's pipe open.
-        with open(self._log_path, 'wb') as log:
+        with open(self._log_path, 'ab' if append_log else 'wb') as log:
             self._proc = subprocess.Popen(argv, env=env,
                                           stdin=subprocess.DEVNULL,
                                           stdout=log, stderr=log,

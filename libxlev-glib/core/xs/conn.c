@@ -692,7 +692,11 @@ xlev__xs_conn_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
     c.type = type;
 
     XLEV__LOCK(ctx);
-    rc = conn_send_locked(ctx, &c, encode_generic, &g, &req_id);
+    /* The caller's transaction id becomes the daemon's here, under the
+     * lock that also guards the connection it was started on. */
+    rc = xlev__xs_tx_resolve_locked(ctx, tx_id, &g.tx_id);
+    if (!rc)
+        rc = conn_send_locked(ctx, &c, encode_generic, &g, &req_id);
     if (!rc)
         rc = conn_wait_locked(ctx, &c, req_id);
     XLEV__UNLOCK(ctx);
@@ -727,7 +731,9 @@ xlev__xs_conn_call_async(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
     c->cb = cb;
     c->user = user;
     XLEV__LOCK(ctx);
-    rc = conn_send_locked(ctx, c, encode_generic, &g, NULL);
+    rc = xlev__xs_tx_resolve_locked(ctx, tx_id, &g.tx_id);
+    if (!rc)
+        rc = conn_send_locked(ctx, c, encode_generic, &g, NULL);
     XLEV__UNLOCK(ctx);
     if (rc)
         free(c);
@@ -775,17 +781,44 @@ xlev__xs_conn_unwatch_locked(xlev_ctx *ctx, const char *path,
     return rc;
 }
 
+/* XS_WATCH for a re-registration: answered like an asynchronous call.
+ * Lock held. */
+int
+xlev__xs_conn_watch_async_locked(xlev_ctx *ctx, const char *path,
+                                 const char *token,
+                                 xlev_xs_reply_callback *cb, void *user)
+{
+    struct xlev__xs_call *c;
+    struct watch_req wr = {XS_WATCH, path, token};
+    int rc;
+
+    c = xlev__calloc(1, sizeof(*c));
+    if (!c)
+        return XLEV_ERROR_NOMEM;
+    c->kind = CALL_ASYNC;
+    c->type = XS_WATCH;
+    c->cb = cb;
+    c->user = user;
+    rc = conn_send_locked(ctx, c, encode_watch, &wr, NULL);
+    if (rc)
+        free(c);
+    return rc;
+}
+
 /*======================================================================*/
 /* Connecting and closing */
 
+/* A new socket connected to xs->path (no lock: connect(2) to a unix
+ * socket is no round trip, but it may wait for the daemon's backlog). */
 int
-xlev__xs_conn_open(xlev_ctx *ctx)
+xlev__xs_conn_connect(xlev_ctx *ctx, int *fd_out)
 {
     struct xlev__xs *xs = ctx->xs;
     struct sockaddr_un addr;
     size_t plen = strlen(xs->path);
     int fd, rc, e;
 
+    *fd_out = -1;
     if (plen >= sizeof(addr.sun_path)) {
         xlev__log(ctx, LOG_DEBUG,
                   "cannot connect to xenstored at %s: the path is longer "
@@ -793,17 +826,6 @@ xlev__xs_conn_open(xlev_ctx *ctx)
                   xs->path, sizeof(addr.sun_path) - 1);
         return XLEV_ERROR_INVAL;
     }
-    xs->rd = xlev__malloc(sizeof(*xs->rd));
-    if (!xs->rd)
-        return XLEV_ERROR_NOMEM;
-    xlev__xs_reader_init(xs->rd);
-    xs->reader_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (xs->reader_wake_fd < 0) {
-        e = errno;
-        return e == EMFILE || e == ENFILE ? XLEV_ERROR_MFILE
-                                          : XLEV_ERROR_NOMEM;
-    }
-
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         e = errno;
@@ -837,6 +859,29 @@ xlev__xs_conn_open(xlev_ctx *ctx)
             return XLEV_ERROR_XENSTORE;
         }
     }
+    *fd_out = fd;
+    return 0;
+}
+
+int
+xlev__xs_conn_open(xlev_ctx *ctx)
+{
+    struct xlev__xs *xs = ctx->xs;
+    int fd, rc, e;
+
+    xs->rd = xlev__malloc(sizeof(*xs->rd));
+    if (!xs->rd)
+        return XLEV_ERROR_NOMEM;
+    xlev__xs_reader_init(xs->rd);
+    xs->reader_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (xs->reader_wake_fd < 0) {
+        e = errno;
+        return e == EMFILE || e == ENFILE ? XLEV_ERROR_MFILE
+                                          : XLEV_ERROR_NOMEM;
+    }
+    rc = xlev__xs_conn_connect(ctx, &fd);
+    if (rc)
+        return rc;
     xs->fd = fd;
 
     XLEV__LOCK(ctx);
@@ -848,6 +893,38 @@ xlev__xs_conn_open(xlev_ctx *ctx)
     }
     XLEV__UNLOCK(ctx);
     return rc;
+}
+
+int
+xlev__xs_conn_install_locked(xlev_ctx *ctx, int fd)
+{
+    struct xlev__xs *xs = ctx->xs;
+    int rc;
+
+    /* A blocking caller may still be polling the old socket (it was shut
+     * down, so it returns at once): its fd number must not be reused
+     * under it. */
+    if (xs->reader_busy)
+        return XLEV_ERROR_BUSY;
+    xlev__fd_deregister_locked(ctx, &xs->conn_efd);
+    if (xs->fd >= 0)
+        close(xs->fd);
+    xs->fd = fd;
+    xlev__xs_reader_init(xs->rd);
+    xlev__xs_outq_dispose(&xs->outq);
+    xlev__xs_outq_dispose(&xs->held);
+    xs->n_held = 0;
+    xlev__xs_pending_drain(&xs->pending, fail_pending, ctx);
+    reader_wake_drain(xs);
+    xs->conn_events = 0;
+    rc = xlev__fd_register_locked(ctx, &xs->conn_efd, conn_fd_cb, fd, POLLIN);
+    if (rc) {
+        /* Left as a lost connection: the next attempt replaces it. */
+        shutdown(fd, SHUT_RDWR);
+        return rc;
+    }
+    xs->conn_events = POLLIN;
+    return 0;
 }
 
 static void

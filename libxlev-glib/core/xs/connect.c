@@ -104,6 +104,7 @@ xs_teardown(xlev_ctx *ctx, struct xlev__teardown *td)
 
     XLEV__LOCK(ctx);
     xlev__deferred_wait_locked(ctx, NULL);
+    xlev__xs_reconnect_free_locked(ctx);
     xlev__xswatch_free_all_locked(ctx);
     xlev__time_deregister_locked(ctx, &xs->kick);
     if (xs->transport == XLEV_XS_TRANSPORT_SOCKET)
@@ -163,6 +164,12 @@ ctx_with_xs_new(char *path, xlev_ctx **ctx_out)
     xlev_ev_fd_init(&xs->conn_efd);
     xlev_ev_time_init(&xs->liveness);
     xlev_ev_time_init(&xs->kick);
+    xlev_ev_time_init(&xs->reconnect);
+    xs->policy = XLEV_RECONNECT_NEVER;
+    xs->state = XLEV__XS_CONNECTED;
+    xs->accepting = 1;
+    xs->announced = 1;
+    xs->backoff_ms = XLEV_RECONNECT_BACKOFF_MIN_MS;
     xlev__xs_outq_init(&xs->outq);
     xlev__xs_outq_init(&xs->held);
     xlev__xs_pending_init(&xs->pending);
@@ -176,7 +183,7 @@ ctx_with_xs_new(char *path, xlev_ctx **ctx_out)
         return rc;
     }
     xs->watch_event_locked = xlev__xs_watch_event_locked;
-    xs->lost_locked = xlev__xs_lost_locked;
+    xs->lost_locked = xlev__xs_reconnect_lost_locked;
     XLEV__LOCK(ctx);
     ctx->xs = xs;
     xlev__ctx_add_teardown_locked(ctx, &xs->teardown, xs_teardown);

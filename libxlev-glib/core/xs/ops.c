@@ -93,6 +93,9 @@ lib_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id, const char *path,
 
     *reply_out = NULL;
     *len_out = 0;
+    rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+    if (rc)
+        return rc;
     rc = xlev__xs_req_begin(ctx, path);
     if (rc)
         return rc;
@@ -328,7 +331,8 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
 {
     struct xlev__xs_part part = {"", 0, 1};
     char *reply = NULL;
-    uint32_t len = 0;
+    uint32_t len = 0, remote = 0;
+    unsigned int gen;
     int rc;
 
     if (tx_id_out)
@@ -338,6 +342,11 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
     rc = op_begin(ctx, PATHLESS);
     if (rc)
         return rc;
+    /* The connection it is started on (see "Reconnecting" in
+     * xs-private.h): one lost before the answer came makes it stale. */
+    XLEV__LOCK(ctx);
+    gen = ctx->xs->gen;
+    XLEV__UNLOCK(ctx);
     if (!is_socket(ctx)) {
         xs_transaction_t t;
 
@@ -348,16 +357,23 @@ xlev_xs_transaction_start(xlev_ctx *ctx, uint32_t *tx_id_out)
         if (t == XBT_NULL)
             return req_failed(ctx, errno, "transaction-start", "");
         xlev__xs_req_end(ctx);
-        *tx_id_out = t;
-        return 0;
+        remote = t;
+    } else {
+        rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_START, 0, &part, 1,
+                                &reply, &len);
+        if (rc)
+            return rc;
+        if (xlev__xs_parse_tx_id(reply, len, &remote))
+            rc = XLEV_ERROR_PROTOCOL;
+        free(reply);
+        if (rc)
+            return rc;
     }
-    rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_START, 0, &part, 1, &reply,
-                            &len);
-    if (rc)
-        return rc;
-    if (xlev__xs_parse_tx_id(reply, len, tx_id_out))
-        rc = XLEV_ERROR_PROTOCOL;
-    free(reply);
+    XLEV__LOCK(ctx);
+    rc = xlev__xs_tx_add_locked(ctx, remote, gen, tx_id_out);
+    XLEV__UNLOCK(ctx);
+    /* Out of memory: the daemon's transaction is left to the connection's
+     * end (nothing can name it). */
     return rc;
 }
 
@@ -370,19 +386,36 @@ xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
     if (tx_id == 0)
         return XLEV_ERROR_INVAL;
     rc = op_begin(ctx, PATHLESS);
+    if (rc == XLEV_ERROR_XENSTORE && ctx->xs) {
+        /* Not connected: the transaction is over (see "Reconnecting"). */
+        XLEV__LOCK(ctx);
+        xlev__xs_tx_remove_locked(ctx, tx_id);
+        XLEV__UNLOCK(ctx);
+    }
     if (rc)
         return rc;
     if (!is_socket(ctx)) {
-        rc = xlev__xs_req_begin(ctx, "/");
-        if (rc)
-            return rc;
-        if (!xs_transaction_end(ctx->xs->xsh, tx_id, !commit))
-            return req_failed(ctx, errno, "transaction-end", "");
-        xlev__xs_req_end(ctx);
-        return 0;
+        uint32_t remote;
+
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &remote);
+        if (!rc)
+            rc = xlev__xs_req_begin(ctx, "/");
+        if (!rc) {
+            if (!xs_transaction_end(ctx->xs->xsh, remote, !commit))
+                rc = req_failed(ctx, errno, "transaction-end", "");
+            else
+                xlev__xs_req_end(ctx);
+        }
+    } else {
+        rc = xlev__xs_conn_call(ctx, XS_TRANSACTION_END, tx_id, &part, 1,
+                                NULL, NULL);
     }
-    return xlev__xs_conn_call(ctx, XS_TRANSACTION_END, tx_id, &part, 1, NULL,
-                              NULL);
+    /* Ended, refused, lost or stale: over either way (an unknown id is
+     * not in the table). */
+    XLEV__LOCK(ctx);
+    xlev__xs_tx_remove_locked(ctx, tx_id);
+    XLEV__UNLOCK(ctx);
+    return rc;
 }
 
 /* An XS_GET_PERMS answer ("b0\0r7\0") as a malloc()ed array. */
@@ -439,6 +472,9 @@ xlev_xs_get_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
     if (!is_socket(ctx)) {
         struct xs_permissions *p;
 
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+        if (rc)
+            return rc;
         rc = xlev__xs_req_begin(ctx, path);
         if (rc)
             return rc;
@@ -551,7 +587,9 @@ xlev_xs_set_perms(xlev_ctx *ctx, uint32_t tx_id, const char *path,
             p[i].id = perms[i].domid;
             p[i].perms = (unsigned int)perms[i].mode;
         }
-        rc = xlev__xs_req_begin(ctx, path);
+        rc = xlev__xs_tx_resolve(ctx, tx_id, &tx_id);
+        if (!rc)
+            rc = xlev__xs_req_begin(ctx, path);
         if (rc) {
             free(p);
             return rc;
@@ -695,6 +733,7 @@ xlev__xs_is_domain_introduced(xlev_ctx *ctx, unsigned int domid,
 enum answer_kind {
     ANSWER_RAW,         /* xlev_xs_reply_callback: the answer as it came */
     ANSWER_TX_ID,       /* xlev_xs_tx_callback */
+    ANSWER_TX_END,      /* xlev_xs_reply_callback; the context's id goes */
     ANSWER_PERMS,       /* xlev_xs_perms_callback */
     ANSWER_DOMAIN_PATH, /* xlev_xs_reply_callback: one string */
 };
@@ -712,7 +751,8 @@ struct op_async {
     int rc;
     char *reply; /* NUL-terminated besides len */
     uint32_t len;
-    uint32_t tx_id;
+    uint32_t tx_id; /* the context's id (see "Reconnecting") */
+    unsigned int gen; /* ANSWER_TX_ID: the connection it was sent on */
     xlev_xs_perm *perms;
     unsigned int n;
 };
@@ -752,6 +792,7 @@ op_async_deliver(xlev_ctx *ctx, struct op_async *a)
         a->cb.perms(ctx, a->user, rc, rc ? NULL : a->perms, rc ? 0 : a->n);
         break;
     case ANSWER_RAW:
+    case ANSWER_TX_END:
     case ANSWER_DOMAIN_PATH:
         a->cb.reply(ctx, a->user, rc, rc ? NULL : (a->reply ? a->reply : ""),
                     rc ? 0 : a->len);
@@ -800,10 +841,20 @@ typed_answered(xlev_ctx *ctx, void *user, int rc, const char *value,
 
     if (!rc) {
         switch (a->kind) {
-        case ANSWER_TX_ID:
-            if (xlev__xs_parse_tx_id(value, len, &a->tx_id))
+        case ANSWER_TX_ID: {
+            uint32_t remote;
+
+            if (xlev__xs_parse_tx_id(value, len, &remote)) {
                 rc = XLEV_ERROR_PROTOCOL;
+                break;
+            }
+            /* Callers name it by the context's id, as for the blocking
+             * start. */
+            XLEV__LOCK(ctx);
+            rc = xlev__xs_tx_add_locked(ctx, remote, a->gen, &a->tx_id);
+            XLEV__UNLOCK(ctx);
             break;
+        }
         case ANSWER_PERMS:
             rc = perms_from_reply(value, len, &a->perms, &a->n);
             break;
@@ -817,8 +868,15 @@ typed_answered(xlev_ctx *ctx, void *user, int rc, const char *value,
             }
             break;
         case ANSWER_RAW:
+        case ANSWER_TX_END:
             break;
         }
+    }
+    if (a->kind == ANSWER_TX_END) {
+        /* Ended, refused or lost: over either way. */
+        XLEV__LOCK(ctx);
+        xlev__xs_tx_remove_locked(ctx, a->tx_id);
+        XLEV__UNLOCK(ctx);
     }
     a->rc = rc;
     op_async_deliver(ctx, a);
@@ -930,6 +988,9 @@ xlev_xs_transaction_start_async(xlev_ctx *ctx, xlev_xs_tx_callback *callback,
         a->rc = xlev_xs_transaction_start(ctx, &a->tx_id);
         return lib_deliver_later(ctx, a);
     }
+    XLEV__LOCK(ctx);
+    a->gen = ctx->xs->gen;
+    XLEV__UNLOCK(ctx);
     return typed_call_async(ctx, a, XS_TRANSACTION_START, 0, &part, 1);
 }
 
@@ -944,11 +1005,29 @@ xlev_xs_transaction_end_async(xlev_ctx *ctx, uint32_t tx_id, int commit,
     if (tx_id == 0 || !callback)
         return XLEV_ERROR_INVAL;
     rc = op_begin(ctx, PATHLESS);
+    if (rc == XLEV_ERROR_XENSTORE && ctx->xs) {
+        /* Not connected: the transaction is over (see "Reconnecting"). */
+        XLEV__LOCK(ctx);
+        xlev__xs_tx_remove_locked(ctx, tx_id);
+        XLEV__UNLOCK(ctx);
+    }
     if (rc)
         return rc;
-    if (is_socket(ctx))
-        return xlev__xs_conn_call_async(ctx, XS_TRANSACTION_END, tx_id, &part,
-                                        1, callback, user);
+    if (is_socket(ctx)) {
+        a = op_async_new(ANSWER_TX_END, user);
+        if (!a)
+            return XLEV_ERROR_NOMEM;
+        a->cb.reply = callback;
+        a->tx_id = tx_id;
+        rc = typed_call_async(ctx, a, XS_TRANSACTION_END, tx_id, &part, 1);
+        if (rc) {
+            /* Not sent (a stale or unknown id): over all the same. */
+            XLEV__LOCK(ctx);
+            xlev__xs_tx_remove_locked(ctx, tx_id);
+            XLEV__UNLOCK(ctx);
+        }
+        return rc;
+    }
     a = op_async_new(ANSWER_RAW, user);
     if (!a)
         return XLEV_ERROR_NOMEM;

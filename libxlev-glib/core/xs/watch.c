@@ -20,7 +20,7 @@
 #include "xs-private.h"
 
 /* "slotnum/counter": an int in decimal, '/', a uint32_t in hex, NUL. */
-#define WATCH_TOKEN_MAX (sizeof("-2147483648/ffffffff"))
+#define WATCH_TOKEN_MAX XLEV__XS_TOKEN_MAX
 #define WATCH_SLOTS_MIN 4
 
 static void
@@ -139,6 +139,8 @@ xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what)
     if (ctx->xs->broken)
         return;
     __atomic_store_n(&ctx->xs->broken, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctx->xs->accepting, 0, __ATOMIC_RELEASE);
+    ctx->xs->state = XLEV__XS_DEAD;
     /* Stop polling a connection that failed, so that we do not spin. */
     xlev__fd_deregister_locked(ctx, &ctx->xs->watch_efd);
     xlev__disaster_locked(ctx, XLEV_DISASTER_XENSTORE, errnoval, "%s", what);
@@ -233,6 +235,8 @@ slot_get_locked(xlev_ctx *ctx)
     slotnum = ctx->xs->free_slot;
     ctx->xs->free_slot = ctx->xs->slots[slotnum].next_free;
     ctx->xs->slots[slotnum].next_free = -1;
+    ctx->xs->slots[slotnum].drop_initial = 0;
+    ctx->xs->slots[slotnum].synthetic = 0;
     return slotnum;
 }
 
@@ -240,6 +244,8 @@ static void
 slot_put_locked(xlev_ctx *ctx, int slotnum)
 {
     ctx->xs->slots[slotnum].w = NULL;
+    ctx->xs->slots[slotnum].drop_initial = 0;
+    ctx->xs->slots[slotnum].synthetic = 0;
     ctx->xs->slots[slotnum].next_free = ctx->xs->free_slot;
     ctx->xs->free_slot = slotnum;
 }
@@ -267,8 +273,10 @@ xswatch_register(xlev_ctx *ctx, xlev_ev_xswatch *pub,
         rc = XLEV_ERROR_XENSTORE;
         goto out;
     }
-    if (ctx->xs->broken) {
-        rc = XLEV_ERROR_BROKEN;
+    if (ctx->xs->broken || !ctx->xs->accepting) {
+        /* Dead for good, or (reconnecting) not connected yet. */
+        rc = ctx->xs->state == XLEV__XS_DEAD ? XLEV_ERROR_BROKEN
+                                             : XLEV_ERROR_XENSTORE;
         goto out;
     }
 
@@ -344,7 +352,8 @@ registered:
              * take it back (not waited for). */
             xswatch_deregister_locked(ctx, w, rc == XLEV_ERROR_TIMEDOUT ||
                                                   rc == XLEV_ERROR_CANCELLED);
-            if (rc == XLEV_ERROR_XENSTORE)
+            if (rc == XLEV_ERROR_XENSTORE &&
+                ctx->xs->policy == XLEV_RECONNECT_NEVER)
                 rc = XLEV_ERROR_BROKEN;
         }
     }
@@ -493,11 +502,54 @@ static const struct xlev__deferred_ops watch_rec_ops = {
     .run = watch_rec_run,
 };
 
+/* One record for w (in slot slotnum, counter counterval), carrying both
+ * paths. Lock held. */
+static void
+watch_rec_queue_locked(xlev_ctx *ctx, struct xlev__xswatch_reg *w,
+                       const char *epath)
+{
+    struct watch_rec *r;
+    size_t wlen = strlen(w->path), elen = strlen(epath);
+
+    r = xlev__malloc(sizeof(*r) + wlen + 1 + elen + 1);
+    if (!r) {
+        xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
+                              "cannot queue the watch event for %s", epath);
+        return;
+    }
+    memset(r, 0, sizeof(*r));
+    r->w = w;
+    r->slotnum = w->slotnum;
+    r->counterval = w->counterval;
+    memcpy(r->paths, w->path, wlen + 1);
+    r->epath = r->paths + wlen + 1;
+    memcpy(r->epath, epath, elen + 1);
+    w->npending++;
+    xlev__deferred_queue_locked(ctx, &r->d, &watch_rec_ops, w);
+}
+
+void
+xlev__xs_watch_synthetic_locked(xlev_ctx *ctx, int slotnum)
+{
+    struct xlev__xswatch_reg *w;
+
+    if (slotnum < 0 || slotnum >= ctx->xs->nslots)
+        return;
+    w = ctx->xs->slots[slotnum].w;
+    if (w)
+        watch_rec_queue_locked(ctx, w, w->path);
+}
+
+void
+xlev__xs_watch_token_locked(xlev_ctx *ctx, int slotnum, char *buf)
+{
+    watch_token(buf, slotnum, ctx->xs->slots[slotnum].w->counterval);
+}
+
 void
 xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
                             const char *token)
 {
-    struct watch_rec *r;
     struct xlev__xswatch_reg *w;
     size_t wlen, elen;
     int slotnum, rc;
@@ -541,21 +593,14 @@ xlev__xs_watch_event_locked(xlev_ctx *ctx, const char *epath,
         return;
     }
 
-    r = xlev__malloc(sizeof(*r) + wlen + 1 + elen + 1);
-    if (!r) {
-        xlev__disaster_locked(ctx, XLEV_DISASTER_NOMEM, ENOMEM,
-                              "cannot queue the watch event for %s", epath);
+    /* Registered again after a reconnect: the daemon's initial event is
+     * the first for this token on the new connection; the core gives its
+     * own, after the hook (see "Reconnecting" in xs-private.h). */
+    if (ctx->xs->slots[slotnum].drop_initial) {
+        ctx->xs->slots[slotnum].drop_initial = 0;
         return;
     }
-    memset(r, 0, sizeof(*r));
-    r->w = w;
-    r->slotnum = slotnum;
-    r->counterval = counterval;
-    memcpy(r->paths, w->path, wlen + 1);
-    r->epath = r->paths + wlen + 1;
-    memcpy(r->epath, epath, elen + 1);
-    w->npending++;
-    xlev__deferred_queue_locked(ctx, &r->d, &watch_rec_ops, w);
+    watch_rec_queue_locked(ctx, w, epath);
 }
 
 static void

@@ -9,12 +9,16 @@
  * registers then. Files, from the bottom up:
  *
  *   path.c      xenstore path rules
- *   request.c   the request discipline: xs->req_lock, errno mapping, and
- *               telling a lost connection from a refused request
+ *   request.c   the request discipline: xs->req_lock, errno mapping,
+ *               telling a lost connection from a refused request, and the
+ *               transaction table (ids and their connection's generation)
+ *   conn.c      the socket transport (the wire protocol on the socket)
  *   watch.c     watches: slots and tokens, the watch fd, liveness, and
  *               what happens when the connection is found lost
  *   ops.c       the plain operations (read, write, directory, rm, and
  *               XS_IS_DOMAIN_INTRODUCED for the domain room)
+ *   reconnect.c the connection's state machine after a loss: the
+ *               reconnect policy, backoff, re-registering the watches
  *   connect.c   xlev_ctx_new(): the context and its connection; teardown
  */
 #pragma once
@@ -101,8 +105,10 @@ struct xs_handle;
  * Lost: EOF, a socket error, or anything xs-wire calls a protocol
  * violation (oversized message, unknown type, malformed event, answer to
  * no request or of the wrong type, truncated stream): the connection is
- * shut down, every request in flight fails with XLEV_ERROR_XENSTORE, one
- * XLEV_DISASTER_XENSTORE (xlev__xs_lost_locked). An XS_ERROR naming an
+ * shut down, every request in flight fails with XLEV_ERROR_XENSTORE, and
+ * the upcall xs->lost_locked (reconnect.c) decides what follows: one
+ * XLEV_DISASTER_XENSTORE (xlev__xs_lost_locked), or reconnecting (see
+ * "Reconnecting"). An XS_ERROR naming an
  * errno outside the protocol's table fails only its request
  * (XLEV_ERROR_PROTOCOL): the stream is still in step.
  *
@@ -192,6 +198,76 @@ _Static_assert(sizeof(struct xlev__xswatch_reg) <= sizeof(xlev_ev_xswatch) &&
 struct xlev__watch_slot {
     struct xlev__xswatch_reg *w;
     int next_free;
+    /* Reconnecting (see "Reconnecting"), both cleared when the slot is
+     * freed: drop_initial, the daemon's initial event for this token on the
+     * new connection is still to come and is dropped (the core gives its
+     * own, in order); synthetic, the watch is owed its one event when the
+     * re-registration is done. */
+    unsigned int drop_initial : 1;
+    unsigned int synthetic : 1;
+};
+
+/*======================================================================*/
+/* Reconnecting (reconnect.c): the connection's state machine
+ *
+ * A context's policy (xlev_ctx_set_reconnect()) is XLEV_RECONNECT_NEVER
+ * (the default) or XLEV_RECONNECT_AUTOMATIC, the latter on the socket
+ * transport only. xs->state says where the connection is:
+ *
+ *            lost, NEVER
+ *   CONNECTED ----------> DEAD   (one XLEV_DISASTER_XENSTORE; for good,
+ *      ^  |                       unless the policy becomes AUTOMATIC)
+ *      |  | lost, AUTOMATIC: hook(0), timer armed at xs->backoff_ms
+ *      |  v
+ *      |  WAITING <--------------------------------------+
+ *      |  | the timer fires (a callback: lock dropped)   | connect failed:
+ *      |  v                                              | backoff doubled,
+ *      |  CONNECTING: socket(2) + connect(2), no lock ---+ up to its cap
+ *      |  | connected: lock taken, the socket installed (conn.c), gen++,
+ *      |  | XS_WATCH for every live slot, same token, sent at once
+ *      |  v
+ *      +- REREGISTERING: the answers come back as asynchronous replies
+ *           (lock dropped, then taken); with the last one: CONNECTED,
+ *           hook(1), then one event per re-registered watch for its own
+ *           path, all queued in that order under the lock.
+ *   A loss in REREGISTERING goes back to WAITING (no second hook(0)).
+ *
+ * Locks: every transition is made with ctx->lock held; the only work done
+ * without it is connect(2) in CONNECTING (a callback of the loop's
+ * xs->reconnect timeout; teardown waits for it like for any callback) and
+ * the hook itself (a deferred record, target &xs->hook_target, so its
+ * calls never overlap and keep their order).
+ *
+ * xs->broken is 1 whenever the connection must not be written (every
+ * state but CONNECTED and REREGISTERING); xs->accepting is 1 only in
+ * CONNECTED: the plain operations and transactions check it, so that one
+ * started while disconnected, or while the watches are registered again,
+ * fails at once with XLEV_ERROR_XENSTORE. Watch registrations are refused
+ * the same way while broken. Both flags are written under ctx->lock with
+ * __atomic_store_n and read without it.
+ *
+ * Generations: xs->gen is bumped each time a new connection is installed.
+ * A transaction (the table in request.c) remembers the generation it was
+ * started in; the ids callers see are the context's own (never the
+ * daemon's, which a new daemon hands out again from the start), mapped to
+ * the daemon's under ctx->lock when the request is encoded; one from an
+ * older generation fails with XLEV_ERROR_XENSTORE and is never sent.
+ */
+typedef enum {
+    XLEV__XS_CONNECTED = 0,
+    XLEV__XS_DEAD,
+    XLEV__XS_WAITING,
+    XLEV__XS_CONNECTING,
+    XLEV__XS_REREGISTERING,
+} xlev__xs_conn_state;
+
+/* The backoff between attempts: XLEV_RECONNECT_BACKOFF_MIN_MS doubling up
+ * to XLEV_RECONNECT_BACKOFF_MAX_MS (xlev-event.h). */
+
+struct xlev__xs_tx {
+    uint32_t local;  /* what the caller holds: never 0, never reused */
+    uint32_t remote; /* the daemon's */
+    unsigned int gen;
 };
 
 
@@ -237,6 +313,24 @@ struct xlev__xs {
     pthread_mutex_t req_lock; /* see "Locking" */
     int broken; /* connection lost: see "xenstore watch slots" */
 
+    /* reconnecting: see "Reconnecting" */
+    xlev_reconnect_policy policy;
+    void (*connection_changed)(void *user, int connected);
+    void *hook_user;
+    xlev__xs_conn_state state;
+    int accepting;          /* state == CONNECTED, read without the lock */
+    int announced;          /* what the hook was last told (starts 1) */
+    unsigned int gen;       /* bumped by every new connection */
+    int backoff_ms;
+    int rereg_outstanding;  /* XS_WATCH answers still to come */
+    xlev_ev_time reconnect;
+    char hook_target;       /* the hook records' target */
+
+    /* transactions: see "Reconnecting" (request.c) */
+    struct xlev__xs_tx *txs;
+    unsigned int n_txs, txs_allocd;
+    uint32_t tx_next;
+
     /* watches */
     struct xlev__watch_slot *slots;
     int nslots;
@@ -265,9 +359,41 @@ int xlev__xs_is_broken(xlev_ctx *ctx);
 int xlev__xs_req_begin(xlev_ctx *ctx, const char *path);
 void xlev__xs_req_end(xlev_ctx *ctx);
 
+/* request.c, lock held unless said otherwise: the transaction table (see
+ * "Reconnecting"). _add records the daemon's @remote for a transaction
+ * started in generation @gen and gives the caller's id; _resolve maps a
+ * caller's id to the daemon's (0 stays 0): XLEV_ERROR_NOENT for an id the
+ * context never gave (or one already ended), XLEV_ERROR_XENSTORE for one
+ * of a lost connection; _remove forgets it. */
+int xlev__xs_tx_add_locked(xlev_ctx *ctx, uint32_t remote, unsigned int gen,
+                           uint32_t *local_out);
+int xlev__xs_tx_resolve_locked(xlev_ctx *ctx, uint32_t local,
+                               uint32_t *remote_out);
+void xlev__xs_tx_remove_locked(xlev_ctx *ctx, uint32_t local);
+/* No lock held: the same, taking ctx->lock. */
+int xlev__xs_tx_resolve(xlev_ctx *ctx, uint32_t local, uint32_t *remote_out);
+/* request.c: 1 when the plain operations may be sent (CONNECTED); no lock */
+int xlev__xs_is_accepting(xlev_ctx *ctx);
+
 /* watch.c; lock held. The connection is gone: see "xenstore watch slots".
- * Idempotent. */
+ * Idempotent. With XLEV_RECONNECT_AUTOMATIC the connection goes through
+ * reconnect.c's xlev__xs_reconnect_lost_locked instead (xs->lost_locked). */
 void xlev__xs_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
+/* watch.c; lock held: queues one event for slot @slotnum's watch, for its
+ * own path (a re-registered watch: see "Reconnecting"). */
+void xlev__xs_watch_synthetic_locked(xlev_ctx *ctx, int slotnum);
+/* watch.c; lock held: the token of slot @slotnum's watch into @buf
+ * (XLEV__XS_TOKEN_MAX bytes). */
+#define XLEV__XS_TOKEN_MAX (sizeof("-2147483648/ffffffff"))
+void xlev__xs_watch_token_locked(xlev_ctx *ctx, int slotnum, char *buf);
+
+/* reconnect.c; lock held: the connection is gone (conn.c's upcall,
+ * xs->lost_locked): NEVER hands it to xlev__xs_lost_locked, AUTOMATIC
+ * starts waiting. */
+void xlev__xs_reconnect_lost_locked(xlev_ctx *ctx, int errnoval,
+                                    const char *what);
+/* reconnect.c; lock held: teardown */
+void xlev__xs_reconnect_free_locked(xlev_ctx *ctx);
 /* watch.c; lock held: every watch goes Idle (xlev_ctx_free; the connection
  * is about to be closed, so no xs_unwatch), the watch fd and the liveness
  * timeout are deregistered. */
@@ -298,6 +424,19 @@ int xlev__xs_conn_watch_wait_locked(xlev_ctx *ctx, const char *path,
                                     const char *token);
 int xlev__xs_conn_unwatch_locked(xlev_ctx *ctx, const char *path,
                                  const char *token);
+/* Lock held: an XS_WATCH sent now, its answer to @cb (lock dropped, from
+ * the loop) like an asynchronous call's: re-registration. */
+int xlev__xs_conn_watch_async_locked(xlev_ctx *ctx, const char *path,
+                                     const char *token,
+                                     xlev_xs_reply_callback *cb, void *user);
+/* Lock held: the lost connection's socket is replaced with @fd (connected,
+ * close-on-exec): reader, queues and the pending table start empty, the
+ * fd is registered; XLEV_ERROR_BUSY while a blocking caller still polls
+ * the old one (try later; @fd is not taken), another error (@fd closed). */
+int xlev__xs_conn_install_locked(xlev_ctx *ctx, int fd);
+/* No lock: a new socket connected to xs->path, or an error (logged at
+ * debug level). */
+int xlev__xs_conn_connect(xlev_ctx *ctx, int *fd_out);
 
 /* ops.c; no lock held: XS_IS_DOMAIN_INTRODUCED through the request lock and
  * the lost-connection check, like the plain operations. 0 with
