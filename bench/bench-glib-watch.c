@@ -475,6 +475,7 @@ typedef struct {
     char *buf; /* what recv(2) brought and no message has used yet */
     size_t len, cap;
     uint32_t req_id;
+    GQueue stashed; /* events (GBytes) that came while awaiting an answer */
 } Wire;
 
 static void
@@ -556,8 +557,6 @@ wire_fill(Wire *c)
     }
 }
 
-static void wire_event(Wire *c, Watcher *w, const char *body, uint32_t len);
-
 /* Sends a request and returns its answer's payload (g_free), handling the
  * watch events that come before it. */
 static char *
@@ -571,11 +570,9 @@ wire_call(Wire *c, Watcher *w, uint32_t type, const char *a, const char *b,
     for (;;) {
         while (wire_peek(c, &h, &body)) {
             if (h.type == XS_WATCH_EVENT) {
-                g_autofree char *copy = g_memdup2(body, h.len);
-                uint32_t len = h.len;
-
+                /* handled after the answer, in order, by the loop */
+                g_queue_push_tail(&c->stashed, g_bytes_new(body, h.len));
                 wire_consume(c, &h);
-                wire_event(c, w, copy, len);
                 continue;
             }
             if (h.type == XS_ERROR)
@@ -622,7 +619,7 @@ run_watcher_wire(void)
     const char *path = g_getenv("XENSTORED_PATH");
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     g_autofree char *sentinel = NULL;
-    Wire c = {.fd = -1};
+    Wire c = {.fd = -1, .stashed = G_QUEUE_INIT};
     Watcher w;
 
     watcher_init(&w);
@@ -646,8 +643,17 @@ run_watcher_wire(void)
     while (w.nseen < w.n) {
         struct xsd_sockmsg h;
         const char *body;
+        GBytes *ev;
 
-        while (w.nseen < w.n && wire_peek(&c, &h, &body)) {
+        while (w.nseen < w.n && (ev = g_queue_pop_head(&c.stashed)) != NULL) {
+            gsize len;
+            const char *data = g_bytes_get_data(ev, &len);
+
+            wire_event(&c, &w, data, (uint32_t)len);
+            g_bytes_unref(ev);
+        }
+        while (w.nseen < w.n && g_queue_is_empty(&c.stashed) &&
+               wire_peek(&c, &h, &body)) {
             g_autofree char *copy = NULL;
             uint32_t len = h.len;
 
@@ -659,6 +665,8 @@ run_watcher_wire(void)
         }
         if (w.nseen >= w.n)
             break;
+        if (!g_queue_is_empty(&c.stashed))
+            continue;
         wire_fill(&c);
         if (w.ready)
             w.nwakeups++;

@@ -168,6 +168,10 @@ xlev_check_path(const char *path, GError **error)
                             _("No xenstore path given"));
         return FALSE;
     }
+    /* The common case first: a valid path is short ASCII. What is wrong
+     * with any other is worked out below, for the message. */
+    if (xlev_xs_path_is_valid(path))
+        return TRUE;
     if (!g_utf8_validate(path, -1, NULL)) {
         g_set_error_literal(error, XLEV_ERROR, XLEV_ERROR_CODE_INVAL,
                             _("The xenstore path is not valid UTF-8"));

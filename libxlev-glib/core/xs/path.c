@@ -16,18 +16,33 @@
  * Relative paths are not accepted: a socket connection's home is not
  * something callers should depend on.
  */
-static int
-path_char_ok(char c)
+/* What each byte may be: a word character, or also '/' and '@' in an
+ * absolute path. Every path is checked on its way in, on the way of every
+ * operation: one table look-up per byte (glibc's strspn() builds such a
+ * table on each call for a set this large). */
+enum { PATH_WORD = 1, PATH_SEP = 2 };
+static const unsigned char path_chars[256] = {
+    ['a' ... 'z'] = PATH_WORD, ['A' ... 'Z'] = PATH_WORD,
+    ['0' ... '9'] = PATH_WORD, ['-'] = PATH_WORD,
+    ['_'] = PATH_WORD,         ['/'] = PATH_SEP,
+    ['@'] = PATH_SEP,
+};
+
+/* The length of the run of bytes of @path in @kinds. */
+static size_t
+path_span(const char *path, unsigned char kinds)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '/' || c == '_'
-           || c == '@';
+    const unsigned char *p = (const unsigned char *)path;
+
+    while (path_chars[*p] & kinds)
+        p++;
+    return (size_t)(p - (const unsigned char *)path);
 }
 
 int
 xlev__xs_path_check(const char *path, int allow_special)
 {
-    size_t len, i;
+    size_t len;
 
     if (!path)
         return 0;
@@ -36,12 +51,10 @@ xlev__xs_path_check(const char *path, int allow_special)
         return 0;
 
     if (path[0] == '@') {
+        /* "@" and a word: no '/', no second '@' */
         if (!allow_special || len == 1)
             return 0;
-        for (i = 1; i < len; i++)
-            if (!path_char_ok(path[i]) || path[i] == '/' || path[i] == '@')
-                return 0;
-        return 1;
+        return path_span(path + 1, PATH_WORD) == len - 1;
     }
 
     if (path[0] != '/')
@@ -50,13 +63,7 @@ xlev__xs_path_check(const char *path, int allow_special)
         return 1; /* the root */
     if (path[len - 1] == '/')
         return 0;
-    for (i = 0; i < len; i++) {
-        if (!path_char_ok(path[i]))
-            return 0;
-        if (path[i] == '/' && path[i + 1] == '/')
-            return 0;
-    }
-    return 1;
+    return path_span(path, PATH_WORD | PATH_SEP) == len && !strstr(path, "//");
 }
 
 int
