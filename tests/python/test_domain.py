@@ -8,30 +8,12 @@
 # (XLEV_TEST_FAKEXEN) in LD_PRELOAD when it is not there yet; the fixture
 # points it at the daemon's domain table (XLEV_FAKEXEN_DIR).
 
-import ctypes
 import gc
-import os
-import sys
 
-_REEXEC_GUARD = 'XLEV_TEST_DOMAIN_PY_REEXEC'
+from xsfixture import (hypervisor_stand_in_preloaded,  # noqa: E402
+                       reexec_with_hypervisor_stand_in)
 
-
-def _stand_in_preloaded():
-    try:
-        ctypes.CDLL(None).xlev_fakexen_present
-        return True
-    except AttributeError:
-        return False
-
-
-if not _stand_in_preloaded() and not os.environ.get(_REEXEC_GUARD):
-    fakexen = os.environ.get('XLEV_TEST_FAKEXEN')
-    if fakexen and os.path.exists(fakexen):
-        env = dict(os.environ)
-        env[_REEXEC_GUARD] = '1'
-        env['LD_PRELOAD'] = ' '.join(
-            p for p in (env.get('LD_PRELOAD', ''), fakexen) if p)
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+reexec_with_hypervisor_stand_in('XLEV_TEST_DOMAIN_PY_REEXEC')
 
 import unittest  # noqa: E402
 
@@ -41,7 +23,7 @@ PORT = 5
 QUIET = 0.2
 
 needs_hypervisor = unittest.skipUnless(
-    _stand_in_preloaded(), 'the hypervisor stand-in is not preloaded')
+    hypervisor_stand_in_preloaded(), 'the hypervisor stand-in is not preloaded')
 
 
 class Recorder:

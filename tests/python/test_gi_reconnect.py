@@ -19,30 +19,13 @@
 # re-executes the interpreter with the stand-in preloaded, as
 # test_domain.py does.
 
-import ctypes
 import os
 import signal
-import sys
 
-_REEXEC_GUARD = 'XLEV_TEST_RECONNECT_PY_REEXEC'
+from xsfixture import (hypervisor_stand_in_preloaded,  # noqa: E402
+                       reexec_with_hypervisor_stand_in)
 
-
-def _stand_in_preloaded():
-    try:
-        ctypes.CDLL(None).xlev_fakexen_present
-        return True
-    except AttributeError:
-        return False
-
-
-if not _stand_in_preloaded() and not os.environ.get(_REEXEC_GUARD):
-    fakexen = os.environ.get('XLEV_TEST_FAKEXEN')
-    if fakexen and os.path.exists(fakexen):
-        env = dict(os.environ)
-        env[_REEXEC_GUARD] = '1'
-        env['LD_PRELOAD'] = ' '.join(
-            p for p in (env.get('LD_PRELOAD', ''), fakexen) if p)
-        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+reexec_with_hypervisor_stand_in('XLEV_TEST_RECONNECT_PY_REEXEC')
 
 import time  # noqa: E402
 import unittest  # noqa: E402
@@ -108,7 +91,7 @@ class ReconnectTest(XlevTestCase):
 
         monitor = None
         died = []
-        if _stand_in_preloaded():
+        if hypervisor_stand_in_preloaded():
             monitor = ctx.monitor_domain(5)
             monitor.connect('died', lambda m, d: died.append(d))
 

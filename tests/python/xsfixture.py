@@ -85,6 +85,37 @@ OXENSTORED_LOG = 'oxenstored.log'
 OXENSTORED_ACCESS_LOG = 'oxenstored-access.log'
 
 
+def hypervisor_stand_in_preloaded():
+    """Whether the hypervisor stand-in is loaded in this process."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).xlev_fakexen_present
+        return True
+    except AttributeError:
+        return False
+
+
+def reexec_with_hypervisor_stand_in(guard):
+    """Re-executes this interpreter with the hypervisor stand-in
+    ($XLEV_TEST_FAKEXEN) preloaded, once (@guard names the environment
+    variable that says it was done), unless it is loaded already: a test
+    whose library calls libxenctrl in this process needs it there. Call it
+    before importing gi."""
+    import sys
+
+    if hypervisor_stand_in_preloaded():
+        return
+    fakexen = os.environ.get('XLEV_TEST_FAKEXEN')
+    if os.environ.get(guard) or not fakexen or not os.path.exists(fakexen):
+        return
+    env = dict(os.environ)
+    env[guard] = '1'
+    env['LD_PRELOAD'] = ' '.join(
+        p for p in (env.get('LD_PRELOAD', ''), fakexen) if p)
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
 class XsFixtureError(Exception):
     """The daemon could not be started, died, or did not answer in time."""
 
