@@ -314,8 +314,9 @@ struct xlev_ctx {
  * afterpoll writes to it once (wake_pending); afterpoll drains it. A change
  * made by the loop's own thread at that time costs one spurious wake-up. In
  * hooks style every change reaches the application's hooks at once, so the
- * fd is not used; the xenstore room arms a timeout due at once instead
- * when it queues records from outside the loop. An application whose loop
+ * fd is not used; the xenstore room arms the resume timeout, due at once
+ * (xlev__osevent_resume_locked), when it queues records from outside the
+ * loop. An application whose loop
  * has a wake-up of its own (XlevSource: g_main_context_wakeup()) sets
  * wake_fn: beforepoll then adds no fd, the change calls wake_fn once
  * (wake_pending, cleared by afterpoll), and the records it queued make the
@@ -439,8 +440,9 @@ int xlev__time_register_rel_locked(xlev_ctx *ctx, xlev_ev_time *ev,
 void xlev__time_deregister_locked(xlev_ctx *ctx, xlev_ev_time *ev);
 
 /* osevent.c: the deferred queue's resume_locked (deferred-private.h):
- * makes sure the loop comes back for records a bounded run left queued.
- * Lock held. */
+ * makes sure the loop comes back for records a bounded run left queued,
+ * or that a room queued from outside the loop (the xenstore room: what a
+ * blocking caller read off the connection). Lock held. */
 int xlev__osevent_resume_locked(xlev_ctx *ctx);
 
 /* ctx.c: a context without any room above the loop (the xenstore room's

@@ -525,23 +525,6 @@ encode_watch(struct xlev__xs_outq *q, uint32_t req_id, const void *arg)
 /* Waiting: blocking callers */
 
 static void
-kick_cb(xlev_ctx *ctx, xlev_ev_time *ev, const struct timeval *abs)
-{
-    /* Nothing: the runner that called us runs what was queued. */
-}
-
-void
-xlev__xs_kick_loop_locked(xlev_ctx *ctx)
-{
-    if (xlev_ev_time_isregistered(&ctx->xs->kick))
-        return;
-    if (xlev__time_register_rel_locked(ctx, &ctx->xs->kick, kick_cb, 0))
-        xlev__log(ctx, LOG_ERR,
-                  "cannot arm a timeout to hand the loop what a blocking "
-                  "call read; it is handed over at the next event");
-}
-
-static void
 mono_now(struct timespec *ts)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -644,7 +627,7 @@ conn_wait_locked(xlev_ctx *ctx, struct xlev__xs_call *c, uint32_t req_id)
              * hooks style a timeout due at once does. */
             if (!queued_before && ctx->deferred.head && ctx->hooks &&
                 !xlev__deferred_in_callback_locked(ctx))
-                xlev__xs_kick_loop_locked(ctx);
+                xlev__osevent_resume_locked(ctx);
             /* Another waiter may take over reading. */
             pthread_cond_broadcast(&xs->wait_cond);
         } else {
@@ -951,7 +934,6 @@ xlev__xs_conn_close_locked(xlev_ctx *ctx)
     struct xlev__xs *xs = ctx->xs;
 
     xlev__fd_deregister_locked(ctx, &xs->conn_efd);
-    xlev__time_deregister_locked(ctx, &xs->kick);
     xlev__deferred_cancel_ops_locked(ctx, &async_ops);
     xlev__xs_pending_drain(&xs->pending, drop_pending, xs);
 }

@@ -106,7 +106,6 @@ xs_teardown(xlev_ctx *ctx, struct xlev__teardown *td)
     xlev__deferred_wait_locked(ctx, NULL);
     xlev__xs_reconnect_free_locked(ctx);
     xlev__xswatch_free_all_locked(ctx);
-    xlev__time_deregister_locked(ctx, &xs->kick);
     if (xs->transport == XLEV_XS_TRANSPORT_SOCKET)
         xlev__xs_conn_close_locked(ctx);
     XLEV__UNLOCK(ctx);
@@ -163,7 +162,6 @@ ctx_with_xs_new(char *path, xlev_ctx **ctx_out)
     xlev_ev_fd_init(&xs->watch_efd);
     xlev_ev_fd_init(&xs->conn_efd);
     xlev_ev_time_init(&xs->liveness);
-    xlev_ev_time_init(&xs->kick);
     xlev_ev_time_init(&xs->reconnect);
     xs->policy = XLEV_RECONNECT_NEVER;
     xs->state = XLEV__XS_CONNECTED;

@@ -826,7 +826,7 @@ lib_deliver_later(xlev_ctx *ctx, struct op_async *a)
     XLEV__LOCK(ctx);
     xlev__deferred_queue_locked(ctx, &a->d, &lib_async_ops, NULL);
     if (ctx->hooks && !xlev__deferred_in_callback_locked(ctx))
-        xlev__xs_kick_loop_locked(ctx);
+        xlev__osevent_resume_locked(ctx);
     XLEV__UNLOCK(ctx);
     return 0;
 }

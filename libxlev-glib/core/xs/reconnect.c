@@ -82,7 +82,7 @@ announce_locked(xlev_ctx *ctx, int connected)
      * liveness timeout for that already). */
     if (ctx->hooks && xs->policy != XLEV_RECONNECT_NEVER
         && !xlev__deferred_in_callback_locked(ctx))
-        xlev__xs_kick_loop_locked(ctx);
+        xlev__osevent_resume_locked(ctx);
 }
 
 /*======================================================================*/

@@ -94,8 +94,8 @@ struct xs_handle;
  * answer, other callers' (their waits are woken), and watch events and
  * asynchronous answers, which it queues for the loop and wakes it (queuing
  * writes the wake-up fd in poll style, "Waking a poll" in
- * ../loop/loop-private.h; in hooks style the `kick` timeout, due at once,
- * makes the application call back). Otherwise it sleeps on wait_cond.
+ * ../loop/loop-private.h; in hooks style the loop's resume timeout, due at
+ * once, makes the application call back: xlev__osevent_resume_locked()). Otherwise it sleeps on wait_cond.
  * A caller on the loop's own thread (inside a callback) reads for itself
  * the same way: no deadlock, and what it queued runs when its callback
  * returns. The context's timeout (timeout_ms) bounds the wait; a caller
@@ -307,7 +307,6 @@ struct xlev__xs {
     int reader_wake_fd; /* an eventfd: its answer was read by another */
     pthread_cond_t wait_cond; /* CLOCK_MONOTONIC */
     int timeout_ms;
-    xlev_ev_time kick;
     struct xlev__xs_call *dying; /* teardown only */
 
     pthread_mutex_t req_lock; /* see "Locking" */
@@ -409,7 +408,6 @@ void xlev__xs_conn_close_locked(xlev_ctx *ctx);
 void xlev__xs_conn_cancel_dying(xlev_ctx *ctx, struct xlev__xs *xs);
 void xlev__xs_conn_free(struct xlev__xs *xs);
 void xlev__xs_conn_lost_locked(xlev_ctx *ctx, int errnoval, const char *what);
-void xlev__xs_kick_loop_locked(xlev_ctx *ctx);
 /* No lock held. */
 int xlev__xs_conn_call(xlev_ctx *ctx, uint32_t type, uint32_t tx_id,
                        const struct xlev__xs_part *parts, unsigned int n_parts,
