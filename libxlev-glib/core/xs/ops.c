@@ -769,6 +769,21 @@ op_async_new(enum answer_kind kind, void *user)
     return a;
 }
 
+/* How every typed asynchronous call starts: @ctx usable for @path
+ * (PATHLESS: none), and the record its answer will be parsed into. */
+static int
+op_async_begin(xlev_ctx *ctx, const char *path, enum answer_kind kind,
+               void *user, struct op_async **a_out)
+{
+    int rc = op_begin(ctx, path);
+
+    *a_out = NULL;
+    if (rc)
+        return rc;
+    *a_out = op_async_new(kind, user);
+    return *a_out ? 0 : XLEV_ERROR_NOMEM;
+}
+
 static void
 op_async_free(struct op_async *a)
 {
@@ -977,12 +992,9 @@ xlev_xs_transaction_start_async(xlev_ctx *ctx, xlev_xs_tx_callback *callback,
 
     if (!callback)
         return XLEV_ERROR_INVAL;
-    rc = op_begin(ctx, PATHLESS);
+    rc = op_async_begin(ctx, PATHLESS, ANSWER_TX_ID, user, &a);
     if (rc)
         return rc;
-    a = op_async_new(ANSWER_TX_ID, user);
-    if (!a)
-        return XLEV_ERROR_NOMEM;
     a->cb.tx = callback;
     if (!is_socket(ctx)) {
         a->rc = xlev_xs_transaction_start(ctx, &a->tx_id);
@@ -1045,12 +1057,9 @@ xlev_xs_get_perms_async(xlev_ctx *ctx, uint32_t tx_id, const char *path,
 
     if (!callback)
         return XLEV_ERROR_INVAL;
-    rc = op_begin(ctx, path);
+    rc = op_async_begin(ctx, path, ANSWER_PERMS, user, &a);
     if (rc)
         return rc;
-    a = op_async_new(ANSWER_PERMS, user);
-    if (!a)
-        return XLEV_ERROR_NOMEM;
     a->cb.perms = callback;
     if (!is_socket(ctx)) {
         a->rc = xlev_xs_get_perms(ctx, tx_id, path, &a->perms, &a->n);
@@ -1106,12 +1115,9 @@ xlev_xs_get_domain_path_async(xlev_ctx *ctx, unsigned int domid,
 
     if (!callback || domid > XLEV__XS_DOMID_MAX)
         return XLEV_ERROR_INVAL;
-    rc = op_begin(ctx, PATHLESS);
+    rc = op_async_begin(ctx, PATHLESS, ANSWER_DOMAIN_PATH, user, &a);
     if (rc)
         return rc;
-    a = op_async_new(ANSWER_DOMAIN_PATH, user);
-    if (!a)
-        return XLEV_ERROR_NOMEM;
     a->cb.reply = callback;
     if (!is_socket(ctx)) {
         a->rc = xlev_xs_get_domain_path(ctx, domid, &a->reply);
