@@ -388,9 +388,7 @@ xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
     rc = op_begin(ctx, PATHLESS);
     if (rc == XLEV_ERROR_XENSTORE && ctx->xs) {
         /* Not connected: the transaction is over (see "Reconnecting"). */
-        XLEV__LOCK(ctx);
-        xlev__xs_tx_remove_locked(ctx, tx_id);
-        XLEV__UNLOCK(ctx);
+        xlev__xs_tx_remove(ctx, tx_id);
     }
     if (rc)
         return rc;
@@ -412,9 +410,7 @@ xlev_xs_transaction_end(xlev_ctx *ctx, uint32_t tx_id, int commit)
     }
     /* Ended, refused, lost or stale: over either way (an unknown id is
      * not in the table). */
-    XLEV__LOCK(ctx);
-    xlev__xs_tx_remove_locked(ctx, tx_id);
-    XLEV__UNLOCK(ctx);
+    xlev__xs_tx_remove(ctx, tx_id);
     return rc;
 }
 
@@ -889,9 +885,7 @@ typed_answered(xlev_ctx *ctx, void *user, int rc, const char *value,
     }
     if (a->kind == ANSWER_TX_END) {
         /* Ended, refused or lost: over either way. */
-        XLEV__LOCK(ctx);
-        xlev__xs_tx_remove_locked(ctx, a->tx_id);
-        XLEV__UNLOCK(ctx);
+        xlev__xs_tx_remove(ctx, a->tx_id);
     }
     a->rc = rc;
     op_async_deliver(ctx, a);
@@ -1019,9 +1013,7 @@ xlev_xs_transaction_end_async(xlev_ctx *ctx, uint32_t tx_id, int commit,
     rc = op_begin(ctx, PATHLESS);
     if (rc == XLEV_ERROR_XENSTORE && ctx->xs) {
         /* Not connected: the transaction is over (see "Reconnecting"). */
-        XLEV__LOCK(ctx);
-        xlev__xs_tx_remove_locked(ctx, tx_id);
-        XLEV__UNLOCK(ctx);
+        xlev__xs_tx_remove(ctx, tx_id);
     }
     if (rc)
         return rc;
@@ -1034,9 +1026,7 @@ xlev_xs_transaction_end_async(xlev_ctx *ctx, uint32_t tx_id, int commit,
         rc = typed_call_async(ctx, a, XS_TRANSACTION_END, tx_id, &part, 1);
         if (rc) {
             /* Not sent (a stale or unknown id): over all the same. */
-            XLEV__LOCK(ctx);
-            xlev__xs_tx_remove_locked(ctx, tx_id);
-            XLEV__UNLOCK(ctx);
+            xlev__xs_tx_remove(ctx, tx_id);
         }
         return rc;
     }

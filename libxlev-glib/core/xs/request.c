@@ -127,6 +127,14 @@ xlev__xs_tx_remove_locked(xlev_ctx *ctx, uint32_t local)
         *t = xs->txs[--xs->n_txs];
 }
 
+void
+xlev__xs_tx_remove(xlev_ctx *ctx, uint32_t local)
+{
+    XLEV__LOCK(ctx);
+    xlev__xs_tx_remove_locked(ctx, local);
+    XLEV__UNLOCK(ctx);
+}
+
 /* errnos that libxenstore produces locally when the connection is unusable;
  * xenstored never answers with them (xsd_errors in xen/io/xs_wire.h). */
 static int

@@ -371,6 +371,7 @@ int xlev__xs_tx_resolve_locked(xlev_ctx *ctx, uint32_t local,
 void xlev__xs_tx_remove_locked(xlev_ctx *ctx, uint32_t local);
 /* No lock held: the same, taking ctx->lock. */
 int xlev__xs_tx_resolve(xlev_ctx *ctx, uint32_t local, uint32_t *remote_out);
+void xlev__xs_tx_remove(xlev_ctx *ctx, uint32_t local);
 /* request.c: 1 when the plain operations may be sent (CONNECTED); no lock */
 int xlev__xs_is_accepting(xlev_ctx *ctx);
 
