@@ -128,34 +128,38 @@ xlev_xs_call_directory(XlevContext *context, guint32 tx_id, const char *path,
     return result;
 }
 
-gboolean
-xlev_xs_call_rm(XlevContext *context, guint32 tx_id, const char *path,
-                GCancellable *cancellable, GError **error)
+/* One blocking call that takes a path and answers nothing (rm, mkdir):
+ * @failed_fmt names the failure, with the path for its %s. */
+static gboolean
+call_path_only(XlevContext *context, guint32 tx_id, const char *path,
+               int (*call)(xlev_ctx *, uint32_t, const char *),
+               const char *failed_fmt, GCancellable *cancellable,
+               GError **error)
 {
     int rc, fd;
 
     fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_rm_tx(xlev_context_get_core(context), tx_id, path);
+    rc = call(xlev_context_get_core(context), tx_id, path);
     xlev_xs_call_end(cancellable, fd);
     if (rc != 0) {
-        xlev_xs_call_failed(error, cancellable, rc, _("Cannot remove %s"), path);
+        xlev_xs_call_failed(error, cancellable, rc, failed_fmt, path);
         return FALSE;
     }
     return TRUE;
 }
 
 gboolean
+xlev_xs_call_rm(XlevContext *context, guint32 tx_id, const char *path,
+                GCancellable *cancellable, GError **error)
+{
+    return call_path_only(context, tx_id, path, xlev_xs_rm_tx,
+                          _("Cannot remove %s"), cancellable, error);
+}
+
+gboolean
 xlev_xs_call_mkdir(XlevContext *context, guint32 tx_id, const char *path,
                    GCancellable *cancellable, GError **error)
 {
-    int rc, fd;
-
-    fd = xlev_xs_call_begin(cancellable);
-    rc = xlev_xs_mkdir(xlev_context_get_core(context), tx_id, path);
-    xlev_xs_call_end(cancellable, fd);
-    if (rc != 0) {
-        xlev_xs_call_failed(error, cancellable, rc, _("Cannot make %s"), path);
-        return FALSE;
-    }
-    return TRUE;
+    return call_path_only(context, tx_id, path, xlev_xs_mkdir,
+                          _("Cannot make %s"), cancellable, error);
 }
